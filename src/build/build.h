@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* build.h: `berth build`, the whole composer pipeline. Writes into a temporary
+ * directory beside the output directory and renames it into place only when
+ * every artifact is complete, so an interrupted or failed build leaves the last
+ * good output untouched. */
+#pragma once
+
+#include <stdbool.h>
+
+typedef struct BuildOptions {
+        const char *spec_path;
+        const char *output_dir;    /* e.g. out/container-host */
+        const char *cache_dir;     /* NULL: $BERTH_CACHE_DIR or ~/.cache/berth */
+        const char *berth_bindir;  /* where the built berth binaries are (to install) */
+        unsigned jobs;             /* parallel downloads, 0 = default */
+        bool no_disk;              /* skip the disk image (faster tests) */
+} BuildOptions;
+
+int build_image(const BuildOptions *o);

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* deb.h: unpack Debian binary packages with libarchive (the only place that
+ * calls it for .debs). The ar member data.tar.{xz,zst,gz,bz2} is extracted
+ * into a staging tree:
+ *  - merged /usr: /bin, /sbin, /lib, /lib64 (and /lib32, /libx32) members land
+ *    under /usr; the root gets the compat symlinks from tailoring;
+ *  - paths are confined to the tree (no "..", no absolute symlink escapes on
+ *    the way: members are created with openat relative to the root);
+ *  - owners are taken from the archive (uid/gid numbers), mtimes clamped to
+ *    source_date_epoch, setuid bits kept;
+ *  - conflicting regular files between packages: the later one wins, logged.
+ * Maintainer scripts are not run. The control.tar's conffiles are returned so
+ * tailoring can move /etc into the factory tree. */
+#pragma once
+
+#include <stdint.h>
+
+#include "package.h"
+
+typedef struct DebUnpackOptions {
+        int64_t source_date_epoch; /* clamp mtimes to this */
+} DebUnpackOptions;
+
+/* Unpack one .deb into root. ret_files (optional) gets the list of paths it
+ * installed, relative to root, after the /usr merge. */
+int deb_unpack(const char *deb_path, const char *root, const DebUnpackOptions *o,
+               char ***ret_files);
+
+/* Extract a single member path (e.g. "usr/lib/systemd/boot/efi/systemd-bootx64.efi")
+ * of a .deb's data archive to dest. */
+int deb_extract_file(const char *deb_path, const char *member, const char *dest);

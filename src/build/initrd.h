@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* initrd.h: the berth initramfs, a reproducible newc cpio (sorted, owners 0,
+ * mtimes = source_date_epoch), compressed with zstd. It holds berth-init as
+ * /init, the shared libraries it needs (DT_NEEDED, resolved inside the staged
+ * tree), the spec's kernel modules and their dependencies (libkmod over the
+ * staged modules.dep/softdep) with modules.* indexes, and /etc/initrd-release. */
+#pragma once
+
+#include <stdint.h>
+
+typedef struct InitrdOptions {
+        const char *root;           /* staged image tree (has usr/lib/modules/KVER) */
+        const char *kernel_version;
+        char *const *modules;       /* module names to include (with deps) */
+        const char *init_binary;    /* path of berth-init inside root, e.g. usr/lib/berth/berth-init */
+        int64_t source_date_epoch;
+} InitrdOptions;
+
+int initrd_build(const InitrdOptions *o, const char *dest);

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* tailor.h: turn an unpacked staging tree into a berth /usr, declaratively, in
+ * place of maintainer scripts:
+ *  - /etc from packages moves to /usr/share/factory/etc (rendered at boot);
+ *  - /var from packages is dropped (the image makes /var at boot);
+ *  - the root gets bin, sbin, lib, lib64 -> usr/... symlinks;
+ *  - users and groups from the spec written to factory passwd/group/shadow;
+ *  - [Sysctl] to /usr/lib/sysctl.d/50-berth.conf;
+ *  - [Alternatives] Link= symlinks; [Files] Copy= files;
+ *  - ld.so.cache (ldconfig -r), modules.dep (depmod -b), CA bundle;
+ *  - /usr/lib/os-release from [Image];
+ *  - [Files] Remove= globs deleted (docs, man, locales) except Keep= globs;
+ *  - every mtime set to source_date_epoch.
+ * Returns 0 or a negative errno, logging what failed and where. */
+#pragma once
+
+#include <stdint.h>
+
+#include "spec.h"
+
+int tailor_tree(const ImageSpec *spec, const char *root, int64_t source_date_epoch);
+
+/* The kernel version found under root/usr/lib/modules (exactly one). */
+int tailor_kernel_version(const char *root, char **ret_version);

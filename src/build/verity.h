@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* verity.h: dm-verity hash trees with libcryptsetup (the only place that calls
+ * it in the composer). Format: sha256, 4096-byte blocks, superblock in the hash
+ * file, salt and UUID given by the caller (derived from the inputs so builds
+ * are reproducible). */
+#pragma once
+
+#include <stdint.h>
+
+/* Writes the hash tree of data_path to hash_path; returns the root hash as hex
+ * (64 chars + NUL) in ret_root_hash. salt_hex: 64 hex chars; uuid: a UUID. */
+int verity_format(const char *data_path, const char *hash_path, const char *salt_hex,
+                  const char *uuid, char ret_root_hash[static 65]);
+
+/* Verifies data against hash tree and root hash: 0 if good, -EPERM if not. */
+int verity_verify(const char *data_path, const char *hash_path, const char *root_hash_hex);
