@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/* service.h: berth service definitions, /usr/lib/berth/services/NAME.service,
+ * in the INI dialect of src/lib/ini.h (format in docs/services.md):
+ *
+ *   [Service]
+ *   Description=containerd
+ *   Exec=/usr/bin/containerd --config /etc/containerd/config.toml
+ *   After=network chrony          (start after these are ready; missing ones are errors)
+ *   Wants=network                 (ordering only if present)
+ *   Ready=path:/run/containerd/containerd.sock | notify | started
+ *   ReadyTimeout=60               (seconds; a service that never becomes ready is failed)
+ *   Restart=always | on-failure | no
+ *   RestartSec=1                  (first backoff; doubles up to RestartMaxSec=30)
+ *   Environment=KEY=value KEY2=value
+ *   WorkingDirectory=/
+ *   StopSignal=SIGTERM
+ *   StopTimeout=10
+ *   LimitNOFILE=1048576
+ *   OOMScoreAdjust=-999
+ *   ConditionKernelCmdline=berth.payload=1   (skip unless the word is on the cmdline)
+ *
+ * Exec is split into words (double quotes group words; no shell). Parsed
+ * services are owned by the caller (service_free / service_set_free). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "macro.h"
+
+#define SERVICE_NAME_MAX 64
+
+typedef enum ServiceReady {
+        SERVICE_READY_STARTED, /* ready as soon as it is running */
+        SERVICE_READY_NOTIFY,  /* READY=1 on $NOTIFY_SOCKET */
+        SERVICE_READY_PATH,    /* ready_path appears */
+        _SERVICE_READY_MAX,
+        _SERVICE_READY_INVALID = -EINVAL,
+} ServiceReady;
+
+typedef enum ServiceRestart {
+        SERVICE_RESTART_NO,
+        SERVICE_RESTART_ON_FAILURE,
+        SERVICE_RESTART_ALWAYS,
+        _SERVICE_RESTART_MAX,
+        _SERVICE_RESTART_INVALID = -EINVAL,
+} ServiceRestart;
+
+typedef struct Service {
+        char name[SERVICE_NAME_MAX]; /* file name without .service */
+        char *description;
+        char **argv;                 /* Exec, split */
+        char **after;                /* hard ordering + requirement */
+        char **wants;                /* soft ordering */
+        char **environment;          /* KEY=value */
+        char *working_directory;
+        char *condition_cmdline;
+        ServiceReady ready;
+        char *ready_path;
+        unsigned ready_timeout_s;    /* 0 = wait forever */
+        ServiceRestart restart;
+        unsigned restart_sec;        /* first backoff, default 1 */
+        unsigned restart_max_sec;    /* cap, default 30 */
+        int stop_signal;             /* default SIGTERM */
+        unsigned stop_timeout_s;     /* default 10 */
+        uint64_t limit_nofile;       /* 0 = inherit */
+        int oom_score_adjust;
+        bool oom_score_adjust_set;
+} Service;
+
+typedef struct ServiceSet {
+        Service *services;           /* in start order after service_set_order() */
+        size_t n;
+} ServiceSet;
+
+Service *service_free(Service *s);
+void service_done(Service *s);
+ServiceSet *service_set_free(ServiceSet *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ServiceSet *, service_set_free);
+
+/* Parse one file; name is taken from the file name. Errors name path:line. */
+int service_parse_file(const char *path, Service *ret);
+int service_parse_string(const char *path, const char *name, const char *data, size_t size,
+                         Service *ret);
+
+/* Load every *.service in dir (sorted by name), then order them. */
+int service_set_load(const char *dir, ServiceSet **ret);
+
+/* Sort services so every service comes after what it names in After= and
+ * Wants=; a missing After= target or a cycle is an error naming the services.
+ * Stable: among independent services, name order. */
+int service_set_order(ServiceSet *s);
