@@ -40,3 +40,5 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 
 /* A bare message for errors the code detects itself: log and return -code. */
 #define log_error_code(code, ...) log_full_errno(LOG_LEVEL_ERR, -(code), __VA_ARGS__)
+
+#define log_oom() log_error_code(ENOMEM, "out of memory")

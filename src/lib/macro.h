@@ -78,3 +78,13 @@ static inline int negative_errno(void) {
 static inline bool isempty(const char *s) {
         return !s || !*s;
 }
+
+static inline const char *strempty(const char *s) {
+        return s ? s : "";
+}
+
+#include <dirent.h>
+static inline void closedirp(DIR **d) {
+        if (*d)
+                (void) closedir(*d);
+}
