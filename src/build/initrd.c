@@ -1,2 +1,599 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: implemented by its owner */
+#include "initrd.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <libkmod.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+
+#include "fileio.h"
+#include "log.h"
+#include "macro.h"
+#include "strv.h"
+
+/* Where the dynamic loader looks in a Debian amd64 tree, after the /usr merge. */
+static const char *const lib_dirs[] = {
+        "usr/lib/x86_64-linux-gnu",
+        "usr/lib64",
+        "usr/lib",
+};
+
+/* Index files copied next to the modules: the binary indexes libkmod reads
+ * (the text modules.dep/alias/symbols are for people, and large), plus the
+ * small text files it falls back on. libkmod in the initramfs only finds the
+ * module files that are there. */
+static const char *const mod_indexes[] = {
+        "modules.dep.bin",     "modules.alias.bin",         "modules.symbols.bin",
+        "modules.softdep",     "modules.builtin",           "modules.builtin.bin",
+        "modules.builtin.alias.bin", "modules.builtin.modinfo", "modules.order",
+        "modules.devname",
+};
+
+typedef struct Entry {
+        char *path;    /* in the archive, no leading "/" */
+        mode_t mode;   /* type and permission bits */
+        dev_t rdev;
+        char *data;    /* file contents or symlink target */
+        size_t size;
+} Entry;
+
+typedef struct Initrd {
+        const InitrdOptions *o;
+        int root_fd;
+        Entry *entries;
+        size_t n;
+} Initrd;
+
+static void initrd_done(Initrd *t) {
+        for (size_t i = 0; i < t->n; i++) {
+                free(t->entries[i].path);
+                free(t->entries[i].data);
+        }
+        free(t->entries);
+        t->root_fd = safe_close(t->root_fd);
+}
+
+static Entry *find_entry(Initrd *t, const char *path) {
+        for (size_t i = 0; i < t->n; i++)
+                if (streq(t->entries[i].path, path))
+                        return &t->entries[i];
+        return NULL;
+}
+
+/* Add an entry (taking data), and its parent directories. Adding a path that
+ * exists already is a no-op. */
+static int add_entry(Initrd *t, const char *path, mode_t mode, char *data, size_t size) {
+        _cleanup_free_ char *d = data;
+        char *slash;
+        int r;
+
+        if (find_entry(t, path))
+                return 0;
+        slash = strrchr(path, '/');
+        if (slash) {
+                _cleanup_free_ char *parent = strndup(path, (size_t) (slash - path));
+                if (!parent)
+                        return -ENOMEM;
+                r = add_entry(t, parent, S_IFDIR | 0755, NULL, 0);
+                if (r < 0)
+                        return r;
+        }
+        Entry *n = reallocarray(t->entries, t->n + 1, sizeof(Entry));
+        if (!n)
+                return -ENOMEM;
+        t->entries = n;
+        n[t->n] = (Entry) { .path = strdup(path), .mode = mode, .data = TAKE_PTR(d), .size = size };
+        if (!n[t->n].path) {
+                free(n[t->n].data);
+                return -ENOMEM;
+        }
+        t->n++;
+        return 0;
+}
+
+static int add_symlink(Initrd *t, const char *path, const char *target) {
+        char *d = strdup(target);
+        if (!d)
+                return -ENOMEM;
+        return add_entry(t, path, S_IFLNK | 0777, d, strlen(target));
+}
+
+/* Open path inside the staged tree, symlinks resolved as if root were "/". */
+static int open_in_root(Initrd *t, const char *path) {
+        struct open_how how = {
+                .flags = O_RDONLY | O_CLOEXEC,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        while (*path == '/')
+                path++;
+        int fd = (int) syscall(SYS_openat2, t->root_fd, path, &how, sizeof how);
+        return fd < 0 ? -errno : fd;
+}
+
+static int read_fd(int fd, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *p = strdup_printf("/proc/self/fd/%d", fd);
+        struct stat st;
+        if (!p)
+                return -ENOMEM;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        return read_full_file(p, ret, ret_size, 512u * 1024 * 1024);
+}
+
+/* ---- ELF: DT_NEEDED and PT_INTERP of an ELF64 little-endian file ---- */
+
+static int elf_off(const Elf64_Phdr *ph, size_t n, uint64_t vaddr, uint64_t *ret) {
+        for (size_t i = 0; i < n; i++)
+                if (ph[i].p_type == PT_LOAD && vaddr >= ph[i].p_vaddr &&
+                    vaddr - ph[i].p_vaddr < ph[i].p_filesz) {
+                        *ret = ph[i].p_offset + (vaddr - ph[i].p_vaddr);
+                        return 0;
+                }
+        return -EBADMSG;
+}
+
+static bool str_in(const char *data, size_t size, uint64_t off, uint64_t limit) {
+        if (off >= size || off >= limit)
+                return false;
+        return memchr(data + off, 0, MIN(size, limit) - off) != NULL;
+}
+
+static int elf_deps(const char *data, size_t size, char ***needed, char **ret_interp) {
+        const Elf64_Ehdr *eh = (const Elf64_Ehdr *) data;
+        const Elf64_Phdr *ph;
+        const Elf64_Dyn *dyn = NULL;
+        size_t n_dyn = 0;
+        uint64_t strtab = 0, strsz = 0, stroff;
+        bool have_strtab = false;
+        int r;
+
+        if (size < sizeof(Elf64_Ehdr) || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
+                return -ENOEXEC;
+        if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
+            eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > size ||
+            (size - eh->e_phoff) / sizeof(Elf64_Phdr) < eh->e_phnum)
+                return -EBADMSG;
+        /* memcpy'd copies would be stricter on alignment; ELF keeps these aligned. */
+        if (eh->e_phoff % _Alignof(Elf64_Phdr) != 0)
+                return -EBADMSG;
+        ph = (const Elf64_Phdr *) (data + eh->e_phoff);
+
+        for (size_t i = 0; i < eh->e_phnum; i++) {
+                if (ph[i].p_type == PT_INTERP && ret_interp) {
+                        if (ph[i].p_offset >= size || ph[i].p_filesz > size - ph[i].p_offset ||
+                            !str_in(data, size, ph[i].p_offset, ph[i].p_offset + ph[i].p_filesz))
+                                return -EBADMSG;
+                        free(*ret_interp);
+                        *ret_interp = strdup(data + ph[i].p_offset);
+                        if (!*ret_interp)
+                                return -ENOMEM;
+                } else if (ph[i].p_type == PT_DYNAMIC) {
+                        if (ph[i].p_offset >= size || ph[i].p_filesz > size - ph[i].p_offset ||
+                            ph[i].p_offset % _Alignof(Elf64_Dyn) != 0)
+                                return -EBADMSG;
+                        dyn = (const Elf64_Dyn *) (data + ph[i].p_offset);
+                        n_dyn = ph[i].p_filesz / sizeof(Elf64_Dyn);
+                }
+        }
+        for (size_t i = 0; i < n_dyn && dyn[i].d_tag != DT_NULL; i++) {
+                if (dyn[i].d_tag == DT_STRTAB) {
+                        strtab = dyn[i].d_un.d_ptr;
+                        have_strtab = true;
+                } else if (dyn[i].d_tag == DT_STRSZ)
+                        strsz = dyn[i].d_un.d_val;
+        }
+        if (!have_strtab)
+                return 0; /* static */
+        r = elf_off(ph, eh->e_phnum, strtab, &stroff);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_dyn && dyn[i].d_tag != DT_NULL; i++) {
+                if (dyn[i].d_tag != DT_NEEDED)
+                        continue;
+                uint64_t v = dyn[i].d_un.d_val;
+                if (v >= strsz || !str_in(data, size, stroff + v, stroff + strsz))
+                        return -EBADMSG;
+                const char *name = data + stroff + v;
+                if (isempty(name) || streq(name, ".") || streq(name, ".."))
+                        return -EBADMSG;
+                if (!strv_contains(*needed, name)) {
+                        r = strv_extend(needed, name);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* "/lib64/x" -> "usr/lib64/x": the initramfs has the same merged layout. */
+static char *merged(const char *p) {
+        static const char *const dirs[] = { "bin/", "sbin/", "lib/", "lib64/" };
+        while (*p == '/')
+                p++;
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+                if (strneq(p, dirs[i], strlen(dirs[i])))
+                        return strdup_printf("usr/%s", p);
+        return strdup(p);
+}
+
+/* Add the ELF file at dest (contents in data) and, recursively, what it needs. */
+static int add_elf(Initrd *t, const char *dest, char *data, size_t size, mode_t perm) {
+        _cleanup_strv_free_ char **needed = NULL;
+        _cleanup_free_ char *interp = NULL;
+        int r;
+
+        r = elf_deps(data, size, &needed, &interp);
+        if (r < 0) {
+                free(data);
+                return log_error_errno(r, "initrd: /%s: not a usable ELF64 file", dest);
+        }
+        r = add_entry(t, dest, S_IFREG | perm, data, size);
+        if (r < 0)
+                return r;
+
+        if (interp) {
+                _cleanup_free_ char *m = merged(interp), *d = NULL;
+                _cleanup_close_ int fd = -EBADF;
+                size_t n;
+                if (!m)
+                        return -ENOMEM;
+                if (!find_entry(t, m)) {
+                        fd = open_in_root(t, m);
+                        if (fd < 0)
+                                return log_error_errno(fd, "initrd: /%s: interpreter %s not found",
+                                                       dest, interp);
+                        r = read_fd(fd, &d, &n);
+                        if (r < 0)
+                                return log_error_errno(r, "initrd: cannot read %s", interp);
+                        r = add_elf(t, m, TAKE_PTR(d), n, 0755);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        STRV_FOREACH(lib, needed) {
+                bool found = false;
+                if (strchr(*lib, '/'))
+                        return log_error_code(EBADMSG, "initrd: /%s: needs a path, %s", dest,
+                                              *lib);
+                for (size_t i = 0; i < ELEMENTSOF(lib_dirs) && !found; i++) {
+                        _cleanup_free_ char *p = path_join(lib_dirs[i], *lib), *d = NULL;
+                        _cleanup_close_ int fd = -EBADF;
+                        size_t n;
+                        if (!p)
+                                return -ENOMEM;
+                        if (find_entry(t, p)) {
+                                found = true;
+                                break;
+                        }
+                        fd = open_in_root(t, p);
+                        if (fd == -ENOENT)
+                                continue;
+                        if (fd < 0)
+                                return log_error_errno(fd, "initrd: cannot open /%s", p);
+                        r = read_fd(fd, &d, &n);
+                        if (r < 0)
+                                return log_error_errno(r, "initrd: cannot read /%s", p);
+                        r = add_elf(t, p, TAKE_PTR(d), n, 0755);
+                        if (r < 0)
+                                return r;
+                        found = true;
+                }
+                if (!found)
+                        return log_error_code(ENOENT, "initrd: /%s needs %s, not in the tree",
+                                              dest, *lib);
+        }
+        return 0;
+}
+
+/* ---- kernel modules (libkmod) ---- */
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_ctx *, kmod_unref);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_list *, kmod_module_unref_list);
+
+typedef struct ModWalk {
+        Initrd *t;
+        const char *moddir;     /* absolute, on the build host */
+        const char *dest_dir;   /* usr/lib/modules/KVER */
+        char **seen;
+} ModWalk;
+
+static int add_module(ModWalk *w, struct kmod_module *mod, unsigned depth);
+
+static int add_module_list(ModWalk *w, struct kmod_list *list, unsigned depth) {
+        struct kmod_list *l;
+        kmod_list_foreach(l, list) {
+                struct kmod_module *m = kmod_module_get_module(l);
+                int r = add_module(w, m, depth);
+                kmod_module_unref(m);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int add_module(ModWalk *w, struct kmod_module *mod, unsigned depth) {
+        _cleanup_(kmod_module_unref_listp) struct kmod_list *deps = NULL, *pre = NULL, *post = NULL;
+        _cleanup_free_ char *dest = NULL, *data = NULL;
+        const char *name = kmod_module_get_name(mod), *path = kmod_module_get_path(mod);
+        size_t ml = strlen(w->moddir), n;
+        int r;
+
+        if (depth > 64)
+                return log_error_code(ELOOP, "initrd: module dependencies of %s too deep", name);
+        if (strv_contains(w->seen, name))
+                return 0;
+        r = strv_extend(&w->seen, name);
+        if (r < 0)
+                return r;
+        if (!path) {
+                log_debug("initrd: module %s is built in", name);
+                return 0;
+        }
+        if (!strneq(path, w->moddir, ml) || path[ml] != '/' || !path_is_safe_relative(path + ml + 1))
+                return log_error_code(EINVAL, "initrd: module %s at %s is outside %s", name, path,
+                                      w->moddir);
+        dest = path_join(w->dest_dir, path + ml + 1);
+        if (!dest)
+                return -ENOMEM;
+        r = read_full_file(path, &data, &n, 0);
+        if (r < 0)
+                return log_error_errno(r, "initrd: cannot read module %s", path);
+        r = add_entry(w->t, dest, S_IFREG | 0644, TAKE_PTR(data), n);
+        if (r < 0)
+                return r;
+
+        deps = kmod_module_get_dependencies(mod);
+        r = add_module_list(w, deps, depth + 1);
+        if (r < 0)
+                return r;
+        r = kmod_module_get_softdeps(mod, &pre, &post);
+        if (r < 0)
+                return log_error_errno(r, "initrd: cannot read softdeps of %s", name);
+        r = add_module_list(w, pre, depth + 1);
+        if (r >= 0)
+                r = add_module_list(w, post, depth + 1);
+        return r;
+}
+
+static int add_modules(Initrd *t) {
+        const InitrdOptions *o = t->o;
+        _cleanup_(kmod_unrefp) struct kmod_ctx *ctx = NULL;
+        _cleanup_free_ char *moddir = NULL, *dest_dir = NULL;
+        ModWalk w = { .t = t };
+        int r = 0;
+
+        if (strv_length(o->modules) == 0)
+                return 0;
+        if (isempty(o->kernel_version) || !path_is_safe_relative(o->kernel_version) ||
+            strchr(o->kernel_version, '/'))
+                return log_error_code(EINVAL, "initrd: modules requested without a kernel version");
+        moddir = strdup_printf("%s/usr/lib/modules/%s", o->root, o->kernel_version);
+        dest_dir = strdup_printf("usr/lib/modules/%s", o->kernel_version);
+        if (!moddir || !dest_dir)
+                return -ENOMEM;
+        w.moddir = moddir;
+        w.dest_dir = dest_dir;
+
+        /* No modprobe.d from the build host: only the tree's indexes count. */
+        const char *no_config[] = { NULL };
+        ctx = kmod_new(moddir, no_config);
+        if (!ctx)
+                return log_error_code(ENOMEM, "initrd: cannot open modules in %s", moddir);
+        kmod_set_log_priority(ctx, 0);
+        r = kmod_load_resources(ctx);
+        if (r < 0)
+                return log_error_errno(r, "initrd: cannot load module indexes in %s (depmod?)",
+                                       moddir);
+
+        STRV_FOREACH(m, (char **) o->modules) {
+                _cleanup_(kmod_module_unref_listp) struct kmod_list *list = NULL;
+                r = kmod_module_new_from_lookup(ctx, *m, &list);
+                if (r < 0)
+                        break;
+                if (!list) {
+                        r = log_error_code(ENOENT, "initrd: kernel module %s not found in %s", *m,
+                                           moddir);
+                        break;
+                }
+                r = add_module_list(&w, list, 0);
+                if (r < 0)
+                        break;
+        }
+        strv_free(w.seen);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < ELEMENTSOF(mod_indexes); i++) {
+                _cleanup_free_ char *src = path_join(moddir, mod_indexes[i]),
+                                    *dst = path_join(dest_dir, mod_indexes[i]), *data = NULL;
+                size_t n;
+                if (!src || !dst)
+                        return -ENOMEM;
+                r = read_full_file(src, &data, &n, 0);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return log_error_errno(r, "initrd: cannot read %s", src);
+                r = add_entry(t, dst, S_IFREG | 0644, TAKE_PTR(data), n);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- newc cpio ---- */
+
+static int cmp_entry(const void *a, const void *b) {
+        return strcmp(((const Entry *) a)->path, ((const Entry *) b)->path);
+}
+
+static int cpio_put(FILE *f, unsigned ino, mode_t mode, unsigned nlink, uint32_t mtime,
+                    size_t size, dev_t rdev, const char *name, const void *data) {
+        static const char zeros[4];
+        size_t namesize = strlen(name) + 1;
+
+        if (size > UINT32_MAX)
+                return -EFBIG;
+        fprintf(f, "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X", ino,
+                (unsigned) mode, 0u, 0u, nlink, mtime, size, 0u, 0u, major(rdev), minor(rdev),
+                namesize, 0u);
+        fwrite(name, 1, namesize, f);
+        fwrite(zeros, 1, (4 - (110 + namesize) % 4) % 4, f);
+        if (size > 0) {
+                fwrite(data, 1, size, f);
+                fwrite(zeros, 1, (4 - size % 4) % 4, f);
+        }
+        return ferror(f) ? -EIO : 0;
+}
+
+static int write_cpio(Initrd *t, int fd) {
+        _cleanup_fclose_ FILE *f = NULL;
+        int64_t sde = t->o->source_date_epoch;
+        uint32_t mtime = sde < 0 ? 0 : sde > UINT32_MAX ? UINT32_MAX : (uint32_t) sde;
+        int r;
+
+        f = fdopen(fd, "w");
+        if (!f)
+                return -errno;
+        qsort(t->entries, t->n, sizeof(Entry), cmp_entry);
+        for (size_t i = 0; i < t->n; i++) {
+                Entry *e = &t->entries[i];
+                r = cpio_put(f, (unsigned) i + 1, e->mode, S_ISDIR(e->mode) ? 2 : 1, mtime,
+                             e->size, e->rdev, e->path, e->data);
+                if (r < 0)
+                        return r;
+        }
+        r = cpio_put(f, 0, 0, 1, 0, 0, 0, "TRAILER!!!", NULL);
+        if (r < 0)
+                return r;
+        if (fflush(f) != 0)
+                return -errno;
+        return 0;
+}
+
+static int compress_to(int in_fd, int out_fd) {
+        pid_t pid;
+        int status;
+
+        if (lseek(in_fd, 0, SEEK_SET) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0)
+                        _exit(126);
+                execlp("zstd", "zstd", "-19", "-T1", "-q", "--no-progress", "-c", NULL);
+                _exit(127);
+        }
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return WIFEXITED(status) && WEXITSTATUS(status) == 127 ? -ENOENT : -EPROTO;
+        return 0;
+}
+
+static int collect(Initrd *t) {
+        static const char *const dirs[] = { "dev", "proc", "sys", "run", "sysroot", "etc",
+                                             "usr/lib", "usr/lib64", "usr/bin", "usr/sbin", "tmp" };
+        const InitrdOptions *o = t->o;
+        _cleanup_free_ char *init = NULL, *release = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        size_t n;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                r = add_entry(t, dirs[i], S_IFDIR | (streq(dirs[i], "tmp") ? 01777 : 0755), NULL, 0);
+                if (r < 0)
+                        return r;
+        }
+        if ((r = add_symlink(t, "lib", "usr/lib")) < 0 ||
+            (r = add_symlink(t, "lib64", "usr/lib64")) < 0 ||
+            (r = add_symlink(t, "bin", "usr/bin")) < 0 ||
+            (r = add_symlink(t, "sbin", "usr/sbin")) < 0)
+                return r;
+        /* The kernel opens /dev/console for init's stdio before anything is mounted. */
+        r = add_entry(t, "dev/console", S_IFCHR | 0600, NULL, 0);
+        if (r < 0)
+                return r;
+        find_entry(t, "dev/console")->rdev = makedev(5, 1);
+
+        release = strdup("NAME=\"berth initrd\"\nID=berth\nPRETTY_NAME=\"berth initrd\"\n");
+        if (!release)
+                return -ENOMEM;
+        n = strlen(release);
+        r = add_entry(t, "etc/initrd-release", S_IFREG | 0644, TAKE_PTR(release), n);
+        if (r < 0)
+                return r;
+
+        fd = open_in_root(t, o->init_binary);
+        if (fd < 0)
+                return log_error_errno(fd, "initrd: init binary /%s not in %s", o->init_binary,
+                                       o->root);
+        r = read_fd(fd, &init, &n);
+        if (r < 0)
+                return log_error_errno(r, "initrd: cannot read /%s", o->init_binary);
+        r = add_elf(t, "init", TAKE_PTR(init), n, 0755);
+        if (r < 0)
+                return r;
+        return add_modules(t);
+}
+
+int initrd_build(const InitrdOptions *o, const char *dest) {
+        _cleanup_(initrd_done) Initrd t = { .o = o, .root_fd = -EBADF };
+        _cleanup_free_ char *tmp = NULL, *dir = NULL;
+        _cleanup_close_ int cpio_fd = -EBADF, out_fd = -EBADF;
+        int r;
+
+        if (!o || !o->root || !o->init_binary || !dest)
+                return -EINVAL;
+        t.root_fd = open(o->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (t.root_fd < 0)
+                return log_error_errno(-errno, "initrd: cannot open %s", o->root);
+        r = collect(&t);
+        if (r < 0)
+                return r;
+
+        cpio_fd = memfd_create("berth-initrd", MFD_CLOEXEC);
+        if (cpio_fd < 0)
+                return -errno;
+        r = write_cpio(&t, fcntl(cpio_fd, F_DUPFD_CLOEXEC, 3));
+        if (r < 0)
+                return log_error_errno(r, "initrd: cannot write the cpio archive");
+
+        tmp = strdup_printf("%s.tmp.XXXXXX", dest);
+        dir = strdup(dest);
+        if (!tmp || !dir)
+                return -ENOMEM;
+        out_fd = mkostemp(tmp, O_CLOEXEC);
+        if (out_fd < 0)
+                return log_error_errno(-errno, "initrd: cannot create %s", tmp);
+        r = compress_to(cpio_fd, out_fd);
+        if (r < 0)
+                log_error_errno(r, "initrd: zstd failed");
+        if (r >= 0 && fchmod(out_fd, 0644) < 0)
+                r = -errno;
+        if (r >= 0 && fsync(out_fd) < 0)
+                r = -errno;
+        if (r >= 0 && rename(tmp, dest) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlink(tmp);
+                return log_error_errno(r, "initrd: cannot write %s", dest);
+        }
+        char *slash = strrchr(dir, '/');
+        if (slash)
+                *(slash == dir ? slash + 1 : slash) = 0;
+        (void) fsync_directory(slash ? dir : ".");
+        log_debug("initrd: %zu entries written to %s", t.n, dest);
+        return 0;
+}

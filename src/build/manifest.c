@@ -1,2 +1,394 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: implemented by its owner */
+#include "manifest.h"
+
+#include <jansson.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "digest.h"
+#include "fileio.h"
+#include "log.h"
+#include "macro.h"
+
+#define SPDX_NOASSERTION "NOASSERTION"
+
+/* json_object_set_new that turns a failed allocation into -ENOMEM. */
+static int set(json_t *o, const char *key, json_t *v) {
+        if (!v)
+                return -ENOMEM;
+        return json_object_set_new(o, key, v) < 0 ? -ENOMEM : 0;
+}
+
+static int append(json_t *a, json_t *v) {
+        if (!v)
+                return -ENOMEM;
+        return json_array_append_new(a, v) < 0 ? -ENOMEM : 0;
+}
+
+static json_t *str_or_null(const char *s) {
+        return s ? json_string(s) : json_null();
+}
+
+static json_t *str_or_noassert(const char *s) {
+        return json_string(isempty(s) ? SPDX_NOASSERTION : s);
+}
+
+static int cmp_pkg(const void *a, const void *b) {
+        const Package *x = *(const Package *const *)a, *y = *(const Package *const *)b;
+        int c = strcmp(strempty(x->name), strempty(y->name));
+        if (c == 0)
+                c = strcmp(strempty(x->architecture), strempty(y->architecture));
+        if (c == 0)
+                c = strcmp(strempty(x->version), strempty(y->version));
+        return c;
+}
+
+/* Packages in a stable order, without touching the caller's list. */
+static int sorted_packages(const PackageList *l, const Package ***ret, size_t *ret_n) {
+        const Package **v;
+        size_t n = l ? l->n : 0;
+
+        v = calloc(MAX(n, (size_t)1), sizeof(Package *));
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                v[i] = &l->packages[i];
+        if (n > 1)
+                qsort(v, n, sizeof(Package *), cmp_pkg);
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+typedef struct ArtifactSum {
+        const char *name;
+        uint64_t size;
+        char sha256[SHA256_HEX_SIZE];
+} ArtifactSum;
+
+static int cmp_art(const void *a, const void *b) {
+        return strcmp(((const ArtifactSum *)a)->name, ((const ArtifactSum *)b)->name);
+}
+
+static int artifact_sums(const ManifestInfo *m, ArtifactSum **ret) {
+        _cleanup_free_ ArtifactSum *v = calloc(MAX(m->n_artifacts, (size_t)1), sizeof(ArtifactSum));
+        int r;
+
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_artifacts; i++) {
+                struct stat st;
+                if (!m->artifacts[i].name || !m->artifacts[i].path)
+                        return -EINVAL;
+                if (stat(m->artifacts[i].path, &st) < 0)
+                        return log_error_errno(-errno, "%s", m->artifacts[i].path);
+                r = sha256_file_hex(m->artifacts[i].path, v[i].sha256);
+                if (r < 0)
+                        return log_error_errno(r, "%s", m->artifacts[i].path);
+                v[i].name = m->artifacts[i].name;
+                v[i].size = (uint64_t)st.st_size;
+        }
+        if (m->n_artifacts > 1)
+                qsort(v, m->n_artifacts, sizeof(ArtifactSum), cmp_art);
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
+static int dump_atomic(json_t *doc, const char *dest) {
+        _cleanup_free_ char *s = NULL, *t = NULL;
+
+        s = json_dumps(doc, JSON_SORT_KEYS | JSON_INDENT(2) | JSON_ENSURE_ASCII);
+        if (!s)
+                return -ENOMEM;
+        t = strdup_printf("%s\n", s);
+        if (!t)
+                return -ENOMEM;
+        return write_file_atomic(dest, t, strlen(t), 0644);
+}
+
+static int check_info(const ManifestInfo *m) {
+        if (!m || !m->spec || isempty(m->spec->name) || isempty(m->spec->version) ||
+            (m->n_artifacts > 0 && !m->artifacts))
+                return -EINVAL;
+        return 0;
+}
+
+int manifest_write(const ManifestInfo *m, const char *dest) {
+        _cleanup_(json_decrefp) json_t *doc = NULL;
+        _cleanup_free_ const Package **pkgs = NULL;
+        _cleanup_free_ ArtifactSum *arts = NULL;
+        json_t *jp, *ja;
+        size_t n_pkgs;
+        int r;
+
+        if (!dest || (r = check_info(m)) < 0)
+                return -EINVAL;
+        r = sorted_packages(m->packages, &pkgs, &n_pkgs);
+        if (r < 0)
+                return r;
+        r = artifact_sums(m, &arts);
+        if (r < 0)
+                return r;
+
+        doc = json_object();
+        if (!doc)
+                return -ENOMEM;
+        const ImageSpec *s = m->spec;
+        if ((r = set(doc, "name", json_string(s->name))) < 0 ||
+            (r = set(doc, "version", json_string(s->version))) < 0 ||
+            (r = set(doc, "flavor", str_or_null(flavor_to_string(s->flavor)))) < 0 ||
+            (r = set(doc, "architecture", json_string(s->architecture ?: "amd64"))) < 0 ||
+            (r = set(doc, "root_hash", str_or_null(m->root_hash))) < 0 ||
+            (r = set(doc, "kernel_version", str_or_null(m->kernel_version))) < 0 ||
+            (r = set(doc, "cmdline", str_or_null(m->cmdline))) < 0 ||
+            (r = set(doc, "source_date_epoch", json_integer(m->source_date_epoch))) < 0 ||
+            (r = set(doc, "usr_tree_bytes", json_integer((json_int_t)m->usr_tree_bytes))) < 0 ||
+            (r = set(doc, "package_count", json_integer((json_int_t)n_pkgs))) < 0 ||
+            (r = set(doc, "berth_version", json_string(BERTH_VERSION))) < 0)
+                return r;
+
+        jp = json_array();
+        if ((r = set(doc, "packages", jp)) < 0)
+                return r;
+        for (size_t i = 0; i < n_pkgs; i++) {
+                const Package *p = pkgs[i];
+                json_t *o = json_object();
+                if ((r = append(jp, o)) < 0 || (r = set(o, "name", str_or_null(p->name))) < 0 ||
+                    (r = set(o, "version", str_or_null(p->version))) < 0 ||
+                    (r = set(o, "architecture", str_or_null(p->architecture))) < 0 ||
+                    (r = set(o, "sha256", json_string(p->sha256))) < 0 ||
+                    (r = set(o, "size", json_integer((json_int_t)p->size))) < 0 ||
+                    (r = set(o, "installed_size_kib",
+                             json_integer((json_int_t)p->installed_size))) < 0 ||
+                    (r = set(o, "source", str_or_null(p->source ?: p->name))) < 0)
+                        return r;
+        }
+
+        ja = json_array();
+        if ((r = set(doc, "artifacts", ja)) < 0)
+                return r;
+        for (size_t i = 0; i < m->n_artifacts; i++) {
+                json_t *o = json_object();
+                if ((r = append(ja, o)) < 0 ||
+                    (r = set(o, "name", json_string(arts[i].name))) < 0 ||
+                    (r = set(o, "size", json_integer((json_int_t)arts[i].size))) < 0 ||
+                    (r = set(o, "sha256", json_string(arts[i].sha256))) < 0)
+                        return r;
+        }
+        return dump_atomic(doc, dest);
+}
+
+/* SPDX identifiers allow [A-Za-z0-9.-] only. */
+static char *spdx_id(const char *prefix, const char *name, const char *suffix) {
+        char *s = strdup_printf("%s%s%s%s", prefix, name, suffix ? "-" : "", strempty(suffix));
+        if (!s)
+                return NULL;
+        for (char *c = s + strlen(prefix); *c; c++)
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                      (*c >= '0' && *c <= '9') || *c == '.' || *c == '-'))
+                        *c = '-';
+        return s;
+}
+
+/* purl components are percent-encoded (a Debian version may hold ':' and '+'). */
+static char *purl_encode(const char *s) {
+        static const char hexchars[] = "0123456789ABCDEF";
+        char *out = malloc(strlen(s) * 3 + 1), *o = out;
+        if (!out)
+                return NULL;
+        for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+                if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                    (*c >= '0' && *c <= '9') || strchr(".-_~", *c))
+                        *o++ = (char)*c;
+                else {
+                        *o++ = '%';
+                        *o++ = hexchars[*c >> 4];
+                        *o++ = hexchars[*c & 15];
+                }
+        }
+        *o = 0;
+        return out;
+}
+
+static json_t *spdx_checksums(const char *sha256) {
+        json_t *a = json_array(), *o = json_object();
+        if (!a || !o || json_object_set_new(o, "algorithm", json_string("SHA256")) < 0 ||
+            json_object_set_new(o, "checksumValue", json_string(sha256)) < 0 ||
+            json_array_append_new(a, o) < 0) {
+                json_decref(a);
+                json_decref(o);
+                return NULL;
+        }
+        return a;
+}
+
+static int spdx_relationship(json_t *rels, const char *a, const char *type, const char *b) {
+        json_t *o = json_object();
+        int r;
+        if ((r = append(rels, o)) < 0 || (r = set(o, "spdxElementId", json_string(a))) < 0 ||
+            (r = set(o, "relationshipType", json_string(type))) < 0 ||
+            (r = set(o, "relatedSpdxElement", json_string(b))) < 0)
+                return r;
+        return 0;
+}
+
+/* The artifact whose checksum stands for the image: the disk image if there
+ * is one, else the usr image. */
+static const ArtifactSum *image_artifact(const ArtifactSum *a, size_t n) {
+        static const char *const preferred[] = {".raw", ".img", ".erofs"};
+        for (size_t k = 0; k < ELEMENTSOF(preferred); k++)
+                for (size_t i = 0; i < n; i++) {
+                        size_t l = strlen(a[i].name), e = strlen(preferred[k]);
+                        if (l >= e && streq(a[i].name + l - e, preferred[k]))
+                                return &a[i];
+                }
+        return NULL;
+}
+
+static int sbom_package(json_t *pkgs, json_t *rels, const Package *p, const Package *prev,
+                        const Package *next) {
+        _cleanup_free_ char *id = NULL, *purl = NULL, *ename = NULL, *ever = NULL, *earch = NULL,
+                            *supplier = NULL;
+        json_t *o, *refs, *ref;
+        bool dup;
+        int r;
+
+        if (isempty(p->name) || isempty(p->version))
+                return -EINVAL;
+        /* Same name twice (multiarch): the architecture keeps the ids unique. */
+        dup = (prev && streq(prev->name, p->name)) || (next && streq(next->name, p->name));
+        id = spdx_id("SPDXRef-Package-", p->name, dup ? (p->architecture ?: "any") : NULL);
+        ename = purl_encode(p->name);
+        ever = purl_encode(p->version);
+        earch = purl_encode(p->architecture ?: "all");
+        if (!id || !ename || !ever || !earch)
+                return -ENOMEM;
+        purl = strdup_printf("pkg:deb/debian/%s@%s?arch=%s", ename, ever, earch);
+        supplier = isempty(p->origin) ? strdup(SPDX_NOASSERTION)
+                                      : strdup_printf("Organization: %s", p->origin);
+        if (!purl || !supplier)
+                return -ENOMEM;
+
+        o = json_object();
+        if ((r = append(pkgs, o)) < 0 || (r = set(o, "SPDXID", json_string(id))) < 0 ||
+            (r = set(o, "name", json_string(p->name))) < 0 ||
+            (r = set(o, "versionInfo", json_string(p->version))) < 0 ||
+            (r = set(o, "supplier", json_string(supplier))) < 0 ||
+            (r = set(o, "downloadLocation", str_or_noassert(p->url))) < 0 ||
+            (r = set(o, "filesAnalyzed", json_false())) < 0 ||
+            (r = set(o, "licenseConcluded", json_string(SPDX_NOASSERTION))) < 0 ||
+            (r = set(o, "licenseDeclared", json_string(SPDX_NOASSERTION))) < 0 ||
+            (r = set(o, "copyrightText", json_string(SPDX_NOASSERTION))) < 0)
+                return r;
+        if (!isempty(p->sha256) && (r = set(o, "checksums", spdx_checksums(p->sha256))) < 0)
+                return r;
+        if (!isempty(p->source)) {
+                _cleanup_free_ char *si = strdup_printf("built package from: %s %s", p->source,
+                                                        p->source_version ?: p->version);
+                if (!si || (r = set(o, "sourceInfo", json_string(si))) < 0)
+                        return -ENOMEM;
+        }
+        refs = json_array();
+        ref = json_object();
+        if ((r = set(o, "externalRefs", refs)) < 0 || (r = append(refs, ref)) < 0 ||
+            (r = set(ref, "referenceCategory", json_string("PACKAGE-MANAGER"))) < 0 ||
+            (r = set(ref, "referenceType", json_string("purl"))) < 0 ||
+            (r = set(ref, "referenceLocator", json_string(purl))) < 0)
+                return r;
+        return spdx_relationship(rels, "SPDXRef-Image", "CONTAINS", id);
+}
+
+int sbom_write(const ManifestInfo *m, const char *dest) {
+        _cleanup_(json_decrefp) json_t *doc = NULL;
+        _cleanup_free_ const Package **pkgs = NULL;
+        _cleanup_free_ ArtifactSum *arts = NULL;
+        _cleanup_free_ char *docname = NULL, *ns = NULL, *creator = NULL;
+        const ArtifactSum *img;
+        json_t *ci, *creators, *jp, *rels, *o;
+        char created[32];
+        struct tm tm;
+        time_t t;
+        size_t n_pkgs;
+        int r;
+
+        if (!dest || (r = check_info(m)) < 0)
+                return -EINVAL;
+        r = sorted_packages(m->packages, &pkgs, &n_pkgs);
+        if (r < 0)
+                return r;
+        r = artifact_sums(m, &arts);
+        if (r < 0)
+                return r;
+        img = image_artifact(arts, m->n_artifacts);
+
+        t = (time_t)m->source_date_epoch;
+        if (!gmtime_r(&t, &tm) || strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                return -EINVAL;
+        docname = strdup_printf("%s-%s", m->spec->name, m->spec->version);
+        ns = strdup_printf("https://berth.invalid/spdx/%s-%s-%s", m->spec->name, m->spec->version,
+                           m->root_hash
+                                   ?: img ? img->sha256
+                                          : "unknown");
+        creator = strdup_printf("Tool: berth-%s", BERTH_VERSION);
+        if (!docname || !ns || !creator)
+                return -ENOMEM;
+
+        doc = json_object();
+        ci = json_object();
+        creators = json_array();
+        if (!doc)
+                return -ENOMEM;
+        if ((r = set(doc, "spdxVersion", json_string("SPDX-2.3"))) < 0 ||
+            (r = set(doc, "dataLicense", json_string("CC0-1.0"))) < 0 ||
+            (r = set(doc, "SPDXID", json_string("SPDXRef-DOCUMENT"))) < 0 ||
+            (r = set(doc, "name", json_string(docname))) < 0 ||
+            (r = set(doc, "documentNamespace", json_string(ns))) < 0 ||
+            (r = set(doc, "creationInfo", ci)) < 0 ||
+            (r = set(ci, "created", json_string(created))) < 0 ||
+            (r = set(ci, "creators", creators)) < 0 ||
+            (r = append(creators, json_string(creator))) < 0)
+                return r;
+
+        jp = json_array();
+        rels = json_array();
+        if ((r = set(doc, "packages", jp)) < 0 || (r = set(doc, "relationships", rels)) < 0)
+                return r;
+        if ((r = set(doc, "documentDescribes", json_pack("[s]", "SPDXRef-Image"))) < 0)
+                return r;
+
+        /* The image itself. */
+        o = json_object();
+        if ((r = append(jp, o)) < 0 || (r = set(o, "SPDXID", json_string("SPDXRef-Image"))) < 0 ||
+            (r = set(o, "name", json_string(m->spec->name))) < 0 ||
+            (r = set(o, "versionInfo", json_string(m->spec->version))) < 0 ||
+            (r = set(o, "supplier", json_string(SPDX_NOASSERTION))) < 0 ||
+            (r = set(o, "downloadLocation", json_string(SPDX_NOASSERTION))) < 0 ||
+            (r = set(o, "filesAnalyzed", json_false())) < 0 ||
+            (r = set(o, "primaryPackagePurpose", json_string("OPERATING-SYSTEM"))) < 0 ||
+            (r = set(o, "licenseConcluded", json_string(SPDX_NOASSERTION))) < 0 ||
+            (r = set(o, "licenseDeclared", json_string(SPDX_NOASSERTION))) < 0 ||
+            (r = set(o, "copyrightText", json_string(SPDX_NOASSERTION))) < 0)
+                return r;
+        if (img) {
+                if ((r = set(o, "packageFileName", json_string(img->name))) < 0 ||
+                    (r = set(o, "checksums", spdx_checksums(img->sha256))) < 0)
+                        return r;
+        }
+        if (m->spec->description &&
+            (r = set(o, "description", json_string(m->spec->description))) < 0)
+                return r;
+        r = spdx_relationship(rels, "SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-Image");
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < n_pkgs; i++) {
+                r = sbom_package(jp, rels, pkgs[i], i > 0 ? pkgs[i - 1] : NULL,
+                                 i + 1 < n_pkgs ? pkgs[i + 1] : NULL);
+                if (r < 0)
+                        return r == -EINVAL
+                                       ? log_error_errno(r, "package %zu has no name or version", i)
+                                       : r;
+        }
+        return dump_atomic(doc, dest);
+}

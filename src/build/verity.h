@@ -7,10 +7,16 @@
 
 #include <stdint.h>
 
-/* Writes the hash tree of data_path to hash_path; returns the root hash as hex
- * (64 chars + NUL) in ret_root_hash. salt_hex: 64 hex chars; uuid: a UUID. */
+#define VERITY_BLOCK_SIZE 4096u
+
+/* Writes the hash tree of data_path to hash_path (created or replaced, written
+ * to hash_path.tmp and renamed); returns the root hash as hex (64 chars + NUL)
+ * in ret_root_hash. salt_hex: 64 hex chars; uuid: a UUID. The data size must
+ * be a multiple of 4096: if it is not, data_path is first extended with zeros
+ * to the next multiple (so the image and its hash tree agree). */
 int verity_format(const char *data_path, const char *hash_path, const char *salt_hex,
                   const char *uuid, char ret_root_hash[static 65]);
 
-/* Verifies data against hash tree and root hash: 0 if good, -EPERM if not. */
+/* Verifies data against hash tree and root hash: 0 if good, -EPERM if not.
+ * Reads every block (a userspace check, as `veritysetup verify` does). */
 int verity_verify(const char *data_path, const char *hash_path, const char *root_hash_hex);

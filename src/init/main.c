@@ -1,1 +1,181 @@
-int main(void) { return 0; }
+/* SPDX-License-Identifier: MIT */
+/* berth-init: PID 1. In the initramfs (PID 1 and /etc/initrd-release) it runs
+ * stage 1; as PID 1 in the real root, the supervisor; with --supervise DIR, the
+ * supervisor as an ordinary process for tests (no mounts, no reboot). */
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cgroup.h"
+#include "fileio.h"
+#include "initutil.h"
+#include "log.h"
+#include "payload.h"
+#include "service.h"
+#include "stage1.h"
+#include "supervise.h"
+#include "sysinit.h"
+
+#define SERVICES_DIR "/usr/lib/berth/services"
+#define NOTIFY_PATH "/run/berth/notify"
+#define LOG_DIR "/var/log/berth"
+
+static int open_console(void) {
+        int fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        for (int i = 0; i < 3; i++)
+                if (fd != i)
+                        (void) dup2(fd, i);
+        log_set_fd(fd);
+        return fd;
+}
+
+static ServiceSet *load_services(const char *dir) {
+        ServiceSet *set = NULL;
+        int r = service_set_load(dir, &set);
+        if (r < 0) {
+                log_error_errno(r, "cannot load the services of %s, starting none", dir);
+                set = calloc(1, sizeof *set);
+        }
+        return set;
+}
+
+_noreturn_ static void pid1_main(void) {
+        ShutdownAction action = SHUTDOWN_REBOOT;
+        int console = open_console();
+        int r;
+
+        log_set_prefix("berth");
+        sysinit_setup();
+
+        SuperviseConfig cfg = {
+                .log_dir = LOG_DIR,
+                .notify_path = NOTIFY_PATH,
+                .console_fd = console,
+        };
+        if (cgroup_is_usable(CGROUP_ROOT) && cgroup_setup(CGROUP_ROOT) >= 0)
+                cfg.cgroup_root = CGROUP_ROOT;
+        else
+                log_warning("no usable cgroup2 at %s, services share PID 1's cgroup",
+                            CGROUP_ROOT);
+        if (proc_cmdline_get_bool("berth.payload")) {
+                cfg.payload_dir = PAYLOAD_DIR;
+                cfg.payload_mount = true;
+                cfg.payload_poweroff = proc_cmdline_get_bool("berth.payload.poweroff");
+        }
+
+        _cleanup_(service_set_freep) ServiceSet *set = load_services(SERVICES_DIR);
+        if (set) {
+                r = supervise_run(set, &cfg, &action);
+                if (r < 0)
+                        log_error_errno(r, "the supervisor failed");
+        }
+        if (!set || r < 0) {
+                action = proc_cmdline_get_bool("berth.debug.noreboot") ? SHUTDOWN_HALT
+                                                                       : SHUTDOWN_REBOOT;
+                sleep(5);
+        }
+        sysinit_final(action);
+}
+
+static int supervise_main(const char *dir, const char *cgroup_root, const char *payload) {
+        char base[PATH_MAX], real[PATH_MAX];
+        _cleanup_free_ char *log_dir = NULL, *notify = NULL;
+        ShutdownAction action;
+        int r;
+
+        if (!realpath(dir, real))
+                return log_error_errno(negative_errno(), "%s", dir);
+        snprintf(base, sizeof base, "%s", real);
+        const char *parent = dirname(base);
+        log_dir = path_join(parent, "log");
+        notify = path_join(parent, "notify");
+        if (!log_dir || !notify)
+                return log_oom();
+        r = mkdir_p(log_dir, 0755);
+        if (r < 0)
+                return log_error_errno(r, "cannot create %s", log_dir);
+
+        _cleanup_(service_set_freep) ServiceSet *set = NULL;
+        r = service_set_load(real, &set);
+        if (r < 0)
+                return log_error_errno(r, "cannot load the services of %s", real);
+
+        SuperviseConfig cfg = {
+                .log_dir = log_dir,
+                .notify_path = notify,
+                .cgroup_root = cgroup_root,
+                .payload_dir = payload,
+                .console_fd = -1,
+                .subreaper = true,
+        };
+        if (cgroup_root && !cgroup_is_usable(cgroup_root))
+                return log_error_code(EINVAL, "%s is not a writable cgroup2 directory",
+                                      cgroup_root);
+        r = supervise_run(set, &cfg, &action);
+        if (r < 0)
+                return log_error_errno(r, "the supervisor failed");
+        log_info("all services stopped (%s requested)", shutdown_action_to_string(action));
+        return 0;
+}
+
+static void help(void) {
+        printf("berth-init: berth's PID 1\n\n"
+               "  berth-init                        as PID 1: initramfs stage or supervisor\n"
+               "  berth-init --supervise DIR        run the services of DIR as an ordinary\n"
+               "                                    process (tests); logs in DIR/../log\n"
+               "      [--cgroup-root PATH]          put services into cgroups under PATH\n"
+               "      [--payload DIR]               run DIR/run once all services settled\n"
+               "  berth-init --version\n");
+}
+
+int main(int argc, char *argv[]) {
+        enum { ARG_SUPERVISE = 0x100, ARG_CGROUP_ROOT, ARG_PAYLOAD, ARG_VERSION };
+        static const struct option options[] = {
+                { "supervise", required_argument, NULL, ARG_SUPERVISE },
+                { "cgroup-root", required_argument, NULL, ARG_CGROUP_ROOT },
+                { "payload", required_argument, NULL, ARG_PAYLOAD },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        const char *dir = NULL, *cgroup_root = NULL, *payload = NULL;
+
+        if (getpid() == 1) {
+                if (access("/etc/initrd-release", F_OK) == 0)
+                        stage1_main();
+                pid1_main();
+        }
+
+        log_set_prefix("berth-init");
+        for (int c; (c = getopt_long(argc, argv, "h", options, NULL)) >= 0;) {
+                switch (c) {
+                case ARG_SUPERVISE:
+                        dir = optarg;
+                        break;
+                case ARG_CGROUP_ROOT:
+                        cgroup_root = optarg;
+                        break;
+                case ARG_PAYLOAD:
+                        payload = optarg;
+                        break;
+                case ARG_VERSION:
+                        printf("berth-init %s\n", BERTH_VERSION);
+                        return 0;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return 2;
+                }
+        }
+        if (!dir) {
+                help();
+                return 2;
+        }
+        return supervise_main(dir, cgroup_root, payload) < 0 ? 1 : 0;
+}

@@ -1,2 +1,328 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: implemented by its owner */
+#include "stage1.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+
+#include "blockdev.h"
+#include "copytree.h"
+#include "fileio.h"
+#include "growfs.h"
+#include "initutil.h"
+#include "log.h"
+#include "modules.h"
+#include "usrverity.h"
+
+#define DEVICE_WAIT_USEC (10 * USEC_PER_SEC)
+
+_noreturn_ _printf_(1, 2) static void fail(const char *fmt, ...) {
+        char msg[1024];
+        va_list ap;
+        bool noreboot = proc_cmdline_get_bool("berth.debug.noreboot");
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        log_error("%s — %s", msg, noreboot ? "halting" : "rebooting");
+
+        sync();
+        sleep(5);
+        for (;;) {
+                (void) reboot(noreboot ? RB_HALT_SYSTEM : RB_AUTOBOOT);
+                sleep(60);
+        }
+}
+
+static int mount_one(const char *what, const char *where, const char *type,
+                     unsigned long flags, const char *data) {
+        (void) mkdir_p(where, 0755);
+        if (mount(what, where, type, flags, data) < 0)
+                return -errno;
+        return 0;
+}
+
+static void mount_api(void) {
+        static const struct {
+                const char *what, *where, *type, *data;
+                unsigned long flags;
+        } table[] = {
+                { "proc", "/proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC },
+                { "sysfs", "/sys", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC },
+                { "devtmpfs", "/dev", "devtmpfs", "mode=0755", MS_NOSUID },
+                { "tmpfs", "/run", "tmpfs", "mode=0755", MS_NOSUID | MS_NODEV },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                int r = mount_one(table[i].what, table[i].where, table[i].type, table[i].flags,
+                                  table[i].data);
+                /* The kernel may have mounted devtmpfs already (CONFIG_DEVTMPFS_MOUNT). */
+                if (r < 0 && r != -EBUSY)
+                        fail("cannot mount %s: %s", table[i].where, strerror(-r));
+        }
+}
+
+static void open_console(void) {
+        int fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        /* Keep 0/1/2 pointing at the console for libraries that print. */
+        for (int i = 0; i < 3; i++)
+                if (fd != i)
+                        (void) dup2(fd, i);
+        log_set_fd(fd);
+}
+
+typedef struct RootMatch {
+        const char *disk;
+} RootMatch;
+
+static bool match_root(const BlockInfo *info, const void *userdata) {
+        const RootMatch *m = userdata;
+        return streq(info->disk, m->disk) && streq(info->parttype, ROOT_PARTITION_TYPE);
+}
+
+static bool match_dev(const BlockInfo *info, const void *userdata) {
+        const char *dev = userdata;
+        if (strneq(dev, "/dev/", 5))
+                dev += 5;
+        return streq(info->name, dev);
+}
+
+/* Waits for the devices to appear (devtmpfs creates the nodes once the
+ * driver found the disk); no udev, so poll. */
+static int wait_for(blockdev_match_t match, const void *userdata, BlockInfo *ret) {
+        usec_t end = now_usec() + DEVICE_WAIT_USEC;
+        for (;;) {
+                int r = blockdev_find(match, userdata, ret);
+                if (r != 0)
+                        return r;
+                if (now_usec() > end)
+                        return 0;
+                (void) usleep(50 * 1000);
+        }
+}
+
+static void find_root(const BlockInfo *usr, BlockInfo *root) {
+        char override[256];
+        int r;
+
+        if (proc_cmdline_get("root", override, sizeof override) > 0 && !isempty(override)) {
+                if (strneq(override, "PARTUUID=", 9))
+                        r = wait_for(blockdev_match_partuuid, override + 9, root);
+                else
+                        r = wait_for(match_dev, override, root);
+                if (r <= 0)
+                        fail("cannot find root partition root=%s", override);
+                return;
+        }
+
+        RootMatch m = { .disk = usr->disk };
+        r = wait_for(match_root, &m, root);
+        if (r <= 0)
+                fail("cannot find the root partition (type %s) on /dev/%s",
+                     ROOT_PARTITION_TYPE, usr->disk);
+}
+
+static void grow_root(const BlockInfo *root) {
+        char disk[PATH_MAX], part[PATH_MAX];
+        uint64_t size = 0;
+        int r;
+
+        snprintf(disk, sizeof disk, "/dev/%s", root->disk);
+        snprintf(part, sizeof part, "/dev/%s", root->name);
+
+        r = growfs_partition(disk, root->partno, &size);
+        if (r < 0) {
+                log_warning_errno(r, "cannot grow %s on %s, continuing", part, disk);
+                return;
+        }
+        if (r > 0)
+                log_info("grew %s to %" PRIu64 " MiB", part, size >> 20);
+        r = growfs_ext4(STAGE1_SYSROOT, size);
+        if (r < 0) {
+                log_warning_errno(r, "cannot resize the file system on %s, continuing", part);
+                return;
+        }
+        (void) mkdir_parents(STAGE1_SYSROOT "/" GROWN_MARKER, 0755);
+        r = write_file_atomic(STAGE1_SYSROOT "/" GROWN_MARKER, "", 0, 0644);
+        if (r < 0)
+                log_warning_errno(r, "cannot write %s", GROWN_MARKER);
+}
+
+/* A random machine ID made once per node and kept on /var: partition and
+ * file system UUIDs come from the image and are the same on every node. */
+static void write_machine_id(void) {
+        const char *keep = STAGE1_SYSROOT "/var/lib/berth/machine-id";
+        _cleanup_free_ char *old = NULL;
+        char id[34];
+        int r;
+
+        if (read_full_file(keep, &old, NULL, 64) >= 0 && strlen(old) >= 32 &&
+            strspn(old, "0123456789abcdef") >= 32) {
+                memcpy(id, old, 32);
+        } else {
+                uint8_t b[16];
+                if (getrandom(b, sizeof b, 0) != sizeof b) {
+                        log_warning_errno(negative_errno(), "cannot make a machine ID");
+                        return;
+                }
+                b[6] = (b[6] & 0x0f) | 0x40;
+                b[8] = (b[8] & 0x3f) | 0x80;
+                for (size_t i = 0; i < 16; i++)
+                        snprintf(id + 2 * i, 3, "%02x", b[i]);
+        }
+        id[32] = '\n';
+        id[33] = 0;
+        (void) mkdir_parents(keep, 0755);
+        r = write_file_atomic(keep, id, 33, 0444);
+        if (r < 0)
+                log_warning_errno(r, "cannot write %s", keep);
+        r = write_file_atomic(STAGE1_SYSROOT "/etc/machine-id", id, 33, 0444);
+        if (r < 0)
+                log_warning_errno(r, "cannot write /etc/machine-id");
+}
+
+static void setup_etc(void) {
+        int r = mount_one("tmpfs", STAGE1_SYSROOT "/etc", "tmpfs", MS_NOSUID | MS_NODEV,
+                          "mode=0755");
+        if (r < 0)
+                fail("cannot mount tmpfs on /etc: %s", strerror(-r));
+        r = copy_tree(STAGE1_SYSROOT "/usr/share/factory/etc", STAGE1_SYSROOT "/etc");
+        if (r < 0)
+                log_warning_errno(r, "/etc is incomplete: copying the factory tree failed");
+        write_machine_id();
+}
+
+static void setup_var(void) {
+        static const struct {
+                const char *path;
+                mode_t mode;
+        } dirs[] = {
+                { "var/lib", 0755 },        { "var/log", 0755 },
+                { "var/log/berth", 0755 },  { "var/tmp", 01777 },
+                { "var/lib/berth", 0755 },  { "var/lib/containerd", 0711 },
+                { "var/lib/dhcpcd", 0755 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                char p[PATH_MAX];
+                snprintf(p, sizeof p, STAGE1_SYSROOT "/%s", dirs[i].path);
+                if (mkdir_p(p, dirs[i].mode) < 0 || chmod(p, dirs[i].mode) < 0)
+                        log_warning_errno(negative_errno(), "cannot create %s", p);
+        }
+}
+
+/* Frees the initramfs (rootfs) before leaving it: everything but /sysroot,
+ * never crossing into other file systems. */
+static void clean_initramfs(void) {
+        struct statfs sfs;
+        if (statfs("/", &sfs) < 0 ||
+            (sfs.f_type != RAMFS_MAGIC && sfs.f_type != TMPFS_MAGIC)) {
+                log_warning("/ is not an initramfs, not deleting its contents");
+                return;
+        }
+        DIR *d = opendir("/");
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                char p[PATH_MAX];
+                if (streq(de->d_name, ".") || streq(de->d_name, "..") ||
+                    streq(de->d_name, "sysroot"))
+                        continue;
+                snprintf(p, sizeof p, "/%s", de->d_name);
+                (void) rm_rf(p);
+        }
+        closedir(d);
+}
+
+_noreturn_ static void switch_root(void) {
+        static const char *const moves[] = { "/dev", "/proc", "/sys", "/run" };
+
+        timeline("switch-root");
+        for (size_t i = 0; i < ELEMENTSOF(moves); i++) {
+                char target[PATH_MAX];
+                snprintf(target, sizeof target, STAGE1_SYSROOT "%s", moves[i]);
+                (void) mkdir_p(target, 0755);
+                if (mount(moves[i], target, NULL, MS_MOVE, NULL) < 0)
+                        fail("cannot move %s to %s: %m", moves[i], target);
+        }
+        /* The console fd stays valid across the move. */
+        clean_initramfs();
+
+        if (chdir(STAGE1_SYSROOT) < 0)
+                fail("cannot enter %s: %m", STAGE1_SYSROOT);
+        if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+                fail("cannot move %s to /: %m", STAGE1_SYSROOT);
+        if (chroot(".") < 0 || chdir("/") < 0)
+                fail("cannot chroot into the new root: %m");
+
+        char *argv[] = { (char *) STAGE2_PATH, NULL };
+        execv(STAGE2_PATH, argv);
+        fail("cannot execute %s: %m", STAGE2_PATH);
+}
+
+_noreturn_ void stage1_main(void) {
+        char hex[128], slot[16] = "", data_uuid[UUID_STRING_SIZE], verity_uuid[UUID_STRING_SIZE];
+        char data_dev[PATH_MAX], hash_dev[PATH_MAX], root_dev[PATH_MAX], msg[512];
+        uint8_t hash[USRHASH_SIZE];
+        BlockInfo data, verity, root;
+        int r;
+
+        umask(0022);
+        mount_api();
+        open_console();
+        log_set_prefix("berth");
+        timeline("init-start");
+
+        if (proc_cmdline_get("usrhash", hex, sizeof hex) <= 0)
+                fail("no usrhash= on the kernel command line, cannot verify /usr");
+        if (usrhash_parse(hex, hash) < 0)
+                fail("usrhash= is not 64 hex digits: %s", hex);
+        (void) proc_cmdline_get("berth.slot", slot, sizeof slot);
+        usrhash_partuuids(hash, data_uuid, verity_uuid);
+        log_info("slot %s: usr partition %s, verity partition %s", isempty(slot) ? "?" : slot,
+                 data_uuid, verity_uuid);
+
+        r = modules_load_list_file(STAGE1_MODULES_LIST);
+        if (r > 0)
+                log_warning("%d module(s) failed to load", r);
+
+        if (wait_for(blockdev_match_partuuid, data_uuid, &data) <= 0)
+                fail("cannot find the usr partition PARTUUID=%s (slot %s)", data_uuid,
+                     isempty(slot) ? "?" : slot);
+        if (wait_for(blockdev_match_partuuid, verity_uuid, &verity) <= 0)
+                fail("cannot find the usr-verity partition PARTUUID=%s (slot %s)", verity_uuid,
+                     isempty(slot) ? "?" : slot);
+        snprintf(data_dev, sizeof data_dev, "/dev/%s", data.name);
+        snprintf(hash_dev, sizeof hash_dev, "/dev/%s", verity.name);
+
+        find_root(&data, &root);
+        snprintf(root_dev, sizeof root_dev, "/dev/%s", root.name);
+        r = mount_one(root_dev, STAGE1_SYSROOT, "ext4", MS_NOATIME, NULL);
+        if (r < 0)
+                fail("cannot mount root %s on %s: %s", root_dev, STAGE1_SYSROOT, strerror(-r));
+        if (access(STAGE1_SYSROOT "/" GROWN_MARKER, F_OK) < 0 && !isempty(root.disk))
+                grow_root(&root);
+
+        r = usrverity_open("usr", data_dev, hash_dev, hash, sizeof hash, msg, sizeof msg);
+        if (r < 0)
+                fail("cannot open dm-verity for usr (data %s, hash %s): %s", data_dev, hash_dev,
+                     isempty(msg) ? strerror(-r) : msg);
+        r = mount_one("/dev/mapper/usr", STAGE1_SYSROOT "/usr", "erofs", MS_RDONLY | MS_NODEV,
+                      NULL);
+        if (r < 0)
+                fail("cannot mount /dev/mapper/usr (erofs) on /usr: %s", strerror(-r));
+
+        setup_etc();
+        setup_var();
+        switch_root();
+}

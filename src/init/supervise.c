@@ -1,2 +1,791 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: implemented by its owner */
+#include "supervise.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "cgroup.h"
+#include "fileio.h"
+#include "initutil.h"
+#include "log.h"
+#include "payload.h"
+#include "strv.h"
+
+#define PATH_POLL_USEC (50 * USEC_PER_MSEC)
+#define MIN_BACKOFF_USEC (100 * USEC_PER_MSEC)
+
+typedef enum UnitState {
+        UNIT_WAITING,  /* dependencies not ready yet */
+        UNIT_STARTING, /* running, not ready yet; deadline = ready timeout */
+        UNIT_READY,    /* running and ready */
+        UNIT_KILLING,  /* ready timeout hit, stop signal sent; deadline = SIGKILL */
+        UNIT_BACKOFF,  /* waiting to restart; deadline = restart time */
+        UNIT_FAILED,   /* gone for good, failed */
+        UNIT_EXITED,   /* gone for good, exit status 0 */
+        UNIT_SKIPPED,  /* ConditionKernelCmdline= false */
+        UNIT_STOPPING, /* ordered stop, stop signal sent; deadline = kill */
+        UNIT_STOPPED,
+} UnitState;
+
+typedef struct Unit {
+        const Service *svc;
+        UnitState state;
+        pid_t pid;
+        bool settled;      /* was ready or failed at least once */
+        bool ready_once;   /* timeline line printed */
+        bool is_payload;
+        usec_t deadline;
+        usec_t started_at;
+        usec_t backoff;    /* the next restart delay */
+        size_t *deps, n_deps;
+        size_t *wants, n_wants;
+        char **envp;
+        char log_path[PATH_MAX];
+        char cgroup[PATH_MAX];
+} Unit;
+
+typedef struct Manager {
+        const SuperviseConfig *cfg;
+        Unit *units;
+        size_t n;
+        Service payload_service;
+        int epoll_fd, signal_fd, notify_fd, timer_fd;
+        bool stopping;
+        bool payload_done;
+        ShutdownAction action;
+} Manager;
+
+static bool unit_running(const Unit *u) {
+        return u->pid > 0;
+}
+
+static bool unit_final(const Unit *u) {
+        return u->state == UNIT_FAILED || u->state == UNIT_EXITED || u->state == UNIT_SKIPPED ||
+               u->state == UNIT_STOPPED;
+}
+
+bool supervise_condition_cmdline(const char *cmdline, const char *word) {
+        char key[256], value[256];
+        const char *eq = strchr(word, '=');
+
+        if (!eq)
+                return cmdline_get(cmdline, word, value, sizeof value) > 0;
+        snprintf(key, sizeof key, "%.*s", (int) (eq - word), word);
+        return cmdline_get(cmdline, key, value, sizeof value) > 0 && streq(value, eq + 1);
+}
+
+/* ---- set-up: everything allocated here, before the loop ---- */
+
+static ssize_t find_unit(const Manager *m, const char *name) {
+        for (size_t i = 0; i < m->n; i++)
+                if (streq(m->units[i].svc->name, name))
+                        return (ssize_t) i;
+        return -1;
+}
+
+static int resolve(const Manager *m, char **names, bool required, size_t **ret, size_t *ret_n,
+                   const char *who) {
+        size_t n = 0, len = strv_length(names);
+        size_t *idx = calloc(len ? len : 1, sizeof *idx);
+        if (!idx)
+                return -ENOMEM;
+        STRV_FOREACH(s, names) {
+                ssize_t k = find_unit(m, *s);
+                if (k < 0) {
+                        if (required) {
+                                free(idx);
+                                return log_error_code(ENOENT, "%s: After=%s: no such service",
+                                                      who, *s);
+                        }
+                        continue;
+                }
+                idx[n++] = (size_t) k;
+        }
+        *ret = idx;
+        *ret_n = n;
+        return 0;
+}
+
+static int env_set(char ***env, const char *assignment) {
+        size_t klen = strcspn(assignment, "=");
+        for (char **e = *env; e && *e; e++)
+                if (strneq(*e, assignment, klen) && (*e)[klen] == '=') {
+                        char *c = strdup(assignment);
+                        if (!c)
+                                return -ENOMEM;
+                        free(*e);
+                        *e = c;
+                        return 0;
+                }
+        return strv_extend(env, assignment);
+}
+
+static int unit_init(Manager *m, Unit *u, const char *cmdline) {
+        const Service *s = u->svc;
+        int r;
+
+        r = env_set(&u->envp, "PATH=/usr/sbin:/usr/bin");
+        if (r >= 0 && s->ready == SERVICE_READY_NOTIFY && m->cfg->notify_path) {
+                _cleanup_free_ char *e = strdup_printf("NOTIFY_SOCKET=%s", m->cfg->notify_path);
+                r = e ? env_set(&u->envp, e) : -ENOMEM;
+        }
+        STRV_FOREACH(e, s->environment)
+                if (r >= 0)
+                        r = env_set(&u->envp, *e);
+        if (r < 0)
+                return r;
+
+        if (m->cfg->log_dir && !u->is_payload)
+                snprintf(u->log_path, sizeof u->log_path, "%s/%s.log", m->cfg->log_dir, s->name);
+
+        if (m->cfg->cgroup_root) {
+                r = u->is_payload ? cgroup_create_scope(m->cfg->cgroup_root, "payload.scope",
+                                                        u->cgroup, sizeof u->cgroup)
+                                  : cgroup_create_service(m->cfg->cgroup_root, s->name,
+                                                          u->cgroup, sizeof u->cgroup);
+                if (r < 0) {
+                        log_warning_errno(r, "%s: cannot create its cgroup, running it in ours",
+                                          s->name);
+                        u->cgroup[0] = 0;
+                }
+        }
+
+        u->backoff = s->restart_sec > 0 ? s->restart_sec * USEC_PER_SEC : MIN_BACKOFF_USEC;
+        u->deadline = USEC_INFINITY;
+        if (s->condition_cmdline && !supervise_condition_cmdline(cmdline, s->condition_cmdline)) {
+                log_info("%s: skipped, %s not on the kernel command line", s->name,
+                         s->condition_cmdline);
+                u->state = UNIT_SKIPPED;
+                u->settled = true;
+        }
+        return 0;
+}
+
+static int notify_open(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int one = 1;
+
+        if (strlen(path) >= sizeof sa.sun_path)
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        (void) unlink(path);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 ||
+            setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0) {
+                int r = -errno;
+                (void) close(fd);
+                return r;
+        }
+        return fd;
+}
+
+static void manager_done(Manager *m) {
+        for (size_t i = 0; i < m->n; i++) {
+                free(m->units[i].deps);
+                free(m->units[i].wants);
+                strv_free(m->units[i].envp);
+        }
+        free(m->units);
+        safe_close(m->epoll_fd);
+        safe_close(m->signal_fd);
+        safe_close(m->timer_fd);
+        if (m->notify_fd >= 0) {
+                safe_close(m->notify_fd);
+                (void) unlink(m->cfg->notify_path);
+        }
+}
+
+static int manager_init(Manager *m, const ServiceSet *set, const SuperviseConfig *cfg,
+                        const sigset_t *mask) {
+        static char *payload_argv[] = { NULL, NULL };
+        static char payload_exec[PATH_MAX], payload_path_env[PATH_MAX + 64];
+        static char *payload_env[] = { payload_path_env, NULL };
+        char cmdline[4096] = "";
+        int r;
+
+        m->cfg = cfg;
+        m->epoll_fd = m->signal_fd = m->notify_fd = m->timer_fd = -EBADF;
+        m->units = calloc(set->n + 1, sizeof *m->units);
+        if (!m->units)
+                return -ENOMEM;
+        for (size_t i = 0; i < set->n; i++)
+                m->units[m->n++].svc = &set->services[i];
+
+        if (cfg->payload_dir) {
+                Service *p = &m->payload_service;
+                snprintf(payload_exec, sizeof payload_exec, "%s/run", cfg->payload_dir);
+                snprintf(payload_path_env, sizeof payload_path_env,
+                         "PATH=%s/bin:/usr/sbin:/usr/bin", cfg->payload_dir);
+                payload_argv[0] = payload_exec;
+                snprintf(p->name, sizeof p->name, "payload");
+                p->argv = payload_argv;
+                p->environment = payload_env;
+                p->ready = SERVICE_READY_STARTED;
+                p->restart = SERVICE_RESTART_NO;
+                p->stop_signal = SIGTERM;
+                p->stop_timeout_s = 10;
+                m->units[m->n].svc = p;
+                m->units[m->n].is_payload = true;
+                m->n++;
+        }
+
+        (void) proc_cmdline_read(cmdline, sizeof cmdline);
+        for (size_t i = 0; i < m->n; i++) {
+                Unit *u = &m->units[i];
+                r = unit_init(m, u, cmdline);
+                if (r < 0)
+                        return r;
+                if (u->is_payload)
+                        continue;
+                r = resolve(m, u->svc->after, true, &u->deps, &u->n_deps, u->svc->name);
+                if (r < 0)
+                        return r;
+                r = resolve(m, u->svc->wants, false, &u->wants, &u->n_wants, u->svc->name);
+                if (r < 0)
+                        return r;
+        }
+
+        m->signal_fd = signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        m->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        m->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (m->signal_fd < 0 || m->timer_fd < 0 || m->epoll_fd < 0)
+                return log_error_errno(negative_errno(), "cannot set up the event loop");
+        if (cfg->notify_path) {
+                m->notify_fd = notify_open(cfg->notify_path);
+                if (m->notify_fd < 0)
+                        log_warning_errno(m->notify_fd, "cannot bind %s, Ready=notify won't work",
+                                          cfg->notify_path);
+        }
+
+        int fds[] = { m->signal_fd, m->timer_fd, m->notify_fd };
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++) {
+                struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
+                if (fds[i] >= 0 && epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
+                        return log_error_errno(negative_errno(), "epoll_ctl");
+        }
+        return 0;
+}
+
+/* ---- the child side: between fork and exec, no allocation ---- */
+
+_noreturn_ static void exec_child(const Manager *m, const Unit *u) {
+        const Service *s = u->svc;
+        sigset_t empty;
+        int fd;
+
+        sigemptyset(&empty);
+        (void) sigprocmask(SIG_SETMASK, &empty, NULL);
+        (void) setsid();
+
+        fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0)
+                (void) dup2(fd, STDIN_FILENO);
+        if (u->is_payload && m->cfg->console_fd >= 0)
+                fd = m->cfg->console_fd;
+        else if (u->log_path[0])
+                fd = open(u->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+        else
+                fd = -1;
+        if (fd >= 0) {
+                (void) dup2(fd, STDOUT_FILENO);
+                (void) dup2(fd, STDERR_FILENO);
+        }
+
+        if (u->cgroup[0] && cgroup_attach_self(u->cgroup) < 0)
+                dprintf(STDERR_FILENO, "berth-init: cannot join %s: %m\n", u->cgroup);
+        if (s->limit_nofile > 0) {
+                struct rlimit rl = { .rlim_cur = s->limit_nofile, .rlim_max = s->limit_nofile };
+                if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                        dprintf(STDERR_FILENO, "berth-init: LimitNOFILE=%llu: %m\n",
+                                (unsigned long long) s->limit_nofile);
+        }
+        if (s->oom_score_adjust_set) {
+                char buf[16];
+                int k = snprintf(buf, sizeof buf, "%d", s->oom_score_adjust);
+                fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || write(fd, buf, (size_t) k) != k)
+                        dprintf(STDERR_FILENO, "berth-init: OOMScoreAdjust=%d: %m\n",
+                                s->oom_score_adjust);
+        }
+        if (chdir(s->working_directory ? s->working_directory : "/") < 0)
+                dprintf(STDERR_FILENO, "berth-init: WorkingDirectory=%s: %m\n",
+                        s->working_directory ? s->working_directory : "/");
+
+        execve(s->argv[0], s->argv, u->envp);
+        dprintf(STDERR_FILENO, "berth-init: cannot execute %s: %m\n", s->argv[0]);
+        _exit(127);
+}
+
+/* ---- state changes ---- */
+
+static void unit_ready(Unit *u) {
+        char ev[SERVICE_NAME_MAX + 16];
+        u->state = UNIT_READY;
+        u->settled = true;
+        u->deadline = USEC_INFINITY;
+        if (!u->ready_once) {
+                snprintf(ev, sizeof ev, "%s-ready", u->svc->name);
+                timeline(ev);
+                u->ready_once = true;
+        }
+        log_notice("started %s", u->svc->name);
+}
+
+static void unit_schedule_restart(Unit *u, usec_t now, const char *what);
+
+static void unit_spawn(Manager *m, Unit *u) {
+        const Service *s = u->svc;
+
+        if (!s->argv || !s->argv[0]) {
+                log_error("%s: no Exec=", s->name);
+                u->state = UNIT_FAILED;
+                u->settled = true;
+                return;
+        }
+        pid_t pid = fork();
+        if (pid < 0) {
+                log_error_errno(negative_errno(), "%s: fork failed", s->name);
+                unit_schedule_restart(u, now_usec(), "could not be started");
+                return;
+        }
+        if (pid == 0)
+                exec_child(m, u);
+
+        u->pid = pid;
+        u->started_at = now_usec();
+        log_info("starting %s (pid %d)", s->name, (int) pid);
+        if (s->ready == SERVICE_READY_STARTED) {
+                unit_ready(u);
+                return;
+        }
+        u->state = UNIT_STARTING;
+        u->deadline = s->ready_timeout_s > 0 ? u->started_at + s->ready_timeout_s * USEC_PER_SEC
+                                             : USEC_INFINITY;
+}
+
+static void format_delay(usec_t d, char *buf, size_t size) {
+        if (d % USEC_PER_SEC == 0)
+                snprintf(buf, size, "%llus", (unsigned long long) (d / USEC_PER_SEC));
+        else
+                snprintf(buf, size, "%.1fs", (double) d / (double) USEC_PER_SEC);
+}
+
+/* Restart per Restart= after the backoff, or give up. what: "exited with status 3". */
+static void unit_schedule_restart(Unit *u, usec_t now, const char *what) {
+        const Service *s = u->svc;
+        usec_t base = s->restart_sec > 0 ? s->restart_sec * USEC_PER_SEC : MIN_BACKOFF_USEC;
+        usec_t cap = MAX((usec_t) s->restart_max_sec * USEC_PER_SEC, base);
+        char delay[32];
+
+        u->settled = true;
+        u->pid = 0;
+        /* A service that stayed up for 10 × its backoff earned a fresh start. */
+        if (u->started_at > 0 && now - u->started_at >= 10 * u->backoff)
+                u->backoff = base;
+
+        u->state = UNIT_BACKOFF;
+        u->deadline = now + u->backoff;
+        format_delay(u->backoff, delay, sizeof delay);
+        log_notice("%s %s, restarting in %s", s->name, what, delay);
+        u->backoff = MIN(u->backoff * 2, cap);
+}
+
+static void unit_exited(Manager *m, Unit *u, int status) {
+        const Service *s = u->svc;
+        usec_t now = now_usec();
+        char what[64];
+        bool failed;
+        int code;
+
+        if (WIFEXITED(status)) {
+                code = WEXITSTATUS(status);
+                snprintf(what, sizeof what, "exited with status %d", code);
+                failed = code != 0;
+        } else {
+                code = 128 + WTERMSIG(status);
+                snprintf(what, sizeof what, "killed by signal %s",
+                         sigabbrev_np(WTERMSIG(status)) ?: "?");
+                failed = true;
+        }
+        /* Leaving before it was ready, or after its ready timeout, is a failure. */
+        if (u->state == UNIT_STARTING || u->state == UNIT_KILLING)
+                failed = true;
+        u->pid = 0;
+        u->deadline = USEC_INFINITY;
+
+        if (u->state == UNIT_STOPPING) {
+                u->state = UNIT_STOPPED;
+                log_info("stopped %s (%s)", s->name, what);
+                return;
+        }
+        if (u->is_payload) {
+                u->state = failed ? UNIT_FAILED : UNIT_EXITED;
+                log_notice("payload exited with status %d", code);
+                if (m->cfg->payload_poweroff && !m->stopping) {
+                        m->stopping = true;
+                        m->action = SHUTDOWN_POWEROFF;
+                }
+                return;
+        }
+        if (!m->stopping && (s->restart == SERVICE_RESTART_ALWAYS ||
+                             (s->restart == SERVICE_RESTART_ON_FAILURE && failed))) {
+                unit_schedule_restart(u, now, what);
+                return;
+        }
+        u->settled = true;
+        u->state = failed ? UNIT_FAILED : UNIT_EXITED;
+        log_notice("%s %s%s", s->name, what, failed ? ", failed" : "");
+}
+
+static void reap(Manager *m) {
+        for (;;) {
+                int status;
+                pid_t pid = waitpid(-1, &status, WNOHANG);
+                if (pid <= 0)
+                        return;
+                for (size_t i = 0; i < m->n; i++)
+                        if (m->units[i].pid == pid) {
+                                unit_exited(m, &m->units[i], status);
+                                break;
+                        }
+                /* Anything else is an orphan reparented to us: reaped, done. */
+        }
+}
+
+/* ---- what the loop checks every turn ---- */
+
+static bool deps_allow_start(Manager *m, Unit *u) {
+        for (size_t i = 0; i < u->n_deps; i++) {
+                const Unit *d = &m->units[u->deps[i]];
+                if (d->state == UNIT_FAILED || d->state == UNIT_SKIPPED) {
+                        log_error("%s: not started, it needs %s which %s", u->svc->name,
+                                  d->svc->name,
+                                  d->state == UNIT_FAILED ? "failed" : "was skipped");
+                        u->state = UNIT_FAILED;
+                        u->settled = true;
+                        return false;
+                }
+                if (d->state != UNIT_READY && d->state != UNIT_EXITED)
+                        return false;
+        }
+        for (size_t i = 0; i < u->n_wants; i++) {
+                const Unit *d = &m->units[u->wants[i]];
+                if (!d->settled && !unit_final(d))
+                        return false;
+        }
+        return true;
+}
+
+static void start_units(Manager *m) {
+        bool all_settled = true;
+
+        for (size_t i = 0; i < m->n; i++) {
+                Unit *u = &m->units[i];
+                if (u->is_payload)
+                        continue;
+                if (u->state == UNIT_WAITING && deps_allow_start(m, u))
+                        unit_spawn(m, u);
+                if (!u->settled && !unit_final(u))
+                        all_settled = false;
+        }
+
+        if (!all_settled || !m->cfg->payload_dir || m->payload_done)
+                return;
+        m->payload_done = true;
+        Unit *p = &m->units[m->n - 1];
+        if (m->cfg->payload_mount && payload_mount(m->cfg->payload_dir) < 0) {
+                log_notice("payload exited with status %d", 255);
+                p->state = UNIT_FAILED;
+                if (m->cfg->payload_poweroff) {
+                        m->stopping = true;
+                        m->action = SHUTDOWN_POWEROFF;
+                }
+                return;
+        }
+        unit_spawn(m, p);
+}
+
+static void kill_hard(Unit *u) {
+        if (u->cgroup[0] && cgroup_kill(u->cgroup) >= 0)
+                return;
+        (void) kill(-u->pid, SIGKILL);
+        (void) kill(u->pid, SIGKILL);
+}
+
+static void check_timeouts(Manager *m, usec_t now) {
+        for (size_t i = 0; i < m->n; i++) {
+                Unit *u = &m->units[i];
+                const Service *s = u->svc;
+
+                if (u->state == UNIT_STARTING && s->ready == SERVICE_READY_PATH && s->ready_path &&
+                    access(s->ready_path, F_OK) == 0) {
+                        unit_ready(u);
+                        continue;
+                }
+                if (u->deadline > now)
+                        continue;
+                u->deadline = USEC_INFINITY;
+                switch (u->state) {
+                case UNIT_STARTING:
+                        log_error("%s did not become ready within %us, stopping it", s->name,
+                                  s->ready_timeout_s);
+                        u->state = UNIT_KILLING;
+                        u->settled = true;
+                        u->deadline = now + MAX(s->stop_timeout_s, 1u) * USEC_PER_SEC;
+                        (void) kill(u->pid, s->stop_signal > 0 ? s->stop_signal : SIGTERM);
+                        break;
+                case UNIT_KILLING:
+                        /* Only the main process: a crash restart must not take
+                         * helpers such as containerd's shims with it. */
+                        (void) kill(u->pid, SIGKILL);
+                        break;
+                case UNIT_STOPPING:
+                        log_warning("%s did not stop within %us, killing it", s->name,
+                                    s->stop_timeout_s);
+                        kill_hard(u);
+                        break;
+                case UNIT_BACKOFF:
+                        if (!m->stopping)
+                                unit_spawn(m, u);
+                        break;
+                default:
+                        break;
+                }
+        }
+}
+
+static bool has_running_dependent(const Manager *m, size_t idx) {
+        for (size_t j = 0; j < m->n; j++) {
+                const Unit *d = &m->units[j];
+                if (!unit_running(d))
+                        continue;
+                for (size_t k = 0; k < d->n_deps; k++)
+                        if (d->deps[k] == idx)
+                                return true;
+                for (size_t k = 0; k < d->n_wants; k++)
+                        if (d->wants[k] == idx)
+                                return true;
+        }
+        return false;
+}
+
+/* Returns true once nothing runs any more. */
+static bool advance_stop(Manager *m, usec_t now) {
+        bool any = false;
+        for (size_t i = m->n; i > 0; i--) {
+                Unit *u = &m->units[i - 1];
+                if (!unit_running(u)) {
+                        if (!unit_final(u))
+                                u->state = UNIT_STOPPED;
+                        continue;
+                }
+                any = true;
+                if (u->state == UNIT_STOPPING || has_running_dependent(m, i - 1))
+                        continue;
+                const Service *s = u->svc;
+                log_info("stopping %s", s->name);
+                u->state = UNIT_STOPPING;
+                u->deadline = now + MAX(s->stop_timeout_s, 1u) * USEC_PER_SEC;
+                (void) kill(u->pid, s->stop_signal > 0 ? s->stop_signal : SIGTERM);
+                (void) kill(u->pid, SIGCONT);
+        }
+        return !any;
+}
+
+static void arm_timer(Manager *m, usec_t now) {
+        usec_t next = USEC_INFINITY;
+        for (size_t i = 0; i < m->n; i++) {
+                const Unit *u = &m->units[i];
+                next = MIN(next, u->deadline);
+                if (u->state == UNIT_STARTING && u->svc->ready == SERVICE_READY_PATH)
+                        next = MIN(next, now + PATH_POLL_USEC);
+        }
+        struct itimerspec its = {};
+        if (next != USEC_INFINITY) {
+                next = MAX(next, 1);
+                its.it_value.tv_sec = (time_t) (next / USEC_PER_SEC);
+                its.it_value.tv_nsec = (long) (next % USEC_PER_SEC) * 1000;
+        }
+        (void) timerfd_settime(m->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* ---- event sources ---- */
+
+static bool pid_in_cgroup(pid_t pid, const Unit *u, const char *root) {
+        char p[64], buf[512], want[PATH_MAX];
+        if (!u->cgroup[0])
+                return false;
+        snprintf(p, sizeof p, "/proc/%d/cgroup", (int) pid);
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        ssize_t k = read(fd, buf, sizeof buf - 1);
+        (void) close(fd);
+        if (k <= 0)
+                return false;
+        buf[k] = 0;
+        buf[strcspn(buf, "\n")] = 0;
+        snprintf(want, sizeof want, "0::%s", u->cgroup + strlen(root));
+        return streq(buf, want);
+}
+
+static void handle_notify(Manager *m) {
+        for (;;) {
+                char buf[4096];
+                union {
+                        struct cmsghdr h;
+                        uint8_t b[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 16)];
+                } control;
+                struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf - 1 };
+                struct msghdr mh = {
+                        .msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = &control,
+                        .msg_controllen = sizeof control,
+                };
+                struct ucred *cred = NULL;
+
+                ssize_t k = recvmsg(m->notify_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+                if (k < 0)
+                        return;
+                buf[k] = 0;
+                for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+                        if (c->cmsg_level != SOL_SOCKET)
+                                continue;
+                        if (c->cmsg_type == SCM_CREDENTIALS &&
+                            c->cmsg_len == CMSG_LEN(sizeof(struct ucred)))
+                                cred = (struct ucred *) CMSG_DATA(c);
+                        else if (c->cmsg_type == SCM_RIGHTS) {
+                                /* Nobody may park file descriptors in PID 1. */
+                                int *fds = (int *) CMSG_DATA(c);
+                                size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                                for (size_t i = 0; i < nfds; i++)
+                                        safe_close(fds[i]);
+                        }
+                }
+                if (!cred || cred->pid <= 0)
+                        continue;
+
+                Unit *u = NULL;
+                for (size_t i = 0; i < m->n && !u; i++)
+                        if (m->units[i].pid == cred->pid)
+                                u = &m->units[i];
+                for (size_t i = 0; i < m->n && !u && m->cfg->cgroup_root; i++)
+                        if (unit_running(&m->units[i]) &&
+                            pid_in_cgroup(cred->pid, &m->units[i], m->cfg->cgroup_root))
+                                u = &m->units[i];
+                if (!u) {
+                        log_debug("notify message from unknown pid %d", (int) cred->pid);
+                        continue;
+                }
+                for (char *line = buf; line && *line;) {
+                        char *nl = strchr(line, '\n');
+                        if (nl)
+                                *nl = 0;
+                        if (streq(line, "READY=1") && u->state == UNIT_STARTING)
+                                unit_ready(u);
+                        line = nl ? nl + 1 : NULL;
+                }
+        }
+}
+
+static void handle_signals(Manager *m) {
+        struct signalfd_siginfo si;
+        while (read(m->signal_fd, &si, sizeof si) == sizeof si) {
+                ShutdownAction a = SHUTDOWN_NONE;
+                switch (si.ssi_signo) {
+                case SIGCHLD:
+                        break; /* reaped below, always */
+                case SIGTERM:
+                case SIGINT:
+                        a = SHUTDOWN_REBOOT;
+                        break;
+                case SIGUSR1:
+                        a = SHUTDOWN_HALT;
+                        break;
+                case SIGUSR2:
+                case SIGPWR:
+                        a = SHUTDOWN_POWEROFF;
+                        break;
+                default:
+                        break;
+                }
+                if (a != SHUTDOWN_NONE && !m->stopping) {
+                        log_notice("%s requested (%s)", shutdown_action_to_string(a),
+                                   sigabbrev_np((int) si.ssi_signo) ?: "?");
+                        m->stopping = true;
+                        m->action = a;
+                }
+        }
+        reap(m);
+}
+
+int supervise_run(const ServiceSet *set, const SuperviseConfig *cfg,
+                  ShutdownAction *ret_action) {
+        Manager m = {};
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        for (int sig = 0, sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGPWR };
+             sig < (int) ELEMENTSOF(sigs); sig++)
+                sigaddset(&mask, sigs[sig]);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+        if (cfg->subreaper)
+                (void) prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+        r = manager_init(&m, set, cfg, &mask);
+        if (r < 0) {
+                manager_done(&m);
+                return r;
+        }
+
+        for (;;) {
+                struct epoll_event ev[4];
+                usec_t now = now_usec();
+
+                check_timeouts(&m, now);
+                if (!m.stopping)
+                        start_units(&m);
+                if (m.stopping && advance_stop(&m, now))
+                        break;
+                arm_timer(&m, now);
+
+                int k = epoll_wait(m.epoll_fd, ev, ELEMENTSOF(ev), -1);
+                if (k < 0) {
+                        if (errno != EINTR)
+                                log_error_errno(negative_errno(), "epoll_wait");
+                        continue;
+                }
+                for (int i = 0; i < k; i++) {
+                        if (ev[i].data.fd == m.signal_fd)
+                                handle_signals(&m);
+                        else if (ev[i].data.fd == m.notify_fd)
+                                handle_notify(&m);
+                        else if (ev[i].data.fd == m.timer_fd) {
+                                uint64_t exp;
+                                (void) !read(m.timer_fd, &exp, sizeof exp);
+                        }
+                }
+        }
+
+        manager_done(&m);
+        if (ret_action)
+                *ret_action = m.action;
+        return 0;
+}

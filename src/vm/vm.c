@@ -1,7 +1,492 @@
 /* SPDX-License-Identifier: MIT */
 #include "vm.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "qemu.h"
+#include "fileio.h"
+#include "kvm.h"
 #include "log.h"
+#include "vmpayload.h"
+#include "vmspawn.h"
+#include "strv.h"
+
+/* Under KVM a kernel or OVMF writes to the serial console within seconds; if
+ * nothing comes this long, KVM is not really working and we retry with TCG. */
+#define KVM_SILENCE_S 20
+
+typedef struct Firmware {
+        char *code; /* pflash unit 0, read-only; or the -bios image if vars is NULL */
+        char *vars; /* template for the per-run variable store */
+} Firmware;
+
+static void firmware_done(Firmware *f) {
+        free(f->code);
+        free(f->vars);
+}
+
+static void workdir_cleanup(char **p) {
+        if (*p) {
+                (void)rm_rf(*p);
+                free(*p);
+        }
+}
+
+static int find_firmware(Firmware *ret) {
+        static const char *const pairs[][2] = {
+                {"/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"},
+                {"/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"},
+                {"/usr/share/edk2/ovmf/OVMF_CODE.fd", "/usr/share/edk2/ovmf/OVMF_VARS.fd"},
+        };
+        const char *code = getenv("BERTH_OVMF_CODE"), *vars = getenv("BERTH_OVMF_VARS");
+
+        if (!isempty(code) || !isempty(vars)) {
+                if (isempty(code) || access(code, R_OK) < 0)
+                        return log_error_code(ENOENT, "vm: BERTH_OVMF_CODE=%s is not readable",
+                                              strempty(code));
+                if (!isempty(vars) && access(vars, R_OK) < 0)
+                        return log_error_code(ENOENT, "vm: BERTH_OVMF_VARS=%s is not readable",
+                                              vars);
+        } else {
+                for (size_t i = 0; i < ELEMENTSOF(pairs) && !code; i++)
+                        if (access(pairs[i][0], R_OK) == 0 && access(pairs[i][1], R_OK) == 0) {
+                                code = pairs[i][0];
+                                vars = pairs[i][1];
+                        }
+                /* A unified image, used as -bios from a writable copy. */
+                if (!code && access("/usr/share/ovmf/OVMF.fd", R_OK) == 0)
+                        code = "/usr/share/ovmf/OVMF.fd";
+                if (!code)
+                        return log_error_code(ENOENT,
+                                              "vm: no UEFI firmware: neither %s nor "
+                                              "/usr/share/ovmf/OVMF.fd exists (install the ovmf "
+                                              "package, scripts/deps) or boot with --direct",
+                                              pairs[0][0]);
+        }
+        ret->code = strdup(code);
+        ret->vars = isempty(vars) ? NULL : strdup(vars);
+        if (!ret->code || (!isempty(vars) && !ret->vars))
+                return -ENOMEM;
+        return 0;
+}
+
+static bool is_qcow2(const char *path) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        char magic[4];
+        return fd >= 0 && read(fd, magic, sizeof magic) == (ssize_t)sizeof magic &&
+               memcmp(magic, "QFI\xfb", 4) == 0;
+}
+
+static bool endswith(const char *s, const char *suffix) {
+        size_t a = strlen(s), b = strlen(suffix);
+        return a >= b && streq(s + a - b, suffix);
+}
+
+/* The disk QEMU writes to: an existing --disk-copy as it is (a second boot of
+ * the same machine), a new --disk-copy (a full sparse copy if named *.raw, a
+ * qcow2 overlay otherwise), or an overlay in the work directory. The image's
+ * own disk.raw is never written. */
+static int prepare_disk(const VmOptions *o, const char *disk_raw, const char *workdir,
+                        char **ret_path, const char **ret_format) {
+        _cleanup_free_ char *abs_raw = realpath(disk_raw, NULL), *path = NULL;
+        if (!abs_raw)
+                return log_error_errno(-errno, "vm: %s", disk_raw);
+
+        if (o->disk_copy && access(o->disk_copy, F_OK) == 0) {
+                path = strdup(o->disk_copy);
+                if (!path)
+                        return -ENOMEM;
+                log_info("vm: booting the existing disk copy %s", path);
+                *ret_format = is_qcow2(path) ? "qcow2" : "raw";
+                *ret_path = TAKE_PTR(path);
+                return 0;
+        }
+        path = o->disk_copy ? strdup(o->disk_copy) : path_join(workdir, "disk.qcow2");
+        if (!path)
+                return -ENOMEM;
+        if (o->disk_copy && endswith(path, ".raw")) {
+                char *convert[] = {"qemu-img", "convert", "-f", "raw", "-O",
+                                   "raw",      abs_raw,   path, NULL};
+                int r = vmspawn_wait(convert, true);
+                if (r < 0)
+                        return r;
+                *ret_format = "raw";
+        } else {
+                char *create[] = {"qemu-img", "create", "-q",  "-f", "qcow2", "-b",
+                                  abs_raw,    "-F",     "raw", path, NULL};
+                int r = vmspawn_wait(create, true);
+                if (r < 0)
+                        return r;
+                *ret_format = "qcow2";
+        }
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
+/* A per-run copy of the UEFI variable store (kept next to --disk-copy, so a
+ * second boot of the same disk sees the same variables). */
+static int prepare_vars(const VmOptions *o, const Firmware *fw, const char *workdir,
+                        char **ret_path) {
+        const char *template = fw->vars ? fw->vars : fw->code;
+        _cleanup_free_ char *path = o->disk_copy ? strdup_printf("%s.efivars", o->disk_copy)
+                                                 : path_join(workdir, "efivars.fd");
+        if (!path)
+                return -ENOMEM;
+        if (!(o->disk_copy && access(path, F_OK) == 0)) {
+                int r = copy_file(template, path, 0644);
+                if (r < 0)
+                        return log_error_errno(r, "vm: copying %s to %s", template, path);
+        }
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
+static int read_cmdline(const char *path, char **ret) {
+        _cleanup_free_ char *s = NULL;
+        int r = read_full_file(path, &s, NULL, 64 * 1024);
+        if (r < 0)
+                return log_error_errno(r, "vm: reading %s", path);
+        size_t n = strlen(s);
+        while (n > 0 && strchr(" \t\r\n", s[n - 1]))
+                s[--n] = 0;
+        for (char *p = s; *p; p++)
+                if (*p == '\n' || *p == '\t' || *p == '\r')
+                        *p = ' ';
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+static int require_file(const char *dir, const char *name, char **ret) {
+        _cleanup_free_ char *p = path_join(dir, name);
+        if (!p)
+                return -ENOMEM;
+        if (access(p, R_OK) < 0)
+                return log_error_errno(-errno, "vm: %s (is %s the output of `berth build`?)", p,
+                                       dir);
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+static int choose_accel(const char **ret) {
+        const char *force = getenv("BERTH_ACCEL"), *why = NULL;
+        if (!isempty(force)) {
+                if (!streq(force, "kvm") && !streq(force, "tcg"))
+                        return log_error_code(EINVAL, "vm: BERTH_ACCEL=%s: expected kvm or tcg",
+                                              force);
+                log_info("vm: accelerator %s (BERTH_ACCEL)", force);
+                *ret = force;
+                return 0;
+        }
+        if (kvm_probe(&why) > 0) {
+                log_info("vm: accelerator kvm");
+                *ret = "kvm";
+        } else {
+                log_info("vm: accelerator tcg (software emulation: %s)", why ? why : "no KVM");
+                *ret = "tcg";
+        }
+        return 0;
+}
+
+typedef struct Plan {
+        char *qemu;
+        const char *accel;
+        char *disk;
+        const char *disk_format;
+        Firmware fw;
+        char *vars;
+        char *kernel, *initrd, *append;
+        char *payload;
+        char *fw_cmdline; /* file with the words for opt/berth/cmdline */
+} Plan;
+
+static void plan_done(Plan *p) {
+        free(p->qemu);
+        free(p->disk);
+        firmware_done(&p->fw);
+        free(p->vars);
+        free(p->kernel);
+        free(p->initrd);
+        free(p->append);
+        free(p->payload);
+        free(p->fw_cmdline);
+}
+
+static int push(char ***argv, char *s) {
+        return s ? strv_push(argv, s) : -ENOMEM;
+}
+
+static int build_argv(const VmOptions *o, const Plan *p, char ***ret) {
+        _cleanup_strv_free_ char **a = NULL;
+        int r = 0;
+
+        r |= strv_extend(&a, p->qemu);
+        r |= strv_extend(&a, "-name");
+        r |= strv_extend(&a, "berth");
+        r |= strv_extend(&a, "-machine");
+        r |= push(&a, strdup_printf("q35,accel=%s", p->accel));
+        if (streq(p->accel, "kvm")) {
+                r |= strv_extend(&a, "-cpu");
+                r |= strv_extend(&a, "host");
+        }
+        r |= strv_extend(&a, "-m");
+        r |= push(&a, strdup_printf("%u", o->memory_mib));
+        r |= strv_extend(&a, "-smp");
+        r |= push(&a, strdup_printf("%u", o->cpus));
+        r |= strv_extend(&a, "-nodefaults");
+        r |= strv_extend(&a, "-no-user-config");
+        r |= strv_extend(&a, "-display");
+        r |= strv_extend(&a, "none");
+        /* The serial console on QEMU's stdout, which is our pipe. */
+        r |= strv_extend(&a, "-chardev");
+        r |= strv_extend(&a, "stdio,id=console,signal=off");
+        r |= strv_extend(&a, "-serial");
+        r |= strv_extend(&a, "chardev:console");
+        if (o->no_reboot)
+                r |= strv_extend(&a, "-no-reboot");
+
+        if (p->kernel) {
+                r |= strv_extend(&a, "-kernel");
+                r |= strv_extend(&a, p->kernel);
+                r |= strv_extend(&a, "-initrd");
+                r |= strv_extend(&a, p->initrd);
+                r |= strv_extend(&a, "-append");
+                r |= strv_extend(&a, p->append);
+        }
+        if (p->vars) {
+                if (p->fw.vars) {
+                        r |= strv_extend(&a, "-drive");
+                        r |= push(&a,
+                                  strdup_printf("if=pflash,format=raw,unit=0,readonly=on,file=%s",
+                                                p->fw.code));
+                        r |= strv_extend(&a, "-drive");
+                        r |= push(&a,
+                                  strdup_printf("if=pflash,format=raw,unit=1,file=%s", p->vars));
+                } else {
+                        r |= strv_extend(&a, "-bios");
+                        r |= strv_extend(&a, p->vars);
+                }
+        }
+
+        r |= strv_extend(&a, "-drive");
+        r |= push(&a, strdup_printf("if=none,id=disk0,format=%s,cache=unsafe,discard=unmap,file=%s",
+                                    p->disk_format, p->disk));
+        r |= strv_extend(&a, "-device");
+        r |= strv_extend(&a, "virtio-blk-pci,drive=disk0,bootindex=1");
+        if (p->payload) {
+                r |= strv_extend(&a, "-drive");
+                r |= push(&a, strdup_printf("if=none,id=payload,format=raw,readonly=on,file=%s",
+                                            p->payload));
+                r |= strv_extend(&a, "-device");
+                r |= strv_extend(&a, "virtio-blk-pci,drive=payload");
+        }
+        if (p->fw_cmdline) {
+                r |= strv_extend(&a, "-fw_cfg");
+                r |= push(&a, strdup_printf("name=opt/berth/cmdline,file=%s", p->fw_cmdline));
+        }
+        r |= strv_extend(&a, "-netdev");
+        r |= strv_extend(&a, "user,id=net0");
+        r |= strv_extend(&a, "-device");
+        r |= strv_extend(&a, "virtio-net-pci,netdev=net0");
+        r |= strv_extend(&a, "-device");
+        r |= strv_extend(&a, "virtio-rng-pci");
+        if (r < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
+/* Paths QEMU parses inside a comma-separated option must not contain commas. */
+static int check_option_path(const char *what, const char *path) {
+        if (path && strchr(path, ','))
+                return log_error_code(EINVAL,
+                                      "vm: %s path %s contains a comma, which QEMU cannot take",
+                                      what, path);
+        return 0;
+}
+
+static int plan_vm(const VmOptions *o, const char *workdir, Plan *p) {
+        _cleanup_free_ char *disk_raw = NULL, *cmdline_file = NULL, *cmdline = NULL;
+        _cleanup_strv_free_ char **words = NULL;
+        int r;
+
+        r = require_file(o->image_dir, "disk.raw", &disk_raw);
+        if (r < 0)
+                return r;
+        if (o->direct) {
+                r = require_file(o->image_dir, "vmlinuz", &p->kernel);
+                if (r < 0)
+                        return r;
+                r = require_file(o->image_dir, "initrd", &p->initrd);
+                if (r < 0)
+                        return r;
+                r = require_file(o->image_dir, "cmdline", &cmdline_file);
+                if (r < 0)
+                        return r;
+                r = read_cmdline(cmdline_file, &cmdline);
+                if (r < 0)
+                        return r;
+        }
+
+        const char *q = getenv("BERTH_QEMU");
+        r = vmspawn_find_program(isempty(q) ? "qemu-system-x86_64" : q, &p->qemu);
+        if (r < 0)
+                return log_error_errno(r,
+                                       "vm: %s not found (install qemu-system-x86, scripts/deps)",
+                                       isempty(q) ? "qemu-system-x86_64" : q);
+        if (!o->direct) {
+                r = find_firmware(&p->fw);
+                if (r < 0)
+                        return r;
+                r = prepare_vars(o, &p->fw, workdir, &p->vars);
+                if (r < 0)
+                        return r;
+        }
+
+        r = prepare_disk(o, disk_raw, workdir, &p->disk, &p->disk_format);
+        if (r < 0)
+                return r;
+
+        if (o->payload_dir) {
+                r = vmpayload_make_image(o->payload_dir, o->run, workdir, &p->payload);
+                if (r < 0)
+                        return r;
+                r = strv_extend_words(&words, VM_PAYLOAD_CMDLINE, false);
+                if (r < 0)
+                        return r;
+        }
+        if (!isempty(o->extra_cmdline)) {
+                r = strv_extend_words(&words, o->extra_cmdline, false);
+                if (r < 0)
+                        return r;
+        }
+        if (words) {
+                _cleanup_free_ char *joined = strv_join(words, " ");
+                if (!joined)
+                        return -ENOMEM;
+                /* UEFI: systemd-boot's entry owns the command line, so these words
+                 * reach berth-init through fw_cfg; direct boot gets them both ways. */
+                p->fw_cmdline = path_join(workdir, "fw-cmdline");
+                if (!p->fw_cmdline)
+                        return -ENOMEM;
+                r = write_file_atomic(p->fw_cmdline, joined, strlen(joined), 0644);
+                if (r < 0)
+                        return log_error_errno(r, "vm: writing %s", p->fw_cmdline);
+                if (o->direct) {
+                        char *s = strdup_printf("%s %s", cmdline, joined);
+                        if (!s)
+                                return -ENOMEM;
+                        free(cmdline);
+                        cmdline = s;
+                }
+        }
+        if (o->direct)
+                p->append = TAKE_PTR(cmdline);
+
+        const char *paths[][2] = {
+                {"disk", p->disk},           {"payload", p->payload},     {"firmware", p->fw.code},
+                {"UEFI variables", p->vars}, {"work directory", workdir},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+                r = check_option_path(paths[i][0], paths[i][1]);
+                if (r < 0)
+                        return r;
+        }
+        return choose_accel(&p->accel);
+}
+
+static int run_console(const VmOptions *o, Plan *p, QemuResult *res) {
+        _cleanup_close_ int log_fd = -EBADF;
+        _cleanup_strv_free_ char **argv = NULL;
+        int r;
+
+        if (o->console_log) {
+                log_fd = open(o->console_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                if (log_fd < 0)
+                        return log_error_errno(-errno, "vm: opening console log %s",
+                                               o->console_log);
+        }
+        r = build_argv(o, p, &argv);
+        if (r < 0)
+                return r;
+        if (log_get_max_level() >= LOG_LEVEL_DEBUG) {
+                _cleanup_free_ char *line = strv_join(argv, " ");
+                log_debug("vm: %s", line ? line : argv[0]);
+        }
+        QemuRun c = {
+                .argv = argv,
+                .log_fd = log_fd,
+                .timeout_s = o->timeout_s,
+                .first_output_s = streq(p->accel, "kvm") ? KVM_SILENCE_S : 0,
+        };
+        return qemu_run(&c, res);
+}
 
 int vm_run(const VmOptions *o) {
-        return log_error_code(ENOSYS, "vm: not yet wired");
+        _cleanup_(workdir_cleanup) char *workdir = NULL;
+        _cleanup_(plan_done) Plan p = {};
+        QemuResult res;
+        int r;
+
+        if (isempty(o->image_dir))
+                return log_error_code(EINVAL, "vm: no image directory given");
+        if (o->memory_mib < 128 || o->memory_mib > 1024 * 1024)
+                return log_error_code(EINVAL, "vm: memory %u MiB is out of range (128..1048576)",
+                                      o->memory_mib);
+        if (o->cpus < 1 || o->cpus > 256)
+                return log_error_code(EINVAL, "vm: %u CPUs is out of range (1..256)", o->cpus);
+
+        if (o->run && !o->payload_dir)
+                return log_error_code(EINVAL, "vm: --run needs --payload DIR");
+
+        const char *tmp = getenv("TMPDIR");
+        workdir = strdup_printf("%s/berth-vm-XXXXXX", isempty(tmp) ? "/tmp" : tmp);
+        if (!workdir)
+                return -ENOMEM;
+        if (!mkdtemp(workdir)) {
+                r = log_error_errno(-errno, "vm: creating %s", workdir);
+                free(TAKE_PTR(workdir));
+                return r;
+        }
+
+        r = plan_vm(o, workdir, &p);
+        if (r < 0)
+                return r;
+
+        log_info("vm: booting %s (%s, %s, %u MiB, %u CPU%s)%s%s", o->image_dir,
+                 o->direct ? "direct kernel boot" : "UEFI", p.accel, o->memory_mib, o->cpus,
+                 o->cpus == 1 ? "" : "s", o->console_log ? ", console in " : "",
+                 strempty(o->console_log));
+        r = run_console(o, &p, &res);
+        if (streq(p.accel, "kvm") &&
+            (r == -ESTALE || (r == 0 && !res.got_output && res.exit_status != 0))) {
+                if (r == -ESTALE)
+                        log_warning("vm: no console output under KVM in %d s; retrying with TCG",
+                                    KVM_SILENCE_S);
+                else
+                        log_warning("vm: QEMU failed under KVM before any console output; "
+                                    "retrying with TCG");
+                p.accel = "tcg";
+                r = run_console(o, &p, &res);
+        }
+        if (r == -ETIMEDOUT)
+                return log_error_code(ETIMEDOUT, "vm: stopped QEMU after the timeout of %u s%s%s",
+                                      o->timeout_s, o->console_log ? "; console in " : "",
+                                      strempty(o->console_log));
+        if (r == -EINTR)
+                return log_error_code(EINTR, "vm: interrupted; QEMU stopped");
+        if (r < 0)
+                return r;
+
+        if (res.exit_status != 0)
+                log_error("vm: QEMU exited with status %d", res.exit_status);
+        if (!o->payload_dir)
+                return res.exit_status;
+        if (res.payload_status < 0)
+                return log_error_code(EPROTO,
+                                      "vm: the guest never reported the payload's exit status "
+                                      "('berth: payload exited with status N')");
+        log_info("vm: payload exited with status %d", res.payload_status);
+        return res.payload_status;
 }

@@ -1,3 +1,333 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder until the spec parser lands */
-int main(void) { return 77; }
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fileio.h"
+#include "macro.h"
+#include "spec.h"
+#include "strv.h"
+
+static const char full_spec[] =
+        "[Image]\n"
+        "Name=test-image\n"
+        "Version=1.2.3\n"
+        "Description=A test image\n"
+        "Flavor=mutable\n"
+        "Architecture=arm64\n"
+        "[Source]\n"
+        "URI=http://deb.example.org/debian\n"
+        "Suites=bookworm bookworm-updates\n"
+        "Components=main contrib\n"
+        "SignedBy=keys/debian.gpg\n"
+        "CheckValidUntil=no\n"
+        "[Source]\n"
+        "URI=file:///srv/repo\n"
+        "Suites=./\n"
+        "[Packages]\n"
+        "Include=a1 b2\n"
+        "Include=c3\n"
+        "Exclude=old\n"
+        "Exclude=\n"
+        "Exclude=perl debconf-2.0\n"
+        "BootPackages=systemd-boot-efi\n"
+        "[Kernel]\n"
+        "Package=linux-image-cloud-amd64\n"
+        "Modules=virtio_blk\n"
+        "Modules=dm-verity\n"
+        "Cmdline=console=ttyS0\n"
+        "Cmdline=panic=10\n"
+        "[Boot]\n"
+        "Tries=5\n"
+        "Timeout=2\n"
+        "[Files]\n"
+        "Remove=/usr/share/doc/* /usr/share/man\n"
+        "Keep=/usr/share/doc/*/copyright\n"
+        "Copy=files/motd:/etc/motd\n"
+        "Copy=/abs/tool:/usr/bin/tool:0755\n"
+        "[Users]\n"
+        "User=root:0:0:/root:/bin/sh\n"
+        "User=_chrony:101:102:/var/lib/chrony:/usr/sbin/nologin:Chrony daemon\n"
+        "Group=_chrony:102\n"
+        "Group=wheel:10:root,_chrony\n"
+        "[Sysctl]\n"
+        "kernel.kptr_restrict=2\n"
+        "net/ipv4/ip_forward=1\n"
+        "kernel.kptr_restrict=1\n"
+        "[Alternatives]\n"
+        "Link=/usr/bin/editor:/usr/bin/vi\n"
+        "[Services]\n"
+        "Enable=network chrony\n"
+        "Enable=containerd\n"
+        "[Disk]\n"
+        "Size=2G\n"
+        "EspSize=128M\n"
+        "UsrSize=512K\n"
+        "RootSize=4096\n"
+        "[Output]\n"
+        "Compression=lz4\n";
+
+static int parse(const char *text, ImageSpec **ret) {
+        return spec_parse_string("/specs/test.conf", text, strlen(text), ret);
+}
+
+static void assert_strv(char **l, const char *joined) {
+        _cleanup_free_ char *j = strv_join(l, " ");
+        assert_non_null(j);
+        assert_string_equal(j, joined);
+}
+
+static void test_full_spec_fills_every_field(void **state) {
+        _cleanup_(spec_freep) ImageSpec *s = NULL;
+
+        assert_int_equal(parse(full_spec, &s), 0);
+        assert_string_equal(s->path, "/specs/test.conf");
+        assert_string_equal(s->dir, "/specs");
+        assert_string_equal(s->name, "test-image");
+        assert_string_equal(s->version, "1.2.3");
+        assert_string_equal(s->description, "A test image");
+        assert_int_equal(s->flavor, FLAVOR_MUTABLE);
+        assert_string_equal(s->architecture, "arm64");
+
+        assert_int_equal(s->n_sources, 2);
+        assert_string_equal(s->sources[0].uri, "http://deb.example.org/debian");
+        assert_strv(s->sources[0].suites, "bookworm bookworm-updates");
+        assert_strv(s->sources[0].components, "main contrib");
+        assert_string_equal(s->sources[0].signed_by, "keys/debian.gpg");
+        assert_string_equal(s->sources[1].uri, "file:///srv/repo");
+        assert_strv(s->sources[1].suites, "./");
+        assert_null(s->sources[1].components);
+        assert_null(s->sources[1].signed_by);
+        assert_true(s->check_valid_until_set);
+        assert_false(s->check_valid_until);
+
+        assert_strv(s->include, "a1 b2 c3");
+        assert_strv(s->exclude, "perl debconf-2.0");
+        assert_strv(s->boot_packages, "systemd-boot-efi");
+
+        assert_string_equal(s->kernel_package, "linux-image-cloud-amd64");
+        assert_strv(s->modules, "virtio_blk dm-verity");
+        assert_string_equal(s->cmdline, "console=ttyS0 panic=10");
+        assert_int_equal(s->boot_tries, 5);
+        assert_int_equal(s->boot_timeout, 2);
+
+        assert_strv(s->remove, "/usr/share/doc/* /usr/share/man");
+        assert_strv(s->keep, "/usr/share/doc/*/copyright");
+        assert_int_equal(s->n_copies, 2);
+        assert_string_equal(s->copies[0].source, "files/motd");
+        assert_string_equal(s->copies[0].dest, "/etc/motd");
+        assert_int_equal(s->copies[0].mode, 0644);
+        assert_string_equal(s->copies[1].source, "/abs/tool");
+        assert_int_equal(s->copies[1].mode, 0755);
+
+        assert_int_equal(s->n_users, 2);
+        assert_string_equal(s->users[0].name, "root");
+        assert_null(s->users[0].gecos);
+        assert_string_equal(s->users[1].name, "_chrony");
+        assert_int_equal(s->users[1].uid, 101);
+        assert_int_equal(s->users[1].gid, 102);
+        assert_string_equal(s->users[1].home, "/var/lib/chrony");
+        assert_string_equal(s->users[1].shell, "/usr/sbin/nologin");
+        assert_string_equal(s->users[1].gecos, "Chrony daemon");
+        assert_int_equal(s->n_groups, 2);
+        assert_null(s->groups[0].members);
+        assert_string_equal(s->groups[1].name, "wheel");
+        assert_int_equal(s->groups[1].gid, 10);
+        assert_strv(s->groups[1].members, "root _chrony");
+
+        /* A repeated sysctl replaces the earlier value in place. */
+        assert_int_equal(s->n_sysctls, 2);
+        assert_string_equal(s->sysctls[0].key, "kernel.kptr_restrict");
+        assert_string_equal(s->sysctls[0].value, "1");
+        assert_string_equal(s->sysctls[1].key, "net/ipv4/ip_forward");
+        assert_int_equal(s->n_links, 1);
+        assert_string_equal(s->links[0].key, "/usr/bin/editor");
+        assert_string_equal(s->links[0].value, "/usr/bin/vi");
+
+        assert_strv(s->services, "network chrony containerd");
+        assert_int_equal(s->disk_size, UINT64_C(2) << 30);
+        assert_int_equal(s->esp_size, UINT64_C(128) << 20);
+        assert_int_equal(s->usr_size, UINT64_C(512) << 10);
+        assert_int_equal(s->root_size, 4096);
+        assert_string_equal(s->compression, "lz4");
+}
+
+static void test_minimal_spec_gets_defaults(void **state) {
+        _cleanup_(spec_freep) ImageSpec *s = NULL;
+        const char *t = "[Image]\nName=x\nVersion=1\n";
+
+        assert_int_equal(spec_parse_string("rel.conf", t, strlen(t), &s), 0);
+        assert_string_equal(s->dir, ".");
+        assert_int_equal(s->flavor, FLAVOR_IMMUTABLE);
+        assert_string_equal(s->architecture, "amd64");
+        assert_string_equal(s->kernel_package, "linux-image-amd64");
+        assert_int_equal(s->boot_tries, 3);
+        assert_int_equal(s->boot_timeout, 0);
+        assert_string_equal(s->compression, "lz4hc");
+        assert_int_equal(s->n_sources, 0);
+        assert_false(s->check_valid_until_set);
+        assert_null(s->include);
+        assert_null(s->cmdline);
+        assert_int_equal(s->disk_size, 0);
+}
+
+static void test_flavor_strings_round_trip(void **state) {
+        assert_string_equal(flavor_to_string(FLAVOR_IMMUTABLE), "immutable");
+        assert_string_equal(flavor_to_string(FLAVOR_MUTABLE), "mutable");
+        assert_null(flavor_to_string(_FLAVOR_MAX));
+        assert_int_equal(flavor_from_string("mutable"), FLAVOR_MUTABLE);
+        assert_int_equal(flavor_from_string("Mutable"), _FLAVOR_INVALID);
+        assert_int_equal(flavor_from_string(NULL), _FLAVOR_INVALID);
+}
+
+/* Every case is a small valid spec with one thing wrong. */
+static void assert_rejected(const char *text) {
+        ImageSpec *s = NULL;
+        int r = parse(text, &s);
+        if (r != -EBADMSG)
+                fail_msg("expected -EBADMSG, got %d for:\n%s", r, text);
+        assert_null(s);
+}
+
+#define IMAGE "[Image]\nName=x\nVersion=1\n"
+
+static void test_unknown_section_is_rejected(void **state) {
+        assert_rejected(IMAGE "[Nope]\n");
+}
+
+static void test_unknown_key_is_rejected(void **state) {
+        assert_rejected(IMAGE "[Kernel]\nPackages=linux\n");
+        assert_rejected("[Image]\nName=x\nVersion=1\nname=x\n");
+}
+
+static void test_bad_image_name_is_rejected(void **state) {
+        assert_rejected("[Image]\nName=Upper\nVersion=1\n");
+        assert_rejected("[Image]\nName=-lead\nVersion=1\n");
+        assert_rejected("[Image]\nName=a_b\nVersion=1\n");
+        assert_rejected("[Image]\nName=\nVersion=1\n");
+}
+
+static void test_bad_numbers_are_rejected(void **state) {
+        assert_rejected(IMAGE "[Boot]\nTries=0\n");
+        assert_rejected(IMAGE "[Boot]\nTries=11\n");
+        assert_rejected(IMAGE "[Boot]\nTries=-1\n");
+        assert_rejected(IMAGE "[Boot]\nTries=3x\n");
+        assert_rejected(IMAGE "[Disk]\nSize=99999999999999999999\n");
+        assert_rejected(IMAGE "[Disk]\nSize=17179869184G\n");
+        assert_rejected(IMAGE "[Disk]\nSize=1T\n");
+        assert_rejected(IMAGE "[Disk]\nSize=G\n");
+        assert_rejected(IMAGE "[Users]\nUser=a:4294967295:0:/:/bin/sh\n");
+        assert_rejected(IMAGE "[Users]\nUser=a:0:x:/:/bin/sh\n");
+        assert_rejected(IMAGE "[Users]\nGroup=g:4294967295\n");
+}
+
+static void test_copy_with_dotdot_or_relative_dest_is_rejected(void **state) {
+        assert_rejected(IMAGE "[Files]\nCopy=a:/etc/../../x\n");
+        assert_rejected(IMAGE "[Files]\nCopy=a:/etc/..\n");
+        assert_rejected(IMAGE "[Files]\nCopy=a:etc/x\n");
+        assert_rejected(IMAGE "[Files]\nCopy=a:/\n");
+        assert_rejected(IMAGE "[Files]\nCopy=a\n");
+        assert_rejected(IMAGE "[Files]\nCopy=a:/x:0789\n");
+        assert_rejected(IMAGE "[Files]\nCopy=a:/x:0644:extra\n");
+}
+
+static void test_missing_required_keys_are_rejected(void **state) {
+        assert_rejected("[Image]\nVersion=1\n");
+        assert_rejected("[Image]\nName=x\n");
+        assert_rejected("");
+}
+
+static void test_incomplete_source_is_rejected(void **state) {
+        assert_rejected(IMAGE "[Source]\nURI=http://h/d\n");
+        assert_rejected(IMAGE "[Source]\nSuites=bookworm\n[Packages]\n");
+        assert_rejected(IMAGE "[Source]\nURI=nonsense\nSuites=a\n");
+        assert_rejected(IMAGE "[Source]\nURI=http://h/d\nSuites=a\nCheckValidUntil=maybe\n");
+}
+
+static void test_other_bad_values_are_rejected(void **state) {
+        assert_rejected(IMAGE "[Image]\nFlavor=both\n");
+        assert_rejected(IMAGE "[Output]\nCompression=zstd\n");
+        assert_rejected(IMAGE "[Packages]\nInclude=ok Bad_Name\n");
+        assert_rejected(IMAGE "[Files]\nRemove=relative/*\n");
+        assert_rejected(IMAGE "[Users]\nUser=root:0:0:/root\n");
+        assert_rejected(IMAGE "[Users]\nUser=ro ot:0:0:/root:/bin/sh\n");
+        assert_rejected(IMAGE "[Users]\nUser=a:0:0:/:/bin/sh\nUser=a:1:1:/:/bin/sh\n");
+        assert_rejected(IMAGE "[Users]\nGroup=g:1:root,-x\n");
+        assert_rejected(IMAGE "[Sysctl]\n../../etc/passwd=1\n");
+        assert_rejected(IMAGE "[Sysctl]\nKernel.X=1\n");
+        assert_rejected(IMAGE "[Sysctl]\nkernel.x=\n");
+        assert_rejected(IMAGE "[Alternatives]\nLink=relative:/x\n");
+        assert_rejected(IMAGE "[Alternatives]\nLink=/x\n");
+        assert_rejected(IMAGE "[Services]\nEnable=../evil\n");
+}
+
+static void test_empty_value_resets_accumulated_list(void **state) {
+        _cleanup_(spec_freep) ImageSpec *s = NULL;
+        assert_int_equal(parse(IMAGE "[Kernel]\nCmdline=a\nCmdline=\nCmdline=b c\n"
+                                     "[Services]\nEnable=x\nEnable=\n", &s), 0);
+        assert_string_equal(s->cmdline, "b c");
+        assert_null(s->services);
+}
+
+static void test_spec_parse_reads_a_file(void **state) {
+        char dir[] = "/tmp/test-spec-XXXXXX";
+        _cleanup_free_ char *path = NULL;
+        ImageSpec *s = NULL;
+        const char *t = IMAGE;
+
+        assert_non_null(mkdtemp(dir));
+        path = path_join(dir, "a.conf");
+        assert_non_null(path);
+        assert_int_equal(write_file_atomic(path, t, strlen(t), 0644), 0);
+        assert_int_equal(spec_parse(path, &s), 0);
+        assert_string_equal(s->dir, dir);
+        spec_free(s);
+        (void) rm_rf(dir);
+        assert_int_equal(spec_parse("/nonexistent/berth.conf", &s), -ENOENT);
+}
+
+static void test_default_image_spec_parses(void **state) {
+        const char *root = getenv("BERTH_SOURCE_ROOT");
+        _cleanup_(spec_freep) ImageSpec *s = NULL;
+        _cleanup_free_ char *path = NULL;
+
+        if (!root)
+                skip();
+        path = path_join(root, "images/container-host.conf");
+        assert_non_null(path);
+        assert_int_equal(spec_parse(path, &s), 0);
+        assert_string_equal(s->name, "container-host");
+        assert_int_equal(s->flavor, FLAVOR_IMMUTABLE);
+        assert_int_equal(s->n_sources, 0);
+        assert_true(strv_contains(s->include, "containerd"));
+        assert_true(strv_contains(s->include, "libkmod2"));
+        assert_true(strv_contains(s->exclude, "perl-base"));
+        assert_true(strv_contains(s->modules, "dm-verity"));
+        assert_true(strv_contains(s->services, "containerd"));
+        assert_non_null(strstr(s->cmdline, "cgroup_no_v1=all"));
+        assert_string_equal(s->compression, "lz4hc");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_full_spec_fills_every_field),
+                cmocka_unit_test(test_minimal_spec_gets_defaults),
+                cmocka_unit_test(test_flavor_strings_round_trip),
+                cmocka_unit_test(test_unknown_section_is_rejected),
+                cmocka_unit_test(test_unknown_key_is_rejected),
+                cmocka_unit_test(test_bad_image_name_is_rejected),
+                cmocka_unit_test(test_bad_numbers_are_rejected),
+                cmocka_unit_test(test_copy_with_dotdot_or_relative_dest_is_rejected),
+                cmocka_unit_test(test_missing_required_keys_are_rejected),
+                cmocka_unit_test(test_incomplete_source_is_rejected),
+                cmocka_unit_test(test_other_bad_values_are_rejected),
+                cmocka_unit_test(test_empty_value_resets_accumulated_list),
+                cmocka_unit_test(test_spec_parse_reads_a_file),
+                cmocka_unit_test(test_default_image_spec_parses),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: MIT
+# guest-bench.sh KIND: the measurements taken inside a guest, the same for
+# berth and for the reference. Run by busybox sh from the payload disk
+# (mounted at /run/berth/payload in both guests): berth runs the payload's
+# `run` (berth.payload=1), the reference runs it from bench.service after
+# containerd.service. KIND is berth or ref; it only decides which processes
+# count as the host's own (init and its daemons, not containerd's).
+#
+# Prints `bench: KEY VALUE` lines on stdout (the serial console in both):
+#   init-start S          PID 1's start time (uptime, from /proc/1/stat)
+#   containerd-ready S    uptime when containerd's socket first accepts
+#   containerd-active S   (ref) when systemd saw containerd's READY=1
+#   ctr-answers S         uptime after the first `ctr version` answered
+#   own-rss-kb N          total VmRSS of the host's own processes
+#   own-procs LIST        which ones (comm:pid:kB)
+#   all-rss-kb N          total VmRSS of every process, for context
+#   containerd-rss-kb N   containerd and its shims
+#   memavailable-kb N     MemAvailable
+#   first-output S        uptime printed by the first container itself
+#   ctr-run S ...         20 times `ctr run --rm` of the busybox image
+#   ctr-run-median S
+#   done
+PATH=/run/berth/payload/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+kind=${1:-berth}
+pay=/run/berth/payload
+image=berth.local/busybox:latest
+crun=/usr/bin/crun
+runs=${BENCH_RUNS:-20}
+
+up() { read -r u _ </proc/uptime; echo "$u"; }
+say() { echo "bench: $*"; }
+
+# PID 1's start: field 22 of /proc/1/stat, in USER_HZ (100) ticks since boot.
+say init-start "$(awk '{ printf "%.2f", $22 / 100 }' /proc/1/stat)"
+say script-start "$(up)"
+
+# Ready = the socket accepts a connection (bench/sockready.c, polled every
+# 10 ms); then one `ctr version` must answer through it.
+r=$(sockready /run/containerd/containerd.sock 600) || { say error "containerd socket never answered"; say done; exit 1; }
+say containerd-ready "$r"
+if [ "$kind" = ref ]; then
+        # What systemd itself saw: containerd's READY=1 (Type=notify).
+        say containerd-active "$(systemctl show -p ActiveEnterTimestampMonotonic --value containerd |
+                awk '{ printf "%.2f", $1 / 1e6 }')"
+fi
+ctr version >/dev/null 2>&1 || { say error "ctr version failed"; say done; exit 1; }
+say ctr-answers "$(up)"
+
+# Memory right after boot, before any container work.
+own() {
+        case "$kind" in
+        berth) case "$2" in berth*) return 0 ;; esac ;;
+        ref) case "$2" in systemd*|"(sd-pam)") return 0 ;; esac ;;
+        esac
+        [ "$1" = 1 ]
+}
+own_kb=0 all_kb=0 ctd_kb=0 list= procs=
+for d in /proc/[0-9]*; do
+        p=${d#/proc/}
+        comm=$(cat "$d/comm" 2>/dev/null) || continue
+        kb=$(awk '/^VmRSS:/ { print $2 }' "$d/status" 2>/dev/null)
+        [ -n "$kb" ] || continue # kernel threads have no VmRSS
+        all_kb=$((all_kb + kb))
+        procs="$procs $comm"
+        case "$comm" in containerd*) ctd_kb=$((ctd_kb + kb)) ;; esac
+        if own "$p" "$comm"; then
+                own_kb=$((own_kb + kb))
+                list="$list $comm:$p:$kb"
+        fi
+done
+say own-rss-kb $own_kb
+say own-procs $list
+say all-rss-kb $all_kb
+say containerd-rss-kb $ctd_kb
+say memavailable-kb "$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)"
+say procs "$(echo $procs | tr ' ' '\n' | sort | uniq -c | awk '{ printf "%s%s*%s", s, $2, $1; s = "," }')"
+
+t0=$(up)
+ctr images import "$pay/busybox-oci.tar" >/dev/null || { say error "import failed"; say done; exit 1; }
+say import-s "$(echo "$t0 $(up)" | awk '{ printf "%.2f", $2 - $1 }')"
+
+# The first container prints the uptime itself: that is its first output.
+ctr run --rm --runc-binary $crun $image first \
+        /bin/sh -c 'read u x </proc/uptime; echo "bench: first-output $u"' ||
+        { say error "first container failed"; say done; exit 1; }
+
+all=
+n=0
+while [ $n -lt "$runs" ]; do
+        t0=$(up)
+        ctr run --rm --runc-binary $crun $image "run$n" /bin/true || say error "run $n failed"
+        all="$all $(echo "$t0 $(up)" | awk '{ printf "%.2f", $2 - $1 }')"
+        n=$((n + 1))
+done
+say ctr-run $all
+say ctr-run-median "$(echo $all | tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
+say done

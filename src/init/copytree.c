@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+#include "copytree.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "macro.h"
+
+static int copy_reg(int sfd, int dfd, const char *name, const struct stat *st) {
+        _cleanup_close_ int in = openat(sfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_close_ int out = -EBADF;
+        char buf[65536];
+
+        if (in < 0)
+                return -errno;
+        (void) unlinkat(dfd, name, 0);
+        out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (out < 0)
+                return -errno;
+        for (;;) {
+                ssize_t k = read(in, buf, sizeof buf);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                for (ssize_t done = 0; done < k;) {
+                        ssize_t w = write(out, buf + done, (size_t) (k - done));
+                        if (w < 0) {
+                                if (errno == EINTR)
+                                        continue;
+                                return -errno;
+                        }
+                        done += w;
+                }
+        }
+        /* Owner first: fchown clears set-id bits, fchmod sets them again. */
+        if (fchown(out, st->st_uid, st->st_gid) < 0 && errno != EPERM)
+                return -errno;
+        if (fchmod(out, st->st_mode & 07777) < 0)
+                return -errno;
+        return 0;
+}
+
+static int copy_dir_at(int sfd, int dfd) {
+        DIR *d = fdopendir(sfd);
+        struct dirent *de;
+        int r = 0;
+
+        if (!d) {
+                r = -errno;
+                (void) close(sfd);
+                return r;
+        }
+        while ((de = readdir(d))) {
+                struct stat st;
+                int k = 0;
+
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        k = -errno;
+                } else if (S_ISDIR(st.st_mode)) {
+                        if (mkdirat(dfd, de->d_name, 0700) < 0 && errno != EEXIST) {
+                                k = -errno;
+                        } else {
+                                int s = openat(dirfd(d), de->d_name,
+                                               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                                _cleanup_close_ int t = openat(
+                                        dfd, de->d_name,
+                                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                                if (s < 0 || t < 0) {
+                                        k = -errno;
+                                        safe_close(s);
+                                } else {
+                                        k = copy_dir_at(s, t);
+                                        if (fchown(t, st.st_uid, st.st_gid) < 0 && errno != EPERM)
+                                                k = k < 0 ? k : -errno;
+                                        if (fchmod(t, st.st_mode & 07777) < 0)
+                                                k = k < 0 ? k : -errno;
+                                }
+                        }
+                } else if (S_ISLNK(st.st_mode)) {
+                        char target[PATH_MAX];
+                        ssize_t n = readlinkat(dirfd(d), de->d_name, target, sizeof target - 1);
+                        if (n < 0) {
+                                k = -errno;
+                        } else {
+                                target[n] = 0;
+                                (void) unlinkat(dfd, de->d_name, 0);
+                                if (symlinkat(target, dfd, de->d_name) < 0)
+                                        k = -errno;
+                                else if (fchownat(dfd, de->d_name, st.st_uid, st.st_gid,
+                                                  AT_SYMLINK_NOFOLLOW) < 0 &&
+                                         errno != EPERM)
+                                        k = -errno;
+                        }
+                } else if (S_ISREG(st.st_mode)) {
+                        k = copy_reg(dirfd(d), dfd, de->d_name, &st);
+                } else {
+                        log_debug("copy: skipping special file %s", de->d_name);
+                }
+                if (k < 0) {
+                        log_warning_errno(k, "copy: %s", de->d_name);
+                        if (r == 0)
+                                r = k;
+                }
+        }
+        closedir(d);
+        return r;
+}
+
+int copy_tree(const char *from, const char *to) {
+        int s = open(from, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (s < 0)
+                return -errno;
+        _cleanup_close_ int t = open(to, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (t < 0) {
+                int r = -errno;
+                (void) close(s);
+                return r;
+        }
+        return copy_dir_at(s, t);
+}

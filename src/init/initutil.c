@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+#include "initutil.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+usec_t now_usec(void) {
+        struct timespec ts;
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
+}
+
+double uptime_sec(void) {
+        struct timespec ts;
+        (void) clock_gettime(CLOCK_BOOTTIME, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+void timeline(const char *event) {
+        log_notice("timeline %s %.2f", event, uptime_sec());
+}
+
+int cmdline_get(const char *cmdline, const char *key, char *ret, size_t size) {
+        size_t klen = strlen(key);
+        const char *p = cmdline;
+        int found = 0;
+
+        for (;;) {
+                char word[4096];
+                size_t n = 0;
+                bool quoted = false;
+
+                p += strspn(p, " \t\n");
+                if (!*p)
+                        break;
+                for (; *p && (quoted || !strchr(" \t\n", *p)); p++) {
+                        if (*p == '"') {
+                                quoted = !quoted;
+                                continue;
+                        }
+                        if (n < sizeof word - 1)
+                                word[n++] = *p;
+                }
+                word[n] = 0;
+
+                if (!strneq(word, key, klen))
+                        continue;
+                if (word[klen] == '=') {
+                        if (size > 0)
+                                snprintf(ret, size, "%s", word + klen + 1);
+                        found = 1;
+                } else if (word[klen] == 0) {
+                        if (size > 0)
+                                ret[0] = 0;
+                        found = 1;
+                }
+        }
+        return found;
+}
+
+int proc_cmdline_read(char *buf, size_t size) {
+        const char *e = getpid() != 1 ? getenv("BERTH_CMDLINE") : NULL;
+        if (e) {
+                snprintf(buf, size, "%s", e);
+                return 0;
+        }
+
+        int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        ssize_t k = read(fd, buf, size - 1);
+        int r = k < 0 ? -errno : 0;
+        (void) close(fd);
+        if (r < 0)
+                return r;
+        buf[k] = 0;
+        return 0;
+}
+
+int proc_cmdline_get(const char *key, char *ret, size_t size) {
+        char buf[4096];
+        int r = proc_cmdline_read(buf, sizeof buf);
+        if (r < 0)
+                return r;
+        return cmdline_get(buf, key, ret, size);
+}
+
+bool proc_cmdline_get_bool(const char *key) {
+        char v[16];
+        if (proc_cmdline_get(key, v, sizeof v) <= 0)
+                return false;
+        return isempty(v) || streq(v, "1") || streq(v, "yes") || streq(v, "true") ||
+               streq(v, "on");
+}

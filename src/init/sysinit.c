@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: MIT */
+#include "sysinit.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "cgroup.h"
+#include "fileio.h"
+#include "initutil.h"
+#include "log.h"
+#include "strv.h"
+
+const char *shutdown_action_to_string(ShutdownAction a) {
+        static const char *const table[_SHUTDOWN_MAX] = {
+                [SHUTDOWN_NONE] = "none",
+                [SHUTDOWN_REBOOT] = "reboot",
+                [SHUTDOWN_POWEROFF] = "poweroff",
+                [SHUTDOWN_HALT] = "halt",
+        };
+        return a >= 0 && a < _SHUTDOWN_MAX ? table[a] : NULL;
+}
+
+static bool is_mount_point(const char *path) {
+        char parent[PATH_MAX];
+        struct stat a, b;
+        snprintf(parent, sizeof parent, "%s/..", path);
+        if (stat(path, &a) < 0 || stat(parent, &b) < 0)
+                return false;
+        return a.st_dev != b.st_dev || a.st_ino == b.st_ino;
+}
+
+static const struct {
+        const char *what, *where, *type, *data;
+        unsigned long flags;
+        mode_t mode;
+} api_mounts[] = {
+        { "proc", "/proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0555 },
+        { "sysfs", "/sys", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0555 },
+        { "devtmpfs", "/dev", "devtmpfs", "mode=0755", MS_NOSUID, 0755 },
+        { "tmpfs", "/run", "tmpfs", "mode=0755", MS_NOSUID | MS_NODEV, 0755 },
+        { "devpts", "/dev/pts", "devpts", "mode=0620,gid=5,ptmxmode=0666",
+          MS_NOSUID | MS_NOEXEC, 0755 },
+        { "tmpfs", "/dev/shm", "tmpfs", "mode=1777", MS_NOSUID | MS_NODEV, 01777 },
+        { "mqueue", "/dev/mqueue", "mqueue", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0755 },
+        { "tmpfs", "/tmp", "tmpfs", "mode=1777", MS_NOSUID | MS_NODEV, 01777 },
+        { "cgroup2", CGROUP_ROOT, "cgroup2", "nsdelegate,memory_recursiveprot",
+          MS_NOSUID | MS_NODEV | MS_NOEXEC, 0755 },
+};
+
+static void mount_api(void) {
+        for (size_t i = 0; i < ELEMENTSOF(api_mounts); i++) {
+                const char *where = api_mounts[i].where;
+                if (is_mount_point(where))
+                        continue;
+                (void) mkdir(where, api_mounts[i].mode);
+                if (mount(api_mounts[i].what, where, api_mounts[i].type, api_mounts[i].flags,
+                          api_mounts[i].data) < 0)
+                        log_warning_errno(negative_errno(), "cannot mount %s on %s",
+                                          api_mounts[i].type, where);
+        }
+
+        static const char *const links[][2] = {
+                { "/proc/self/fd", "/dev/fd" },
+                { "/proc/self/fd/0", "/dev/stdin" },
+                { "/proc/self/fd/1", "/dev/stdout" },
+                { "/proc/self/fd/2", "/dev/stderr" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(links); i++)
+                (void) symlink(links[i][0], links[i][1]);
+}
+
+static void set_hostname(void) {
+        _cleanup_free_ char *name = NULL;
+        if (read_full_file("/etc/hostname", &name, NULL, 256) < 0)
+                return;
+        name[strcspn(name, " \t\r\n")] = 0;
+        if (isempty(name))
+                return;
+        if (sethostname(name, strlen(name)) < 0)
+                log_warning_errno(negative_errno(), "cannot set hostname %s", name);
+}
+
+static void apply_sysctl_line(const char *path, unsigned line, char *s) {
+        bool ignore_fail = false;
+        char key[PATH_MAX], file[PATH_MAX + 16];
+
+        s += strspn(s, " \t");
+        if (*s == '#' || *s == ';' || *s == 0)
+                return;
+        if (*s == '-') {
+                ignore_fail = true;
+                s++;
+        }
+        char *eq = strchr(s, '=');
+        if (!eq) {
+                log_warning("%s:%u: no '=', ignoring", path, line);
+                return;
+        }
+        *eq = 0;
+        char *value = eq + 1;
+        value += strspn(value, " \t");
+        value[strcspn(value, "\r")] = 0;
+        for (size_t n = strlen(value); n > 0 && strchr(" \t", value[n - 1]); n--)
+                value[n - 1] = 0;
+        size_t klen = strcspn(s, " \t");
+        snprintf(key, sizeof key, "%.*s", (int) klen, s);
+        if (isempty(key) || strstr(key, ".."))
+                return;
+
+        /* As sysctl.d(5): dots separate levels unless the first separator is a slash. */
+        size_t first = strcspn(key, "./");
+        if (key[first] == '.')
+                for (char *c = key; *c; c++)
+                        *c = *c == '.' ? '/' : *c == '/' ? '.' : *c;
+        snprintf(file, sizeof file, "/proc/sys/%s", key);
+        int r = write_string_file(file, value);
+        if (r < 0 && !ignore_fail)
+                log_warning_errno(r, "%s:%u: cannot set %s", path, line, key);
+}
+
+static void apply_sysctl_file(const char *path) {
+        _cleanup_free_ char *data = NULL;
+        if (read_full_file(path, &data, NULL, 0) < 0)
+                return;
+        unsigned line = 1;
+        for (char *p = data; p && *p; line++) {
+                char *nl = strchr(p, '\n');
+                if (nl)
+                        *nl = 0;
+                apply_sysctl_line(path, line, p);
+                p = nl ? nl + 1 : NULL;
+        }
+}
+
+void sysinit_apply_sysctl(void) {
+        static const char *const dirs[] = { "/usr/lib/sysctl.d", "/etc/sysctl.d" };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                _cleanup_strv_free_ char **files = NULL;
+                DIR *d = opendir(dirs[i]);
+                struct dirent *de;
+                if (!d)
+                        continue;
+                while ((de = readdir(d))) {
+                        size_t n = strlen(de->d_name);
+                        if (n > 5 && streq(de->d_name + n - 5, ".conf"))
+                                (void) strv_push(&files,
+                                                 strdup_printf("%s/%s", dirs[i], de->d_name));
+                }
+                closedir(d);
+                strv_sort(files);
+                STRV_FOREACH(f, files)
+                        if (*f)
+                                apply_sysctl_file(*f);
+        }
+}
+
+static void loopback_up(void) {
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct ifreq ifr = {};
+        if (fd < 0)
+                return;
+        snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                goto fail;
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                goto fail;
+        return;
+fail:
+        log_warning_errno(negative_errno(), "cannot bring up lo");
+}
+
+/* Directories services need that belong to their own users. */
+static void service_dirs(void) {
+        static const struct {
+                const char *path, *user;
+                mode_t mode;
+        } dirs[] = {
+                { "/run/berth", NULL, 0755 },
+                { "/var/log/berth", NULL, 0755 },
+                { "/var/lib/chrony", "_chrony", 0750 },
+                { "/var/lib/dhcpcd", NULL, 0755 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                if (mkdir_p(dirs[i].path, dirs[i].mode) < 0) {
+                        log_warning_errno(negative_errno(), "cannot create %s", dirs[i].path);
+                        continue;
+                }
+                if (!dirs[i].user)
+                        continue;
+                struct passwd *pw = getpwnam(dirs[i].user);
+                if (pw && chown(dirs[i].path, pw->pw_uid, pw->pw_gid) < 0)
+                        log_warning_errno(negative_errno(), "cannot chown %s", dirs[i].path);
+        }
+}
+
+void sysinit_setup(void) {
+        umask(0022);
+        mount_api();
+        set_hostname();
+        sysinit_apply_sysctl();
+        loopback_up();
+        service_dirs();
+        /* ctrl-alt-del sends SIGINT to PID 1 instead of an immediate reboot. */
+        (void) reboot(RB_DISABLE_CAD);
+}
+
+static void reap_until(usec_t deadline) {
+        for (;;) {
+                pid_t pid = waitpid(-1, NULL, WNOHANG);
+                if (pid < 0 && errno == ECHILD)
+                        return;
+                if (pid > 0)
+                        continue;
+                if (now_usec() > deadline)
+                        return;
+                (void) usleep(20 * 1000);
+        }
+}
+
+static void unmount_all(void) {
+        /* Deepest mounts last in mountinfo come first; a few passes take what
+         * became free. Errors are expected for / and busy mounts. */
+        for (int pass = 0; pass < 4; pass++) {
+                _cleanup_strv_free_ char **points = NULL;
+                FILE *f = fopen("/proc/self/mountinfo", "re");
+                char line[4096];
+                if (!f)
+                        break;
+                while (fgets(line, sizeof line, f)) {
+                        char mp[PATH_MAX];
+                        if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 && !streq(mp, "/"))
+                                (void) strv_extend(&points, mp);
+                }
+                fclose(f);
+                size_t n = strv_length(points), done = 0;
+                for (size_t i = n; i > 0; i--) {
+                        const char *mp = points[i - 1];
+                        /* The API file systems stay: the kernel needs nothing from them. */
+                        if (streq(mp, "/proc") || streq(mp, "/sys") || streq(mp, "/dev"))
+                                continue;
+                        if (umount2(mp, 0) >= 0)
+                                done++;
+                        else
+                                (void) umount2(mp, MNT_DETACH);
+                }
+                if (done == 0)
+                        break;
+        }
+        if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0)
+                log_warning_errno(negative_errno(), "cannot remount / read-only");
+}
+
+_noreturn_ void sysinit_final(ShutdownAction action) {
+        log_notice("%s: killing remaining processes", shutdown_action_to_string(action));
+        (void) kill(-1, SIGTERM);
+        (void) kill(-1, SIGCONT);
+        reap_until(now_usec() + 5 * USEC_PER_SEC);
+        (void) kill(-1, SIGKILL);
+        reap_until(now_usec() + 2 * USEC_PER_SEC);
+
+        sync();
+        unmount_all();
+        sync();
+
+        int cmd = action == SHUTDOWN_POWEROFF ? RB_POWER_OFF
+                : action == SHUTDOWN_HALT     ? RB_HALT_SYSTEM
+                                              : RB_AUTOBOOT;
+        log_notice("%s", shutdown_action_to_string(action));
+        for (;;) {
+                (void) reboot(cmd);
+                /* Only reachable if the reboot call itself failed. */
+                log_error_errno(negative_errno(), "reboot() failed");
+                sleep(10);
+        }
+}

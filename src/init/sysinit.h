@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* sysinit.h: what PID 1 does in the real root before the first service and
+ * after the last one: API file systems, cgroup2, hostname, sysctl, loopback;
+ * and the final kill, unmount and reboot. Needs only libc. */
+#pragma once
+
+#include "macro.h"
+
+typedef enum ShutdownAction {
+        SHUTDOWN_NONE,
+        SHUTDOWN_REBOOT,
+        SHUTDOWN_POWEROFF,
+        SHUTDOWN_HALT,
+        _SHUTDOWN_MAX,
+        _SHUTDOWN_INVALID = -EINVAL,
+} ShutdownAction;
+
+const char *shutdown_action_to_string(ShutdownAction a);
+
+/* Mounts what is missing of /proc /sys /dev /run, /dev/pts, /dev/shm, /tmp and
+ * /sys/fs/cgroup (cgroup2), sets the hostname, applies sysctl.d, brings up lo,
+ * makes ctrl-alt-del send SIGINT. Failures are logged and skipped: PID 1 goes
+ * on with what works. */
+void sysinit_setup(void);
+
+/* Applies every *.conf of the sysctl.d directories, /usr/lib then /etc. */
+void sysinit_apply_sysctl(void);
+
+/* SIGTERM then SIGKILL to every process left, sync, unmount, remount /
+ * read-only and reboot/power off/halt. Never returns. */
+_noreturn_ void sysinit_final(ShutdownAction action);

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+#include <glob.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "deb.h"
+#include "fileio.h"
+#include "initrd.h"
+#include "macro.h"
+#include "strv.h"
+
+#define SDE 1700000000LL
+
+static char workdir[] = "/tmp/berth-test-initrd-XXXXXX";
+
+static int shell(const char *fmt, ...) _printf_(1, 2);
+static int shell(const char *fmt, ...) {
+        _cleanup_free_ char *cmd = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(&cmd, fmt, ap) < 0)
+                cmd = NULL;
+        va_end(ap);
+        assert_non_null(cmd);
+        int r = system(cmd);
+        return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
+}
+
+static char *wpath(const char *rel) {
+        char *p = path_join(workdir, rel);
+        assert_non_null(p);
+        return p;
+}
+
+/* The line of a `cpio -tv` listing that ends with " name". */
+static const char *line_of(const char *listing, const char *name) {
+        _cleanup_free_ char *needle = strdup_printf(" %s\n", name);
+        const char *p = strstr(listing, needle);
+        assert_non_null(p);
+        while (p > listing && p[-1] != '\n')
+                p--;
+        return p;
+}
+
+/* `cpio -t` of a zstd-compressed initrd, as one string. */
+static char *list_initrd(const char *initrd, const char *opts) {
+        _cleanup_free_ char *out = wpath("list.txt");
+        char *data = NULL;
+        assert_int_equal(shell("zstd -dc %s | cpio -t %s --quiet > %s", initrd, opts, out), 0);
+        assert_int_equal(read_full_file(out, &data, NULL, 0), 0);
+        return data;
+}
+
+/* A fake staged tree: berth-init is the host's /usr/bin/true; libc reached
+ * through a symlink, the loader through Debian's absolute /lib64 symlink. */
+static void make_root(const char *root) {
+        assert_int_equal(
+                shell("set -e; r=%s; mkdir -p $r/usr/lib/berth $r/usr/lib/x86_64-linux-gnu $r/usr/lib64;"
+                      "cp /usr/bin/true $r/usr/lib/berth/berth-init;"
+                      "cp -L /lib/x86_64-linux-gnu/libc.so.6 $r/usr/lib/x86_64-linux-gnu/libc-real.so;"
+                      "ln -s libc-real.so $r/usr/lib/x86_64-linux-gnu/libc.so.6;"
+                      "cp -L /lib64/ld-linux-x86-64.so.2 $r/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2;"
+                      "ln -s /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 $r/usr/lib64/ld-linux-x86-64.so.2;"
+                      "ln -s usr/lib $r/lib; ln -s usr/lib64 $r/lib64",
+                      root),
+                0);
+}
+
+static void test_initrd_contents_and_reproducible(void **state) {
+        _cleanup_free_ char *root = wpath("root"), *a = wpath("initrd-a"), *b = wpath("initrd-b");
+        InitrdOptions o = {
+                .root = root,
+                .init_binary = "usr/lib/berth/berth-init",
+                .source_date_epoch = SDE,
+        };
+
+        make_root(root);
+        assert_int_equal(initrd_build(&o, a), 0);
+        assert_int_equal(initrd_build(&o, b), 0);
+        assert_int_equal(shell("cmp -s %s %s", a, b), 0);
+
+        _cleanup_free_ char *list = list_initrd(a, "");
+        assert_string_equal(list, "bin\n"
+                                  "dev\n"
+                                  "dev/console\n"
+                                  "etc\n"
+                                  "etc/initrd-release\n"
+                                  "init\n"
+                                  "lib\n"
+                                  "lib64\n"
+                                  "proc\n"
+                                  "run\n"
+                                  "sbin\n"
+                                  "sys\n"
+                                  "sysroot\n"
+                                  "tmp\n"
+                                  "usr\n"
+                                  "usr/bin\n"
+                                  "usr/lib\n"
+                                  "usr/lib/x86_64-linux-gnu\n"
+                                  /* libc.so.6 has DT_NEEDED ld-linux-x86-64.so.2 */
+                                  "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\n"
+                                  "usr/lib/x86_64-linux-gnu/libc.so.6\n"
+                                  "usr/lib64\n"
+                                  "usr/lib64/ld-linux-x86-64.so.2\n"
+                                  "usr/sbin\n");
+
+        /* Owners 0, fixed mtimes, libraries as regular files under the asked name. */
+        _cleanup_free_ char *verbose = list_initrd(a, "-v --numeric-uid-gid");
+        assert_true(strneq(line_of(verbose, "lib -> usr/lib"), "lrwxrwxrwx   1 0        0 ", 26));
+        assert_true(strneq(line_of(verbose, "usr/lib/x86_64-linux-gnu/libc.so.6"), "-rwxr-xr-x   1 0        0 ", 26));
+        assert_true(strneq(line_of(verbose, "usr"), "drwxr-xr-x   2 0        0 ", 26));
+        assert_true(strneq(line_of(verbose, "dev/console"), "crw-------   1 0        0          5,   1 ", 40));
+        assert_null(strstr(verbose, "libc-real"));
+
+        /* The init really runs from the unpacked initrd with its libraries. */
+        _cleanup_free_ char *x = wpath("x");
+        assert_int_equal(shell("set -e; mkdir %s; cd %s; zstd -dc %s | cpio -id --quiet; "
+                               "./usr/lib64/ld-linux-x86-64.so.2 --library-path ./usr/lib/x86_64-linux-gnu ./init",
+                               x, x, a),
+                         0);
+        _cleanup_free_ char *rel = NULL, *relp = wpath("x/etc/initrd-release");
+        assert_int_equal(read_full_file(relp, &rel, NULL, 0), 0);
+        assert_non_null(strstr(rel, "NAME=\"berth initrd\""));
+}
+
+static void test_missing_library_is_an_error(void **state) {
+        _cleanup_free_ char *root = wpath("root2"), *a = wpath("initrd-c"), *libc = NULL;
+        InitrdOptions o = { .root = root, .init_binary = "usr/lib/berth/berth-init" };
+        make_root(root);
+        libc = wpath("root2/usr/lib/x86_64-linux-gnu/libc-real.so");
+        assert_int_equal(unlink(libc), 0);
+        assert_int_equal(initrd_build(&o, a), -ENOENT);
+        struct stat st;
+        assert_int_equal(stat(a, &st), -1);
+        o.init_binary = "usr/lib/berth/nope";
+        assert_true(initrd_build(&o, a) < 0);
+}
+
+/* Module resolution needs a real Debian kernel package: BERTH_TEST_KERNEL_DEB,
+ * or one in the composer's cache. */
+static void test_modules_from_real_kernel(void **state) {
+        const char *deb = getenv("BERTH_TEST_KERNEL_DEB");
+        glob_t g = {};
+        if (!deb && glob("/root/.cache/berth/debs/linux-image-*-amd64_*.deb", 0, NULL, &g) == 0 &&
+            g.gl_pathc > 0)
+                deb = g.gl_pathv[0];
+        if (!deb) {
+                globfree(&g);
+                skip();
+        }
+        _cleanup_free_ char *root = wpath("kroot"), *out = wpath("initrd-k"),
+                            *kver = NULL;
+        DebUnpackOptions uo = { .source_date_epoch = SDE };
+        make_root(root);
+        assert_int_equal(deb_unpack(deb, root, &uo, NULL), 0);
+        globfree(&g);
+        _cleanup_free_ char *pat = strdup_printf("%s/usr/lib/modules/*", root);
+        assert_int_equal(glob(pat, 0, NULL, &g), 0);
+        kver = strdup(strrchr(g.gl_pathv[0], '/') + 1);
+        globfree(&g);
+        assert_int_equal(shell("depmod -b %s %s 2>/dev/null", root, kver), 0);
+
+        char *mods[] = { (char *) "virtio_blk", (char *) "dm-verity", (char *) "erofs",
+                         (char *) "libcrc32c", (char *) "zswap" /* built in */, NULL };
+        InitrdOptions o = {
+                .root = root,
+                .kernel_version = kver,
+                .modules = mods,
+                .init_binary = "usr/lib/berth/berth-init",
+                .source_date_epoch = SDE,
+        };
+        assert_int_equal(initrd_build(&o, out), 0);
+        _cleanup_free_ char *list = list_initrd(out, "");
+        const char *want[] = { "/virtio_blk.ko", "/dm-verity.ko", "/dm-bufio.ko", "/erofs.ko",
+                               "/libcrc32c.ko", "/crc32c_generic.ko", "/virtio_ring.ko",
+                               "/modules.dep.bin", "/modules.softdep", "/modules.alias.bin" };
+        for (size_t i = 0; i < ELEMENTSOF(want); i++) {
+                if (!strstr(list, want[i]))
+                        fprintf(stderr, "missing %s in:\n%s", want[i], list);
+                assert_non_null(strstr(list, want[i]));
+        }
+        assert_null(strstr(list, "/ext4.ko"));
+
+        char *bad[] = { (char *) "no_such_module_xyz", NULL };
+        o.modules = bad;
+        assert_int_equal(initrd_build(&o, out), -ENOENT);
+}
+
+static int setup(void **state) {
+        return mkdtemp(workdir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+        return rm_rf(workdir);
+}
+
+int main(void) {
+        if (system("command -v zstd >/dev/null && command -v cpio >/dev/null && "
+                   "test -e /lib64/ld-linux-x86-64.so.2 && test -e /lib/x86_64-linux-gnu/libc.so.6") != 0) {
+                fprintf(stderr, "zstd, cpio or an amd64 glibc missing, skipping\n");
+                return 77;
+        }
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_initrd_contents_and_reproducible),
+                cmocka_unit_test(test_missing_library_is_an_error),
+                cmocka_unit_test(test_modules_from_real_kernel),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/* The supervisor as an ordinary process (no cgroups, no mounts), with
+ * hand-made services of /bin/sh scripts. Each test forks the supervisor,
+ * watches files the scripts write, and stops it with SIGTERM. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "fileio.h"
+#include "initutil.h"
+#include "macro.h"
+#include "service.h"
+#include "strv.h"
+#include "supervise.h"
+
+typedef struct Fixture {
+        char dir[64];
+        char log_dir[128];
+        Service services[8];
+        size_t n;
+} Fixture;
+
+static int setup(void **state) {
+        Fixture *f = calloc(1, sizeof *f);
+        assert_non_null(f);
+        snprintf(f->dir, sizeof f->dir, "/tmp/berth-supervise-XXXXXX");
+        assert_non_null(mkdtemp(f->dir));
+        snprintf(f->log_dir, sizeof f->log_dir, "%s/log", f->dir);
+        assert_int_equal(mkdir_p(f->log_dir, 0755), 0);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state) {
+        Fixture *f = *state;
+        for (size_t i = 0; i < f->n; i++)
+                service_done(&f->services[i]);
+        (void) rm_rf(f->dir);
+        free(f);
+        return 0;
+}
+
+/* A service running `sh -c SCRIPT` where every %D in the script is the test dir. */
+static Service *add(Fixture *f, const char *name, const char *script) {
+        Service *s = &f->services[f->n++];
+        char buf[1024];
+        size_t n = 0;
+
+        for (const char *p = script; *p && n < sizeof buf - 80; p++) {
+                if (p[0] == '%' && p[1] == 'D') {
+                        n += (size_t) snprintf(buf + n, sizeof buf - n, "%s", f->dir);
+                        p++;
+                } else
+                        buf[n++] = *p;
+        }
+        buf[n] = 0;
+
+        *s = (Service) {
+                .ready = SERVICE_READY_STARTED,
+                .restart = SERVICE_RESTART_NO,
+                .restart_sec = 1,
+                .restart_max_sec = 30,
+                .stop_signal = SIGTERM,
+                .stop_timeout_s = 2,
+        };
+        snprintf(s->name, sizeof s->name, "%s", name);
+        assert_int_equal(strv_extend(&s->argv, "/bin/sh"), 0);
+        assert_int_equal(strv_extend(&s->argv, "-c"), 0);
+        assert_int_equal(strv_extend(&s->argv, buf), 0);
+        return s;
+}
+
+static char *fpath(Fixture *f, const char *name) {
+        char *p = path_join(f->dir, name);
+        assert_non_null(p);
+        return p;
+}
+
+static bool wait_for_file(Fixture *f, const char *name, unsigned ms) {
+        _cleanup_free_ char *p = fpath(f, name);
+        for (unsigned i = 0; i < ms / 20; i++) {
+                if (access(p, F_OK) == 0)
+                        return true;
+                usleep(20 * 1000);
+        }
+        return access(p, F_OK) == 0;
+}
+
+static char *slurp(Fixture *f, const char *name) {
+        _cleanup_free_ char *p = fpath(f, name);
+        char *d = NULL;
+        if (read_full_file(p, &d, NULL, 0) < 0)
+                return strdup("");
+        return d;
+}
+
+static pid_t start(Fixture *f) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                ServiceSet set = { .services = f->services, .n = f->n };
+                _cleanup_free_ char *notify = fpath(f, "notify");
+                SuperviseConfig cfg = {
+                        .log_dir = f->log_dir,
+                        .notify_path = notify,
+                        .console_fd = -1,
+                        .subreaper = true,
+                };
+                ShutdownAction a;
+                int r = supervise_run(&set, &cfg, &a);
+                _exit(r < 0 ? 1 : a == SHUTDOWN_REBOOT ? 0 : 2);
+        }
+        return pid;
+}
+
+static void stop(pid_t pid) {
+        int status;
+        assert_int_equal(kill(pid, SIGTERM), 0);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_after_waits_for_path_readiness(void **state) {
+        Fixture *f = *state;
+        Service *a = add(f, "a", "sleep 0.3; touch %D/a.ready; exec sleep 100");
+        a->ready = SERVICE_READY_PATH;
+        assert_non_null(a->ready_path = fpath(f, "a.ready"));
+        Service *b = add(f, "b", "test -e %D/a.ready && echo ok > %D/b.ok; exec sleep 100");
+        assert_int_equal(strv_extend(&b->after, "a"), 0);
+
+        pid_t pid = start(f);
+        assert_true(wait_for_file(f, "b.ok", 5000));
+        _cleanup_free_ char *ok = slurp(f, "b.ok");
+        assert_string_equal(ok, "ok\n");
+        stop(pid);
+}
+
+static void test_wants_does_not_block_on_a_failed_service(void **state) {
+        Fixture *f = *state;
+        add(f, "broken", "exit 1");
+        Service *b = add(f, "user", "touch %D/user.ran; exec sleep 100");
+        assert_int_equal(strv_extend(&b->wants, "broken"), 0);
+        assert_int_equal(strv_extend(&b->wants, "absent"), 0);
+
+        pid_t pid = start(f);
+        assert_true(wait_for_file(f, "user.ran", 3000));
+        stop(pid);
+}
+
+static void test_crash_restarts_with_doubling_backoff(void **state) {
+        Fixture *f = *state;
+        Service *c = add(f, "crash", "echo run >> %D/count; exit 3");
+        c->restart = SERVICE_RESTART_ON_FAILURE;
+        c->restart_sec = 0; /* 0.1 s, 0.2 s, 0.4 s, 0.8 s, ... */
+
+        pid_t pid = start(f);
+        usleep(1300 * 1000);
+        stop(pid);
+
+        _cleanup_free_ char *count = slurp(f, "count");
+        size_t runs = 0;
+        for (char *p = count; (p = strchr(p, '\n')); p++)
+                runs++;
+        /* 0 + 0.1 + 0.2 + 0.4 = 0.7 s for 4 runs, the 5th at 1.5 s: a fixed
+         * delay would give 13, no restart 1. */
+        assert_in_range(runs, 3, 5);
+
+        _cleanup_free_ char *log = fpath(f, "log/crash.log");
+        assert_int_equal(access(log, F_OK), 0);
+}
+
+static void test_restart_no_leaves_clean_exit_alone(void **state) {
+        Fixture *f = *state;
+        add(f, "once", "echo run >> %D/count; exit 0");
+        Service *n = add(f, "next", "touch %D/next.ran; exec sleep 100");
+        /* A service that ran to completion satisfies After=. */
+        assert_int_equal(strv_extend(&n->after, "once"), 0);
+
+        pid_t pid = start(f);
+        assert_true(wait_for_file(f, "next.ran", 3000));
+        usleep(300 * 1000);
+        stop(pid);
+        _cleanup_free_ char *count = slurp(f, "count");
+        assert_string_equal(count, "run\n");
+}
+
+static void test_never_ready_fails_after_timeout(void **state) {
+        Fixture *f = *state;
+        Service *d = add(f, "stuck", "echo $$ > %D/stuck.pid; exec sleep 100");
+        d->ready = SERVICE_READY_PATH;
+        assert_non_null(d->ready_path = fpath(f, "never"));
+        d->ready_timeout_s = 1;
+        Service *e = add(f, "dependent", "touch %D/dependent.ran; exec sleep 100");
+        assert_int_equal(strv_extend(&e->after, "stuck"), 0);
+
+        pid_t pid = start(f);
+        assert_true(wait_for_file(f, "stuck.pid", 2000));
+        _cleanup_free_ char *spid = slurp(f, "stuck.pid");
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/%d", atoi(spid));
+        assert_int_equal(access(proc, F_OK), 0);
+
+        usleep(1800 * 1000);
+        /* Killed and reaped; its dependent never started. */
+        assert_int_equal(access(proc, F_OK), -1);
+        assert_false(wait_for_file(f, "dependent.ran", 0));
+        stop(pid);
+}
+
+static void test_notify_ready(void **state) {
+        Fixture *f = *state;
+        /* No notify client in the base system is guaranteed; skip where the
+         * test can't send a datagram with credentials from a shell. */
+        if (access("/usr/bin/python3", X_OK) < 0)
+                skip();
+        Service *n = add(f, "notifier",
+                         "exec /usr/bin/python3 -c 'import os,socket,time\n"
+                         "s=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\n"
+                         "time.sleep(0.2)\n"
+                         "s.sendto(b\"READY=1\",os.environ[\"NOTIFY_SOCKET\"])\n"
+                         "time.sleep(100)'");
+        n->ready = SERVICE_READY_NOTIFY;
+        n->ready_timeout_s = 5;
+        Service *m = add(f, "after-notify", "touch %D/after.ran; exec sleep 100");
+        assert_int_equal(strv_extend(&m->after, "notifier"), 0);
+
+        pid_t pid = start(f);
+        assert_true(wait_for_file(f, "after.ran", 4000));
+        stop(pid);
+}
+
+static void test_stop_in_reverse_order(void **state) {
+        Fixture *f = *state;
+        static const char *const names[] = { "one", "two", "three" };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                char script[256];
+                snprintf(script, sizeof script,
+                         "trap 'echo %s >> %%D/stopped; exit 0' TERM; touch %%D/%s.up; "
+                         "while :; do sleep 0.05; done",
+                         names[i], names[i]);
+                Service *s = add(f, names[i], script);
+                if (i > 0)
+                        assert_int_equal(strv_extend(&s->after, names[i - 1]), 0);
+        }
+
+        pid_t pid = start(f);
+        assert_true(wait_for_file(f, "three.up", 3000));
+        stop(pid);
+        _cleanup_free_ char *order = slurp(f, "stopped");
+        assert_string_equal(order, "three\ntwo\none\n");
+}
+
+static void test_stop_timeout_kills_the_process_group(void **state) {
+        Fixture *f = *state;
+        Service *s = add(f, "stubborn",
+                         "trap '' TERM; touch %D/up; while :; do sleep 0.05; done");
+        s->stop_timeout_s = 1;
+
+        pid_t pid = start(f);
+        assert_true(wait_for_file(f, "up", 3000));
+        usec_t t = now_usec();
+        stop(pid);
+        assert_true(now_usec() - t >= 900 * USEC_PER_MSEC);
+}
+
+static void test_condition_cmdline(void **state) {
+        const char *cmdline = "usrhash=ab berth.payload=1 quiet \"x=a b\"";
+        assert_true(supervise_condition_cmdline(cmdline, "berth.payload=1"));
+        assert_false(supervise_condition_cmdline(cmdline, "berth.payload=0"));
+        assert_true(supervise_condition_cmdline(cmdline, "quiet"));
+        assert_true(supervise_condition_cmdline(cmdline, "x=a b"));
+        assert_false(supervise_condition_cmdline(cmdline, "berth"));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_after_waits_for_path_readiness, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_wants_does_not_block_on_a_failed_service,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(test_crash_restarts_with_doubling_backoff, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_restart_no_leaves_clean_exit_alone, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_never_ready_fails_after_timeout, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_notify_ready, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stop_in_reverse_order, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stop_timeout_kills_the_process_group, setup,
+                                                teardown),
+                cmocka_unit_test(test_condition_cmdline),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "digest.h"
+#include "erofs.h"
+#include "fileio.h"
+#include "macro.h"
+#include "verity.h"
+
+#define SALT "5f2a0c8e4b1d3a6978e0c2b4d6f8a1c3e5b7d9f1a3c5e7092b4d6f8a0c2e4b6d"
+#define UUID "1b4e28ba-2fa1-4d2e-9a3b-6c0d5e7f8a91"
+
+static char dir[] = "/tmp/berth-test-verity-XXXXXX";
+
+static int make_random_file(const char *path, size_t size) {
+        _cleanup_close_ int in = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        _cleanup_free_ char *buf = malloc(size);
+        if (in < 0 || !buf)
+                return -1;
+        for (size_t n = 0; n < size;) {
+                ssize_t k = read(in, buf + n, size - n);
+                if (k <= 0)
+                        return -1;
+                n += (size_t)k;
+        }
+        return write_file_atomic(path, buf, size, 0644);
+}
+
+static int flip_byte(const char *path, off_t off) {
+        _cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
+        uint8_t c;
+        if (fd < 0 || pread(fd, &c, 1, off) != 1)
+                return -1;
+        c ^= 0x01;
+        return pwrite(fd, &c, 1, off) == 1 ? 0 : -1;
+}
+
+static int veritysetup_verify(const char *data, const char *hash, const char *root) {
+        char *argv[] = {(char *)"veritysetup", (char *)"verify", (char *)data,
+                        (char *)hash,          (char *)root,     NULL};
+        return build_run_tool(argv, NULL, NULL);
+}
+
+static bool have_veritysetup(void) {
+        char *argv[] = {(char *)"veritysetup", (char *)"--version", NULL};
+        return build_run_tool(argv, NULL, NULL) == 0;
+}
+
+static void test_format_is_accepted_by_veritysetup_and_rejects_a_flipped_byte(void **state) {
+        _cleanup_free_ char *data = path_join(dir, "data"), *hash = path_join(dir, "hash");
+        char root[65];
+
+        if (!have_veritysetup())
+                skip();
+        assert_int_equal(make_random_file(data, 1024 * 1024), 0);
+        assert_int_equal(verity_format(data, hash, SALT, UUID, root), 0);
+        assert_int_equal(strlen(root), 64);
+        assert_int_equal(strspn(root, "0123456789abcdef"), 64);
+
+        assert_int_equal(veritysetup_verify(data, hash, root), 0);
+        assert_int_equal(verity_verify(data, hash, root), 0);
+
+        /* A wrong root hash is rejected. */
+        char wrong[65];
+        memcpy(wrong, root, sizeof wrong);
+        wrong[0] = wrong[0] == '0' ? '1' : '0';
+        assert_int_equal(verity_verify(data, hash, wrong), -EPERM);
+
+        assert_int_equal(flip_byte(data, 123457), 0);
+        assert_int_not_equal(veritysetup_verify(data, hash, root), 0);
+        assert_int_equal(verity_verify(data, hash, root), -EPERM);
+}
+
+static void test_same_input_salt_uuid_gives_identical_hash_file(void **state) {
+        _cleanup_free_ char *data = path_join(dir, "data2"), *h1 = path_join(dir, "h1"),
+                            *h2 = path_join(dir, "h2");
+        char r1[65], r2[65], s1[SHA256_HEX_SIZE], s2[SHA256_HEX_SIZE];
+
+        assert_int_equal(make_random_file(data, 512 * 1024), 0);
+        assert_int_equal(verity_format(data, h1, SALT, UUID, r1), 0);
+        assert_int_equal(verity_format(data, h2, SALT, UUID, r2), 0);
+        assert_string_equal(r1, r2);
+        assert_int_equal(sha256_file_hex(h1, s1), 0);
+        assert_int_equal(sha256_file_hex(h2, s2), 0);
+        assert_string_equal(s1, s2);
+}
+
+static void test_unaligned_data_is_padded_to_4096(void **state) {
+        _cleanup_free_ char *data = path_join(dir, "odd"), *hash = path_join(dir, "odd.hash");
+        char root[65];
+        struct stat st;
+
+        assert_int_equal(make_random_file(data, 3 * 4096 + 100), 0);
+        assert_int_equal(verity_format(data, hash, SALT, UUID, root), 0);
+        assert_int_equal(stat(data, &st), 0);
+        assert_int_equal(st.st_size, 4 * 4096);
+        assert_int_equal(verity_verify(data, hash, root), 0);
+}
+
+static void test_bad_salt_is_rejected(void **state) {
+        _cleanup_free_ char *data = path_join(dir, "data3"), *hash = path_join(dir, "h3");
+        char root[65];
+
+        assert_int_equal(make_random_file(data, 4096), 0);
+        assert_int_equal(verity_format(data, hash, "xyz", UUID, root), -EINVAL);
+        assert_int_equal(access(hash, F_OK), -1);
+}
+
+static int setup(void **state) {
+        return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+        return rm_rf(dir) < 0 ? -1 : 0;
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_format_is_accepted_by_veritysetup_and_rejects_a_flipped_byte),
+                cmocka_unit_test(test_same_input_salt_uuid_gives_identical_hash_file),
+                cmocka_unit_test(test_unaligned_data_is_padded_to_4096),
+                cmocka_unit_test(test_bad_salt_is_rejected),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}

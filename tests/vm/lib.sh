@@ -1,0 +1,183 @@
+# SPDX-License-Identifier: MIT
+# tests/vm/lib.sh: the one harness for the QEMU end-to-end tests. Source it
+# from a test script (bash, set -euo pipefail):
+#
+#   . "$BERTH_SOURCE_ROOT/tests/vm/lib.sh"
+#   vm_need                                   # exit 77 without QEMU (and OVMF)
+#   IMG=$(vm_image_dir)                       # a `berth build` output to boot
+#   vm_boot_payload my-script.sh --direct --timeout 300
+#   vm_expect "$VM_LOG" 'hello from berth'
+#   check "payload exit 0" [ "$(vm_payload_status "$VM_LOG")" = 0 ]
+#   finish
+#
+# Environment (tests/run and meson set the first four):
+#   BERTH_SOURCE_ROOT   the source tree (default: two levels up from here)
+#   BERTH               the berth binary to run (default: $BERTH_PLAIN_BUILD/src/berth)
+#   BERTH_PLAIN_BUILD   the plain build whose binaries go into images (default: ./build)
+#   BERTH_BUILD_DIR     where the cached image lives: $BERTH_BUILD_DIR/vm-image
+#                       (default: $BERTH_PLAIN_BUILD)
+#   BERTH_IMAGE_DIR     boot this image instead of building/caching one
+#   BERTH_VM_LOCK       lock file that lets one QEMU run at a time (/tmp/berth-vm.lock)
+#   BERTH_VM_KEEP=1     keep the test's temporary directory
+
+BERTH_SOURCE_ROOT=${BERTH_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+. "$BERTH_SOURCE_ROOT/tests/lib.sh"
+
+BERTH_PLAIN_BUILD=${BERTH_PLAIN_BUILD:-$BERTH_SOURCE_ROOT/build}
+BERTH=${BERTH:-$BERTH_PLAIN_BUILD/src/berth}
+BERTH_BUILD_DIR=${BERTH_BUILD_DIR:-$BERTH_PLAIN_BUILD}
+BERTH_VM_LOCK=${BERTH_VM_LOCK:-/tmp/berth-vm.lock}
+VM_SPEC=${VM_SPEC:-$BERTH_SOURCE_ROOT/images/container-host.conf}
+
+# The test's scratch directory, removed at exit unless BERTH_VM_KEEP=1.
+VM_TMP=$(mktemp -d "${TMPDIR:-/var/tmp}/berth-vmtest.XXXXXX")
+_vm_cleanup() {
+        if [ "${BERTH_VM_KEEP:-0}" = 1 ]; then
+                echo "vm: kept $VM_TMP"
+        else
+                rm -rf "$VM_TMP"
+        fi
+}
+trap _vm_cleanup EXIT
+
+VM_LOG=
+VM_RC=
+
+# vm_need [--direct]: skip (77) unless QEMU, the berth binary, busybox-static
+# and, for UEFI tests (no --direct), OVMF are there.
+vm_need() {
+        command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed"
+        command -v qemu-img >/dev/null || skip "qemu-img is not installed"
+        [ -x "$BERTH" ] || skip "no berth binary at $BERTH (build first)"
+        [ -x /bin/busybox ] || skip "busybox-static is not installed"
+        if [ "${1:-}" != --direct ]; then
+                [ -r /usr/share/OVMF/OVMF_CODE_4M.fd ] || [ -r /usr/share/OVMF/OVMF_CODE.fd ] ||
+                        [ -r /usr/share/ovmf/OVMF.fd ] || [ -n "${BERTH_OVMF_CODE:-}" ] ||
+                        skip "OVMF is not installed"
+        fi
+}
+
+# vm_image_dir: prints the directory of an image to boot. BERTH_IMAGE_DIR if
+# set; else $BERTH_BUILD_DIR/vm-image, (re)built with `berth build` when it is
+# missing or older than berth, berth-init or the spec. Concurrent tests wait
+# for one build (flock).
+vm_image_dir() {
+        if [ -n "${BERTH_IMAGE_DIR:-}" ]; then
+                [ -f "$BERTH_IMAGE_DIR/disk.raw" ] || {
+                        echo "vm: BERTH_IMAGE_DIR=$BERTH_IMAGE_DIR has no disk.raw" >&2
+                        return 1
+                }
+                echo "$BERTH_IMAGE_DIR"
+                return 0
+        fi
+        local img=$BERTH_BUILD_DIR/vm-image
+        (
+                flock 9
+                local stale=0 f
+                [ -f "$img/disk.raw" ] && [ -f "$img/manifest.json" ] || stale=1
+                for f in "$BERTH" "$BERTH_PLAIN_BUILD/src/init/berth-init" "$BERTH_PLAIN_BUILD/src/berth-init" "$VM_SPEC"; do
+                        [ -e "$f" ] && [ "$f" -nt "$img/disk.raw" ] && stale=1
+                done
+                if [ $stale = 1 ]; then
+                        echo "vm: building the test image into $img" >&2
+                        rm -rf "$img.new"
+                        "$BERTH" build --bindir "$BERTH_PLAIN_BUILD/src" --output "$img.new" "$VM_SPEC" >&2 ||
+                                { echo "vm: berth build failed" >&2; exit 1; }
+                        rm -rf "$img"
+                        mv "$img.new" "$img"
+                fi
+        ) 9>"$BERTH_BUILD_DIR/vm-image.lock" || return 1
+        echo "$img"
+}
+
+# vm_make_payload SCRIPT [DIR]: a payload directory (busybox, the busybox OCI
+# archive, `run` from SCRIPT); prints its path. NO_OCI=1 leaves the archive out.
+vm_make_payload() {
+        local script=$1 dir=${2:-$VM_TMP/payload}
+        rm -rf "$dir"
+        "$BERTH_SOURCE_ROOT/tests/fixtures/mkpayload.sh" "$dir" "$script" >&2 || return 1
+        echo "$dir"
+}
+
+# vm_boot [berth vm options...]: boots the image (vm_image_dir, or IMG if set)
+# with the console in a fresh log. One QEMU at a time (flock on BERTH_VM_LOCK).
+# Sets VM_LOG (the console log) and VM_RC (berth's exit status); returns 0 so a
+# test can go on to inspect the log.
+_vm_boot_n=0
+vm_boot() {
+        local img=${IMG:-}
+        [ -n "$img" ] || img=$(vm_image_dir) || return 1
+        _vm_boot_n=$((_vm_boot_n + 1))
+        VM_LOG=$VM_TMP/console-$_vm_boot_n.log
+        local start=$SECONDS
+        echo "vm: berth vm $* $img (console: $VM_LOG)"
+        set +e
+        flock "$BERTH_VM_LOCK" "$BERTH" vm --log "$VM_LOG" "$@" "$img"
+        VM_RC=$?
+        set -e
+        echo "vm: berth vm exited with $VM_RC after $((SECONDS - start)) s"
+        return 0
+}
+
+# vm_boot_payload SCRIPT [--direct] [--timeout N] [other berth vm options...]:
+# makes a payload from SCRIPT and boots it (default timeout 600 s). After it:
+# VM_LOG, VM_RC, and VM_PAYLOAD_STATUS (the guest's report, or "none").
+vm_boot_payload() {
+        local script=$1
+        shift
+        local payload timeout=600 args=()
+        while [ $# -gt 0 ]; do
+                case $1 in
+                --timeout)
+                        timeout=$2
+                        shift 2
+                        ;;
+                *)
+                        args+=("$1")
+                        shift
+                        ;;
+                esac
+        done
+        payload=$(vm_make_payload "$script") || return 1
+        vm_boot --payload "$payload" --timeout "$timeout" "${args[@]}"
+        VM_PAYLOAD_STATUS=$(vm_payload_status "$VM_LOG")
+        echo "vm: payload status: $VM_PAYLOAD_STATUS"
+}
+
+# vm_payload_status LOG: the N of the last "berth: payload exited with status N", or "none".
+vm_payload_status() {
+        local s
+        s=$(tr -d '\r' < "$1" | sed -n 's/.*berth: payload exited with status \([0-9]*\).*/\1/p' | tail -n1)
+        echo "${s:-none}"
+}
+
+# vm_expect LOG PATTERN [WHAT]: a check that the console log matches the
+# extended regular expression; on failure shows the log's last lines.
+vm_expect() {
+        local log=$1 pattern=$2 what=${3:-console shows /$2/}
+        if tr -d '\r' < "$log" | grep -Eq -- "$pattern"; then
+                check "$what" true
+        else
+                check "$what" false
+                echo "    (last lines of $log:)"
+                tail -n 25 "$log" | sed 's/^/    | /'
+        fi
+}
+
+# vm_expect_not LOG PATTERN [WHAT]: the log must not match.
+vm_expect_not() {
+        local log=$1 pattern=$2 what=${3:-console does not show /$2/}
+        if tr -d '\r' < "$log" | grep -Eq -- "$pattern"; then
+                check "$what" false
+                tr -d '\r' < "$log" | grep -E -- "$pattern" | head -n 5 | sed 's/^/    | /'
+        else
+                check "$what" true
+        fi
+}
+
+# vm_timeline LOG: the "berth: timeline EVENT UPTIME" lines as a table.
+vm_timeline() {
+        tr -d '\r' < "$1" | sed -n 's/.*berth: timeline \([^ ]*\) \([0-9.]*\).*/\1 \2/p' |
+                awk 'BEGIN { printf "  %-28s %10s\n", "event", "uptime s" }
+                     { printf "  %-28s %10s\n", $1, $2 }'
+}
