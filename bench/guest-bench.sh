@@ -17,7 +17,7 @@
 #   containerd-rss-kb N   containerd and its shims
 #   memavailable-kb N     MemAvailable
 #   first-output S        uptime printed by the first container itself
-#   ctr-run S ...         20 times `ctr run --rm` of the busybox image
+#   ctr-run S ...         `ctr run --rm` of the busybox image, $pay/runs times
 #   ctr-run-median S
 #   done
 PATH=/run/berth/payload/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -26,7 +26,7 @@ kind=${1:-berth}
 pay=/run/berth/payload
 image=berth.local/busybox:latest
 crun=/usr/bin/crun
-runs=${BENCH_RUNS:-20}
+runs=$(cat $pay/runs 2>/dev/null || echo 20) # written by bench/run
 
 up() { read -r u _ </proc/uptime; echo "$u"; }
 say() { echo "bench: $*"; }
@@ -75,6 +75,16 @@ say all-rss-kb $all_kb
 say containerd-rss-kb $ctd_kb
 say memavailable-kb "$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)"
 say procs "$(echo $procs | tr ' ' '\n' | sort | uniq -c | awk '{ printf "%s%s*%s", s, $2, $1; s = "," }')"
+
+# containerd's overlayfs snapshotter needs the overlay file system. If the
+# image did not load it, say so and load it (busybox insmod), so the container
+# figures can still be taken.
+if ! grep -qw overlay /proc/filesystems; then
+        say error "overlay file system not available after boot: loaded by the bench with insmod"
+        insmod "/usr/lib/modules/$(uname -r)/kernel/fs/overlayfs/overlay.ko" 2>/dev/null ||
+                insmod "/lib/modules/$(uname -r)/kernel/fs/overlayfs/overlay.ko" ||
+                say error "insmod overlay failed"
+fi
 
 t0=$(up)
 ctr images import "$pay/busybox-oci.tar" >/dev/null || { say error "import failed"; say done; exit 1; }

@@ -17,6 +17,10 @@
 # script's recipe version, so a repeat run against the same mirror is fast.
 set -euo pipefail
 
+# All in a function, so bash has read the whole file before it runs any of it
+# (editing the file during a run does not break that run).
+main() {
+
 out=${1:?usage: mkref.sh OUTDIR}
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/berth/bench
@@ -103,5 +107,8 @@ cp -L "$work"/boot/initrd.img-* "$out/initrd"
 cp "$work/.bench-package-count" "$out/package_count"
 # Installed size of /usr (apparent bytes), from the tar listing.
 tar -tvf "$tarball" ./usr | awk '$1 ~ /^-/ { s += $3 } END { print s }' >"$out/usr_bytes"
-echo "root=/dev/vda rw console=ttyS0 quiet" >"$out/cmdline"
+echo "root=/dev/vda rw console=ttyS0" >"$out/cmdline"
 log "reference: $(cat "$out/package_count") packages, kernel $(basename "$work"/boot/vmlinuz-*)"
+}
+
+main "$@"

@@ -68,11 +68,15 @@ static int cmd_vm(int argc, char **argv) {
                 { "timeout", required_argument, NULL, 't' },
                 { "disk-copy", required_argument, NULL, 'k' },
                 { "cmdline", required_argument, NULL, 'a' },
+                { "no-reboot", no_argument, NULL, 'R' },
                 {},
         };
         int c;
-        while ((c = getopt_long(argc, argv, "dl:p:r:m:C:t:k:a:", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "dl:p:r:m:C:t:k:a:R", opts, NULL)) >= 0) {
                 switch (c) {
+                case 'R':
+                        o.no_reboot = true;
+                        break;
                 case 'd':
                         o.direct = true;
                         break;
@@ -149,7 +153,8 @@ int main(int argc, char **argv) {
                 if (streq(argv[1], verbs[i].name)) {
                         optind = 1;
                         int r = verbs[i].run(argc - 1, argv + 1);
-                        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+                        /* A verb may return a status to pass on (berth vm: the payload's). */
+                        return r < 0 ? EXIT_FAILURE : MIN(r, 255);
                 }
         log_error("unknown verb '%s' (try 'berth help')", argv[1]);
         return EXIT_FAILURE;

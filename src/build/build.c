@@ -185,6 +185,22 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
                         return r;
         }
 
+        /* Modules loaded at every boot in the real root, modules-load.d format. */
+        if (!strv_isempty(spec->load_modules)) {
+                _cleanup_free_ char *ml = path_join(tree, "usr/lib/modules-load.d/berth.conf");
+                _cleanup_free_ char *words = strv_join(spec->load_modules, "\n");
+                _cleanup_free_ char *text = words ? strdup_printf("# from %s [Kernel] Load=\n%s\n",
+                                                                  spec->name, words)
+                                                  : NULL;
+                if (!ml || !text)
+                        return -ENOMEM;
+                r = mkdir_parents(ml, 0755);
+                if (r >= 0)
+                        r = write_file_atomic(ml, text, strlen(text), 0644);
+                if (r < 0)
+                        return log_error_errno(r, "cannot write %s", ml);
+        }
+
         /* The module list berth-init loads in the initramfs. */
         mods = strv_join(spec->modules, "\n");
         if (!mods)

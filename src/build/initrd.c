@@ -479,10 +479,14 @@ static int write_cpio(Initrd *t, int fd) {
         return 0;
 }
 
-static int compress_to(int in_fd, int out_fd) {
+static int compress_to(int in_fd, int out_fd, int level) {
+        char arg[16];
         pid_t pid;
         int status;
 
+        if (level < 1 || level > 19)
+                level = 19;
+        snprintf(arg, sizeof arg, "-%d", level);
         if (lseek(in_fd, 0, SEEK_SET) < 0)
                 return -errno;
         pid = fork();
@@ -491,7 +495,7 @@ static int compress_to(int in_fd, int out_fd) {
         if (pid == 0) {
                 if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0)
                         _exit(126);
-                execlp("zstd", "zstd", "-19", "-T1", "-q", "--no-progress", "-c", NULL);
+                execlp("zstd", "zstd", arg, "-T1", "-q", "--no-progress", "-c", NULL);
                 _exit(127);
         }
         while (waitpid(pid, &status, 0) < 0)
@@ -535,6 +539,21 @@ static int collect(Initrd *t) {
         if (r < 0)
                 return r;
 
+        /* The modules berth-init loads in stage 1: exactly those named in the spec. */
+        {
+                char *list = strv_join(o->modules, "\n");
+                if (!list)
+                        return -ENOMEM;
+                char *text = strdup_printf("%s\n", list);
+                free(list);
+                if (!text)
+                        return -ENOMEM;
+                n = strlen(text);
+                r = add_entry(t, "etc/berth/initrd-modules", S_IFREG | 0644, text, n);
+                if (r < 0)
+                        return r;
+        }
+
         fd = open_in_root(t, o->init_binary);
         if (fd < 0)
                 return log_error_errno(fd, "initrd: init binary /%s not in %s", o->init_binary,
@@ -577,7 +596,7 @@ int initrd_build(const InitrdOptions *o, const char *dest) {
         out_fd = mkostemp(tmp, O_CLOEXEC);
         if (out_fd < 0)
                 return log_error_errno(-errno, "initrd: cannot create %s", tmp);
-        r = compress_to(cpio_fd, out_fd);
+        r = compress_to(cpio_fd, out_fd, o->zstd_level);
         if (r < 0)
                 log_error_errno(r, "initrd: zstd failed");
         if (r >= 0 && fchmod(out_fd, 0644) < 0)

@@ -14,6 +14,7 @@ typedef struct InitrdOptions {
         char *const *modules;       /* module names to include (with deps) */
         const char *init_binary;    /* path of berth-init inside root, e.g. usr/lib/berth/berth-init */
         int64_t source_date_epoch;
+        int zstd_level;             /* 0: 19 (build time is cheap, boot reads less) */
 } InitrdOptions;
 
 int initrd_build(const InitrdOptions *o, const char *dest);

@@ -94,6 +94,7 @@ ImageSpec *spec_free(ImageSpec *s) {
         strv_free(s->boot_packages);
         free(s->kernel_package);
         strv_free(s->modules);
+        strv_free(s->load_modules);
         free(s->cmdline);
         strv_free(s->remove);
         strv_free(s->keep);
@@ -658,9 +659,9 @@ static const KeyDef keys[] = {
         { "Packages", "Exclude", parse_words, SPEC(exclude), valid_package, "package name" },
         { "Packages", "BootPackages", parse_words, SPEC(boot_packages), valid_package,
           "package name" },
-        { "Kernel", "Package", parse_string, SPEC(kernel_package), valid_package,
-          "package name" },
+        { "Kernel", "Package", parse_string, SPEC(kernel_package), valid_package, "package name" },
         { "Kernel", "Modules", parse_words, SPEC(modules), valid_module, "module name" },
+        { "Kernel", "Load", parse_words, SPEC(load_modules), valid_module, "module name" },
         { "Kernel", "Cmdline", parse_cmdline },
         { "Boot", "Tries", parse_unsigned, SPEC(boot_tries), NULL, NULL, 1, 10 },
         { "Boot", "Timeout", parse_unsigned, SPEC(boot_timeout), NULL, NULL, 0, 3600 },
@@ -670,8 +671,7 @@ static const KeyDef keys[] = {
         { "Users", "User", parse_user },
         { "Users", "Group", parse_group },
         { "Alternatives", "Link", parse_link },
-        { "Services", "Enable", parse_words, SPEC(services), valid_service_name,
-          "service name" },
+        { "Services", "Enable", parse_words, SPEC(services), valid_service_name, "service name" },
         { "Disk", "Size", parse_size, SPEC(disk_size) },
         { "Disk", "EspSize", parse_size, SPEC(esp_size) },
         { "Disk", "UsrSize", parse_size, SPEC(usr_size) },
@@ -681,8 +681,8 @@ static const KeyDef keys[] = {
 };
 
 static const char *const sections[] = {
-        "Image", "Source", "Packages", "Kernel", "Boot",     "Files",
-        "Users", "Sysctl", "Alternatives",   "Services", "Disk", "Output",
+        "Image", "Source", "Packages",     "Kernel",   "Boot", "Files",
+        "Users", "Sysctl", "Alternatives", "Services", "Disk", "Output",
 };
 
 /* A [Source] is complete when the next section starts or the file ends. */
@@ -740,8 +740,7 @@ static int spec_handler(const char *path, unsigned line, const char *section, co
                         data = &c->spec->sources[c->spec->n_sources - 1];
                 return k->parse(c, k, value, data);
         }
-        return log_error_code(EBADMSG, "%s:%u: unknown key '%s' in [%s]", path, line, key,
-                              section);
+        return log_error_code(EBADMSG, "%s:%u: unknown key '%s' in [%s]", path, line, key, section);
 }
 
 static char *dirname_dup(const char *path) {

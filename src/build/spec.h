@@ -74,6 +74,7 @@ typedef struct ImageSpec {
         /* [Kernel] */
         char *kernel_package;/* e.g. linux-image-amd64 */
         char **modules;      /* modules for the initramfs (deps added by modules.dep) */
+        char **load_modules; /* loaded at boot in the real root (modules-load.d) */
         char *cmdline;       /* extra kernel command line */
 
         /* [Boot] */

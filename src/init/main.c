@@ -13,6 +13,7 @@
 #include "fileio.h"
 #include "initutil.h"
 #include "log.h"
+#include "modules.h"
 #include "payload.h"
 #include "service.h"
 #include "stage1.h"
@@ -51,6 +52,11 @@ _noreturn_ static void pid1_main(void) {
 
         log_set_prefix("berth");
         sysinit_setup();
+        /* Drivers for the hardware present, then what the image asks for
+         * (overlay, netfilter, ...): the initramfs loaded only storage. */
+        (void) modules_coldplug();
+        (void) modules_load_dir("/usr/lib/modules-load.d");
+        (void) modules_load_dir("/etc/modules-load.d");
 
         SuperviseConfig cfg = {
                 .log_dir = LOG_DIR,

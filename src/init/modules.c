@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "modules.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <libkmod.h>
 #include <string.h>
 
@@ -83,4 +85,98 @@ int modules_load_list_file(const char *path) {
         if (!names)
                 return 0;
         return modules_load((const char *const *) names);
+}
+
+/* Coldplug without udev: every device the kernel knows exposes a "modalias";
+ * loading the modules that match those aliases is what udev would do at boot
+ * (the NIC driver, qemu_fw_cfg, hardware crypto...). */
+static void coldplug_walk(struct kmod_ctx *ctx, int dfd, unsigned depth, unsigned *loaded) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+        int fd;
+
+        if (depth > 12)
+                return;
+        fd = openat(dfd, "modalias", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+                char alias[512];
+                ssize_t k = read(fd, alias, sizeof alias - 1);
+                (void) close(fd);
+                if (k > 0) {
+                        alias[k] = 0;
+                        alias[strcspn(alias, "\n")] = 0;
+                        _cleanup_(kmod_module_unref_listp) struct kmod_list *list = NULL;
+                        struct kmod_list *i;
+                        if (kmod_module_new_from_lookup(ctx, alias, &list) >= 0)
+                                kmod_list_foreach(i, list) {
+                                        struct kmod_module *mod = kmod_module_get_module(i);
+                                        if (kmod_module_get_initstate(mod) < 0 &&
+                                            kmod_module_probe_insert_module(
+                                                    mod, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL,
+                                                    NULL, NULL) >= 0)
+                                                (*loaded)++;
+                                        kmod_module_unref(mod);
+                                }
+                }
+        }
+
+        fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        d = fdopendir(fd);
+        if (!d) {
+                (void) close(fd);
+                return;
+        }
+        while ((de = readdir(d))) {
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                /* Only real subdirectories: sysfs links (subsystem, driver) are DT_LNK. */
+                int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub < 0)
+                        continue;
+                coldplug_walk(ctx, sub, depth + 1, loaded);
+                (void) close(sub);
+        }
+}
+
+int modules_coldplug(void) {
+        _cleanup_(kmod_unrefp) struct kmod_ctx *ctx = kmod_new(NULL, NULL);
+        _cleanup_close_ int fd = -EBADF;
+        unsigned loaded = 0;
+
+        if (!ctx)
+                return log_error_code(ENOMEM, "cannot start libkmod");
+        (void) kmod_load_resources(ctx);
+        fd = open("/sys/devices", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return log_warning_errno(errno, "cannot open /sys/devices");
+        coldplug_walk(ctx, fd, 0, &loaded);
+        log_debug("coldplug: loaded %u modules for present devices", loaded);
+        return (int) loaded;
+}
+
+int modules_load_dir(const char *dir) {
+        _cleanup_(closedirp) DIR *d = opendir(dir);
+        _cleanup_strv_free_ char **files = NULL;
+        struct dirent *de;
+        int failed = 0;
+
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(d))) {
+                size_t l = strlen(de->d_name);
+                if (l > 5 && streq(de->d_name + l - 5, ".conf") && strv_extend(&files, de->d_name) < 0)
+                        return log_oom();
+        }
+        strv_sort(files);
+        STRV_FOREACH(f, files) {
+                _cleanup_free_ char *p = path_join(dir, *f);
+                if (!p)
+                        return log_oom();
+                int r = modules_load_list_file(p);
+                if (r > 0)
+                        failed += r;
+        }
+        return failed;
 }

@@ -16,3 +16,11 @@ int modules_load(const char *const *names);
 /* Reads a list file (one name per line, '#' comments) and loads it; falls
  * back to modules_initrd_default if the file is absent. */
 int modules_load_list_file(const char *path);
+
+/* Loads the modules matching the modalias of every device in /sys/devices
+ * (what udev does at coldplug). Returns how many were loaded. */
+int modules_coldplug(void);
+
+/* Loads every *.conf list in dir (modules-load.d format), in name order.
+ * A missing dir is fine. Returns how many modules failed. */
+int modules_load_dir(const char *dir);

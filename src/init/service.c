@@ -323,8 +323,8 @@ static int parse_signal(Ctx *c, const char *value) {
 
 static int parse_range(Ctx *c, const char *value, int64_t min, int64_t max, int64_t *ret) {
         if (parse_i64(value, min < 0, ret) < 0 || *ret < min || *ret > max)
-                return bad_value(c, "'%s' is not a number from %" PRId64 " to %" PRId64, value,
-                                 min, max);
+                return bad_value(c, "'%s' is not a number from %" PRId64 " to %" PRId64, value, min,
+                                 max);
         return 0;
 }
 
@@ -381,8 +381,7 @@ static int service_handler(const char *path, unsigned line, const char *section,
         Ctx *c = userdata;
 
         if (!streq(section, "Service"))
-                return log_error_code(EBADMSG, "%s:%u: unknown section [%s]", path, line,
-                                      section);
+                return log_error_code(EBADMSG, "%s:%u: unknown section [%s]", path, line, section);
         if (!key)
                 return 0;
         c->line = line;
@@ -390,8 +389,7 @@ static int service_handler(const char *path, unsigned line, const char *section,
         for (size_t i = 0; i < ELEMENTSOF(keys); i++)
                 if (streq(keys[i].key, key))
                         return keys[i].parse(c, value);
-        return log_error_code(EBADMSG, "%s:%u: unknown key '%s' in [%s]", path, line, key,
-                              section);
+        return log_error_code(EBADMSG, "%s:%u: unknown key '%s' in [%s]", path, line, key, section);
 }
 
 void service_done(Service *s) {
@@ -405,7 +403,7 @@ void service_done(Service *s) {
         free(s->working_directory);
         free(s->condition_cmdline);
         free(s->ready_path);
-        *s = (Service) {};
+        *s = (Service){};
 }
 
 Service *service_free(Service *s) {
@@ -448,11 +446,10 @@ int service_parse_string(const char *path, const char *name, const char *data, s
         if (!s.argv)
                 return log_error_code(EBADMSG, "%s: [Service] Exec= is required", path);
         if (s.restart_max_sec < s.restart_sec)
-                return log_error_code(EBADMSG, "%s: RestartMaxSec= is less than RestartSec=",
-                                      path);
+                return log_error_code(EBADMSG, "%s: RestartMaxSec= is less than RestartSec=", path);
 
         *ret = s;
-        s = (Service) {};
+        s = (Service){};
         return 0;
 }
 
@@ -464,7 +461,8 @@ int service_parse_file(const char *path, Service *ret) {
 
         base = base ? base + 1 : path;
         n = strlen(base);
-        if (n <= strlen(SERVICE_SUFFIX) || !streq(base + n - strlen(SERVICE_SUFFIX), SERVICE_SUFFIX))
+        if (n <= strlen(SERVICE_SUFFIX) ||
+            !streq(base + n - strlen(SERVICE_SUFFIX), SERVICE_SUFFIX))
                 return log_error_code(EINVAL, "%s: not a *" SERVICE_SUFFIX " file", path);
         name = strndup(base, n - strlen(SERVICE_SUFFIX));
         if (!name)
@@ -576,8 +574,8 @@ static int report_cycle(const ServiceSet *set, const bool *done) {
                 return -ENOMEM;
         for (size_t j = 0; j < set->n; j++) {
                 step[j] = SIZE_MAX;
-                if (!done[j] && (i == SIZE_MAX ||
-                                 strcmp(set->services[j].name, set->services[i].name) < 0))
+                if (!done[j] &&
+                    (i == SIZE_MAX || strcmp(set->services[j].name, set->services[i].name) < 0))
                         i = j;
         }
         while (i != SIZE_MAX && step[i] == SIZE_MAX) {
@@ -647,8 +645,8 @@ int service_set_order(ServiceSet *set) {
                 order[k] = pick;
                 for (size_t i = 0; i < n; i++)
                         if (!done[i])
-                                pending[i] -= count_deps_on(&set->services[i],
-                                                            set->services[pick].name);
+                                pending[i] -=
+                                        count_deps_on(&set->services[i], set->services[pick].name);
         }
 
         sorted = malloc(n * sizeof(Service));

@@ -26,7 +26,7 @@ typedef struct Mapping {
 
 static void mappingp(Mapping *m) {
         if (m->addr && m->addr != MAP_FAILED)
-                (void)munmap(m->addr, m->size);
+                (void) munmap(m->addr, m->size);
 }
 
 /* A host whose KVM offers no SSE3 is not a real x86-64 virtualization host:
@@ -61,7 +61,7 @@ static int run_hlt_guest(int kvm, const char **why) {
         _cleanup_close_ int vm = -EBADF, vcpu = -EBADF;
         _cleanup_(mappingp) Mapping mem = {}, run = {};
         struct kvm_sregs sregs;
-        struct kvm_regs regs = {.rip = 0, .rflags = 2};
+        struct kvm_regs regs = { .rip = 0, .rflags = 2 };
 
         vm = ioctl(kvm, KVM_CREATE_VM, 0UL);
         if (vm < 0) {
@@ -72,13 +72,13 @@ static int run_hlt_guest(int kvm, const char **why) {
         mem.addr = mmap(NULL, mem.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         if (mem.addr == MAP_FAILED)
                 return -errno;
-        ((uint8_t *)mem.addr)[0] = 0xf4; /* hlt */
+        ((uint8_t *) mem.addr)[0] = 0xf4; /* hlt */
 
         struct kvm_userspace_memory_region region = {
                 .slot = 0,
                 .guest_phys_addr = 0,
                 .memory_size = mem.size,
-                .userspace_addr = (uint64_t)(uintptr_t)mem.addr,
+                .userspace_addr = (uint64_t) (uintptr_t) mem.addr,
         };
         if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
                 *why = "KVM_SET_USER_MEMORY_REGION failed";
@@ -94,7 +94,7 @@ static int run_hlt_guest(int kvm, const char **why) {
                 *why = "KVM_GET_VCPU_MMAP_SIZE failed";
                 return 0;
         }
-        run.size = (size_t)size;
+        run.size = (size_t) size;
         run.addr = mmap(NULL, run.size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
         if (run.addr == MAP_FAILED) {
                 *why = "mapping the vCPU run area failed";
@@ -112,30 +112,30 @@ static int run_hlt_guest(int kvm, const char **why) {
         }
 
         /* A timer signal breaks KVM_RUN out if the guest never halts. */
-        struct sigaction sa = {.sa_handler = probe_alarm}, old_sa;
-        struct itimerval timer = {.it_value = {.tv_sec = KVM_PROBE_TIMEOUT_S}}, old_timer;
+        struct sigaction sa = { .sa_handler = probe_alarm }, old_sa;
+        struct itimerval timer = { .it_value = { .tv_sec = KVM_PROBE_TIMEOUT_S } }, old_timer;
         sigset_t alrm, old_mask;
         sigemptyset(&alrm);
         sigaddset(&alrm, SIGALRM);
         if (sigaction(SIGALRM, &sa, &old_sa) < 0)
                 return -errno;
-        (void)sigprocmask(SIG_UNBLOCK, &alrm, &old_mask);
-        (void)setitimer(ITIMER_REAL, &timer, &old_timer);
+        (void) sigprocmask(SIG_UNBLOCK, &alrm, &old_mask);
+        (void) setitimer(ITIMER_REAL, &timer, &old_timer);
 
         int r = ioctl(vcpu, KVM_RUN, 0UL);
         int saved = errno;
 
         struct itimerval off = {};
-        (void)setitimer(ITIMER_REAL, &off, NULL);
-        (void)sigaction(SIGALRM, &old_sa, NULL);
-        (void)sigprocmask(SIG_SETMASK, &old_mask, NULL);
+        (void) setitimer(ITIMER_REAL, &off, NULL);
+        (void) sigaction(SIGALRM, &old_sa, NULL);
+        (void) sigprocmask(SIG_SETMASK, &old_mask, NULL);
 
         if (r < 0) {
                 *why = saved == EINTR ? "a one-instruction guest did not halt within 2 s"
                                       : "KVM_RUN failed";
                 return 0;
         }
-        if (((struct kvm_run *)run.addr)->exit_reason != KVM_EXIT_HLT) {
+        if (((struct kvm_run *) run.addr)->exit_reason != KVM_EXIT_HLT) {
                 *why = "a one-instruction guest did not exit with HLT";
                 return 0;
         }

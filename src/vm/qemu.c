@@ -25,8 +25,8 @@ typedef struct LineWatch {
 
 static long long now_ms(void) {
         struct timespec ts;
-        (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void write_all_ignore(int fd, const char *p, size_t n) {
@@ -37,7 +37,7 @@ static void write_all_ignore(int fd, const char *p, size_t n) {
                 if (k <= 0)
                         return; /* a closed terminal or a full disk must not stop the guest */
                 p += k;
-                n -= (size_t)k;
+                n -= (size_t) k;
         }
 }
 
@@ -58,7 +58,7 @@ static void line_done(LineWatch *w) {
                         char *end;
                         long v = strtol(s + strlen(PAYLOAD_EXIT_PREFIX), &end, 10);
                         if (end != s + strlen(PAYLOAD_EXIT_PREFIX) && v >= 0 && v <= 255)
-                                w->payload_status = (int)v;
+                                w->payload_status = (int) v;
                 }
         }
         w->len = 0;
@@ -88,19 +88,19 @@ static int reap(pid_t pid, int *status, int timeout_ms) {
                 if (timeout_ms >= 0 && now_ms() >= until)
                         return -ETIMEDOUT;
                 if (k == 0) {
-                        struct timespec ts = {.tv_nsec = 50 * 1000000};
-                        (void)nanosleep(&ts, NULL);
+                        struct timespec ts = { .tv_nsec = 50 * 1000000 };
+                        (void) nanosleep(&ts, NULL);
                 }
         }
 }
 
 static void stop_qemu(pid_t pid, int *status) {
-        (void)kill(pid, SIGTERM);
+        (void) kill(pid, SIGTERM);
         if (reap(pid, status, KILL_GRACE_MS) == 0)
                 return;
         log_warning("vm: QEMU ignored SIGTERM for %d s, killing it", KILL_GRACE_MS / 1000);
-        (void)kill(pid, SIGKILL);
-        (void)reap(pid, status, -1);
+        (void) kill(pid, SIGKILL);
+        (void) reap(pid, status, -1);
 }
 
 static int exit_status(int status) {
@@ -115,11 +115,11 @@ int qemu_run(const QemuRun *c, QemuResult *ret) {
         _cleanup_close_ int sfd = -EBADF, rd = -EBADF;
         int pipefd[2], status = 0, r = 0;
         sigset_t stop, old_mask;
-        struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
+        struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
         static LineWatch w; /* 1 KiB, not on the stack; vm_run is not reentrant anyway */
 
-        *ret = (QemuResult){.exit_status = -1, .payload_status = -1};
-        w = (LineWatch){.echo = c->log_fd >= 0, .payload_status = -1};
+        *ret = (QemuResult){ .exit_status = -1, .payload_status = -1 };
+        w = (LineWatch){ .echo = c->log_fd >= 0, .payload_status = -1 };
 
         /* The user's Ctrl-C, a test harness's SIGTERM: stop QEMU, clean up, report. */
         sigemptyset(&stop);
@@ -128,7 +128,7 @@ int qemu_run(const QemuRun *c, QemuResult *ret) {
         sigaddset(&stop, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &stop, &old_mask) < 0)
                 return -errno;
-        (void)sigaction(SIGPIPE, &ign, &old_pipe);
+        (void) sigaction(SIGPIPE, &ign, &old_pipe);
 
         sfd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
         if (sfd < 0) {
@@ -144,30 +144,30 @@ int qemu_run(const QemuRun *c, QemuResult *ret) {
         pid_t pid = fork();
         if (pid < 0) {
                 r = log_error_errno(-errno, "vm: fork");
-                (void)close(pipefd[1]);
+                (void) close(pipefd[1]);
                 goto restore;
         }
         if (pid == 0) {
                 /* Own process group: the terminal's Ctrl-C reaches berth, which stops QEMU. */
-                (void)setpgid(0, 0);
-                (void)sigprocmask(SIG_SETMASK, &old_mask, NULL);
-                (void)signal(SIGPIPE, SIG_DFL);
+                (void) setpgid(0, 0);
+                (void) sigprocmask(SIG_SETMASK, &old_mask, NULL);
+                (void) signal(SIGPIPE, SIG_DFL);
                 int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
                 if (null >= 0)
-                        (void)dup2(null, STDIN_FILENO);
-                (void)dup2(pipefd[1], STDOUT_FILENO);
+                        (void) dup2(null, STDIN_FILENO);
+                (void) dup2(pipefd[1], STDOUT_FILENO);
                 execv(c->argv[0], c->argv);
                 fprintf(stderr, "berth: error: vm: exec %s: %s\n", c->argv[0], strerror(errno));
                 _exit(127);
         }
-        (void)close(pipefd[1]);
+        (void) close(pipefd[1]);
 
         long long start = now_ms();
         int out_fd = c->log_fd >= 0 ? c->log_fd : STDOUT_FILENO;
         for (;;) {
                 long long t = now_ms(), wait_ms = -1;
                 if (c->timeout_s > 0) {
-                        long long left = start + (long long)c->timeout_s * 1000 - t;
+                        long long left = start + (long long) c->timeout_s * 1000 - t;
                         if (left <= 0) {
                                 r = -ETIMEDOUT;
                                 break;
@@ -175,7 +175,7 @@ int qemu_run(const QemuRun *c, QemuResult *ret) {
                         wait_ms = left;
                 }
                 if (c->first_output_s > 0 && !ret->got_output) {
-                        long long left = start + (long long)c->first_output_s * 1000 - t;
+                        long long left = start + (long long) c->first_output_s * 1000 - t;
                         if (left <= 0) {
                                 r = -ESTALE;
                                 break;
@@ -183,8 +183,9 @@ int qemu_run(const QemuRun *c, QemuResult *ret) {
                         wait_ms = wait_ms < 0 ? left : MIN(wait_ms, left);
                 }
 
-                struct pollfd p[2] = {{.fd = rd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
-                int k = poll(p, 2, wait_ms > INT32_MAX ? INT32_MAX : (int)wait_ms);
+                struct pollfd p[2] = { { .fd = rd, .events = POLLIN },
+                                       { .fd = sfd, .events = POLLIN } };
+                int k = poll(p, 2, wait_ms > INT32_MAX ? INT32_MAX : (int) wait_ms);
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -193,7 +194,7 @@ int qemu_run(const QemuRun *c, QemuResult *ret) {
                 }
                 if (p[1].revents & POLLIN) {
                         struct signalfd_siginfo si;
-                        if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
+                        if (read(sfd, &si, sizeof si) == (ssize_t) sizeof si)
                                 log_notice("vm: got signal %u, stopping QEMU", si.ssi_signo);
                         r = -EINTR;
                         break;
@@ -206,8 +207,8 @@ int qemu_run(const QemuRun *c, QemuResult *ret) {
                         if (n <= 0)
                                 break; /* QEMU closed the console: it is exiting */
                         ret->got_output = true;
-                        write_all_ignore(out_fd, buf, (size_t)n);
-                        line_feed(&w, buf, (size_t)n);
+                        write_all_ignore(out_fd, buf, (size_t) n);
+                        line_feed(&w, buf, (size_t) n);
                 }
         }
 
@@ -224,7 +225,7 @@ int qemu_run(const QemuRun *c, QemuResult *ret) {
         ret->payload_status = w.payload_status;
 
 restore:
-        (void)sigaction(SIGPIPE, &old_pipe, NULL);
-        (void)sigprocmask(SIG_SETMASK, &old_mask, NULL);
+        (void) sigaction(SIGPIPE, &old_pipe, NULL);
+        (void) sigprocmask(SIG_SETMASK, &old_mask, NULL);
         return r;
 }

@@ -29,16 +29,16 @@ static void firmware_done(Firmware *f) {
 
 static void workdir_cleanup(char **p) {
         if (*p) {
-                (void)rm_rf(*p);
+                (void) rm_rf(*p);
                 free(*p);
         }
 }
 
 static int find_firmware(Firmware *ret) {
         static const char *const pairs[][2] = {
-                {"/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"},
-                {"/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"},
-                {"/usr/share/edk2/ovmf/OVMF_CODE.fd", "/usr/share/edk2/ovmf/OVMF_VARS.fd"},
+                { "/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd" },
+                { "/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd" },
+                { "/usr/share/edk2/ovmf/OVMF_CODE.fd", "/usr/share/edk2/ovmf/OVMF_VARS.fd" },
         };
         const char *code = getenv("BERTH_OVMF_CODE"), *vars = getenv("BERTH_OVMF_VARS");
 
@@ -75,7 +75,7 @@ static int find_firmware(Firmware *ret) {
 static bool is_qcow2(const char *path) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         char magic[4];
-        return fd >= 0 && read(fd, magic, sizeof magic) == (ssize_t)sizeof magic &&
+        return fd >= 0 && read(fd, magic, sizeof magic) == (ssize_t) sizeof magic &&
                memcmp(magic, "QFI\xfb", 4) == 0;
 }
 
@@ -107,15 +107,15 @@ static int prepare_disk(const VmOptions *o, const char *disk_raw, const char *wo
         if (!path)
                 return -ENOMEM;
         if (o->disk_copy && endswith(path, ".raw")) {
-                char *convert[] = {"qemu-img", "convert", "-f", "raw", "-O",
-                                   "raw",      abs_raw,   path, NULL};
+                char *convert[] = { "qemu-img", "convert", "-f", "raw", "-O",
+                                    "raw",      abs_raw,   path, NULL };
                 int r = vmspawn_wait(convert, true);
                 if (r < 0)
                         return r;
                 *ret_format = "raw";
         } else {
-                char *create[] = {"qemu-img", "create", "-q",  "-f", "qcow2", "-b",
-                                  abs_raw,    "-F",     "raw", path, NULL};
+                char *create[] = { "qemu-img", "create", "-q",  "-f", "qcow2", "-b",
+                                   abs_raw,    "-F",     "raw", path, NULL };
                 int r = vmspawn_wait(create, true);
                 if (r < 0)
                         return r;
@@ -385,8 +385,9 @@ static int plan_vm(const VmOptions *o, const char *workdir, Plan *p) {
                 p->append = TAKE_PTR(cmdline);
 
         const char *paths[][2] = {
-                {"disk", p->disk},           {"payload", p->payload},     {"firmware", p->fw.code},
-                {"UEFI variables", p->vars}, {"work directory", workdir},
+                { "disk", p->disk },           { "payload", p->payload },
+                { "firmware", p->fw.code },    { "UEFI variables", p->vars },
+                { "work directory", workdir },
         };
         for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
                 r = check_option_path(paths[i][0], paths[i][1]);

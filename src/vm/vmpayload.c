@@ -19,7 +19,7 @@ static uint64_t walk_bytes;
 static int add_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
         /* Data blocks, rounded to the 4 KiB ext4 block, plus an inode's worth. */
         if (S_ISREG(st->st_mode))
-                walk_bytes += ((uint64_t)st->st_size + 4095) & ~UINT64_C(4095);
+                walk_bytes += ((uint64_t) st->st_size + 4095) & ~UINT64_C(4095);
         walk_bytes += 4096;
         return 0;
 }
@@ -42,7 +42,7 @@ static int write_run_script(const char *root, const char *run) {
                               run);
         if (!path || !script)
                 return -ENOMEM;
-        (void)unlink(path);
+        (void) unlink(path);
         return write_file_atomic(path, script, strlen(script), 0755);
 }
 
@@ -74,7 +74,7 @@ int vmpayload_make_image(const char *dir, const char *run, const char *workdir, 
                 _cleanup_free_ char *from = path_join(dir, ".");
                 if (!from)
                         return -ENOMEM;
-                char *cp[] = {"cp", "-a", "--reflink=auto", from, root, NULL};
+                char *cp[] = { "cp", "-a", "--reflink=auto", from, root, NULL };
                 r = vmspawn_wait(cp, false);
                 if (r < 0)
                         return r;
@@ -105,9 +105,10 @@ int vmpayload_make_image(const char *dir, const char *run, const char *workdir, 
         size_arg = strdup_printf("%" PRIu64 "k", bytes / 1024);
         if (!image || !size_arg)
                 return -ENOMEM;
-        char *mkfs[] = {
-                "mkfs.ext4",      "-q", "-F", "-L",  VM_PAYLOAD_LABEL, "-O", "^has_journal", "-E",
-                "root_owner=0:0", "-d", root, image, size_arg,         NULL};
+        char *mkfs[] = { "mkfs.ext4",      "-q", "-F",           "-L",
+                         VM_PAYLOAD_LABEL, "-O", "^has_journal", "-E",
+                         "root_owner=0:0", "-d", root,           image,
+                         size_arg,         NULL };
         r = vmspawn_wait(mkfs, true);
         if (r < 0)
                 return r;

@@ -51,9 +51,9 @@ int vmspawn_wait(char *const *argv, bool quiet) {
         if (pid == 0) {
                 int null = open("/dev/null", O_RDWR | O_CLOEXEC);
                 if (null >= 0) {
-                        (void)dup2(null, STDIN_FILENO);
+                        (void) dup2(null, STDIN_FILENO);
                         if (quiet)
-                                (void)dup2(null, STDOUT_FILENO);
+                                (void) dup2(null, STDOUT_FILENO);
                 }
                 execv(path, argv);
                 _exit(127);

@@ -103,8 +103,11 @@ static void test_ready_and_signal_forms(void **state) {
         assert_int_equal(parse("x", "[Service]\nExec=/x\nReady=notify\nStopSignal=9\n", &a), 0);
         assert_int_equal(a.ready, SERVICE_READY_NOTIFY);
         assert_int_equal(a.stop_signal, 9);
-        assert_int_equal(parse("x", "[Service]\nExec=/x\nReady=path:/a\nReady=started\n"
-                                    "StopSignal=SIGUSR2\nRestart=on-failure\n", &b), 0);
+        assert_int_equal(parse("x",
+                               "[Service]\nExec=/x\nReady=path:/a\nReady=started\n"
+                               "StopSignal=SIGUSR2\nRestart=on-failure\n",
+                               &b),
+                         0);
         assert_int_equal(b.ready, SERVICE_READY_STARTED);
         assert_null(b.ready_path);
         assert_int_equal(b.stop_signal, SIGUSR2);
@@ -179,11 +182,11 @@ static void assert_order(ServiceSet *set, const char *expected) {
 
 static void test_order_puts_dependencies_first_and_ties_by_name(void **state) {
         const char *const defs[] = {
-                "zeta",       "",        "",          /* independent */
-                "containerd", "network", "chrony",    /* */
-                "chrony",     "network", "",          /* */
-                "network",    "",        "",          /* */
-                "alpha",      "",        "missing",   /* Wants= of a missing one is fine */
+                "zeta",       "",        "",           /* independent */
+                "containerd", "network", "chrony",     /* */
+                "chrony",     "network", "",           /* */
+                "network",    "",        "",           /* */
+                "alpha",      "",        "missing",    /* Wants= of a missing one is fine */
                 "berthd",     "",        "containerd", /* */
                 NULL,
         };

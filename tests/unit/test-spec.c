@@ -268,7 +268,9 @@ static void test_other_bad_values_are_rejected(void **state) {
 static void test_empty_value_resets_accumulated_list(void **state) {
         _cleanup_(spec_freep) ImageSpec *s = NULL;
         assert_int_equal(parse(IMAGE "[Kernel]\nCmdline=a\nCmdline=\nCmdline=b c\n"
-                                     "[Services]\nEnable=x\nEnable=\n", &s), 0);
+                                     "[Services]\nEnable=x\nEnable=\n",
+                               &s),
+                         0);
         assert_string_equal(s->cmdline, "b c");
         assert_null(s->services);
 }
