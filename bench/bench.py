@@ -110,14 +110,12 @@ def spread(xs):
     return (min(xs), max(xs)) if xs else None
 
 
-def fmt(v, unit=""):
+def fmt(v, unit="", decimals=None):
     if v is None:
         return "n/a"
-    if isinstance(v, float) and not v.is_integer():
-        s = f"{v:.2f}"
-    else:
-        s = f"{int(v):d}"
-    return s + unit
+    if decimals is None:
+        decimals = 0 if unit == "" and float(v).is_integer() else 2
+    return f"{v:.{decimals}f}{unit}"
 
 
 def cmd_report(argv):
@@ -140,8 +138,17 @@ def cmd_report(argv):
     def add(section, name, b, r, unit, sb=None, sr=None):
         rows.append((section, name, b, r, unit, sb, sr))
 
+    for bt in boots["berth"]:
+        v = bt["timeline"].get("containerd-ready")
+        bt["init-containerd-ready"] = float(v) if v else None
+        v = bt["timeline"].get("switch-root")
+        bt["root-init"] = float(v) if v else None
+    for bt in boots["ref"]:
+        bt["init-containerd-ready"] = bt.get("containerd-active")
     for key, name in (("init-start", "kernel start -> init start (guest uptime)"),
+                      ("root-init", "-> init in the real root (berth: switch-root, ref: systemd) (context)"),
                       ("containerd-ready", "-> containerd ready (guest uptime)"),
+                      ("init-containerd-ready", "-> containerd ready as its init saw it (context)"),
                       ("first-output", "-> first container output (guest uptime)"),
                       ("wall_first_output", "QEMU start -> first container output (host wall)")):
         b, r = boot_metric("berth", key), boot_metric("ref", key)
@@ -183,6 +190,10 @@ def cmd_report(argv):
     add("composer", f"dm-verity hashing, {comp.get('verity_mib', '?')} MiB "
         "(berth verity_format vs veritysetup format, best of 3)",
         comp.get("verity_berth_s"), comp.get("verity_ref_s"), " s")
+    vm = comp.get("verity_mib")
+    thr = lambda t: vm / t if (t and isinstance(vm, (int, float))) else None
+    add("composer", "dm-verity hashing throughput (higher is better)",
+        thr(comp.get("verity_berth_s")), thr(comp.get("verity_ref_s")), " MiB/s")
 
     def ratio(b, r):
         if b is None or r is None or r == 0:
@@ -226,7 +237,8 @@ def cmd_report(argv):
     out.append(f"- berth: commit {facts.get('commit', '?')}, `{facts.get('berth_cmd', '')}`")
     out.append(f"- reference: `{facts.get('ref_cmd', '')}`")
     out.append(f"- boots: {facts.get('boots', '?')} each; boot and memory figures are the median "
-               "with [min-max] spread; ratio = berth / reference (lower is better except MemAvailable)")
+               "with [min-max] spread; ratio = berth / reference (lower is better except for MemAvailable "
+               "and throughput)")
     out.append(f"- total bench time: {facts.get('total_s', '?')} s")
     out.append("")
     out.append("| section | figure | berth | reference | ratio |")
@@ -235,7 +247,7 @@ def cmd_report(argv):
         def cell(v, s):
             c = fmt(v, unit)
             if s and s[0] is not None and len(boots["berth"]) > 1:
-                c += f" [{fmt(s[0])}-{fmt(s[1])}]"
+                c += f" [{fmt(s[0], '', 2)}-{fmt(s[1], '', 2)}]"
             return c
         rt = ratio(b, r)
         out.append(f"| {section} | {name} | {cell(b, sb)} | {cell(r, sr)} | "
@@ -254,15 +266,13 @@ def cmd_report(argv):
                 errs.append(f"{kind} boot {i + 1}: timed out")
             if b.get("own-procs"):
                 pass
-    for note in res.get("notes", []):
-        errs.append(note)
     if errs:
         out.append("")
         out.append("Problems in this run:")
         out.append("")
         for e in errs:
             out.append(f"- {e}")
-    extra = []
+    extra = [f"- {n}" for n in res.get("notes", [])]
     for kind in boots:
         if boots[kind]:
             b = boots[kind][0]

@@ -7,7 +7,8 @@
 # count as the host's own (init and its daemons, not containerd's).
 #
 # Prints `bench: KEY VALUE` lines on stdout (the serial console in both):
-#   init-start S          PID 1's start time (uptime, from /proc/1/stat)
+#   init-start S          when the kernel ran init (kmsg "Run /init as init process")
+#   root-init S           (ref) when systemd started in the real root
 #   containerd-ready S    uptime when containerd's socket first accepts
 #   containerd-active S   (ref) when systemd saw containerd's READY=1
 #   ctr-answers S         uptime after the first `ctr version` answered
@@ -31,8 +32,12 @@ runs=$(cat $pay/runs 2>/dev/null || echo 20) # written by bench/run
 up() { read -r u _ </proc/uptime; echo "$u"; }
 say() { echo "bench: $*"; }
 
-# PID 1's start: field 22 of /proc/1/stat, in USER_HZ (100) ticks since boot.
-say init-start "$(awk '{ printf "%.2f", $22 / 100 }' /proc/1/stat)"
+# Init start: the kernel's "Run /init as init process" (PID 1's own start
+# time in /proc/1/stat is when the kernel made the task, long before it execs
+# init). The reference's systemd in the real root: its first kmsg line.
+kmsg_time() { dmesg | grep -m1 "$1" | sed 's/^\[ *\([0-9.]*\)\].*/\1/'; }
+say init-start "$(kmsg_time 'Run .* as init process')"
+[ "$kind" = ref ] && say root-init "$(kmsg_time 'systemd\[1\]: systemd .* running in system mode')"
 say script-start "$(up)"
 
 # Ready = the socket accepts a connection (bench/sockready.c, polled every

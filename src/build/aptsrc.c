@@ -87,7 +87,7 @@ static void raw_source_done(RawSource *r) {
         strv_free(r->components);
         strv_free(r->archs);
         free(r->signed_by);
-        *r = (RawSource) { .enabled = true };
+        *r = (RawSource){ .enabled = true };
 }
 
 static int add_sources(AptConfig *c, const RawSource *r, const char *arch, const char *where) {
@@ -104,12 +104,13 @@ static int add_sources(AptConfig *c, const RawSource *r, const char *arch, const
         STRV_FOREACH(s, r->suites) {
                 size_t n = strlen(*s);
                 if (n > 0 && (*s)[n - 1] == '/')
-                        return log_error_code(EOPNOTSUPP,
-                                              "%s: flat repositories (suite '%s') are not supported",
-                                              where, *s);
+                        return log_error_code(
+                                EOPNOTSUPP, "%s: flat repositories (suite '%s') are not supported",
+                                where, *s);
         }
         if (!r->components)
-                return log_error_code(EINVAL, "%s: a deb source needs at least one component", where);
+                return log_error_code(EINVAL, "%s: a deb source needs at least one component",
+                                      where);
 
         STRV_FOREACH(u, r->uris) {
                 SpecSource *n = realloc(c->sources, sizeof(SpecSource) * (c->n_sources + 1));
@@ -117,7 +118,7 @@ static int add_sources(AptConfig *c, const RawSource *r, const char *arch, const
                         return -ENOMEM;
                 c->sources = n;
                 SpecSource *s = &c->sources[c->n_sources];
-                *s = (SpecSource) {};
+                *s = (SpecSource){};
                 s->uri = strdup(*u);
                 s->suites = strv_copy(r->suites);
                 s->components = strv_copy(r->components);
@@ -139,16 +140,19 @@ static int check_signed_by(const char *v, const char *where) {
         if (strstr(v, "BEGIN PGP") || strchr(v, '\n'))
                 return log_error_code(EOPNOTSUPP,
                                       "%s: Signed-By with an inline key block is not supported, "
-                                      "put the key in a keyring file and name its path", where);
+                                      "put the key in a keyring file and name its path",
+                                      where);
         if (v[0] != '/')
                 return log_error_code(EOPNOTSUPP,
                                       "%s: Signed-By '%s' is not an absolute path to a keyring "
-                                      "(fingerprints are not supported)", where, v);
+                                      "(fingerprints are not supported)",
+                                      where, v);
         return 0;
 }
 
 /* One-line format: deb [opt=val opt=val] URI SUITE [COMPONENT...] */
-static int parse_one_line(AptConfig *c, const char *path, unsigned line, char *l, const char *arch) {
+static int parse_one_line(AptConfig *c, const char *path, unsigned line, char *l,
+                          const char *arch) {
         _cleanup_(raw_source_done) RawSource r = { .enabled = true };
         _cleanup_free_ char *where = strdup_printf("%s:%u", path, line);
         char *p = l, *word;
@@ -178,7 +182,8 @@ static int parse_one_line(AptConfig *c, const char *path, unsigned line, char *l
                                 continue;
                         char *eq = strchr(o, '=');
                         if (!eq)
-                                return log_error_code(EINVAL, "%s: option '%s' has no value", where, o);
+                                return log_error_code(EINVAL, "%s: option '%s' has no value", where,
+                                                      o);
                         *eq = 0;
                         char *v = eq + 1;
                         /* arch+= and arch-= modify a default we do not track; treat as the set. */
@@ -199,7 +204,8 @@ static int parse_one_line(AptConfig *c, const char *path, unsigned line, char *l
                                         return k;
                         } else if (streq(o, "enabled")) {
                                 if (!parse_boolean(v, &r.enabled))
-                                        return log_error_code(EINVAL, "%s: bad enabled= value '%s'", where, v);
+                                        return log_error_code(EINVAL, "%s: bad enabled= value '%s'",
+                                                              where, v);
                         } else
                                 log_debug("%s: ignoring option %s", where, o);
                 }
@@ -300,7 +306,8 @@ static int parse_sources_file(AptConfig *c, const char *path, const char *arch) 
                 bool continuation = l && !blank && (l[0] == ' ' || l[0] == '\t');
                 if (continuation) {
                         if (!key)
-                                return log_error_code(EINVAL, "%s:%u: continuation line without a field",
+                                return log_error_code(EINVAL,
+                                                      "%s:%u: continuation line without a field",
                                                       path, line);
                         /* A lone "." stands for an empty line (inline keys). */
                         char *add = strip(l);
@@ -324,7 +331,8 @@ static int parse_sources_file(AptConfig *c, const char *path, const char *arch) 
                 }
                 if (blank) {
                         if (in_stanza) {
-                                _cleanup_free_ char *where = strdup_printf("%s:%u", path, stanza_line);
+                                _cleanup_free_ char *where =
+                                        strdup_printf("%s:%u", path, stanza_line);
                                 if (!where)
                                         return -ENOMEM;
                                 k = add_sources(c, &r, arch, where);
@@ -442,25 +450,27 @@ static int parse_apt_conf(AptConfig *c, const char *path) {
                                 _cleanup_free_ char *prefix = strv_join(scope, "::");
                                 if (!prefix)
                                         return -ENOMEM;
-                                _cleanup_free_ char *full = strdup_printf("%s%s%s", prefix,
-                                                                          *prefix ? "::" : "", key);
+                                _cleanup_free_ char *full =
+                                        strdup_printf("%s%s%s", prefix, *prefix ? "::" : "", key);
                                 if (!full)
                                         return -ENOMEM;
                                 if (strcaseeq(full, "Acquire::Check-Valid-Until")) {
                                         bool b;
                                         if (!parse_boolean(tok, &b))
-                                                return log_error_code(EINVAL, "%s:%u: bad boolean '%s'",
+                                                return log_error_code(EINVAL,
+                                                                      "%s:%u: bad boolean '%s'",
                                                                       path, line, tok);
                                         c->check_valid_until = b;
-                                        log_debug("%s:%u: Acquire::Check-Valid-Until %s", path, line,
-                                                  b ? "true" : "false");
+                                        log_debug("%s:%u: Acquire::Check-Valid-Until %s", path,
+                                                  line, b ? "true" : "false");
                                 }
                         }
                         have_key = false;
                         break;
                 case TOK_OPEN:
                         if (!have_key)
-                                return log_error_code(EINVAL, "%s:%u: '{' without a name", path, line);
+                                return log_error_code(EINVAL, "%s:%u: '{' without a name", path,
+                                                      line);
                         r = strv_extend(&scope, key);
                         if (r < 0)
                                 return r;
@@ -528,9 +538,10 @@ static bool want_conf_part(const char *n) {
         for (const char *s = n; *s; s++)
                 if (!isalnum((unsigned char) *s) && !strchr("_.-", *s))
                         return false;
-        static const char *const ignored[] = { ".disabled", ".bak", ".save", ".orig", ".distUpgrade",
-                                               ".dpkg-old", ".dpkg-dist", ".dpkg-new", ".dpkg-tmp",
-                                               ".ucf-old", ".ucf-dist", ".ucf-new" };
+        static const char *const ignored[] = { ".disabled",  ".bak",         ".save",
+                                               ".orig",      ".distUpgrade", ".dpkg-old",
+                                               ".dpkg-dist", ".dpkg-new",    ".dpkg-tmp",
+                                               ".ucf-old",   ".ucf-dist",    ".ucf-new" };
         for (size_t i = 0; i < ELEMENTSOF(ignored); i++)
                 if (endswith(n, ignored[i]))
                         return false;
@@ -570,7 +581,8 @@ int apt_config_load_for_arch(const char *root, const char *arch, AptConfig **ret
                 _cleanup_free_ char *p = path_join(dir, *f);
                 if (!p)
                         return -ENOMEM;
-                r = endswith(*f, ".list") ? parse_list_file(c, p, arch) : parse_sources_file(c, p, arch);
+                r = endswith(*f, ".list") ? parse_list_file(c, p, arch)
+                                          : parse_sources_file(c, p, arch);
                 if (r < 0)
                         return r;
         }

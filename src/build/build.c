@@ -334,7 +334,15 @@ int build_image(const BuildOptions *o) {
 
         cache = o->cache_dir ? strdup(o->cache_dir) : default_cache_dir();
         bindir = o->berth_bindir ? strdup(o->berth_bindir) : default_bindir();
-        outdir = strdup(o->output_dir ? o->output_dir : "out");
+        /* Absolute, so every later step (initrd, disk) agrees on where things are. */
+        if (o->output_dir && o->output_dir[0] == '/')
+                outdir = strdup(o->output_dir);
+        else {
+                char cwd[PATH_MAX];
+                if (!getcwd(cwd, sizeof cwd))
+                        return log_error_errno(errno, "cannot get the current directory");
+                outdir = path_join(cwd, o->output_dir ? o->output_dir : "out");
+        }
         if (!cache || !bindir || !outdir)
                 return log_oom();
         while (strlen(outdir) > 1 && outdir[strlen(outdir) - 1] == '/')

@@ -34,17 +34,17 @@ typedef struct Transfer {
         CURL *easy;
         char *partial;
         int fd;
-        uint64_t resume_from;   /* bytes already in the partial file at start */
-        uint64_t written;       /* bytes written in this transfer */
-        bool restarted;         /* server ignored the Range: partial truncated */
+        uint64_t resume_from; /* bytes already in the partial file at start */
+        uint64_t written;     /* bytes written in this transfer */
+        bool restarted;       /* server ignored the Range: partial truncated */
         int tries;
         char curl_error[CURL_ERROR_SIZE];
 } Transfer;
 
 typedef struct Progress {
         size_t done, total;
-        uint64_t bytes;         /* bytes received in this run */
-        uint64_t expected;      /* sum of the known sizes still to fetch */
+        uint64_t bytes;    /* bytes received in this run */
+        uint64_t expected; /* sum of the known sizes still to fetch */
         bool tty;
         struct timespec last;
         size_t last_logged;
@@ -56,13 +56,14 @@ static void progress_show(Progress *p, bool final) {
         if (p->tty) {
                 struct timespec now;
                 (void) clock_gettime(CLOCK_MONOTONIC, &now);
-                long ms = (now.tv_sec - p->last.tv_sec) * 1000 + (now.tv_nsec - p->last.tv_nsec) / 1000000;
+                long ms = (now.tv_sec - p->last.tv_sec) * 1000 +
+                          (now.tv_nsec - p->last.tv_nsec) / 1000000;
                 if (!final && ms < 250)
                         return;
                 p->last = now;
                 fprintf(stderr, "\rfetch: %zu/%zu, %.1f/%.1f MiB%s", p->done, p->total,
-                        (double) p->bytes / (1024.0 * 1024.0), (double) p->expected / (1024.0 * 1024.0),
-                        final ? "\n" : "");
+                        (double) p->bytes / (1024.0 * 1024.0),
+                        (double) p->expected / (1024.0 * 1024.0), final ? "\n" : "");
                 fflush(stderr);
         } else if (final || p->done >= p->last_logged + 10) {
                 p->last_logged = p->done;
@@ -90,8 +91,9 @@ static int verify_file(FetchItem *it, const char *path) {
         if (stat(path, &st) < 0)
                 return -errno;
         if (it->size > 0 && (uint64_t) st.st_size != it->size) {
-                item_fail(it, -EBADMSG, "size mismatch for %s: expected %" PRIu64 " bytes, got %" PRIu64,
-                          it->url, it->size, (uint64_t) st.st_size);
+                item_fail(it, -EBADMSG,
+                          "size mismatch for %s: expected %" PRIu64 " bytes, got %" PRIu64, it->url,
+                          it->size, (uint64_t) st.st_size);
                 return -EBADMSG;
         }
         if (!it->sha256)
@@ -190,7 +192,8 @@ static int transfer_start(Transfer *t, CURLM *multi, Progress *pg) {
         (void) curl_easy_setopt(t->easy, CURLOPT_LOW_SPEED_TIME, 60L);
         (void) curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "berth/" BERTH_VERSION);
         if (t->resume_from > 0)
-                (void) curl_easy_setopt(t->easy, CURLOPT_RESUME_FROM_LARGE, (curl_off_t) t->resume_from);
+                (void) curl_easy_setopt(t->easy, CURLOPT_RESUME_FROM_LARGE,
+                                        (curl_off_t) t->resume_from);
         if (curl_multi_add_handle(multi, t->easy) != CURLM_OK)
                 return -EIO;
         log_debug("fetch: %s%s", it->url, t->resume_from > 0 ? " (resuming)" : "");
@@ -207,13 +210,15 @@ static int transfer_finish(Transfer *t, CURLcode cc, Progress *pg) {
         if (cc != CURLE_OK) {
                 const char *msg = t->curl_error[0] ? t->curl_error : curl_easy_strerror(cc);
                 bool missing = (cc == CURLE_HTTP_RETURNED_ERROR && code == 404) ||
-                               cc == CURLE_FILE_COULDNT_READ_FILE || cc == CURLE_REMOTE_FILE_NOT_FOUND;
+                               cc == CURLE_FILE_COULDNT_READ_FILE ||
+                               cc == CURLE_REMOTE_FILE_NOT_FOUND;
                 if (cc == CURLE_HTTP_RETURNED_ERROR && code == 416 && t->resume_from > 0) {
                         /* Range not satisfiable: the partial file is bad, start over. */
                         (void) unlink(t->partial);
                         return 1;
                 }
-                if (cc == CURLE_WRITE_ERROR && it->size > 0 && t->resume_from + t->written > it->size) {
+                if (cc == CURLE_WRITE_ERROR && it->size > 0 &&
+                    t->resume_from + t->written > it->size) {
                         (void) unlink(t->partial);
                         item_fail(it, -EBADMSG, "%s: more data than the expected %" PRIu64 " bytes",
                                   it->url, it->size);
@@ -305,8 +310,8 @@ int fetch_many(FetchItem *items, size_t n, unsigned jobs) {
                         continue;
                 int r = mkdir_parents(items[i].dest, 0755);
                 if (r < 0) {
-                        item_fail(&items[i], r, "cannot create the directory of %s: %s", items[i].dest,
-                                  strerror(-r));
+                        item_fail(&items[i], r, "cannot create the directory of %s: %s",
+                                  items[i].dest, strerror(-r));
                         continue;
                 }
                 todo[n_todo++] = i;
@@ -321,7 +326,8 @@ int fetch_many(FetchItem *items, size_t n, unsigned jobs) {
                         t->tries++;
                         int r = transfer_start(t, multi, &pg);
                         if (r < 0) {
-                                item_fail(t->item, r, "%s: cannot start: %s", t->item->url, strerror(-r));
+                                item_fail(t->item, r, "%s: cannot start: %s", t->item->url,
+                                          strerror(-r));
                                 transfer_done(t);
                                 pg.done++;
                                 continue;
@@ -359,7 +365,8 @@ int fetch_many(FetchItem *items, size_t n, unsigned jobs) {
                                         again = true;
                                         continue;
                                 }
-                                item_fail(t->item, r, "%s: cannot restart: %s", t->item->url, strerror(-r));
+                                item_fail(t->item, r, "%s: cannot restart: %s", t->item->url,
+                                          strerror(-r));
                         }
                         transfer_done(t);
                         pg.done++;
@@ -428,7 +435,8 @@ int fetch_packages(PackageList *l, const char *cache_dir, unsigned jobs) {
                 Package *p = &l->packages[i];
                 const char *name;
                 if (!p->url || deb_cache_name(p, &name) < 0) {
-                        r = log_error_code(EINVAL, "package %s has no usable URL or file name", p->name);
+                        r = log_error_code(EINVAL, "package %s has no usable URL or file name",
+                                           p->name);
                         goto finish;
                 }
                 dests[i] = path_join(debs, name);
@@ -436,7 +444,7 @@ int fetch_packages(PackageList *l, const char *cache_dir, unsigned jobs) {
                         r = -ENOMEM;
                         goto finish;
                 }
-                items[i] = (FetchItem) {
+                items[i] = (FetchItem){
                         .url = p->url,
                         .dest = dests[i],
                         .sha256 = p->sha256[0] ? p->sha256 : NULL,

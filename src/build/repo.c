@@ -119,7 +119,8 @@ static char *squash_message(const char *s) {
 
 /* Verifies a clearsigned file with gpgv against keyring and writes the signed
  * text (only that) to output. On failure ret_msg says what gpgv said. */
-static int gpgv_verify(const char *keyring, const char *signed_file, const char *output, char **ret_msg) {
+static int gpgv_verify(const char *keyring, const char *signed_file, const char *output,
+                       char **ret_msg) {
         _cleanup_close_ int status_fd = -EBADF, err_fd = -EBADF, null_fd = -EBADF;
         posix_spawn_file_actions_t fa;
         pid_t pid;
@@ -138,8 +139,9 @@ static int gpgv_verify(const char *keyring, const char *signed_file, const char 
                 return -errno;
 
         char *argv[] = {
-                (char *) "gpgv", (char *) "--status-fd", (char *) "3", (char *) "--keyring",
-                (char *) keyring, (char *) "--output", (char *) output, (char *) signed_file, NULL,
+                (char *) "gpgv",      (char *) "--status-fd", (char *) "3",
+                (char *) "--keyring", (char *) keyring,       (char *) "--output",
+                (char *) output,      (char *) signed_file,   NULL,
         };
         r = posix_spawn_file_actions_init(&fa);
         if (r != 0)
@@ -193,7 +195,8 @@ static int parse_release_date(const char *s, time_t *ret) {
                 off = (hhmm / 100) * 3600 + (hhmm % 100) * 60;
                 if (*e == '-')
                         off = -off;
-        } else if (*e && strncasecmp(e, "UTC", 3) != 0 && strncasecmp(e, "GMT", 3) != 0 && *e != 'Z')
+        } else if (*e && strncasecmp(e, "UTC", 3) != 0 && strncasecmp(e, "GMT", 3) != 0 &&
+                   *e != 'Z')
                 return -EINVAL;
         time_t t = timegm(&tm);
         if (t == (time_t) -1)
@@ -284,8 +287,8 @@ static bool release_lookup(const Release *rel, const char *path, char hex[static
                 char h[65], name[1024];
                 unsigned long long sz;
                 _cleanup_free_ char *line = strndup(p, (size_t) (eol - p));
-                if (line && sscanf(line, " %64s %llu %1023s", h, &sz, name) == 3 && streq(name, path) &&
-                    strlen(h) == 64) {
+                if (line && sscanf(line, " %64s %llu %1023s", h, &sz, name) == 3 &&
+                    streq(name, path) && strlen(h) == 64) {
                         memcpy(hex, h, 65);
                         *size = sz;
                         return true;
@@ -352,8 +355,8 @@ static int decompress_file(const char *src, const char *dest) {
 
 /* State for one source x suite while it is being loaded. */
 typedef struct Pending {
-        size_t index;              /* into the RepoSet */
-        char *compressed;          /* cache path of Packages.xz/.gz */
+        size_t index;     /* into the RepoSet */
+        char *compressed; /* cache path of Packages.xz/.gz */
         char *url;
         char sha256[SHA256_HEX_SIZE];
         uint64_t size;
@@ -362,7 +365,7 @@ typedef struct Pending {
 static int load_release(const SpecSource *src, const char *suite, bool check_valid_until,
                         const char *lists, bool *noticed, Release *ret_rel) {
         _cleanup_free_ char *name = NULL, *path = NULL, *verified = NULL, *url = NULL, *msg = NULL,
-                           *text = NULL;
+                            *text = NULL;
         const char *keyring = src->signed_by ?: DEFAULT_KEYRING;
         Release rel = {};
         int r;
@@ -383,8 +386,8 @@ static int load_release(const SpecSource *src, const char *suite, bool check_val
 
         r = gpgv_verify(keyring, path, verified, &msg);
         if (r < 0)
-                return log_error_errno(r, "%s: signature check with keyring %s failed: %s", url, keyring,
-                                       msg ?: "?");
+                return log_error_errno(r, "%s: signature check with keyring %s failed: %s", url,
+                                       keyring, msg ?: "?");
 
         r = read_full_file(verified, &text, NULL, 0);
         if (r < 0)
@@ -404,12 +407,15 @@ static int load_release(const SpecSource *src, const char *suite, bool check_val
                 format_time(until, when);
                 if (check_valid_until && now > until) {
                         release_done(&rel);
-                        return log_error_code(EKEYEXPIRED,
-                                              "%s: the release file expired on %s (Valid-Until); the "
-                                              "mirror is stale", url, when);
+                        return log_error_code(
+                                EKEYEXPIRED,
+                                "%s: the release file expired on %s (Valid-Until); the "
+                                "mirror is stale",
+                                url, when);
                 }
                 if (!check_valid_until && !*noticed) {
-                        log_notice("Valid-Until of the repositories is ignored (%s says %s): the build "
+                        log_notice("Valid-Until of the repositories is ignored (%s says %s): the "
+                                   "build "
                                    "host's apt configuration sets Acquire::Check-Valid-Until false",
                                    url, when);
                         *noticed = true;
@@ -419,7 +425,8 @@ static int load_release(const SpecSource *src, const char *suite, bool check_val
                 release_done(&rel);
                 return log_error_code(EBADMSG, "%s: no SHA256 section", url);
         }
-        if ((!rel.suite || !streq(rel.suite, suite)) && (!rel.codename || !streq(rel.codename, suite)))
+        if ((!rel.suite || !streq(rel.suite, suite)) &&
+            (!rel.codename || !streq(rel.codename, suite)))
                 log_warning("%s: Release is for suite '%s' (codename '%s'), not '%s'", url,
                             rel.suite ?: "?", rel.codename ?: "?", suite);
         log_debug("%s: verified with %s, Date: %s", url, keyring, rel.date ?: "-");
@@ -436,17 +443,20 @@ static int add_index(RepoSet *s, const SpecSource *src, const char *suite, const
         const char *ext = NULL;
 
         for (size_t i = 0; i < ELEMENTSOF(exts) && !ext; i++) {
-                _cleanup_free_ char *rp = strdup_printf("%s/binary-%s/Packages%s", component, arch, exts[i]);
+                _cleanup_free_ char *rp =
+                        strdup_printf("%s/binary-%s/Packages%s", component, arch, exts[i]);
                 if (!rp)
                         return -ENOMEM;
                 if (release_lookup(rel, rp, hex, &size))
                         ext = exts[i];
         }
         if (!ext)
-                return log_error_code(ENOENT, "%s/dists/%s/InRelease lists no %s/binary-%s/Packages index",
+                return log_error_code(ENOENT,
+                                      "%s/dists/%s/InRelease lists no %s/binary-%s/Packages index",
                                       src->uri, suite, component, arch);
 
-        _cleanup_free_ char *rest = strdup_printf("dists/%s/%s/binary-%s/Packages", suite, component, arch);
+        _cleanup_free_ char *rest =
+                strdup_printf("dists/%s/%s/binary-%s/Packages", suite, component, arch);
         if (!rest)
                 return -ENOMEM;
         base = cache_name(src->uri, rest);
@@ -465,7 +475,7 @@ static int add_index(RepoSet *s, const SpecSource *src, const char *suite, const
                 .packages_path = path_join(lists, base),
                 .origin = strdup(rel->origin ?: rel->label ?: ""),
         };
-        *pend = (Pending) { .index = s->n, .size = size };
+        *pend = (Pending){ .index = s->n, .size = size };
         memcpy(pend->sha256, hex, sizeof hex);
         pend->url = strdup_printf("%s/%s%s", src->uri, rest, ext);
         pend->compressed = strdup_printf("%s%s", ri->packages_path ?: "", *ext ? ext : ".raw");
@@ -507,8 +517,8 @@ static void pending_free_many(Pending *p, size_t n) {
         free(p);
 }
 
-int repo_set_load(const SpecSource *sources, size_t n_sources, const char *arch, bool check_valid_until,
-                  const char *cache_dir, RepoSet **ret) {
+int repo_set_load(const SpecSource *sources, size_t n_sources, const char *arch,
+                  bool check_valid_until, const char *cache_dir, RepoSet **ret) {
         _cleanup_(repo_set_freep) RepoSet *s = NULL;
         _cleanup_free_ char *lists = NULL;
         _cleanup_free_ FetchItem *items = NULL;
@@ -541,8 +551,9 @@ int repo_set_load(const SpecSource *sources, size_t n_sources, const char *arch,
                                         break;
                                 }
                                 pend = np;
-                                pend[n_pend] = (Pending) {};
-                                r = add_index(s, src, *suite, *comp, &rel, lists, arch, &pend[n_pend]);
+                                pend[n_pend] = (Pending){};
+                                r = add_index(s, src, *suite, *comp, &rel, lists, arch,
+                                              &pend[n_pend]);
                                 n_pend++;
                                 if (r < 0)
                                         break;
@@ -560,7 +571,7 @@ int repo_set_load(const SpecSource *sources, size_t n_sources, const char *arch,
                 goto finish;
         }
         for (size_t i = 0; i < n_pend; i++)
-                items[i] = (FetchItem) {
+                items[i] = (FetchItem){
                         .url = pend[i].url,
                         .dest = pend[i].compressed,
                         .sha256 = pend[i].sha256,

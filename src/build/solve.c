@@ -47,7 +47,8 @@ static int pool_load(const RepoSet *repos, const char *arch, Pool **ret) {
 
         for (size_t i = 0; i < repos->n; i++) {
                 RepoIndex *ri = &repos->indexes[i];
-                _cleanup_free_ char *name = strdup_printf("%s %s/%s", ri->base_uri, ri->suite, ri->component);
+                _cleanup_free_ char *name =
+                        strdup_printf("%s %s/%s", ri->base_uri, ri->suite, ri->component);
                 if (!name)
                         return -ENOMEM;
                 FILE *f = fopen(ri->packages_path, "re");
@@ -58,7 +59,8 @@ static int pool_load(const RepoSet *repos, const char *arch, Pool **ret) {
                 int r = repo_add_debpackages(repo, f, 0);
                 fclose(f);
                 if (r != 0)
-                        return log_error_code(EBADMSG, "%s: %s", ri->packages_path, pool_errstr(pool));
+                        return log_error_code(EBADMSG, "%s: %s", ri->packages_path,
+                                              pool_errstr(pool));
         }
         *ret = TAKE_PTR(pool);
         return 0;
@@ -71,7 +73,8 @@ static Id find_newest(Pool *pool, Id name) {
                 Solvable *s = pool->solvables + p;
                 if (s->name != name || !pool_installable(pool, s))
                         continue;
-                if (!best || pool_evrcmp(pool, s->evr, pool->solvables[best].evr, EVRCMP_COMPARE) > 0)
+                if (!best ||
+                    pool_evrcmp(pool, s->evr, pool->solvables[best].evr, EVRCMP_COMPARE) > 0)
                         best = p;
         }
         return best;
@@ -103,7 +106,8 @@ static int add_excluded_stubs(Pool *pool, char *const *exclude) {
                 s->name = pool_str2id(pool, exclude[i], 1);
                 s->evr = real ? real->evr : pool_str2id(pool, EXCLUDED_STUB_EVR, 1);
                 s->arch = real ? real->arch : pool_str2id(pool, "all", 1);
-                s->provides = repo_addid_dep(stubs, s->provides, pool_rel2id(pool, s->name, s->evr, REL_EQ, 1), 0);
+                s->provides = repo_addid_dep(stubs, s->provides,
+                                             pool_rel2id(pool, s->name, s->evr, REL_EQ, 1), 0);
                 if (real && real->provides) {
                         /* debconf provides debconf-2.0: excluding it covers that too. */
                         for (Id *dp = real->repo->idarraydata + real->provides; *dp; dp++)
@@ -176,8 +180,8 @@ static int favor_natural_choices(Pool *pool, const Queue *decisions, Map *favore
                         }
                         if (!natural_exists || natural_on)
                                 continue;
-                        log_debug("%s: favoring %s for %s", pool_solvid2str(pool, p), pool_id2str(pool, name),
-                                  pool_dep2str(pool, *rp));
+                        log_debug("%s: favoring %s for %s", pool_solvid2str(pool, p),
+                                  pool_id2str(pool, name), pool_dep2str(pool, *rp));
                         MAPSET(favored, name);
                         queue_push2(job, SOLVER_FAVOR | SOLVER_SOLVABLE_NAME, name);
                         added++;
@@ -192,17 +196,20 @@ static int report_problems(Solver *solv, int n_problems) {
         Pool *pool = solv->pool;
 
         queue_init(&rules);
-        log_error("Cannot resolve the package set (%d problem%s):", n_problems, n_problems == 1 ? "" : "s");
+        log_error("Cannot resolve the package set (%d problem%s):", n_problems,
+                  n_problems == 1 ? "" : "s");
         for (Id problem = 1; problem <= (Id) n_problems; problem++) {
                 log_error("  %s", solver_problem2str(solv, problem));
                 solver_findallproblemrules(solv, problem, &rules);
                 for (int i = 0; i < rules.count; i++) {
                         Id from, to, dep;
-                        SolverRuleinfo type = solver_ruleinfo(solv, rules.elements[i], &from, &to, &dep);
+                        SolverRuleinfo type =
+                                solver_ruleinfo(solv, rules.elements[i], &from, &to, &dep);
                         if (type == SOLVER_RULE_JOB || type == SOLVER_RULE_PKG_REQUIRES ||
-                            type == SOLVER_RULE_PKG_NOTHING_PROVIDES_DEP || type == SOLVER_RULE_PKG_CONFLICTS ||
-                            type == SOLVER_RULE_PKG_SAME_NAME)
-                                log_error("    - %s", solver_ruleinfo2str(solv, type, from, to, dep));
+                            type == SOLVER_RULE_PKG_NOTHING_PROVIDES_DEP ||
+                            type == SOLVER_RULE_PKG_CONFLICTS || type == SOLVER_RULE_PKG_SAME_NAME)
+                                log_error("    - %s",
+                                          solver_ruleinfo2str(solv, type, from, to, dep));
                 }
         }
         (void) pool;
@@ -248,9 +255,24 @@ static int set_str(char **dst, const char *v) {
 }
 
 typedef struct Stanza {
-        char package[256], version[256], arch[64], priority[64], section[128], source[256], sha256[65];
+        char package[256], version[256], arch[64], priority[64], section[128], source[256],
+                sha256[65];
         uint64_t size, installed_size;
 } Stanza;
+
+typedef struct StanzaField {
+        const char *tag;
+        size_t offset, size;
+} StanzaField;
+
+#define STANZA_FIELD(tag, member)                                                                  \
+        { tag, offsetof(Stanza, member), sizeof(((Stanza *) 0)->member) }
+static const StanzaField stanza_fields[] = {
+        STANZA_FIELD("Package", package),   STANZA_FIELD("Version", version),
+        STANZA_FIELD("Architecture", arch), STANZA_FIELD("Priority", priority),
+        STANZA_FIELD("Section", section),   STANZA_FIELD("Source", source),
+        STANZA_FIELD("SHA256", sha256),
+};
 
 static int stanza_apply(const Stanza *st, Package *p) {
         int r = 0;
@@ -303,7 +325,9 @@ static int read_extra_fields(const char *path, Want *wants, size_t n) {
                 bool end = k < 0;
                 if (end || line[0] == '\n') {
                         if (st.package[0]) {
-                                Want key = { .name = st.package, .version = st.version, .arch = st.arch };
+                                Want key = { .name = st.package,
+                                             .version = st.version,
+                                             .arch = st.arch };
                                 Want *w = bsearch(&key, wants, n, sizeof(Want), want_cmp);
                                 if (w) {
                                         r = stanza_apply(&st, w->pkg);
@@ -311,32 +335,31 @@ static int read_extra_fields(const char *path, Want *wants, size_t n) {
                                                 return r;
                                 }
                         }
-                        st = (Stanza) {};
+                        st = (Stanza){};
                         if (end)
                                 break;
                         continue;
                 }
                 if (line[0] == ' ' || line[0] == '\t')
                         continue;
-#define FIELD(tag, dst)                                                                            \
-        else if (strncasecmp(line, tag ":", sizeof(tag)) == 0) {                                   \
-                char *v = field_value(line);                                                       \
-                if (v)                                                                             \
-                        (void) snprintf(dst, sizeof(dst), "%s", v);                                \
-        }
-                if (false) {
+                if (strncasecmp(line, "Size:", 5) == 0) {
+                        st.size = strtoull(line + 5, NULL, 10);
+                        continue;
                 }
-                FIELD("Package", st.package)
-                FIELD("Version", st.version)
-                FIELD("Architecture", st.arch)
-                FIELD("Priority", st.priority)
-                FIELD("Section", st.section)
-                FIELD("Source", st.source)
-                FIELD("SHA256", st.sha256)
-                else if (strncasecmp(line, "Size:", 5) == 0) st.size = strtoull(line + 5, NULL, 10);
-                else if (strncasecmp(line, "Installed-Size:", 15) == 0)
+                if (strncasecmp(line, "Installed-Size:", 15) == 0) {
                         st.installed_size = strtoull(line + 15, NULL, 10);
-#undef FIELD
+                        continue;
+                }
+                for (size_t i = 0; i < ELEMENTSOF(stanza_fields); i++) {
+                        const StanzaField *sf = &stanza_fields[i];
+                        size_t tl = strlen(sf->tag);
+                        if (strncasecmp(line, sf->tag, tl) != 0 || line[tl] != ':')
+                                continue;
+                        char *v = field_value(line);
+                        if (v)
+                                (void) snprintf((char *) &st + sf->offset, sf->size, "%s", v);
+                        break;
+                }
         }
         return 0;
 }
@@ -373,7 +396,8 @@ static int fill_package(Pool *pool, Id p, Package *pkg) {
 
 /* Which package pulled each one in: breadth first from the requested ones,
  * along Depends and Pre-Depends, so each gets the shortest chain. */
-static int compute_wanted_by(Pool *pool, const Queue *chosen, Map *in_set, Id *by, char *const *include) {
+static int compute_wanted_by(Pool *pool, const Queue *chosen, Map *in_set, Id *by,
+                             char *const *include) {
         _cleanup_(queue_freep) Queue todo = {};
         queue_init(&todo);
 
@@ -420,8 +444,8 @@ static int build_list(Pool *pool, const Queue *chosen, const Id *by, PackageList
                 if (r < 0)
                         return r;
                 const char *why = !by || by[p] == 0 ? "dependency"
-                                  : by[p] < 0        ? "spec"
-                                                     : pool_id2str(pool, pool->solvables[by[p]].name);
+                                  : by[p] < 0       ? "spec"
+                                              : pool_id2str(pool, pool->solvables[by[p]].name);
                 pkg->wanted_by = strdup(why);
                 if (!pkg->wanted_by)
                         return -ENOMEM;
@@ -439,7 +463,8 @@ static int build_list(Pool *pool, const Queue *chosen, const Id *by, PackageList
                 for (int i = 0; i < chosen->count; i++)
                         if (pool->solvables[chosen->elements[i]].repo == repo) {
                                 Package *pkg = &l->packages[i];
-                                wants[n++] = (Want) { pkg, pkg->name, pkg->version, pkg->architecture };
+                                wants[n++] =
+                                        (Want){ pkg, pkg->name, pkg->version, pkg->architecture };
                         }
                 r = read_extra_fields(((RepoIndex *) repo->appdata)->packages_path, wants, n);
                 if (r < 0)
@@ -454,16 +479,16 @@ static int build_list(Pool *pool, const Queue *chosen, const Id *by, PackageList
                 if (!pkg->priority && set_str(&pkg->priority, "optional") < 0)
                         return -ENOMEM;
                 if (!pkg->sha256[0])
-                        return log_error_code(EBADMSG, "package %s %s has no SHA256 in its index", pkg->name,
-                                              pkg->version);
+                        return log_error_code(EBADMSG, "package %s %s has no SHA256 in its index",
+                                              pkg->name, pkg->version);
         }
         package_list_sort(l);
         *ret = TAKE_PTR(l);
         return 0;
 }
 
-int solve_packages(const RepoSet *repos, const char *arch, char *const *include, char *const *exclude,
-                   PackageList **ret) {
+int solve_packages(const RepoSet *repos, const char *arch, char *const *include,
+                   char *const *exclude, PackageList **ret) {
         _cleanup_(pool_freep) Pool *pool = NULL;
         _cleanup_(solver_freep) Solver *solv = NULL;
         _cleanup_(queue_freep) Queue job = {}, decisions = {}, chosen = {};
@@ -484,12 +509,14 @@ int solve_packages(const RepoSet *repos, const char *arch, char *const *include,
 
         for (char *const *name = include; name && *name; name++) {
                 if (strv_contains(exclude, *name)) {
-                        log_warning("package '%s' is both included and excluded; excluded wins", *name);
+                        log_warning("package '%s' is both included and excluded; excluded wins",
+                                    *name);
                         continue;
                 }
                 Id id = pool_str2id(pool, *name, 0);
                 if (!id || !find_newest(pool, id)) {
-                        log_error("package '%s' not found in any repository (wanted by the spec)", *name);
+                        log_error("package '%s' not found in any repository (wanted by the spec)",
+                                  *name);
                         missing++;
                         continue;
                 }
@@ -556,7 +583,8 @@ int solve_lookup(const RepoSet *repos, const char *arch, char *const *names, Pac
                 Id id = pool_str2id(pool, *name, 0);
                 Id p = id ? find_newest(pool, id) : 0;
                 if (!p) {
-                        log_error("package '%s' not found in any repository (wanted by the spec)", *name);
+                        log_error("package '%s' not found in any repository (wanted by the spec)",
+                                  *name);
                         missing++;
                         continue;
                 }

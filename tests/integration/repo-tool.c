@@ -70,7 +70,8 @@ int main(int argc, char **argv) {
                 if (r < 0)
                         return 1;
                 r = repo_set_load(apt->sources, apt->n_sources, "amd64",
-                                  check_set ? check_valid_until : apt->check_valid_until, cache, &repos);
+                                  check_set ? check_valid_until : apt->check_valid_until, cache,
+                                  &repos);
         } else {
                 if (argc - optind < 3)
                         return 2;
@@ -78,7 +79,9 @@ int main(int argc, char **argv) {
                 if (strv_extend_words(&suites, argv[optind++], true) < 0 ||
                     strv_extend_words(&comps, argv[optind++], true) < 0)
                         return 1;
-                SpecSource src = { .uri = (char *) uri, .suites = suites, .components = comps,
+                SpecSource src = { .uri = (char *) uri,
+                                   .suites = suites,
+                                   .components = comps,
                                    .signed_by = (char *) keyring };
                 r = repo_set_load(&src, 1, "amd64", check_valid_until, cache, &repos);
         }
@@ -96,8 +99,8 @@ int main(int argc, char **argv) {
         uint64_t total = 0;
         for (size_t i = 0; i < l->n; i++) {
                 const Package *p = &l->packages[i];
-                printf("%s %s %s %" PRIu64 " %s %s\n", p->name, p->version, p->architecture, p->size,
-                       p->wanted_by, p->url);
+                printf("%s %s %s %" PRIu64 " %s %s\n", p->name, p->version, p->architecture,
+                       p->size, p->wanted_by, p->url);
                 total += p->size;
         }
         printf("total %zu packages, %" PRIu64 " bytes\n", l->n, total);

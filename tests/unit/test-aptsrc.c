@@ -35,7 +35,8 @@ static void test_one_line_format_with_options(void **state) {
 
         put(root, "etc/apt/sources.list",
             "# a comment\n"
-            "deb [signed-by=/usr/share/keyrings/a.gpg arch=amd64] http://mirror.invalid/debian/ bookworm main contrib\n"
+            "deb [signed-by=/usr/share/keyrings/a.gpg arch=amd64] http://mirror.invalid/debian/ "
+            "bookworm main contrib\n"
             "deb-src http://mirror.invalid/debian bookworm main\n"
             "\n"
             "deb http://other.invalid/x stable main # trailing comment\n"
@@ -117,8 +118,10 @@ static void test_deb822_architectures_filter(void **state) {
         _cleanup_(apt_config_freep) AptConfig *c = NULL;
 
         put(root, "etc/apt/sources.list.d/a.sources",
-            "Types: deb\nURIs: http://a.invalid/x\nSuites: s\nComponents: main\nArchitectures: arm64\n\n"
-            "Types: deb\nURIs: http://b.invalid/x\nSuites: s\nComponents: main\nArchitectures: amd64 i386\n");
+            "Types: deb\nURIs: http://a.invalid/x\nSuites: s\nComponents: main\nArchitectures: "
+            "arm64\n\n"
+            "Types: deb\nURIs: http://b.invalid/x\nSuites: s\nComponents: main\nArchitectures: "
+            "amd64 i386\n");
         assert_int_equal(apt_config_load_for_arch(root, "amd64", &c), 0);
         assert_int_equal(c->n_sources, 1);
         assert_string_equal(c->sources[0].uri, "http://b.invalid/x");
@@ -131,7 +134,8 @@ static void test_inline_key_rejected(void **state) {
 
         put(root, "etc/apt/sources.list.d/inline.sources",
             "Types: deb\nURIs: http://a.invalid/x\nSuites: s\nComponents: main\n"
-            "Signed-By:\n -----BEGIN PGP PUBLIC KEY BLOCK-----\n .\n abcdef\n -----END PGP PUBLIC KEY BLOCK-----\n");
+            "Signed-By:\n -----BEGIN PGP PUBLIC KEY BLOCK-----\n .\n abcdef\n -----END PGP PUBLIC "
+            "KEY BLOCK-----\n");
         assert_int_equal(apt_config_load(root, &c), -EOPNOTSUPP);
         assert_null(c);
         assert_int_equal(rm_rf(root), 0);
@@ -155,8 +159,10 @@ static void test_check_valid_until_nested_and_order(void **state) {
 
         put(root, "etc/apt/apt.conf.d/10nested",
             "// a comment\n/* block\n comment */\n"
-            "APT { Install-Recommends \"false\"; Never-MarkAuto-Sections { \"metapackages\"; \"x\"; }; };\n"
-            "acquire {\n  http { Proxy \"http://p.invalid:3128/\"; };\n  Check-Valid-Until \"false\";\n};\n");
+            "APT { Install-Recommends \"false\"; Never-MarkAuto-Sections { \"metapackages\"; "
+            "\"x\"; }; };\n"
+            "acquire {\n  http { Proxy \"http://p.invalid:3128/\"; };\n  Check-Valid-Until "
+            "\"false\";\n};\n");
         /* A backup file apt would skip must not switch it back on. */
         put(root, "etc/apt/apt.conf.d/20on.bak", "Acquire::Check-Valid-Until \"true\";\n");
         assert_int_equal(apt_config_load(root, &c), 0);

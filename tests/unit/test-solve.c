@@ -17,7 +17,7 @@
 #include "strv.h"
 
 typedef struct Fixture {
-        char *dir;   /* the generated repository */
+        char *dir; /* the generated repository */
         char *cache;
         RepoSet *repos;
 } Fixture;
@@ -27,13 +27,15 @@ static int setup(void **state) {
         char tmpl[] = "/tmp/berth-solve-XXXXXX";
         Fixture *f;
 
-        if (!srcroot || access("/usr/bin/apt-ftparchive", X_OK) < 0 || access("/usr/bin/gpgv", X_OK) < 0)
+        if (!srcroot || access("/usr/bin/apt-ftparchive", X_OK) < 0 ||
+            access("/usr/bin/gpgv", X_OK) < 0)
                 return -1;
         f = calloc(1, sizeof *f);
         assert_non_null(mkdtemp(tmpl));
         f->dir = path_join(tmpl, "repo");
         f->cache = path_join(tmpl, "cache");
-        _cleanup_free_ char *cmd = strdup_printf("%s/tests/fixtures/mkrepo.sh %s >/dev/null", srcroot, f->dir);
+        _cleanup_free_ char *cmd =
+                strdup_printf("%s/tests/fixtures/mkrepo.sh %s >/dev/null", srcroot, f->dir);
         if (system(cmd) != 0)
                 return -1;
 
@@ -41,7 +43,9 @@ static int setup(void **state) {
         _cleanup_free_ char *keyring = path_join(f->dir, "keyring.gpg");
         char *suites[] = { (char *) "stable", (char *) "updates", NULL };
         char *comps[] = { (char *) "main", NULL };
-        SpecSource src = { .uri = uri, .suites = suites, .components = comps, .signed_by = keyring };
+        SpecSource src = {
+                .uri = uri, .suites = suites, .components = comps, .signed_by = keyring
+        };
         if (repo_set_load(&src, 1, "amd64", true, f->cache, &f->repos) < 0)
                 return -1;
         *state = f;

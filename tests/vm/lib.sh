@@ -181,3 +181,71 @@ vm_timeline() {
                 awk 'BEGIN { printf "  %-28s %10s\n", "event", "uptime s" }
                      { printf "  %-28s %10s\n", $1, $2 }'
 }
+
+# vm_spec_image SPEC NAME: like vm_image_dir, for another spec: prints
+# $BERTH_BUILD_DIR/NAME, (re)built from SPEC when missing or older than berth,
+# berth-init, SPEC or any data/services/*.service. Concurrent tests wait for
+# one build (flock).
+vm_spec_image() {
+        local spec=$1 img=$BERTH_BUILD_DIR/$2
+        (
+                flock 9
+                local stale=0 f
+                [ -f "$img/disk.raw" ] && [ -f "$img/manifest.json" ] || stale=1
+                for f in "$BERTH" "$BERTH_PLAIN_BUILD/src/init/berth-init" "$spec" \
+                        "$BERTH_SOURCE_ROOT"/data/services/*.service; do
+                        [ -e "$f" ] && [ "$f" -nt "$img/disk.raw" ] && stale=1
+                done
+                if [ $stale = 1 ]; then
+                        echo "vm: building $spec into $img" >&2
+                        rm -rf "$img.new"
+                        "$BERTH" build --bindir "$BERTH_PLAIN_BUILD/src" --output "$img.new" "$spec" >&2 ||
+                                { echo "vm: berth build $spec failed" >&2; exit 1; }
+                        rm -rf "$img"
+                        mv "$img.new" "$img"
+                fi
+        ) 9>"$img.lock" || return 1
+        echo "$img"
+}
+
+# vm_guest_results LOG NAME...: one check per NAME from the payload's
+# "T: ok NAME" / "T: FAIL NAME" lines; a NAME without a line fails too.
+vm_guest_results() {
+        local log=$1 name
+        shift
+        for name in "$@"; do
+                if tr -d '\r' < "$log" | grep -qx "T: ok $name"; then
+                        check "guest: $name" true
+                elif tr -d '\r' < "$log" | grep -qx "T: FAIL $name"; then
+                        check "guest: $name" false
+                else
+                        check "guest: $name (no result line)" false
+                fi
+        done
+}
+
+# vm_expect_order LOG PATTERN... [-- WHAT]: the console shows lines matching
+# each extended regular expression, in this order.
+vm_expect_order() {
+        local log=$1 what="" pats=() p line=0 n
+        shift
+        while [ $# -gt 0 ]; do
+                if [ "$1" = -- ]; then
+                        what=$2
+                        break
+                fi
+                pats+=("$1")
+                shift
+        done
+        [ -n "$what" ] || what="console shows in order: ${pats[*]}"
+        for p in "${pats[@]}"; do
+                n=$(tr -d '\r' < "$log" | tail -n +$((line + 1)) | grep -nE -- "$p" | head -n1 | cut -d: -f1)
+                if [ -z "$n" ]; then
+                        check "$what" false
+                        echo "    (no /$p/ after line $line of $log)"
+                        return 0
+                fi
+                line=$((line + n))
+        done
+        check "$what" true
+}

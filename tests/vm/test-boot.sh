@@ -1,0 +1,113 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The default image end to end, the real way: UEFI (OVMF) -> systemd-boot ->
+# berth-init stage 1 -> dm-verity /usr -> stage 2 supervisor. A payload in the
+# guest runs a container (containerd + crun), looks at /usr, cgroups and the
+# supervisor's restart of a killed service, and prints one "T: ok NAME" or
+# "T: FAIL NAME" line per check; the host turns each into a check. Afterwards
+# the ESP of the machine's disk copy must show systemd-boot's boot counting.
+set -euo pipefail
+. "$BERTH_SOURCE_ROOT/tests/vm/lib.sh"
+
+vm_need
+need mdir
+IMG=$(vm_image_dir)
+
+cat > "$VM_TMP/boot.sh" <<'GUEST'
+fails=0
+t() {
+        name=$1
+        shift
+        if "$@"; then
+                echo "T: ok $name"
+        else
+                echo "T: FAIL $name"
+                fails=$((fails + 1))
+        fi
+}
+has() { echo "$1" | grep -q "$2"; }
+wait_for() { # wait_for TRIES(0.25 s each) COMMAND...
+        n=$1
+        shift
+        while ! "$@"; do
+                n=$((n - 1))
+                [ $n -gt 0 ] || return 1
+                sleep 0.25
+        done
+}
+
+echo "--- containerd + crun"
+t containerd-socket wait_for 480 test -S /run/containerd/containerd.sock
+t image-import ctr -n default images import /run/berth/payload/busybox-oci.tar
+out=$(ctr -n default run --rm --runc-binary /usr/bin/crun berth.local/busybox:latest boot-test \
+        /bin/sh -c 'echo "container-says $((6 * 7))"; id -u' 2>&1)
+echo "$out" | sed 's/^/container| /'
+t container-output has "$out" '^container-says 42$'
+t container-ran-as-root has "$out" '^0$'
+t container-removed test -z "$(ctr -n default containers ls -q)"
+
+echo "--- /usr from dm-verity"
+grep ' /usr ' /proc/mounts
+t usr-mounted-erofs-ro grep -Eq '^/dev/(mapper/usr|dm-0) /usr erofs ro[, ]' /proc/mounts
+t usr-dm-name test "$(cat /sys/block/dm-0/dm/name)" = usr
+slaves=$(ls /sys/block/dm-0/slaves | tr '\n' ' ')
+echo "dm-0 slaves: $slaves"
+t usr-dm-two-vda-partitions test "$(ls /sys/block/dm-0/slaves | grep -c '^vda[0-9][0-9]*$')" = 2
+echo "dm-0 uuid: $(cat /sys/block/dm-0/dm/uuid)"
+t usr-dm-verity-target grep -q '^CRYPT-VERITY-' /sys/block/dm-0/dm/uuid
+t usr-not-writable sh -c '! touch /usr/.berth-write-test 2>/dev/null'
+
+echo "--- cgroup v2 only"
+grep cgroup /proc/mounts
+t cgroup2-mounted grep -q '^cgroup2 /sys/fs/cgroup cgroup2 ' /proc/mounts
+t no-cgroup-v1 sh -c '! grep -q " cgroup " /proc/mounts'
+echo "cgroup.controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+t cgroup-controllers has "$(cat /sys/fs/cgroup/cgroup.controllers)" 'memory'
+t cgroup-subtree-control has "$(cat /sys/fs/cgroup/system.slice/cgroup.subtree_control)" 'pids'
+
+t containerd-in-its-cgroup grep -qx '0::/system.slice/containerd.service' /proc/$(pidof containerd)/cgroup
+
+echo "--- the supervisor restarts a killed service"
+old=$(pidof chronyd)
+echo "chronyd pid before: $old"
+t chronyd-running test -n "$old"
+kill -9 $old
+new_pid() { new=$(pidof chronyd) && [ -n "$new" ] && [ "$new" != "$old" ]; }
+t chronyd-restarted wait_for 120 new_pid
+echo "chronyd pid after: $(pidof chronyd)"
+
+echo "checks failed: $fails"
+exit $fails
+GUEST
+
+step "boot through UEFI and systemd-boot, run the payload"
+DISK=$VM_TMP/disk.raw
+vm_boot_payload "$VM_TMP/boot.sh" --timeout 400 --disk-copy "$DISK"
+
+step "the guest's checks"
+tr -d '\r' < "$VM_LOG" | grep -E '^(T: |container\| )' || true
+vm_guest_results "$VM_LOG" containerd-socket image-import container-output container-ran-as-root \
+        container-removed usr-mounted-erofs-ro usr-dm-name usr-dm-two-vda-partitions \
+        usr-dm-verity-target usr-not-writable cgroup2-mounted no-cgroup-v1 cgroup-controllers \
+        cgroup-subtree-control containerd-in-its-cgroup chronyd-running chronyd-restarted
+check "payload exit status 0 (got $VM_PAYLOAD_STATUS)" [ "$VM_PAYLOAD_STATUS" = 0 ]
+check "berth vm exit status 0 (got $VM_RC)" [ "$VM_RC" = 0 ]
+
+step "the console"
+vm_expect "$VM_LOG" 'berth: timeline init-start' "stage 1 ran"
+vm_expect "$VM_LOG" 'berth: timeline switch-root' "stage 1 switched root"
+vm_expect "$VM_LOG" 'berth: timeline containerd-ready' "containerd became ready"
+vm_expect "$VM_LOG" 'berth: chrony killed by signal KILL, restarting in [0-9.]+s' \
+        "berth logs the restart of the killed chronyd"
+vm_expect "$VM_LOG" 'berth: poweroff$' "ordered power-off after the payload"
+vm_expect_not "$VM_LOG" 'berth: error: ' "no berth errors"
+vm_expect_not "$VM_LOG" 'Kernel panic' "no kernel panic"
+vm_timeline "$VM_LOG"
+
+step "systemd-boot counted the boot on the disk copy's ESP"
+entries=$(mdir -b -i "$DISK@@1M" ::/loader/entries 2>&1 || true)
+echo "$entries" | sed 's/^/    /'
+check "berth-a+3.conf was renamed to berth-a+2-1.conf" \
+        sh -c 'echo "$1" | grep -q "berth-a+2-1\.conf$" && ! echo "$1" | grep -q "berth-a+3\.conf$"' _ "$entries"
+
+finish
