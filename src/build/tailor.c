@@ -623,6 +623,67 @@ static int run_ldconfig(const char *root, int root_fd) {
         return r;
 }
 
+typedef struct PathList {
+        char **paths;
+} PathList;
+
+static int collect_ko(int dfd, const char *name, const char *path, const struct stat *st,
+                      void *userdata) {
+        PathList *l = userdata;
+        size_t n = strlen(path);
+        if (!S_ISREG(st->st_mode) || n < 3 || !streq(path + n - 3, ".ko"))
+                return 0;
+        return strv_extend(&l->paths, path);
+}
+
+/* Kernel modules are stored as .ko.xz, as CONFIG_MODULE_COMPRESS_XZ would
+ * make them: about half the size of the same modules in the lz4hc erofs.
+ * libkmod (berth-init, depmod) reads them; xz writes no names or times, so the
+ * output is reproducible. Runs before depmod, which indexes the .ko.xz names. */
+#define MODULE_COMPRESS_ARGV "xz", "--check=crc32", "--lzma2=dict=1MiB", "-T1", "-q"
+#define MODULE_COMPRESS_BATCH 256
+
+static int compress_modules(const char *root, int root_fd) {
+        _cleanup_strv_free_ char **mods = NULL;
+        PathList l = {};
+        size_t n;
+        int r;
+
+        r = walk(root_fd, "usr/lib/modules", "usr/lib/modules", collect_ko, &l);
+        mods = l.paths;
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return log_error_errno(r, "tailor: cannot read /usr/lib/modules");
+        n = strv_length(mods);
+        strv_sort(mods);
+        for (size_t i = 0; i < n; i += MODULE_COMPRESS_BATCH) {
+                const char *head[] = { MODULE_COMPRESS_ARGV };
+                size_t k = MIN(n - i, (size_t) MODULE_COMPRESS_BATCH), a = 0;
+                _cleanup_free_ char **argv = calloc(ELEMENTSOF(head) + k + 1, sizeof(char *));
+                if (!argv)
+                        return -ENOMEM;
+                for (size_t j = 0; j < ELEMENTSOF(head); j++)
+                        argv[a++] = (char *) head[j];
+                for (size_t j = 0; j < k; j++) {
+                        argv[a] = path_join(root, mods[i + j]);
+                        if (!argv[a++]) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                }
+                if (r >= 0)
+                        r = run_command(argv);
+                for (size_t j = ELEMENTSOF(head); j < a; j++)
+                        free(argv[j]);
+                if (r < 0)
+                        return log_error_errno(r, "tailor: %s of kernel modules failed", head[0]);
+        }
+        if (n > 0)
+                log_debug("tailor: compressed %zu kernel modules", n);
+        return 0;
+}
+
 static int run_depmod(const char *root, int root_fd) {
         _cleanup_strv_free_ char **kvers = NULL;
         int r;
@@ -763,7 +824,8 @@ int tailor_tree(const ImageSpec *spec, const char *root, int64_t source_date_epo
             (r = remove_globs(spec, root_fd)) < 0 || (r = write_users(spec, root)) < 0 ||
             (r = write_sysctl(spec, root)) < 0 || (r = write_os_release(spec, root, root_fd)) < 0 ||
             (r = make_links(spec, root)) < 0 || (r = make_copies(spec, root)) < 0 ||
-            (r = run_ldconfig(root, root_fd)) < 0 || (r = run_depmod(root, root_fd)) < 0)
+            (r = run_ldconfig(root, root_fd)) < 0 || (r = compress_modules(root, root_fd)) < 0 ||
+            (r = run_depmod(root, root_fd)) < 0)
                 return r;
 
         r = walk(root_fd, ".", "", set_mtime, ts);

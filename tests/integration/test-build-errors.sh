@@ -49,6 +49,8 @@ spec() {
                 echo "Suites=${SUITES:-stable}"
                 echo "Components=main"
                 echo "SignedBy=$TMP/repo/keyring.gpg"
+                echo "[Kernel]"
+                echo "Package=berth-test-base"
                 for l in "$@"; do echo "$l"; done
         } > "$f"
         echo "$f"
@@ -68,11 +70,11 @@ expect_error() {
 
 step "unknown key names file and line"
 s=$(spec unknown-key "[Packages]" "Include=berth-test-app" "Colour=blue")
-expect_error "unknown key" "unknown-key.conf:11: unknown key 'Colour'" "$s"
+expect_error "unknown key" "unknown-key.conf:13: unknown key 'Colour'" "$s"
 
 step "unknown section names file and line"
 s=$(spec unknown-section "[Packages]" "Include=berth-test-app" "[Extras]")
-expect_error "unknown section" "unknown-section.conf:11: unknown section \[Extras\]" "$s"
+expect_error "unknown section" "unknown-section.conf:13: unknown section \[Extras\]" "$s"
 
 step "missing package names itself and what wanted it"
 s=$(spec missing "[Packages]" "Include=berth-test-app no-such-package")
@@ -80,7 +82,7 @@ expect_error "missing package" "no-such-package.*(not found|nothing provides).*"
 
 step "unsatisfiable dependency names the package and what it needs"
 s=$(spec unsat "[Packages]" "Include=berth-test-broken")
-expect_error "unsatisfiable" "berth-test-broken.*berth-test-nonexistent" "$s"
+expect_error "unsatisfiable" "berth-test-nonexistent.*needed by berth-test-broken" "$s"
 
 step "bad InRelease signature (signed by an unknown key) names the URL"
 s=$(SUITES=unknown spec badsig "[Packages]" "Include=berth-test-app")
