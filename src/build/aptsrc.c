@@ -227,15 +227,12 @@ static int parse_one_line(AptConfig *c, const char *path, unsigned line, char *l
         return add_sources(c, &r, arch, where);
 }
 
-static int parse_list_file(AptConfig *c, const char *path, const char *arch) {
-        _cleanup_free_ char *data = NULL;
+/* The parsers below take the whole text, NUL-terminated, and cut it up in place. */
+static int parse_list_text(AptConfig *c, const char *path, char *data, const char *arch) {
         char *p, *l;
         unsigned line = 0;
         int r;
 
-        r = read_full_file(path, &data, NULL, 0);
-        if (r < 0)
-                return log_error_errno(r, "Failed to read %s", path);
         p = data;
         while ((l = strsep(&p, "\n"))) {
                 line++;
@@ -250,6 +247,16 @@ static int parse_list_file(AptConfig *c, const char *path, const char *arch) {
                         return r;
         }
         return 0;
+}
+
+static int parse_list_file(AptConfig *c, const char *path, const char *arch) {
+        _cleanup_free_ char *data = NULL;
+        int r;
+
+        r = read_full_file(path, &data, NULL, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read %s", path);
+        return parse_list_text(c, path, data, arch);
 }
 
 static int deb822_field(RawSource *r, const char *key, const char *value, const char *where) {
@@ -281,18 +288,13 @@ static int deb822_field(RawSource *r, const char *key, const char *value, const 
         return 0;
 }
 
-static int parse_sources_file(AptConfig *c, const char *path, const char *arch) {
-        _cleanup_free_ char *data = NULL;
+static int parse_sources_text(AptConfig *c, const char *path, char *data, const char *arch) {
         _cleanup_(raw_source_done) RawSource r = { .enabled = true };
         _cleanup_free_ char *key = NULL, *value = NULL;
         char *p, *l;
         unsigned line = 0, stanza_line = 0, key_line = 0;
         bool in_stanza = false;
         int k;
-
-        k = read_full_file(path, &data, NULL, 0);
-        if (k < 0)
-                return log_error_errno(k, "Failed to read %s", path);
 
         p = data;
         for (;;) {
@@ -362,6 +364,16 @@ static int parse_sources_file(AptConfig *c, const char *path, const char *arch) 
         return 0;
 }
 
+static int parse_sources_file(AptConfig *c, const char *path, const char *arch) {
+        _cleanup_free_ char *data = NULL;
+        int r;
+
+        r = read_full_file(path, &data, NULL, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read %s", path);
+        return parse_sources_text(c, path, data, arch);
+}
+
 /* apt.conf: a scanner for `a::b "v";`, `a { b "v"; };`, comments (//, #, C style). Only
  * Acquire::Check-Valid-Until is looked at; everything else is parsed and ignored. */
 typedef enum { TOK_END, TOK_WORD, TOK_STRING, TOK_OPEN, TOK_CLOSE, TOK_SEMI } TokType;
@@ -419,18 +431,13 @@ static TokType next_token(const char **p, char *buf, size_t size, unsigned *line
         return t;
 }
 
-static int parse_apt_conf(AptConfig *c, const char *path) {
-        _cleanup_free_ char *data = NULL;
+static int parse_apt_conf_text(AptConfig *c, const char *path, const char *data) {
         _cleanup_strv_free_ char **scope = NULL;
         char tok[512], key[512] = "";
         const char *p;
         unsigned line = 1;
         bool have_key = false;
         int r;
-
-        r = read_full_file(path, &data, NULL, 0);
-        if (r < 0)
-                return log_error_errno(r, "Failed to read %s", path);
 
         p = data;
         for (;;) {
@@ -491,6 +498,43 @@ static int parse_apt_conf(AptConfig *c, const char *path) {
                         break;
                 }
         }
+}
+
+static int parse_apt_conf(AptConfig *c, const char *path) {
+        _cleanup_free_ char *data = NULL;
+        int r;
+
+        r = read_full_file(path, &data, NULL, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read %s", path);
+        return parse_apt_conf_text(c, path, data);
+}
+
+/* A NUL-terminated copy, as read_full_file() would have returned it. */
+static char *text_copy(const char *data, size_t size) {
+        char *t = malloc(size + 1);
+        if (!t)
+                return NULL;
+        if (size > 0)
+                memcpy(t, data, size);
+        t[size] = 0;
+        return t;
+}
+
+int apt_sources_parse_string(const char *path, const char *data, size_t size, bool deb822,
+                             const char *arch, AptConfig *into) {
+        _cleanup_free_ char *text = text_copy(data, size);
+        if (!text)
+                return -ENOMEM;
+        return deb822 ? parse_sources_text(into, path, text, arch)
+                      : parse_list_text(into, path, text, arch);
+}
+
+int apt_conf_parse_string(const char *path, const char *data, size_t size, AptConfig *into) {
+        _cleanup_free_ char *text = text_copy(data, size);
+        if (!text)
+                return -ENOMEM;
+        return parse_apt_conf_text(into, path, text);
 }
 
 static int cmp_names(const void *a, const void *b) {

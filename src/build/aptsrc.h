@@ -8,6 +8,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "spec.h"
 
@@ -29,3 +30,19 @@ void spec_source_done(SpecSource *s);
 /* As apt_config_load(), but sources whose Architectures/arch= list does not
  * name arch are left out (arch NULL: no filtering). */
 int apt_config_load_for_arch(const char *root, const char *arch, AptConfig **ret);
+
+/* For the fuzzer and tests: parse one sources file from memory, as
+ * apt_config_load_for_arch() parses a file (the text ends at size or at the
+ * first NUL byte, whichever comes first). deb822: the .sources format, else the
+ * one-line .list format. path is only used in messages. Accepted sources are
+ * appended to into->sources; on error, those appended before it stay there and
+ * remain owned by into. into: an AptConfig from calloc() (freed with
+ * apt_config_free()). */
+int apt_sources_parse_string(const char *path, const char *data, size_t size, bool deb822,
+                             const char *arch, AptConfig *into);
+
+/* For the fuzzer and tests: one apt.conf file from memory (same text rules as
+ * above). Sets into->check_valid_until where the text sets
+ * Acquire::Check-Valid-Until; leaves it alone otherwise. Errors (bad boolean,
+ * unbalanced braces) name path:line. */
+int apt_conf_parse_string(const char *path, const char *data, size_t size, AptConfig *into);

@@ -176,7 +176,7 @@ static int gpgv_verify(const char *keyring, const char *signed_file, const char 
 }
 
 /* RFC 2822 dates as in Release files: "Sat, 10 May 2025 09:05:02 UTC". */
-static int parse_release_date(const char *s, time_t *ret) {
+int repo_release_parse_date(const char *s, time_t *ret) {
         struct tm tm = {};
         const char *e;
 
@@ -191,7 +191,13 @@ static int parse_release_date(const char *s, time_t *ret) {
                 e++;
         long off = 0;
         if (*e == '+' || *e == '-') {
-                int hhmm = atoi(e + 1);
+                /* hhmm: a larger number is no offset and would overflow below. */
+                char *end;
+                if (!isdigit((unsigned char) e[1]))
+                        return -EINVAL;
+                long hhmm = strtol(e + 1, &end, 10);
+                if (end - (e + 1) > 4)
+                        return -EINVAL;
                 off = (hhmm / 100) * 3600 + (hhmm % 100) * 60;
                 if (*e == '-')
                         off = -off;
@@ -211,12 +217,9 @@ static void format_time(time_t t, char buf[static 64]) {
                 (void) snprintf(buf, 64, "%lld", (long long) t);
 }
 
-typedef struct Release {
-        char *origin, *label, *suite, *codename, *date, *valid_until;
-        char *sha256; /* the SHA256: section, raw lines */
-} Release;
-
-static void release_done(Release *r) {
+void repo_release_done(RepoRelease *r) {
+        if (!r)
+                return;
         free(r->origin);
         free(r->label);
         free(r->suite);
@@ -224,10 +227,11 @@ static void release_done(Release *r) {
         free(r->date);
         free(r->valid_until);
         free(r->sha256);
+        *r = (RepoRelease){};
 }
 
-static int release_parse(char *text, Release *ret) {
-        Release rel = {};
+static int release_parse(char *text, RepoRelease *ret) {
+        RepoRelease rel = {};
         char **cur = NULL;
         char *p = text, *l;
 
@@ -274,13 +278,23 @@ static int release_parse(char *text, Release *ret) {
         *ret = rel;
         return 0;
 oom:
-        release_done(&rel);
+        repo_release_done(&rel);
         return -ENOMEM;
 }
 
+int repo_release_parse_string(const char *data, size_t size, RepoRelease *ret) {
+        _cleanup_free_ char *text = malloc(size + 1);
+        if (!text)
+                return -ENOMEM;
+        if (size > 0)
+                memcpy(text, data, size);
+        text[size] = 0;
+        return release_parse(text, ret);
+}
+
 /* Finds "path" in the SHA256 section: its digest and size. */
-static bool release_lookup(const Release *rel, const char *path, char hex[static SHA256_HEX_SIZE],
-                           uint64_t *size) {
+bool repo_release_lookup(const RepoRelease *rel, const char *path, char hex[static SHA256_HEX_SIZE],
+                         uint64_t *size) {
         const char *p = rel->sha256;
         while (p && *p) {
                 const char *eol = strchrnul(p, '\n');
@@ -363,11 +377,11 @@ typedef struct Pending {
 } Pending;
 
 static int load_release(const SpecSource *src, const char *suite, bool check_valid_until,
-                        const char *lists, bool *noticed, Release *ret_rel) {
+                        const char *lists, bool *noticed, RepoRelease *ret_rel) {
         _cleanup_free_ char *name = NULL, *path = NULL, *verified = NULL, *url = NULL, *msg = NULL,
                             *text = NULL;
         const char *keyring = src->signed_by ?: DEFAULT_KEYRING;
-        Release rel = {};
+        RepoRelease rel = {};
         int r;
 
         url = strdup_printf("%s/dists/%s/InRelease", src->uri, suite);
@@ -399,14 +413,16 @@ static int load_release(const SpecSource *src, const char *suite, bool check_val
         if (rel.valid_until) {
                 time_t until, now = time(NULL);
                 char when[64];
-                if (parse_release_date(rel.valid_until, &until) < 0) {
-                        release_done(&rel);
-                        return log_error_code(EBADMSG, "%s: cannot parse Valid-Until '%s'", url,
-                                              rel.valid_until);
+                if (repo_release_parse_date(rel.valid_until, &until) < 0) {
+                        /* Log before freeing: the message quotes the field. */
+                        r = log_error_code(EBADMSG, "%s: cannot parse Valid-Until '%s'", url,
+                                           rel.valid_until);
+                        repo_release_done(&rel);
+                        return r;
                 }
                 format_time(until, when);
                 if (check_valid_until && now > until) {
-                        release_done(&rel);
+                        repo_release_done(&rel);
                         return log_error_code(
                                 EKEYEXPIRED,
                                 "%s: the release file expired on %s (Valid-Until); the "
@@ -422,7 +438,7 @@ static int load_release(const SpecSource *src, const char *suite, bool check_val
                 }
         }
         if (!rel.sha256) {
-                release_done(&rel);
+                repo_release_done(&rel);
                 return log_error_code(EBADMSG, "%s: no SHA256 section", url);
         }
         if ((!rel.suite || !streq(rel.suite, suite)) &&
@@ -435,7 +451,7 @@ static int load_release(const SpecSource *src, const char *suite, bool check_val
 }
 
 static int add_index(RepoSet *s, const SpecSource *src, const char *suite, const char *component,
-                     const Release *rel, const char *lists, const char *arch, Pending *pend) {
+                     const RepoRelease *rel, const char *lists, const char *arch, Pending *pend) {
         static const char *const exts[] = { ".xz", ".gz", "" };
         _cleanup_free_ char *base = NULL;
         char hex[SHA256_HEX_SIZE];
@@ -447,7 +463,7 @@ static int add_index(RepoSet *s, const SpecSource *src, const char *suite, const
                         strdup_printf("%s/binary-%s/Packages%s", component, arch, exts[i]);
                 if (!rp)
                         return -ENOMEM;
-                if (release_lookup(rel, rp, hex, &size))
+                if (repo_release_lookup(rel, rp, hex, &size))
                         ext = exts[i];
         }
         if (!ext)
@@ -540,7 +556,7 @@ int repo_set_load(const SpecSource *sources, size_t n_sources, const char *arch,
         for (size_t i = 0; i < n_sources; i++) {
                 const SpecSource *src = &sources[i];
                 STRV_FOREACH(suite, src->suites) {
-                        Release rel = {};
+                        RepoRelease rel = {};
                         r = load_release(src, *suite, check_valid_until, lists, &noticed, &rel);
                         if (r < 0)
                                 goto finish;
@@ -558,7 +574,7 @@ int repo_set_load(const SpecSource *sources, size_t n_sources, const char *arch,
                                 if (r < 0)
                                         break;
                         }
-                        release_done(&rel);
+                        repo_release_done(&rel);
                         if (r < 0)
                                 goto finish;
                 }

@@ -90,6 +90,8 @@ static void test_initrd_contents_and_reproducible(void **state) {
                                   "dev\n"
                                   "dev/console\n"
                                   "etc\n"
+                                  "etc/berth\n"
+                                  "etc/berth/initrd-modules\n"
                                   "etc/initrd-release\n"
                                   "init\n"
                                   "lib\n"
