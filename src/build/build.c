@@ -443,7 +443,16 @@ int build_image(const BuildOptions *o) {
                 goto fail;
 
         /* 5. Tailor: maintainer-script duties done declaratively. */
+        {
+                _cleanup_free_ char *kc = path_join(cache, "modules-xz");
+                if (!kc) {
+                        r = log_oom();
+                        goto fail;
+                }
+                tailor_set_module_cache(kc);
+        }
         r = tailor_tree(spec, tree, sde);
+        tailor_set_module_cache(NULL);
         if (r < 0)
                 goto fail;
         r = tailor_kernel_version(tree, &kver);

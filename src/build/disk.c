@@ -299,7 +299,8 @@ static int make_root(const DiskLayout *l, const char *work, const char *img, uin
         if (r < 0)
                 return r;
 
-        fake = strdup_printf("E2FSPROGS_FAKE_TIME=%" PRIi64, l->source_date_epoch);
+        /* e2fsprogs reads a fake time of 0 as "not set" and uses the clock. */
+        fake = strdup_printf("E2FSPROGS_FAKE_TIME=%" PRIi64, MAX(l->source_date_epoch, (int64_t) 1));
         opts = strdup_printf("hash_seed=%s,root_owner=0:0", uuid);
         size_k = strdup_printf("%" PRIu64 "k", size / 1024);
         if (!fake || !opts || !size_k)

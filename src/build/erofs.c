@@ -15,6 +15,7 @@
 #include "strv.h"
 
 #define TOOL_OUTPUT_MAX (64u * 1024)
+#define EROFS_PCLUSTER_BYTES "65536"
 
 extern char **environ;
 
@@ -118,7 +119,7 @@ int build_run_tool(char *const argv[], char *const env_extra[], char **ret_outpu
 int erofs_make(const char *tree, const char *dest, const char *compression,
                int64_t source_date_epoch, const char *uuid) {
         _cleanup_free_ char *tmp = NULL, *ts = NULL, *zopt = NULL, *uopt = NULL;
-        char *argv[12];
+        char *argv[14];
         size_t i = 0;
         struct stat st;
         int r;
@@ -145,6 +146,14 @@ int erofs_make(const char *tree, const char *dest, const char *compression,
                 if (!zopt)
                         return -ENOMEM;
                 argv[i++] = zopt;
+                /* 64 KiB physical clusters instead of one 4 KiB block: ~12%
+                 * smaller for berth's /usr, at the cost of decompressing up to
+                 * 64 KiB for a cold 4 KiB read. ztailpacking stores each
+                 * file's compressed tail inline with its inode instead of in
+                 * a block of its own. Both need Linux >= 5.17 (big pclusters
+                 * 5.13, ztailpacking 5.17); bookworm has 6.1. See docs/size.md. */
+                argv[i++] = (char *)"-C" EROFS_PCLUSTER_BYTES;
+                argv[i++] = (char *)"-Eztailpacking";
         }
         if (!isempty(uuid)) {
                 uopt = strdup_printf("-U%s", uuid);

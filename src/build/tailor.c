@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "digest.h"
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
@@ -641,12 +642,74 @@ static int collect_ko(int dfd, const char *name, const char *path, const struct 
  * libkmod (berth-init, depmod) reads them; xz writes no names or times, so the
  * output is reproducible. Runs before depmod, which indexes the .ko.xz names. */
 #define MODULE_COMPRESS_ARGV "xz", "--check=crc32", "--lzma2=dict=1MiB", "-T1", "-q"
-#define MODULE_COMPRESS_BATCH 256
+
+static char *module_cache_dir = NULL;
+
+void tailor_set_module_cache(const char *dir) {
+        free(module_cache_dir);
+        module_cache_dir = dir ? strdup(dir) : NULL;
+}
+
+/* The cache entry for a module: DIR/<sha256 of the .ko>.ko.xz. xz output is a
+ * pure function of its input and options, so a cached result is the bytes a
+ * fresh compression would give; it only saves the time. */
+static char *module_cache_path(const char *ko_path) {
+        char hex[SHA256_HEX_SIZE];
+        if (!module_cache_dir || sha256_file_hex(ko_path, hex) < 0)
+                return NULL;
+        return strdup_printf("%s/%s.ko.xz", module_cache_dir, hex);
+}
+
+/* Run xz over paths[0..n) in `jobs` processes at once. */
+static int compress_parallel(char **paths, size_t n, unsigned jobs) {
+        const char *head[] = { MODULE_COMPRESS_ARGV };
+        pid_t pids[16];
+        unsigned started = 0;
+        int r = 0;
+
+        jobs = MAX(1u, MIN(jobs, (unsigned) ELEMENTSOF(pids)));
+        for (unsigned j = 0; j < jobs && (size_t) j < n; j++) {
+                size_t from = n * j / jobs, to = n * (j + 1) / jobs;
+                _cleanup_free_ char **argv = calloc(ELEMENTSOF(head) + (to - from) + 1,
+                                                    sizeof(char *));
+                size_t a = 0;
+                if (!argv) {
+                        r = -ENOMEM;
+                        break;
+                }
+                for (size_t i = 0; i < ELEMENTSOF(head); i++)
+                        argv[a++] = (char *) head[i];
+                for (size_t i = from; i < to; i++)
+                        argv[a++] = paths[i];
+                pid_t pid = fork();
+                if (pid < 0) {
+                        r = -errno;
+                        break;
+                }
+                if (pid == 0) {
+                        execvp(argv[0], argv);
+                        _exit(127);
+                }
+                pids[started++] = pid;
+        }
+        for (unsigned j = 0; j < started; j++) {
+                int status;
+                while (waitpid(pids[j], &status, 0) < 0)
+                        if (errno != EINTR) {
+                                status = -1;
+                                break;
+                        }
+                if (r >= 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+                        r = WIFEXITED(status) && WEXITSTATUS(status) == 127 ? -ENOENT : -EPROTO;
+        }
+        return r;
+}
 
 static int compress_modules(const char *root, int root_fd) {
-        _cleanup_strv_free_ char **mods = NULL;
+        _cleanup_strv_free_ char **mods = NULL, **todo = NULL, **todo_cache = NULL;
         PathList l = {};
-        size_t n;
+        size_t n, hits = 0;
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         int r;
 
         r = walk(root_fd, "usr/lib/modules", "usr/lib/modules", collect_ko, &l);
@@ -657,30 +720,47 @@ static int compress_modules(const char *root, int root_fd) {
                 return log_error_errno(r, "tailor: cannot read /usr/lib/modules");
         n = strv_length(mods);
         strv_sort(mods);
-        for (size_t i = 0; i < n; i += MODULE_COMPRESS_BATCH) {
-                const char *head[] = { MODULE_COMPRESS_ARGV };
-                size_t k = MIN(n - i, (size_t) MODULE_COMPRESS_BATCH), a = 0;
-                _cleanup_free_ char **argv = calloc(ELEMENTSOF(head) + k + 1, sizeof(char *));
-                if (!argv)
+        if (module_cache_dir)
+                (void) mkdir_p(module_cache_dir, 0755);
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *ko = path_join(root, mods[i]);
+                _cleanup_free_ char *cached = ko ? module_cache_path(ko) : NULL;
+                _cleanup_free_ char *xz = ko ? strdup_printf("%s.xz", ko) : NULL;
+                if (!ko || !xz)
                         return -ENOMEM;
-                for (size_t j = 0; j < ELEMENTSOF(head); j++)
-                        argv[a++] = (char *) head[j];
-                for (size_t j = 0; j < k; j++) {
-                        argv[a] = path_join(root, mods[i + j]);
-                        if (!argv[a++]) {
-                                r = -ENOMEM;
-                                break;
-                        }
+                if (cached && access(cached, R_OK) == 0 && copy_file(cached, xz, 0644) >= 0) {
+                        if (unlink(ko) < 0)
+                                return log_error_errno(-errno, "tailor: cannot remove %s", ko);
+                        hits++;
+                        continue;
                 }
+                r = strv_push(&todo, TAKE_PTR(ko));
                 if (r >= 0)
-                        r = run_command(argv);
-                for (size_t j = ELEMENTSOF(head); j < a; j++)
-                        free(argv[j]);
+                        r = strv_push(&todo_cache, cached ? TAKE_PTR(cached) : strdup(""));
                 if (r < 0)
-                        return log_error_errno(r, "tailor: %s of kernel modules failed", head[0]);
+                        return r;
+        }
+
+        size_t m = strv_length(todo);
+        if (m > 0) {
+                r = compress_parallel(todo, m, cpus > 0 ? (unsigned) cpus : 1);
+                if (r < 0)
+                        return log_error_errno(r, "tailor: xz of kernel modules failed");
+        }
+        /* Fill the cache with what was compressed now (temp name, then rename). */
+        for (size_t i = 0; i < m; i++) {
+                if (isempty(todo_cache[i]))
+                        continue;
+                _cleanup_free_ char *xz = strdup_printf("%s.xz", todo[i]);
+                _cleanup_free_ char *tmp = strdup_printf("%s.tmp.%d", todo_cache[i], (int) getpid());
+                if (!xz || !tmp)
+                        return -ENOMEM;
+                if (copy_file(xz, tmp, 0644) < 0 || rename(tmp, todo_cache[i]) < 0)
+                        (void) unlink(tmp);
         }
         if (n > 0)
-                log_debug("tailor: compressed %zu kernel modules", n);
+                log_debug("tailor: %zu kernel modules as .ko.xz (%zu from the cache)", n, hits);
         return 0;
 }
 

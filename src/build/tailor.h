@@ -7,7 +7,8 @@
  *  - users and groups from the spec written to factory passwd/group/shadow;
  *  - [Sysctl] to /usr/lib/sysctl.d/50-berth.conf;
  *  - [Alternatives] Link= symlinks; [Files] Copy= files;
- *  - ld.so.cache (ldconfig -r), modules.dep (depmod -b), CA bundle;
+ *  - ld.so.cache (ldconfig -r), kernel modules compressed to .ko.xz,
+ *    modules.dep (depmod -b), CA bundle;
  *  - /usr/lib/os-release from [Image];
  *  - [Files] Remove= globs deleted (docs, man, locales) except Keep= globs;
  *  - every mtime set to source_date_epoch.
@@ -22,3 +23,7 @@ int tailor_tree(const ImageSpec *spec, const char *root, int64_t source_date_epo
 
 /* The kernel version found under root/usr/lib/modules (exactly one). */
 int tailor_kernel_version(const char *root, char **ret_version);
+
+/* Where compressed kernel modules are cached, by the SHA-256 of the .ko
+ * (warm builds skip xz). NULL: no cache. The string is copied. */
+void tailor_set_module_cache(const char *dir);
