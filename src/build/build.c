@@ -428,7 +428,14 @@ int build_image(const BuildOptions *o) {
         }
         {
                 DebUnpackOptions uo = { .source_date_epoch = sde };
+                bool tty = isatty(STDERR_FILENO);
                 for (size_t i = 0; i < pkgs->n; i++) {
+                        if (tty)
+                                fprintf(stderr, "\r\033[Kberth: unpacking [%zu/%zu] %s", i + 1,
+                                        pkgs->n, pkgs->packages[i].name);
+                        else if ((i + 1) % 10 == 0 || i + 1 == pkgs->n)
+                                log_info("unpacking [%zu/%zu] %s", i + 1, pkgs->n,
+                                         pkgs->packages[i].name);
                         r = deb_unpack(pkgs->packages[i].local_path, tree, &uo, NULL);
                         if (r < 0) {
                                 log_error_errno(r, "cannot unpack %s", pkgs->packages[i].local_path);
@@ -436,6 +443,8 @@ int build_image(const BuildOptions *o) {
                         }
                 }
         }
+        if (isatty(STDERR_FILENO))
+                fputs("\r\033[K", stderr);
         log_info("unpacked %zu packages (%.1fs)", pkgs->n, now_s() - t0);
 
         r = install_berth_files(spec, tree, bindir);
@@ -451,6 +460,7 @@ int build_image(const BuildOptions *o) {
                 }
                 tailor_set_module_cache(kc);
         }
+        log_info("tailoring the tree (users, ldconfig, kernel modules, Remove= globs)");
         r = tailor_tree(spec, tree, sde);
         tailor_set_module_cache(NULL);
         if (r < 0)
@@ -524,6 +534,8 @@ int build_image(const BuildOptions *o) {
                 uuid_from_hex(d_uuid, fs_uuid);
                 uuid_from_hex(d_vuuid, verity_uuid);
 
+                log_info("making the erofs image of /usr (%.1f MiB, %s)", (double) usr_bytes / 1048576.0,
+                         strempty(spec->compression));
                 r = erofs_make(usr, erofs, spec->compression, sde, fs_uuid);
                 if (r < 0) {
                         log_error_errno(r, "cannot make the erofs image of /usr");
