@@ -84,15 +84,24 @@ int proc_cmdline_read(char *buf, size_t size) {
          * can set. */
         fd = open("/sys/firmware/qemu_fw_cfg/by_name/opt/berth/cmdline/raw", O_RDONLY | O_CLOEXEC);
         if (fd >= 0) {
+                char extra[1024];
                 size_t used = strlen(buf);
+                k = read(fd, extra, sizeof extra - 1);
+                (void) close(fd);
+                extra[k > 0 ? k : 0] = 0;
                 while (used > 0 && (buf[used - 1] == '\n' || buf[used - 1] == ' '))
                         buf[--used] = 0;
-                if (used + 2 < size) {
-                        buf[used] = ' ';
-                        k = read(fd, buf + used + 1, size - used - 2);
-                        buf[used + 1 + (k > 0 ? k : 0)] = 0;
+                /* Only test switches: nothing from fw_cfg may change what the
+                 * kernel command line says about usr, root or slots. */
+                for (char *w = strtok(extra, " \t\n"); w; w = strtok(NULL, " \t\n")) {
+                        if (!strneq(w, "berth.payload", 13) && !strneq(w, "berth.debug.", 12))
+                                continue;
+                        if (used + 1 + strlen(w) + 1 > size)
+                                break;
+                        buf[used++] = ' ';
+                        strcpy(buf + used, w);
+                        used += strlen(w);
                 }
-                (void) close(fd);
         }
         return 0;
 }

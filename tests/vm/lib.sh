@@ -59,7 +59,8 @@ vm_need() {
 
 # vm_image_dir: prints the directory of an image to boot. BERTH_IMAGE_DIR if
 # set; else $BERTH_BUILD_DIR/vm-image, (re)built with `berth build` when it is
-# missing or older than berth, berth-init or the spec. Concurrent tests wait
+# missing or older than the composer, berth-init or the spec. The composer is
+# the plain build's berth if there is one (see vm_spec_image). Concurrent tests wait
 # for one build (flock).
 vm_image_dir() {
         if [ -n "${BERTH_IMAGE_DIR:-}" ]; then
@@ -71,17 +72,19 @@ vm_image_dir() {
                 return 0
         fi
         local img=$BERTH_BUILD_DIR/vm-image
+        local composer=${BERTH_VM_COMPOSER:-$BERTH_PLAIN_BUILD/src/berth}
+        [ -x "$composer" ] || composer=$BERTH
         (
                 flock 9
                 local stale=0 f
                 [ -f "$img/disk.raw" ] && [ -f "$img/manifest.json" ] || stale=1
-                for f in "$BERTH" "$BERTH_PLAIN_BUILD/src/init/berth-init" "$BERTH_PLAIN_BUILD/src/berth-init" "$VM_SPEC"; do
+                for f in "$composer" "$BERTH_PLAIN_BUILD/src/init/berth-init" "$BERTH_PLAIN_BUILD/src/berth-init" "$VM_SPEC"; do
                         [ -e "$f" ] && [ "$f" -nt "$img/disk.raw" ] && stale=1
                 done
                 if [ $stale = 1 ]; then
                         echo "vm: building the test image into $img" >&2
                         rm -rf "$img.new"
-                        "$BERTH" build --bindir "$BERTH_PLAIN_BUILD/src" --output "$img.new" "$VM_SPEC" >&2 ||
+                        "$composer" build --bindir "$BERTH_PLAIN_BUILD/src" --output "$img.new" "$VM_SPEC" >&2 ||
                                 { echo "vm: berth build failed" >&2; exit 1; }
                         rm -rf "$img"
                         mv "$img.new" "$img"
@@ -183,23 +186,28 @@ vm_timeline() {
 }
 
 # vm_spec_image SPEC NAME: like vm_image_dir, for another spec: prints
-# $BERTH_BUILD_DIR/NAME, (re)built from SPEC when missing or older than berth,
-# berth-init, SPEC or any data/services/*.service. Concurrent tests wait for
-# one build (flock).
+# $BERTH_BUILD_DIR/NAME, (re)built from SPEC when missing or older than the
+# composer, berth-init, SPEC or any data/services/*.service. Concurrent tests
+# wait for one build (flock). The composer is the plain build's berth when
+# there is one (BERTH_VM_COMPOSER overrides): these images serve the guest
+# tests, and the sanitizer build composes several times slower (build-real
+# covers the composer under ASan).
 vm_spec_image() {
         local spec=$1 img=$BERTH_BUILD_DIR/$2
+        local composer=${BERTH_VM_COMPOSER:-$BERTH_PLAIN_BUILD/src/berth}
+        [ -x "$composer" ] || composer=$BERTH
         (
                 flock 9
                 local stale=0 f
                 [ -f "$img/disk.raw" ] && [ -f "$img/manifest.json" ] || stale=1
-                for f in "$BERTH" "$BERTH_PLAIN_BUILD/src/init/berth-init" "$spec" \
+                for f in "$composer" "$BERTH_PLAIN_BUILD/src/init/berth-init" "$spec" \
                         "$BERTH_SOURCE_ROOT"/data/services/*.service; do
                         [ -e "$f" ] && [ "$f" -nt "$img/disk.raw" ] && stale=1
                 done
                 if [ $stale = 1 ]; then
                         echo "vm: building $spec into $img" >&2
                         rm -rf "$img.new"
-                        "$BERTH" build --bindir "$BERTH_PLAIN_BUILD/src" --output "$img.new" "$spec" >&2 ||
+                        "$composer" build --bindir "$BERTH_PLAIN_BUILD/src" --output "$img.new" "$spec" >&2 ||
                                 { echo "vm: berth build $spec failed" >&2; exit 1; }
                         rm -rf "$img"
                         mv "$img.new" "$img"
