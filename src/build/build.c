@@ -306,7 +306,42 @@ static int artifact_add(Artifact *a, size_t *n, const char *name, const char *di
         return 0;
 }
 
+/* SIGINT/SIGTERM/SIGHUP during a build: noted here, acted on at the next step
+ * boundary, where the failure path removes the work and new directories. */
+static volatile sig_atomic_t interrupted = 0;
+
+static void on_interrupt(int sig) {
+        interrupted = sig;
+}
+
+static void handle_interrupts(bool on) {
+        struct sigaction sa = { .sa_handler = on ? on_interrupt : SIG_DFL, .sa_flags = SA_RESTART };
+        sigemptyset(&sa.sa_mask);
+        (void) sigaction(SIGINT, &sa, NULL);
+        (void) sigaction(SIGTERM, &sa, NULL);
+        (void) sigaction(SIGHUP, &sa, NULL);
+}
+
+#define FAIL_IF_INTERRUPTED()                                                                      \
+        do {                                                                                       \
+                if (interrupted) {                                                                 \
+                        r = log_error_code(EINTR, "interrupted by signal %d",                      \
+                                           (int) interrupted);                                     \
+                        goto fail;                                                                 \
+                }                                                                                  \
+        } while (0)
+
+static int build_image_internal(const BuildOptions *o);
+
 int build_image(const BuildOptions *o) {
+        interrupted = 0;
+        handle_interrupts(true);
+        int r = build_image_internal(o);
+        handle_interrupts(false);
+        return r;
+}
+
+static int build_image_internal(const BuildOptions *o) {
         _cleanup_(spec_freep) ImageSpec *spec = NULL;
         _cleanup_(apt_config_freep) AptConfig *apt = NULL;
         _cleanup_(repo_set_freep) RepoSet *repos = NULL;
@@ -416,6 +451,8 @@ int build_image(const BuildOptions *o) {
         log_info("packages fetched and verified (%.1fs)", now_s() - t0);
 
         /* 4. Unpack into the work tree. From here on, failures remove the work dirs. */
+        if (interrupted)
+                return log_error_code(EINTR, "interrupted by signal %d", (int) interrupted);
         r = mkdir_p(tree, 0755);
         if (r < 0) {
                 log_error_errno(r, "cannot create %s", tree);
@@ -436,6 +473,7 @@ int build_image(const BuildOptions *o) {
                         else if ((i + 1) % 10 == 0 || i + 1 == pkgs->n)
                                 log_info("unpacking [%zu/%zu] %s", i + 1, pkgs->n,
                                          pkgs->packages[i].name);
+                        FAIL_IF_INTERRUPTED();
                         r = deb_unpack(pkgs->packages[i].local_path, tree, &uo, NULL);
                         if (r < 0) {
                                 log_error_errno(r, "cannot unpack %s", pkgs->packages[i].local_path);
@@ -452,6 +490,7 @@ int build_image(const BuildOptions *o) {
                 goto fail;
 
         /* 5. Tailor: maintainer-script duties done declaratively. */
+        FAIL_IF_INTERRUPTED();
         {
                 _cleanup_free_ char *kc = path_join(cache, "modules-xz");
                 if (!kc) {
@@ -472,6 +511,7 @@ int build_image(const BuildOptions *o) {
         }
 
         /* 6. Kernel and initramfs leave the tree; /usr is what remains. */
+        FAIL_IF_INTERRUPTED();
         {
                 _cleanup_free_ char *vmlinuz = strdup_printf("%s/boot/vmlinuz-%s", tree, kver);
                 _cleanup_free_ char *dst = path_join(newdir, "vmlinuz");
@@ -536,6 +576,7 @@ int build_image(const BuildOptions *o) {
 
                 log_info("making the erofs image of /usr (%.1f MiB, %s)", (double) usr_bytes / 1048576.0,
                          strempty(spec->compression));
+                FAIL_IF_INTERRUPTED();
                 r = erofs_make(usr, erofs, spec->compression, sde, fs_uuid);
                 if (r < 0) {
                         log_error_errno(r, "cannot make the erofs image of /usr");
@@ -579,6 +620,7 @@ int build_image(const BuildOptions *o) {
         }
 
         /* 7. The disk image. */
+        FAIL_IF_INTERRUPTED();
         if (!o->no_disk) {
                 const Package *sb = NULL;
                 _cleanup_free_ char *efi = path_join(workdir, "systemd-bootx64.efi");
@@ -629,6 +671,7 @@ int build_image(const BuildOptions *o) {
         }
 
         /* 8. Manifest and SBOM describe the artifacts above. */
+        FAIL_IF_INTERRUPTED();
         {
                 _cleanup_free_ char *mpath = path_join(newdir, "manifest.json");
                 _cleanup_free_ char *spath = path_join(newdir, "sbom.spdx.json");
@@ -660,6 +703,7 @@ int build_image(const BuildOptions *o) {
         }
 
         /* 9. Into place: the old output stays until the new one is complete. */
+        FAIL_IF_INTERRUPTED();
         (void) rm_rf(workdir);
         r = fsync_directory(newdir);
         if (r < 0)

@@ -135,7 +135,23 @@ else
         echo "(cannot mount a tmpfs here: skipping the full-disk case)"
 fi
 
-step "an interrupted build keeps the previous output; the next build cleans up"
+step "SIGTERM during a build: clean failure, previous output kept, nothing left behind"
+"$BERTH" build --bindir "$PLAIN/src" --output "$OUT" "$DEFAULT" > "$TMP/stdout" 2> "$TMP/stderr" &
+pid=$!
+for _ in $(seq 1 3000); do
+        ls -d "$TMP"/out/img.work-*/tree/usr >/dev/null 2>&1 && break
+        kill -0 $pid 2>/dev/null || break
+        sleep 0.1
+done
+kill -TERM $pid 2>/dev/null
+wait $pid
+rc=$?
+tail -2 "$TMP/stderr" | sed 's/^/    | /'
+check "SIGTERM: exit status non-zero ($rc)" [ "$rc" -ne 0 ]
+check "SIGTERM: says it was interrupted" grep -q "interrupted by signal 15" "$TMP/stderr"
+check "SIGTERM: previous output untouched" untouched
+
+step "a killed build (SIGKILL) keeps the previous output; the next build cleans up"
 "$BERTH" build --bindir "$PLAIN/src" --output "$OUT" "$DEFAULT" > "$TMP/stdout" 2> "$TMP/stderr" &
 pid=$!
 # Interrupt it once it is unpacking (the work tree exists).
