@@ -135,18 +135,10 @@ static int write_data(struct archive *a, int fd) {
                                 return -errno;
                         written = offset;
                 }
-                const char *p = buf;
-                while (size > 0) {
-                        ssize_t k = write(fd, p, size);
-                        if (k < 0) {
-                                if (errno == EINTR)
-                                        continue;
-                                return -errno;
-                        }
-                        p += k;
-                        size -= (size_t) k;
-                        written += k;
-                }
+                r = loop_write(fd, buf, size);
+                if (r < 0)
+                        return r;
+                written += (int64_t) size;
         }
         if (ftruncate(fd, written) < 0)
                 return -errno;

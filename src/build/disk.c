@@ -44,17 +44,6 @@ static uint64_t round_up(uint64_t x, uint64_t to) {
         return (x + to - 1) / to * to;
 }
 
-void uuid_from_bytes(const uint8_t b[16], char ret[static 37]) {
-        uint8_t u[16];
-        char hex[33];
-
-        memcpy(u, b, 16);
-        u[6] = (u[6] & 0x0f) | 0x40;
-        u[8] = (u[8] & 0x3f) | 0x80;
-        hex_encode(u, 16, hex);
-        snprintf(ret, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
-}
-
 int disk_derive_uuid(const char *name, const char *version, const char *purpose,
                      char ret[static 37]) {
         _cleanup_free_ char *s = NULL;

@@ -52,9 +52,8 @@ typedef struct DiskLayout {
  * 256 MiB. 1 MiB before the first partition and 1 MiB after the last. */
 int disk_make(const DiskLayout *l, const char *dest);
 
-/* The UUID (8-4-4-4-12 text) made from 16 bytes, with the version-4/variant
- * bits set as systemd does for usrhash-derived UUIDs. */
-void uuid_from_bytes(const uint8_t b[16], char ret[static 37]);
+/* uuid_from_bytes() is in src/lib/hexuuid.h. */
+#include "hexuuid.h"
 
 /* The UUID derived from the image name, version and a purpose string (a
  * partition label, "disk", "esp-volid", ...): sha256(name "\n" version "\n"

@@ -7,13 +7,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "macro.h"
 
 static int copy_reg(int sfd, int dfd, const char *name, const struct stat *st) {
         _cleanup_close_ int in = openat(sfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         _cleanup_close_ int out = -EBADF;
-        char buf[65536];
+        int r;
 
         if (in < 0)
                 return -errno;
@@ -21,25 +22,9 @@ static int copy_reg(int sfd, int dfd, const char *name, const struct stat *st) {
         out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (out < 0)
                 return -errno;
-        for (;;) {
-                ssize_t k = read(in, buf, sizeof buf);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                for (ssize_t done = 0; done < k;) {
-                        ssize_t w = write(out, buf + done, (size_t) (k - done));
-                        if (w < 0) {
-                                if (errno == EINTR)
-                                        continue;
-                                return -errno;
-                        }
-                        done += w;
-                }
-        }
+        r = copy_fd(in, out);
+        if (r < 0)
+                return r;
         /* Owner first: fchown clears set-id bits, fchmod sets them again. */
         if (fchown(out, st->st_uid, st->st_gid) < 0 && errno != EPERM)
                 return -errno;

@@ -6,54 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hexuuid.h"
 #include "macro.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct crypt_device *, crypt_free);
 
-static int unhex(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 int usrhash_parse(const char *hex, uint8_t ret[static USRHASH_SIZE]) {
-        uint8_t b[USRHASH_SIZE];
-        if (!hex || strlen(hex) != 2 * USRHASH_SIZE)
-                return -EINVAL;
-        for (size_t i = 0; i < USRHASH_SIZE; i++) {
-                int hi = unhex(hex[2 * i]), lo = unhex(hex[2 * i + 1]);
-                if (hi < 0 || lo < 0)
-                        return -EINVAL;
-                b[i] = (uint8_t) (hi << 4 | lo);
-        }
-        memcpy(ret, b, sizeof b);
-        return 0;
-}
-
-void uuid_format(const uint8_t b[static 16], char ret[static UUID_STRING_SIZE]) {
-        snprintf(ret, UUID_STRING_SIZE,
-                 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-                 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-                 b[14], b[15]);
-}
-
-static void half_uuid(const uint8_t *half, char ret[static UUID_STRING_SIZE]) {
-        uint8_t b[16];
-        memcpy(b, half, 16);
-        b[6] = (b[6] & 0x0f) | 0x40;
-        b[8] = (b[8] & 0x3f) | 0x80;
-        uuid_format(b, ret);
+        return hex_decode(hex, ret, USRHASH_SIZE);
 }
 
 void usrhash_partuuids(const uint8_t hash[static USRHASH_SIZE],
                        char ret_data[static UUID_STRING_SIZE],
                        char ret_verity[static UUID_STRING_SIZE]) {
-        half_uuid(hash, ret_data);
-        half_uuid(hash + 16, ret_verity);
+        uuid_from_bytes(hash, ret_data);
+        uuid_from_bytes(hash + 16, ret_verity);
 }
 
 static char *last_msg;

@@ -7,8 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hexuuid.h"
+
 #define USRHASH_SIZE 32
-#define UUID_STRING_SIZE 37
 
 /* Parses 64 hex digits. -EINVAL otherwise. */
 int usrhash_parse(const char *hex, uint8_t ret[static USRHASH_SIZE]);
@@ -19,9 +20,6 @@ int usrhash_parse(const char *hex, uint8_t ret[static USRHASH_SIZE]);
 void usrhash_partuuids(const uint8_t hash[static USRHASH_SIZE],
                        char ret_data[static UUID_STRING_SIZE],
                        char ret_verity[static UUID_STRING_SIZE]);
-
-/* Formats 16 bytes as a UUID string (no bit changes). */
-void uuid_format(const uint8_t b[static 16], char ret[static UUID_STRING_SIZE]);
 
 /* Opens /dev/mapper/NAME read-only over data_dev with the hash tree (and its
  * superblock) on hash_dev, checked against root_hash. udev sync is off (no udev

@@ -9,37 +9,6 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free);
 
-void hex_encode(const uint8_t *data, size_t size, char *ret_hex) {
-        static const char hexchars[] = "0123456789abcdef";
-        for (size_t i = 0; i < size; i++) {
-                ret_hex[2 * i] = hexchars[data[i] >> 4];
-                ret_hex[2 * i + 1] = hexchars[data[i] & 15];
-        }
-        ret_hex[2 * size] = 0;
-}
-
-static int unhex(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
-int hex_decode(const char *hex, uint8_t *ret, size_t size) {
-        if (strlen(hex) != size * 2)
-                return -EINVAL;
-        for (size_t i = 0; i < size; i++) {
-                int a = unhex(hex[2 * i]), b = unhex(hex[2 * i + 1]);
-                if (a < 0 || b < 0)
-                        return -EINVAL;
-                ret[i] = (uint8_t) (a << 4 | b);
-        }
-        return 0;
-}
-
 int sha256_buffer(const void *data, size_t size, uint8_t ret[static 32]) {
         unsigned len = 0;
         if (!EVP_Digest(data, size, ret, &len, EVP_sha256(), NULL) || len != 32)

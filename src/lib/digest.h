@@ -6,11 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hexuuid.h"
+
 #define SHA256_HEX_SIZE 65 /* 64 hex digits + NUL */
 
 int sha256_buffer_hex(const void *data, size_t size, char ret_hex[static SHA256_HEX_SIZE]);
 int sha256_buffer(const void *data, size_t size, uint8_t ret[static 32]);
 int sha256_file_hex(const char *path, char ret_hex[static SHA256_HEX_SIZE]);
-void hex_encode(const uint8_t *data, size_t size, char *ret_hex);
-/* Decodes exactly size bytes from hex; -EINVAL on bad input. */
-int hex_decode(const char *hex, uint8_t *ret, size_t size);

@@ -58,7 +58,7 @@ int read_full_file(const char *path, char **ret_data, size_t *ret_size, size_t m
         return 0;
 }
 
-static int write_all(int fd, const void *data, size_t size) {
+int loop_write(int fd, const void *data, size_t size) {
         const char *p = data;
         while (size > 0) {
                 ssize_t k = write(fd, p, size);
@@ -103,7 +103,7 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
         if (fd < 0)
                 return -errno;
-        r = write_all(fd, data, size);
+        r = loop_write(fd, data, size);
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = -errno;
         if (r >= 0 && fsync(fd) < 0)
@@ -125,7 +125,7 @@ int write_string_file(const char *path, const char *s) {
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
-        return write_all(fd, s, strlen(s));
+        return loop_write(fd, s, strlen(s));
 }
 
 int mkdir_p(const char *path, mode_t mode) {
@@ -201,15 +201,8 @@ int rm_rf(const char *path) {
         return rm_rf_at(AT_FDCWD, path, st.st_dev);
 }
 
-int copy_file(const char *from, const char *to, mode_t mode) {
-        _cleanup_close_ int in = -EBADF, out = -EBADF;
+int copy_fd(int in, int out) {
         char buf[65536];
-        in = open(from, O_RDONLY | O_CLOEXEC);
-        if (in < 0)
-                return -errno;
-        out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-        if (out < 0)
-                return -errno;
         for (;;) {
                 ssize_t k = read(in, buf, sizeof buf);
                 if (k < 0) {
@@ -219,10 +212,25 @@ int copy_file(const char *from, const char *to, mode_t mode) {
                 }
                 if (k == 0)
                         break;
-                int r = write_all(out, buf, (size_t) k);
+                int r = loop_write(out, buf, (size_t) k);
                 if (r < 0)
                         return r;
         }
+        return 0;
+}
+
+int copy_file(const char *from, const char *to, mode_t mode) {
+        _cleanup_close_ int in = -EBADF, out = -EBADF;
+        int r;
+        in = open(from, O_RDONLY | O_CLOEXEC);
+        if (in < 0)
+                return -errno;
+        out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        if (out < 0)
+                return -errno;
+        r = copy_fd(in, out);
+        if (r < 0)
+                return r;
         if (fchmod(out, mode) < 0)
                 return -errno;
         return 0;

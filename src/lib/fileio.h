@@ -29,6 +29,12 @@ int rm_rf(const char *path);
 /* fsync a directory by path. */
 int fsync_directory(const char *path);
 
+/* write() all of data, retrying on EINTR and short writes. */
+int loop_write(int fd, const void *data, size_t size);
+
+/* Copy everything from in (to its end) to out. */
+int copy_fd(int in, int out);
+
 /* Copy a regular file (data and mode). */
 int copy_file(const char *from, const char *to, mode_t mode);
 
