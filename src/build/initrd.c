@@ -4,6 +4,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <libkmod.h>
+#include <lzma.h>
 #include <linux/openat2.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -307,6 +308,49 @@ typedef struct ModWalk {
 
 static int add_module(ModWalk *w, struct kmod_module *mod, unsigned depth);
 
+/* Modules in /usr are .ko.xz (small image); in the initramfs, which is
+ * compressed as a whole, they are stored decompressed so stage 1 loads them
+ * with finit_module and no userspace xz under a slow CPU. The name stays
+ * .ko.xz so modules.dep still matches: libkmod picks the loader by the file's
+ * magic bytes, not its name. */
+static int xz_decompress(char **data, size_t *size) {
+        static const uint8_t magic[6] = { 0xfd, '7', 'z', 'X', 'Z', 0 };
+        lzma_stream s = LZMA_STREAM_INIT;
+        _cleanup_free_ char *out = NULL;
+        size_t alloc = 0;
+        lzma_ret lr;
+
+        if (*size < sizeof magic || memcmp(*data, magic, sizeof magic) != 0)
+                return 0;
+        if (lzma_stream_decoder(&s, UINT64_MAX, 0) != LZMA_OK)
+                return -ENOMEM;
+        s.next_in = (const uint8_t *) *data;
+        s.avail_in = *size;
+        do {
+                if (s.avail_out == 0) {
+                        size_t na = alloc ? alloc * 2 : *size * 4 + 4096;
+                        char *n = realloc(out, na);
+                        if (!n) {
+                                lzma_end(&s);
+                                return -ENOMEM;
+                        }
+                        out = n;
+                        s.next_out = (uint8_t *) out + alloc;
+                        s.avail_out = na - alloc;
+                        alloc = na;
+                }
+                lr = lzma_code(&s, LZMA_FINISH);
+        } while (lr == LZMA_OK);
+        size_t n = alloc - s.avail_out;
+        lzma_end(&s);
+        if (lr != LZMA_STREAM_END)
+                return -EBADMSG;
+        free(*data);
+        *data = TAKE_PTR(out);
+        *size = n;
+        return 1;
+}
+
 static int add_module_list(ModWalk *w, struct kmod_list *list, unsigned depth) {
         struct kmod_list *l;
         kmod_list_foreach(l, list) {
@@ -346,6 +390,9 @@ static int add_module(ModWalk *w, struct kmod_module *mod, unsigned depth) {
         r = read_full_file(path, &data, &n, 0);
         if (r < 0)
                 return log_error_errno(r, "initrd: cannot read module %s", path);
+        r = xz_decompress(&data, &n);
+        if (r < 0)
+                return log_error_errno(r, "initrd: cannot decompress module %s", path);
         r = add_entry(w->t, dest, S_IFREG | 0644, TAKE_PTR(data), n);
         if (r < 0)
                 return r;

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "cgroup.h"
 #include "fileio.h"
@@ -45,6 +46,26 @@ static ServiceSet *load_services(const char *dir) {
         return set;
 }
 
+static void load_modules_in_child(void) {
+        pid_t pid = fork();
+        if (pid < 0) {
+                log_warning_errno(errno, "cannot fork to load modules, loading them in PID 1");
+                (void) modules_coldplug();
+                (void) modules_load_dir("/usr/lib/modules-load.d");
+                (void) modules_load_dir("/etc/modules-load.d");
+                return;
+        }
+        if (pid == 0) {
+                (void) modules_coldplug();
+                (void) modules_load_dir("/usr/lib/modules-load.d");
+                (void) modules_load_dir("/etc/modules-load.d");
+                _exit(EXIT_SUCCESS);
+        }
+        /* Nothing else runs yet, so this wait blocks on this child alone. */
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+}
+
 _noreturn_ static void pid1_main(void) {
         ShutdownAction action = SHUTDOWN_REBOOT;
         int console = open_console();
@@ -53,10 +74,9 @@ _noreturn_ static void pid1_main(void) {
         log_set_prefix("berth");
         sysinit_setup();
         /* Drivers for the hardware present, then what the image asks for
-         * (overlay, netfilter, ...): the initramfs loaded only storage. */
-        (void) modules_coldplug();
-        (void) modules_load_dir("/usr/lib/modules-load.d");
-        (void) modules_load_dir("/etc/modules-load.d");
+         * (overlay, netfilter, ...): the initramfs loaded only storage. A child
+         * does it, so libkmod's indexes and heap never become PID 1's memory. */
+        load_modules_in_child();
 
         SuperviseConfig cfg = {
                 .log_dir = LOG_DIR,
