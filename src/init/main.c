@@ -46,24 +46,44 @@ static ServiceSet *load_services(const char *dir) {
         return set;
 }
 
-static void load_modules_in_child(void) {
+static void load_module_lists(void) {
+        /* Under QEMU the fw_cfg driver comes first: berth vm passes switches
+         * through it that PID 1 reads right after this (initutil.c). */
+        if (access("/sys/bus/acpi/devices/QEMU0002:00", F_OK) == 0)
+                (void) modules_load((const char *const[]) { "qemu_fw_cfg", NULL });
+        (void) modules_load_dir("/usr/lib/modules-load.d");
+        (void) modules_load_dir("/etc/modules-load.d");
+}
+
+/* Module loading runs in children, so libkmod's indexes and heap never become
+ * PID 1's memory. The image's lists (overlay, netfilter: containerd needs them
+ * at start) are waited for; coldplug (device drivers: the NIC, fw_cfg, ...)
+ * goes on beside the first services, which cope with devices that appear
+ * later (dhcpcd picks up interfaces as they come), and the supervisor reaps it. */
+static void load_modules(void) {
         pid_t pid = fork();
-        if (pid < 0) {
-                log_warning_errno(errno, "cannot fork to load modules, loading them in PID 1");
-                (void) modules_coldplug();
-                (void) modules_load_dir("/usr/lib/modules-load.d");
-                (void) modules_load_dir("/etc/modules-load.d");
-                return;
-        }
         if (pid == 0) {
-                (void) modules_coldplug();
-                (void) modules_load_dir("/usr/lib/modules-load.d");
-                (void) modules_load_dir("/etc/modules-load.d");
+                load_module_lists();
                 _exit(EXIT_SUCCESS);
         }
-        /* Nothing else runs yet, so this wait blocks on this child alone. */
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                ;
+        if (pid < 0) {
+                log_warning_errno(errno, "cannot fork to load modules, loading them in PID 1");
+                load_module_lists();
+        } else
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        timeline("modules-loaded");
+
+        pid = fork();
+        if (pid == 0) {
+                /* Behind the services on a busy or single CPU: drivers arrive a
+                 * little later, containerd is not slowed down. */
+                (void) !nice(10);
+                (void) modules_coldplug();
+                _exit(EXIT_SUCCESS);
+        }
+        if (pid < 0)
+                (void) modules_coldplug();
 }
 
 _noreturn_ static void pid1_main(void) {
@@ -76,7 +96,7 @@ _noreturn_ static void pid1_main(void) {
         /* Drivers for the hardware present, then what the image asks for
          * (overlay, netfilter, ...): the initramfs loaded only storage. A child
          * does it, so libkmod's indexes and heap never become PID 1's memory. */
-        load_modules_in_child();
+        load_modules();
 
         SuperviseConfig cfg = {
                 .log_dir = LOG_DIR,

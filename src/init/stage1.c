@@ -171,7 +171,14 @@ static void write_machine_id(void) {
                 memcpy(id, old, 32);
         } else {
                 uint8_t b[16];
-                if (getrandom(b, sizeof b, 0) != sizeof b) {
+                /* An identifier, not a key: it must be unique, not secret, so it
+                 * does not wait (about a second under TCG) for the entropy pool,
+                 * as systemd does for machine IDs. */
+#ifndef GRND_INSECURE
+#define GRND_INSECURE 0x0004
+#endif
+                if (getrandom(b, sizeof b, GRND_INSECURE) != sizeof b &&
+                    getrandom(b, sizeof b, 0) != sizeof b) {
                         log_warning_errno(negative_errno(), "cannot make a machine ID");
                         return;
                 }
