@@ -52,7 +52,18 @@ fi
 ctr version >/dev/null 2>&1 || { say error "ctr version failed"; say done; exit 1; }
 say ctr-answers "$(up)"
 
-# Memory right after boot, before any container work.
+# Memory once boot-time device work is over (berth: its coldplug child has
+# exited; reference: udev has settled), before any container work.
+if [ "$kind" = berth ]; then
+        n=0
+        while grep -qx berth-coldplug /proc/[0-9]*/comm 2>/dev/null && [ $n -lt 300 ]; do
+                sleep 0.1
+                n=$((n + 1))
+        done
+else
+        udevadm settle --timeout=30 2>/dev/null || true
+fi
+say settled "$(up)"
 own() {
         case "$kind" in
         berth) case "$2" in berth*) return 0 ;; esac ;;

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "cgroup.h"
@@ -79,6 +80,7 @@ static void load_modules(void) {
                 /* Behind the services on a busy or single CPU: drivers arrive a
                  * little later, containerd is not slowed down. */
                 (void) !nice(10);
+                (void) prctl(PR_SET_NAME, "berth-coldplug");
                 (void) modules_coldplug();
                 _exit(EXIT_SUCCESS);
         }
