@@ -105,7 +105,7 @@ rm -rf "$TMP/repo/pool" && mv "$TMP/pool.good" "$TMP/repo/pool"
 
 # The later cases need a build that gets past resolving: the real default spec
 # from the warm cache that the build-real test filled.
-REAL_CACHE=${BERTH_REAL_CACHE:-$HOME/.cache/berth}
+REAL_CACHE=${BERTH_REAL_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/berth}
 if [ ! -d "$REAL_CACHE/debs" ] || [ -z "$(ls "$REAL_CACHE/debs" 2>/dev/null)" ]; then
         echo "(no warm package cache at $REAL_CACHE: skipping full-disk and interrupt cases)"
         finish
