@@ -690,14 +690,9 @@ static int build_image_internal(const BuildOptions *o) {
                         r = log_oom();
                         goto fail;
                 }
-                r = manifest_write(&mi, mpath);
+                r = manifest_and_sbom_write(&mi, mpath, spath);
                 if (r < 0) {
-                        log_error_errno(r, "cannot write %s", mpath);
-                        goto fail;
-                }
-                r = sbom_write(&mi, spath);
-                if (r < 0) {
-                        log_error_errno(r, "cannot write %s", spath);
+                        log_error_errno(r, "cannot write %s and %s", mpath, spath);
                         goto fail;
                 }
         }

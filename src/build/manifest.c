@@ -114,20 +114,14 @@ static int check_info(const ManifestInfo *m) {
         return 0;
 }
 
-int manifest_write(const ManifestInfo *m, const char *dest) {
+static int write_manifest(const ManifestInfo *m, const ArtifactSum *arts, const char *dest) {
         _cleanup_(json_decrefp) json_t *doc = NULL;
         _cleanup_free_ const Package **pkgs = NULL;
-        _cleanup_free_ ArtifactSum *arts = NULL;
         json_t *jp, *ja;
         size_t n_pkgs;
         int r;
 
-        if (!dest || (r = check_info(m)) < 0)
-                return -EINVAL;
         r = sorted_packages(m->packages, &pkgs, &n_pkgs);
-        if (r < 0)
-                return r;
-        r = artifact_sums(m, &arts);
         if (r < 0)
                 return r;
 
@@ -299,10 +293,9 @@ static int sbom_package(json_t *pkgs, json_t *rels, const Package *p, const Pack
         return spdx_relationship(rels, "SPDXRef-Image", "CONTAINS", id);
 }
 
-int sbom_write(const ManifestInfo *m, const char *dest) {
+static int write_sbom(const ManifestInfo *m, const ArtifactSum *arts, const char *dest) {
         _cleanup_(json_decrefp) json_t *doc = NULL;
         _cleanup_free_ const Package **pkgs = NULL;
-        _cleanup_free_ ArtifactSum *arts = NULL;
         _cleanup_free_ char *docname = NULL, *ns = NULL, *creator = NULL;
         const ArtifactSum *img;
         json_t *ci, *creators, *jp, *rels, *o;
@@ -312,12 +305,7 @@ int sbom_write(const ManifestInfo *m, const char *dest) {
         size_t n_pkgs;
         int r;
 
-        if (!dest || (r = check_info(m)) < 0)
-                return -EINVAL;
         r = sorted_packages(m->packages, &pkgs, &n_pkgs);
-        if (r < 0)
-                return r;
-        r = artifact_sums(m, &arts);
         if (r < 0)
                 return r;
         img = image_artifact(arts, m->n_artifacts);
@@ -391,4 +379,46 @@ int sbom_write(const ManifestInfo *m, const char *dest) {
                                        : r;
         }
         return dump_atomic(doc, dest);
+}
+
+/* The public entry points hash the artifacts (the disk image is hundreds of
+ * MiB) once per call; manifest_and_sbom_write() hashes once for both files. */
+int manifest_write(const ManifestInfo *m, const char *dest) {
+        _cleanup_free_ ArtifactSum *arts = NULL;
+        int r;
+
+        if (!dest || check_info(m) < 0)
+                return -EINVAL;
+        r = artifact_sums(m, &arts);
+        if (r < 0)
+                return r;
+        return write_manifest(m, arts, dest);
+}
+
+int sbom_write(const ManifestInfo *m, const char *dest) {
+        _cleanup_free_ ArtifactSum *arts = NULL;
+        int r;
+
+        if (!dest || check_info(m) < 0)
+                return -EINVAL;
+        r = artifact_sums(m, &arts);
+        if (r < 0)
+                return r;
+        return write_sbom(m, arts, dest);
+}
+
+int manifest_and_sbom_write(const ManifestInfo *m, const char *manifest_dest,
+                            const char *sbom_dest) {
+        _cleanup_free_ ArtifactSum *arts = NULL;
+        int r;
+
+        if (!manifest_dest || !sbom_dest || check_info(m) < 0)
+                return -EINVAL;
+        r = artifact_sums(m, &arts);
+        if (r < 0)
+                return r;
+        r = write_manifest(m, arts, manifest_dest);
+        if (r < 0)
+                return r;
+        return write_sbom(m, arts, sbom_dest);
 }

@@ -31,3 +31,7 @@ typedef struct ManifestInfo {
 
 int manifest_write(const ManifestInfo *m, const char *dest);
 int sbom_write(const ManifestInfo *m, const char *dest);
+/* Both files, hashing every artifact once (build.c's path). Errors as above;
+ * the manifest is written first. */
+int manifest_and_sbom_write(const ManifestInfo *m, const char *manifest_dest,
+                            const char *sbom_dest);
