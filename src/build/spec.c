@@ -395,25 +395,11 @@ static int parse_string(Ctx *c, const KeyDef *k, const char *value, void *data) 
 /* Words accumulate over repeated keys; an empty value resets the list. */
 static int parse_words(Ctx *c, const KeyDef *k, const char *value, void *data) {
         char ***field = (char ***) ((uint8_t *) data + k->offset);
-        _cleanup_strv_free_ char **words = NULL;
-        int r;
-
-        if (!*value) {
-                *field = strv_free(*field);
-                return 0;
-        }
-        r = strv_extend_words(&words, value, false);
-        if (r < 0)
-                return r;
-        STRV_FOREACH(w, words)
-                if (k->valid && !k->valid(*w))
-                        return bad_value(c, "invalid %s '%s'", k->what, *w);
-        STRV_FOREACH(w, words) {
-                r = strv_extend(field, *w);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        _cleanup_free_ char *bad = NULL;
+        int r = strv_update_words(field, value, k->valid, &bad);
+        if (r == -EINVAL && bad)
+                return bad_value(c, "invalid %s '%s'", k->what, bad);
+        return r;
 }
 
 static int parse_unsigned(Ctx *c, const KeyDef *k, const char *value, void *data) {

@@ -164,25 +164,11 @@ static int parse_exec(Ctx *c, const char *value) {
 
 /* Names of other services; accumulate, an empty value resets. */
 static int parse_names(Ctx *c, const char *value, char ***field) {
-        _cleanup_strv_free_ char **words = NULL;
-        int r;
-
-        if (!*value) {
-                *field = strv_free(*field);
-                return 0;
-        }
-        r = strv_extend_words(&words, value, false);
-        if (r < 0)
-                return r;
-        STRV_FOREACH(w, words)
-                if (!valid_name(*w))
-                        return bad_value(c, "invalid service name '%s'", *w);
-        STRV_FOREACH(w, words) {
-                r = strv_extend(field, *w);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        _cleanup_free_ char *bad = NULL;
+        int r = strv_update_words(field, value, valid_name, &bad);
+        if (r == -EINVAL && bad)
+                return bad_value(c, "invalid service name '%s'", bad);
+        return r;
 }
 
 static int parse_after(Ctx *c, const char *value) {

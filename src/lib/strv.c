@@ -62,6 +62,35 @@ int strv_extend_words(char ***l, const char *s, bool commas) {
         return 0;
 }
 
+int strv_update_words(char ***l, const char *s, bool (*valid)(const char *),
+                      char **ret_invalid) {
+        _cleanup_strv_free_ char **words = NULL;
+        int r;
+
+        if (!*s) {
+                *l = strv_free(*l);
+                return 0;
+        }
+        r = strv_extend_words(&words, s, false);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(w, words)
+                if (valid && !valid(*w)) {
+                        if (ret_invalid) {
+                                *ret_invalid = strdup(*w);
+                                if (!*ret_invalid)
+                                        return -ENOMEM;
+                        }
+                        return -EINVAL;
+                }
+        STRV_FOREACH(w, words) {
+                r = strv_extend(l, *w);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 char **strv_copy(char *const *l) {
         char **n = calloc(strv_length(l) + 1, sizeof(char *));
         if (!n)

@@ -25,6 +25,12 @@ int strv_extend(char ***l, const char *s);
 int strv_push(char ***l, char *s);
 /* Appends every word of s, split on whitespace (and commas if commas=true). */
 int strv_extend_words(char ***l, const char *s, bool commas);
+/* For list settings: an empty s resets *l; otherwise every whitespace-separated
+ * word of s is appended, but only if valid (NULL: any) accepts all of them.
+ * On a rejected word returns -EINVAL, leaves *l as it was and, if
+ * ret_invalid, gives a copy of that word. */
+int strv_update_words(char ***l, const char *s, bool (*valid)(const char *),
+                      char **ret_invalid);
 char **strv_copy(char *const *l);
 void strv_sort(char **l);
 /* Joins with sep; returns NULL on OOM. */
