@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build.h"
+#include "compose.h"
 #include "log.h"
 #include "macro.h"
 #include "vm.h"
@@ -13,7 +13,7 @@
 static int help(void);
 
 static int cmd_build(int argc, char **argv) {
-        BuildOptions o = {};
+        ComposeOptions o = {};
         static const struct option opts[] = {
                 { "output", required_argument, NULL, 'o' },
                 { "cache", required_argument, NULL, 'c' },
@@ -53,7 +53,7 @@ static int cmd_build(int argc, char **argv) {
                 return -EINVAL;
         }
         o.spec_path = argv[optind];
-        return build_image(&o);
+        return compose_image(&o);
 }
 
 static int cmd_vm(int argc, char **argv) {

@@ -152,7 +152,7 @@ static void test_disk_has_six_partitions_boot_entry_and_root_skeleton(void **sta
         assert_int_equal(disk_make(&l, disk), 0);
 
         /* The partition table. */
-        assert_int_equal(build_run_tool((char *[]){"sfdisk", "--json", disk, NULL}, NULL, &out), 0);
+        assert_int_equal(compose_run_tool((char *[]){"sfdisk", "--json", disk, NULL}, NULL, &out), 0);
         _cleanup_(json_decrefp) json_t *j = json_loads(out, 0, &err);
         assert_non_null(j);
         json_t *parts = json_object_get(json_object_get(j, "partitiontable"), "partitions");
@@ -186,14 +186,14 @@ static void test_disk_has_six_partitions_boot_entry_and_root_skeleton(void **sta
         /* The ESP: boot loader entry with boot counting, kernel, loader. */
         _cleanup_free_ char *img = strdup_printf("%s@@%" PRIu64, disk, off[0]), *entry = NULL,
                             *listing = NULL;
-        assert_int_equal(build_run_tool((char *[]){"mtype", "-i", img,
+        assert_int_equal(compose_run_tool((char *[]){"mtype", "-i", img,
                                                    "::loader/entries/berth-a+3.conf", NULL},
                                         (char *[]){"MTOOLS_SKIP_CHECK=1", NULL}, &entry),
                          0);
         assert_non_null(strstr(entry, "linux /berth/a/vmlinuz\n"));
         assert_non_null(strstr(entry, "initrd /berth/a/initrd\n"));
         assert_non_null(strstr(entry, "options usrhash=HASH berth.slot=a console=ttyS0\n"));
-        assert_int_equal(build_run_tool((char *[]){"mdir", "-/", "-b", "-i", img, "::", NULL},
+        assert_int_equal(compose_run_tool((char *[]){"mdir", "-/", "-b", "-i", img, "::", NULL},
                                         (char *[]){"MTOOLS_SKIP_CHECK=1", NULL}, &listing),
                          0);
         assert_non_null(strstr(listing, "::/EFI/BOOT/BOOTX64.EFI"));
@@ -211,13 +211,13 @@ static void test_disk_has_six_partitions_boot_entry_and_root_skeleton(void **sta
         /* The root file system skeleton. */
         assert_int_equal(extract(disk, off[5], size[5], pr), 0);
         assert_int_equal(
-                build_run_tool((char *[]){"debugfs", "-R", "ls -l /", pr, NULL}, NULL, &ls), 0);
+                compose_run_tool((char *[]){"debugfs", "-R", "ls -l /", pr, NULL}, NULL, &ls), 0);
         assert_non_null(strstr(ls, " usr"));
         assert_non_null(strstr(ls, " var"));
         assert_non_null(strstr(ls, " lib64"));
         assert_non_null(strstr(ls, "41777"));
         assert_int_equal(
-                build_run_tool((char *[]){"debugfs", "-R", "stat /bin", pr, NULL}, NULL, &st), 0);
+                compose_run_tool((char *[]){"debugfs", "-R", "stat /bin", pr, NULL}, NULL, &st), 0);
         assert_non_null(strstr(st, "Fast link dest: \"usr/bin\""));
 
         /* Built twice: the same bytes. */

@@ -130,7 +130,7 @@ static int mtools(char **env, const char *tool, const char *img, char *const arg
         for (char *const *a = args; *a; a++)
                 if (strv_extend(&argv, *a) < 0)
                         return -ENOMEM;
-        r = build_run_tool(argv, env, NULL);
+        r = compose_run_tool(argv, env, NULL);
         return r < 0 ? log_error_errno(r, "%s on %s", tool, img) : 0;
 }
 
@@ -158,7 +158,7 @@ static int make_esp(const DiskLayout *l, const char *work, const char *img, uint
         if (r < 0)
                 return log_error_errno(r, "%s", img);
         /* --invariant first: it would otherwise override -i. */
-        r = build_run_tool((char *[]){(char *)"mkfs.fat", (char *)"-F", (char *)"32", (char *)"-n",
+        r = compose_run_tool((char *[]){(char *)"mkfs.fat", (char *)"-F", (char *)"32", (char *)"-n",
                                       (char *)"ESP", (char *)"--invariant", (char *)"-i", volid,
                                       (char *)img, NULL},
                            env, NULL);
@@ -300,7 +300,7 @@ static int make_root(const DiskLayout *l, const char *work, const char *img, uin
         r = create_sized(img, size);
         if (r < 0)
                 return log_error_errno(r, "%s", img);
-        r = build_run_tool((char *[]){(char *)"mkfs.ext4", (char *)"-q", (char *)"-F", (char *)"-L",
+        r = compose_run_tool((char *[]){(char *)"mkfs.ext4", (char *)"-q", (char *)"-F", (char *)"-L",
                                       (char *)"root", (char *)"-U", uuid, (char *)"-E", opts,
                                       (char *)"-d", skel, (char *)img, size_k, NULL},
                            fenv, NULL);
@@ -313,7 +313,7 @@ static int make_root(const DiskLayout *l, const char *work, const char *img, uin
         r = write_text(work, "debugfs.cmds", script, &cmds_path);
         if (r < 0)
                 return r;
-        r = build_run_tool((char *[]){(char *)"debugfs", (char *)"-w", (char *)"-f", cmds_path,
+        r = compose_run_tool((char *[]){(char *)"debugfs", (char *)"-w", (char *)"-f", cmds_path,
                                       (char *)img, NULL},
                            fenv, NULL);
         if (r < 0)

@@ -41,7 +41,7 @@ static char **env_merge(char *const extra[]) {
         return TAKE_PTR(l);
 }
 
-int build_run_tool(char *const argv[], char *const env_extra[], char **ret_output) {
+int compose_run_tool(char *const argv[], char *const env_extra[], char **ret_output) {
         _cleanup_strv_free_ char **env = NULL;
         _cleanup_free_ char *out = NULL;
         _cleanup_close_ int rfd = -EBADF;
@@ -166,7 +166,7 @@ int erofs_make(const char *tree, const char *dest, const char *compression,
         argv[i] = NULL;
 
         (void)unlink(tmp);
-        r = build_run_tool(argv, NULL, NULL);
+        r = compose_run_tool(argv, NULL, NULL);
         if (r < 0) {
                 (void)unlink(tmp);
                 return r;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* build.h: `berth build`, the whole composer pipeline. Writes into a temporary
+/* compose.h: `berth build`, the whole composer pipeline. Writes into a temporary
  * directory beside the output directory and renames it into place only when
  * every artifact is complete, so an interrupted or failed build leaves the last
  * good output untouched. */
@@ -7,13 +7,13 @@
 
 #include <stdbool.h>
 
-typedef struct BuildOptions {
+typedef struct ComposeOptions {
         const char *spec_path;
         const char *output_dir;    /* e.g. out/container-host */
         const char *cache_dir;     /* NULL: $BERTH_CACHE_DIR or ~/.cache/berth */
         const char *berth_bindir;  /* where the built berth binaries are (to install) */
         unsigned jobs;             /* parallel downloads, 0 = default */
         bool no_disk;              /* skip the disk image (faster tests) */
-} BuildOptions;
+} ComposeOptions;
 
-int build_image(const BuildOptions *o);
+int compose_image(const ComposeOptions *o);

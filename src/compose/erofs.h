@@ -19,4 +19,4 @@ int erofs_make(const char *tree, const char *dest, const char *compression,
  * NULL) gets them (caller frees). A tool that exits non-zero has its output
  * logged at error level and gives -EPROTO; -ENOENT if it cannot be run.
  * Composer-internal, used by erofs.c and disk.c. */
-int build_run_tool(char *const argv[], char *const env_extra[], char **ret_output);
+int compose_run_tool(char *const argv[], char *const env_extra[], char **ret_output);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* build.c: the composer pipeline, from spec to artifacts. Each step is one
+/* compose.c: the composer pipeline, from spec to artifacts. Each step is one
  * module's call; this file only sequences them, names the work directories and
  * moves the finished output into place. */
-#include "build.h"
+#include "compose.h"
 
 #include <dirent.h>
 #include <ftw.h>
@@ -331,17 +331,17 @@ static void handle_interrupts(bool on) {
                 }                                                                                  \
         } while (0)
 
-static int build_image_internal(const BuildOptions *o);
+static int compose_image_internal(const ComposeOptions *o);
 
-int build_image(const BuildOptions *o) {
+int compose_image(const ComposeOptions *o) {
         interrupted = 0;
         handle_interrupts(true);
-        int r = build_image_internal(o);
+        int r = compose_image_internal(o);
         handle_interrupts(false);
         return r;
 }
 
-static int build_image_internal(const BuildOptions *o) {
+static int compose_image_internal(const ComposeOptions *o) {
         _cleanup_(spec_freep) ImageSpec *spec = NULL;
         _cleanup_(apt_config_freep) AptConfig *apt = NULL;
         _cleanup_(repo_set_freep) RepoSet *repos = NULL;
