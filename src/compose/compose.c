@@ -18,6 +18,7 @@
 #include "disk.h"
 #include "erofs.h"
 #include "fetch.h"
+#include "copy.h"
 #include "fileio.h"
 #include "initrd.h"
 #include "log.h"
@@ -95,46 +96,6 @@ static const char *data_dir(void) {
         return isempty(e) ? BERTH_SOURCE_ROOT "/data" : e;
 }
 
-/* Copy a directory tree (regular files, dirs, symlinks), for data/ files. */
-static int copy_tree(const char *from, const char *to) {
-        _cleanup_(closedirp) DIR *d = opendir(from);
-        struct dirent *de;
-        int r;
-
-        if (!d)
-                return -errno;
-        r = mkdir_p(to, 0755);
-        if (r < 0)
-                return r;
-        while ((de = readdir(d))) {
-                struct stat st;
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                _cleanup_free_ char *s = path_join(from, de->d_name), *t = path_join(to, de->d_name);
-                if (!s || !t)
-                        return -ENOMEM;
-                if (lstat(s, &st) < 0)
-                        return -errno;
-                if (S_ISDIR(st.st_mode))
-                        r = copy_tree(s, t);
-                else if (S_ISLNK(st.st_mode)) {
-                        char target[PATH_MAX];
-                        ssize_t n = readlink(s, target, sizeof target - 1);
-                        if (n < 0)
-                                return -errno;
-                        target[n] = 0;
-                        (void) unlink(t);
-                        r = symlink(target, t) < 0 ? -errno : 0;
-                } else if (S_ISREG(st.st_mode))
-                        r = copy_file(s, t, st.st_mode & 07777);
-                else
-                        r = 0;
-                if (r < 0)
-                        return log_error_errno(r, "cannot copy %s to %s", s, t);
-        }
-        return 0;
-}
-
 /* berth's own files: PID 1, service definitions of enabled services, factory /etc. */
 static int install_berth_files(const ImageSpec *spec, const char *tree, const char *bindir) {
         _cleanup_free_ char *init_src = find_berth_init(bindir);
@@ -180,7 +141,9 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
         }
 
         if (access(data_factory, F_OK) == 0) {
-                r = copy_tree(data_factory, factory);
+                r = mkdir_p(factory, 0755);
+                if (r >= 0)
+                        r = copy_tree(data_factory, factory, 0, 0);
                 if (r < 0)
                         return r;
         }
@@ -440,11 +403,11 @@ static int compose_image_internal(const ComposeOptions *o) {
         log_info("resolved %zu packages (+%zu boot packages)", pkgs->n, bootpkgs ? bootpkgs->n : 0);
 
         /* 3. Fetch, verified. */
-        r = fetch_packages(pkgs, cache, o->jobs);
+        r = package_list_fetch(pkgs, cache, o->jobs);
         if (r < 0)
                 return r;
         if (bootpkgs) {
-                r = fetch_packages(bootpkgs, cache, o->jobs);
+                r = package_list_fetch(bootpkgs, cache, o->jobs);
                 if (r < 0)
                         return r;
         }
@@ -676,7 +639,11 @@ static int compose_image_internal(const ComposeOptions *o) {
                 _cleanup_free_ char *mpath = path_join(newdir, "manifest.json");
                 _cleanup_free_ char *spath = path_join(newdir, "sbom.spdx.json");
                 ManifestInfo mi = {
-                        .spec = spec,
+                        .name = spec->name,
+                        .version = spec->version,
+                        .flavor = flavor_to_string(spec->flavor),
+                        .architecture = spec->architecture,
+                        .description = spec->description,
                         .packages = pkgs,
                         .root_hash = root_hash,
                         .kernel_version = kver,

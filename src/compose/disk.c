@@ -3,24 +3,24 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libfdisk.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "digest.h"
 #include "erofs.h"
+#include "spawn-util.h"
 #include "fileio.h"
+#include "gpt.h"
 #include "log.h"
 #include "macro.h"
+#include "partition.h"
+#include "slot.h"
 #include "strv.h"
 #include "verity.h"
 
 #define MIB (1ull << 20)
 #define SECTOR 512ull
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct fdisk_context *, fdisk_unref_context);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct fdisk_partition *, fdisk_unref_partition);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct fdisk_parttype *, fdisk_unref_parttype);
 
 static inline void rm_rf_freep(char **p) {
         if (*p) {
@@ -42,37 +42,6 @@ enum { P_ESP, P_USR_A, P_USR_A_VERITY, P_USR_B, P_USR_B_VERITY, P_ROOT, _P_MAX }
 
 static uint64_t round_up(uint64_t x, uint64_t to) {
         return (x + to - 1) / to * to;
-}
-
-int disk_derive_uuid(const char *name, const char *version, const char *purpose,
-                     char ret[static 37]) {
-        _cleanup_free_ char *s = NULL;
-        uint8_t md[32];
-        int r;
-
-        if (!name || !version || !purpose)
-                return -EINVAL;
-        s = strdup_printf("%s\n%s\n%s", name, version, purpose);
-        if (!s)
-                return -ENOMEM;
-        r = sha256_buffer(s, strlen(s), md);
-        if (r < 0)
-                return r;
-        uuid_from_bytes(md, ret);
-        return 0;
-}
-
-int disk_usr_partuuid(const char *root_hash_hex, bool verity, char ret[static 37]) {
-        uint8_t h[32];
-        int r;
-
-        if (!root_hash_hex)
-                return -EINVAL;
-        r = hex_decode(root_hash_hex, h, sizeof h);
-        if (r < 0)
-                return r;
-        uuid_from_bytes(verity ? h + 16 : h, ret);
-        return 0;
 }
 
 /* Size of a verity hash file (superblock + tree) for data_bytes of data,
@@ -130,7 +99,7 @@ static int mtools(char **env, const char *tool, const char *img, char *const arg
         for (char *const *a = args; *a; a++)
                 if (strv_extend(&argv, *a) < 0)
                         return -ENOMEM;
-        r = compose_run_tool(argv, env, NULL);
+        r = spawn_run(argv, &(SpawnOptions){ .env_extra = env }, NULL);
         return r < 0 ? log_error_errno(r, "%s on %s", tool, img) : 0;
 }
 
@@ -148,7 +117,7 @@ static int make_esp(const DiskLayout *l, const char *work, const char *img, uint
         char uuid[37];
         int r;
 
-        r = disk_derive_uuid(l->image_name, l->image_version, "esp-volid", uuid);
+        r = partition_derive_uuid(l->image_name, l->image_version, "esp-volid", uuid);
         if (r < 0)
                 return r;
         volid = strndup(uuid, 8);
@@ -158,10 +127,9 @@ static int make_esp(const DiskLayout *l, const char *work, const char *img, uint
         if (r < 0)
                 return log_error_errno(r, "%s", img);
         /* --invariant first: it would otherwise override -i. */
-        r = compose_run_tool((char *[]){(char *)"mkfs.fat", (char *)"-F", (char *)"32", (char *)"-n",
+        r = spawn_run((char *[]){(char *)"mkfs.fat", (char *)"-F", (char *)"32", (char *)"-n",
                                       (char *)"ESP", (char *)"--invariant", (char *)"-i", volid,
-                                      (char *)img, NULL},
-                           env, NULL);
+                                      (char *)img, NULL}, &(SpawnOptions){ .env_extra = env }, NULL);
         if (r < 0)
                 return log_error_errno(r, "mkfs.fat on %s", img);
 
@@ -204,10 +172,11 @@ static int make_esp(const DiskLayout *l, const char *work, const char *img, uint
                               "options %s\n",
                               l->image_name, l->image_version, l->image_version,
                               strempty(l->cmdline));
-        if (l->boot_tries > 0)
-                entry_name = strdup_printf("loader/entries/berth-a+%u.conf", l->boot_tries);
-        else
-                entry_name = strdup("loader/entries/berth-a.conf");
+        char name[BOOT_ENTRY_NAME_MAX];
+        r = boot_entry_new_name(SLOT_A, l->boot_tries, ".conf", name);
+        if (r < 0)
+                return r;
+        entry_name = strdup_printf("loader/entries/%s", name);
         if (!entry || !entry_name)
                 return -ENOMEM;
         r = write_text(work, "entry.conf", entry, &entry_path);
@@ -253,7 +222,7 @@ static int make_root(const DiskLayout *l, const char *work, const char *img, uin
 
         if (!skel)
                 return -ENOMEM;
-        r = disk_derive_uuid(l->image_name, l->image_version, "root-fs", uuid);
+        r = partition_derive_uuid(l->image_name, l->image_version, "root-fs", uuid);
         if (r < 0)
                 return r;
         if (mkdir(skel, 0755) < 0)
@@ -300,10 +269,9 @@ static int make_root(const DiskLayout *l, const char *work, const char *img, uin
         r = create_sized(img, size);
         if (r < 0)
                 return log_error_errno(r, "%s", img);
-        r = compose_run_tool((char *[]){(char *)"mkfs.ext4", (char *)"-q", (char *)"-F", (char *)"-L",
+        r = spawn_run((char *[]){(char *)"mkfs.ext4", (char *)"-q", (char *)"-F", (char *)"-L",
                                       (char *)"root", (char *)"-U", uuid, (char *)"-E", opts,
-                                      (char *)"-d", skel, (char *)img, size_k, NULL},
-                           fenv, NULL);
+                                      (char *)"-d", skel, (char *)img, size_k, NULL}, &(SpawnOptions){ .env_extra = fenv }, NULL);
         if (r < 0)
                 return log_error_errno(r, "mkfs.ext4 on %s", img);
 
@@ -313,9 +281,8 @@ static int make_root(const DiskLayout *l, const char *work, const char *img, uin
         r = write_text(work, "debugfs.cmds", script, &cmds_path);
         if (r < 0)
                 return r;
-        r = compose_run_tool((char *[]){(char *)"debugfs", (char *)"-w", (char *)"-f", cmds_path,
-                                      (char *)img, NULL},
-                           fenv, NULL);
+        r = spawn_run((char *[]){(char *)"debugfs", (char *)"-w", (char *)"-f", cmds_path,
+                                      (char *)img, NULL}, &(SpawnOptions){ .env_extra = fenv }, NULL);
         if (r < 0)
                 return log_error_errno(r, "debugfs on %s", img);
         return 0;
@@ -364,57 +331,6 @@ static int copy_sparse(const char *src, int fd, uint64_t offset, uint64_t max) {
         }
 }
 
-static int write_gpt(const char *path, const char *disk_uuid, const Part *parts, size_t n) {
-        _cleanup_(fdisk_unref_contextp) struct fdisk_context *cxt = NULL;
-        struct fdisk_label *lb;
-        int r;
-
-        cxt = fdisk_new_context();
-        if (!cxt)
-                return -ENOMEM;
-        r = fdisk_assign_device(cxt, path, 0);
-        if (r < 0)
-                return r;
-        (void)fdisk_disable_dialogs(cxt, 1);
-        r = fdisk_create_disklabel(cxt, "gpt");
-        if (r < 0)
-                return r;
-        r = fdisk_set_disklabel_id_from_string(cxt, disk_uuid);
-        if (r < 0)
-                return r;
-        lb = fdisk_get_label(cxt, NULL);
-        if (!lb)
-                return -EINVAL;
-
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_(fdisk_unref_partitionp) struct fdisk_partition *pa = NULL;
-                _cleanup_(fdisk_unref_parttypep) struct fdisk_parttype *t = NULL;
-
-                pa = fdisk_new_partition();
-                t = fdisk_label_get_parttype_from_string(lb, parts[i].type);
-                if (!pa || !t)
-                        return -ENOMEM;
-                if ((r = fdisk_partition_set_partno(pa, i)) < 0 ||
-                    (r = fdisk_partition_set_start(pa, parts[i].offset / SECTOR)) < 0 ||
-                    (r = fdisk_partition_set_size(pa, parts[i].size / SECTOR)) < 0 ||
-                    (r = fdisk_partition_set_type(pa, t)) < 0 ||
-                    (r = fdisk_partition_set_name(pa, parts[i].label)) < 0 ||
-                    (r = fdisk_partition_set_uuid(pa, parts[i].uuid)) < 0)
-                        return r;
-                /* Bit 60: read-only, honoured by systemd-gpt-auto and
-                 * meaningful for the verity-protected usr pairs. */
-                if (parts[i].read_only && (r = fdisk_partition_set_attrs(pa, "GUID:60")) < 0)
-                        return r;
-                r = fdisk_add_partition(cxt, pa, NULL);
-                if (r < 0)
-                        return r;
-        }
-        r = fdisk_write_disklabel(cxt);
-        if (r < 0)
-                return r;
-        return fdisk_deassign_device(cxt, 0);
-}
-
 static int plan(const DiskLayout *l, Part p[static _P_MAX], uint64_t *ret_total) {
         uint64_t usr_img, hash_img, kernel, initrd, esp, usr, ver, root, off;
         int r;
@@ -439,23 +355,22 @@ static int plan(const DiskLayout *l, Part p[static _P_MAX], uint64_t *ret_total)
         ver = round_up(MAX(hash_img * 3 / 2, verity_hash_bytes(usr)), MIB);
         root = round_up(l->root_size ?: DISK_ROOT_SIZE_DEFAULT, MIB);
 
-        p[P_ESP] = (Part){DISK_LABEL_ESP, DISK_TYPE_ESP, .size = esp};
-        p[P_USR_A] = (Part){DISK_LABEL_USR_A, DISK_TYPE_USR_X86_64, .image = l->usr_image,
+        p[P_ESP] = (Part){PART_LABEL_ESP, PART_TYPE_ESP, .size = esp};
+        p[P_USR_A] = (Part){usr_partition_label(SLOT_A, false), PART_TYPE_USR_X86_64, .image = l->usr_image,
                             .size = usr, .read_only = true};
-        p[P_USR_A_VERITY] = (Part){DISK_LABEL_USR_A_VERITY, DISK_TYPE_USR_VERITY_X86_64,
+        p[P_USR_A_VERITY] = (Part){usr_partition_label(SLOT_A, true), PART_TYPE_USR_VERITY_X86_64,
                                    .image = l->verity_image, .size = ver, .read_only = true};
-        p[P_USR_B] = (Part){DISK_LABEL_USR_B, DISK_TYPE_USR_X86_64, .size = usr, .read_only = true};
-        p[P_USR_B_VERITY] = (Part){DISK_LABEL_USR_B_VERITY, DISK_TYPE_USR_VERITY_X86_64,
+        p[P_USR_B] = (Part){usr_partition_label(SLOT_B, false), PART_TYPE_USR_X86_64, .size = usr, .read_only = true};
+        p[P_USR_B_VERITY] = (Part){usr_partition_label(SLOT_B, true), PART_TYPE_USR_VERITY_X86_64,
                                    .size = ver, .read_only = true};
-        p[P_ROOT] = (Part){DISK_LABEL_ROOT, DISK_TYPE_ROOT_X86_64, .size = root};
+        p[P_ROOT] = (Part){PART_LABEL_ROOT, PART_TYPE_ROOT_X86_64, .size = root};
 
-        if ((r = disk_usr_partuuid(l->root_hash, false, p[P_USR_A].uuid)) < 0 ||
-            (r = disk_usr_partuuid(l->root_hash, true, p[P_USR_A_VERITY].uuid)) < 0)
+        if ((r = usr_partuuids_from_hex(l->root_hash, p[P_USR_A].uuid, p[P_USR_A_VERITY].uuid)) < 0)
                 return log_error_errno(r, "bad root hash '%s'", l->root_hash);
         for (size_t i = 0; i < _P_MAX; i++) {
                 if (i == P_USR_A || i == P_USR_A_VERITY)
                         continue;
-                r = disk_derive_uuid(l->image_name, l->image_version, p[i].label, p[i].uuid);
+                r = partition_derive_uuid(l->image_name, l->image_version, p[i].label, p[i].uuid);
                 if (r < 0)
                         return r;
         }
@@ -487,7 +402,7 @@ int disk_make(const DiskLayout *l, const char *dest) {
         r = plan(l, parts, &total);
         if (r < 0)
                 return r;
-        r = disk_derive_uuid(l->image_name, l->image_version, "disk", disk_uuid);
+        r = partition_derive_uuid(l->image_name, l->image_version, "disk", disk_uuid);
         if (r < 0)
                 return r;
 
@@ -543,7 +458,17 @@ int disk_make(const DiskLayout *l, const char *dest) {
         }
         fd = safe_close(fd);
 
-        r = write_gpt(tmp, disk_uuid, parts, _P_MAX);
+        GptPartition table[_P_MAX];
+        for (size_t i = 0; i < _P_MAX; i++)
+                table[i] = (GptPartition){
+                        .label = parts[i].label,
+                        .type = parts[i].type,
+                        .uuid = parts[i].uuid,
+                        .offset = parts[i].offset,
+                        .size = parts[i].size,
+                        .read_only = parts[i].read_only,
+                };
+        r = gpt_write(tmp, disk_uuid, table, _P_MAX);
         if (r < 0) {
                 log_error_errno(r, "%s: writing the partition table", tmp);
                 goto fail;

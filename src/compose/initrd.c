@@ -3,8 +3,6 @@
 
 #include <elf.h>
 #include <fcntl.h>
-#include <libkmod.h>
-#include <lzma.h>
 #include <linux/openat2.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -13,7 +11,10 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
+#include "compress.h"
 #include "fileio.h"
+#include "spawn-util.h"
+#include "kmod-util.h"
 #include "log.h"
 #include "macro.h"
 #include "strv.h"
@@ -294,89 +295,25 @@ static int add_elf(Initrd *t, const char *dest, char *data, size_t size, mode_t 
         return 0;
 }
 
-/* ---- kernel modules (libkmod) ---- */
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_ctx *, kmod_unref);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_list *, kmod_module_unref_list);
+/* ---- kernel modules (kmod-util.h) ---- */
 
 typedef struct ModWalk {
         Initrd *t;
         const char *moddir;     /* absolute, on the build host */
         const char *dest_dir;   /* usr/lib/modules/KVER */
-        char **seen;
 } ModWalk;
-
-static int add_module(ModWalk *w, struct kmod_module *mod, unsigned depth);
 
 /* Modules in /usr are .ko.xz (small image); in the initramfs, which is
  * compressed as a whole, they are stored decompressed so stage 1 loads them
  * with finit_module and no userspace xz under a slow CPU. The name stays
  * .ko.xz so modules.dep still matches: libkmod picks the loader by the file's
  * magic bytes, not its name. */
-static int xz_decompress(char **data, size_t *size) {
-        static const uint8_t magic[6] = { 0xfd, '7', 'z', 'X', 'Z', 0 };
-        lzma_stream s = LZMA_STREAM_INIT;
-        _cleanup_free_ char *out = NULL;
-        size_t alloc = 0;
-        lzma_ret lr;
-
-        if (*size < sizeof magic || memcmp(*data, magic, sizeof magic) != 0)
-                return 0;
-        if (lzma_stream_decoder(&s, UINT64_MAX, 0) != LZMA_OK)
-                return -ENOMEM;
-        s.next_in = (const uint8_t *) *data;
-        s.avail_in = *size;
-        do {
-                if (s.avail_out == 0) {
-                        size_t na = alloc ? alloc * 2 : *size * 4 + 4096;
-                        char *n = realloc(out, na);
-                        if (!n) {
-                                lzma_end(&s);
-                                return -ENOMEM;
-                        }
-                        out = n;
-                        s.next_out = (uint8_t *) out + alloc;
-                        s.avail_out = na - alloc;
-                        alloc = na;
-                }
-                lr = lzma_code(&s, LZMA_FINISH);
-        } while (lr == LZMA_OK);
-        size_t n = alloc - s.avail_out;
-        lzma_end(&s);
-        if (lr != LZMA_STREAM_END)
-                return -EBADMSG;
-        free(*data);
-        *data = TAKE_PTR(out);
-        *size = n;
-        return 1;
-}
-
-static int add_module_list(ModWalk *w, struct kmod_list *list, unsigned depth) {
-        struct kmod_list *l;
-        kmod_list_foreach(l, list) {
-                struct kmod_module *m = kmod_module_get_module(l);
-                int r = add_module(w, m, depth);
-                kmod_module_unref(m);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int add_module(ModWalk *w, struct kmod_module *mod, unsigned depth) {
-        _cleanup_(kmod_module_unref_listp) struct kmod_list *deps = NULL, *pre = NULL, *post = NULL;
+static int add_module(const char *name, const char *path, void *userdata) {
+        ModWalk *w = userdata;
         _cleanup_free_ char *dest = NULL, *data = NULL;
-        const char *name = kmod_module_get_name(mod), *path = kmod_module_get_path(mod);
         size_t ml = strlen(w->moddir), n;
         int r;
 
-        if (depth > 64)
-                return log_error_code(ELOOP, "initrd: module dependencies of %s too deep", name);
-        if (strv_contains(w->seen, name))
-                return 0;
-        r = strv_extend(&w->seen, name);
-        if (r < 0)
-                return r;
         if (!path) {
                 log_debug("initrd: module %s is built in", name);
                 return 0;
@@ -393,27 +330,14 @@ static int add_module(ModWalk *w, struct kmod_module *mod, unsigned depth) {
         r = xz_decompress(&data, &n);
         if (r < 0)
                 return log_error_errno(r, "initrd: cannot decompress module %s", path);
-        r = add_entry(w->t, dest, S_IFREG | 0644, TAKE_PTR(data), n);
-        if (r < 0)
-                return r;
-
-        deps = kmod_module_get_dependencies(mod);
-        r = add_module_list(w, deps, depth + 1);
-        if (r < 0)
-                return r;
-        r = kmod_module_get_softdeps(mod, &pre, &post);
-        if (r < 0)
-                return log_error_errno(r, "initrd: cannot read softdeps of %s", name);
-        r = add_module_list(w, pre, depth + 1);
-        if (r >= 0)
-                r = add_module_list(w, post, depth + 1);
-        return r;
+        return add_entry(w->t, dest, S_IFREG | 0644, TAKE_PTR(data), n);
 }
 
 static int add_modules(Initrd *t) {
         const InitrdOptions *o = t->o;
-        _cleanup_(kmod_unrefp) struct kmod_ctx *ctx = NULL;
+        _cleanup_(module_index_freep) ModuleIndex *idx = NULL;
         _cleanup_free_ char *moddir = NULL, *dest_dir = NULL;
+        _cleanup_strv_free_ char **seen = NULL;
         ModWalk w = { .t = t };
         int r = 0;
 
@@ -429,34 +353,21 @@ static int add_modules(Initrd *t) {
         w.moddir = moddir;
         w.dest_dir = dest_dir;
 
-        /* No modprobe.d from the build host: only the tree's indexes count. */
-        const char *no_config[] = { NULL };
-        ctx = kmod_new(moddir, no_config);
-        if (!ctx)
-                return log_error_code(ENOMEM, "initrd: cannot open modules in %s", moddir);
-        kmod_set_log_priority(ctx, 0);
-        r = kmod_load_resources(ctx);
+        r = module_index_new(moddir, &idx);
         if (r < 0)
                 return log_error_errno(r, "initrd: cannot load module indexes in %s (depmod?)",
                                        moddir);
-
         STRV_FOREACH(m, (char **) o->modules) {
-                _cleanup_(kmod_module_unref_listp) struct kmod_list *list = NULL;
-                r = kmod_module_new_from_lookup(ctx, *m, &list);
+                r = module_index_walk(idx, *m, &seen, add_module, &w);
+                if (r == -ENOENT)
+                        return log_error_code(ENOENT, "initrd: kernel module %s not found in %s",
+                                              *m, moddir);
+                if (r == -ELOOP)
+                        return log_error_code(ELOOP, "initrd: module dependencies of %s too deep",
+                                              *m);
                 if (r < 0)
-                        break;
-                if (!list) {
-                        r = log_error_code(ENOENT, "initrd: kernel module %s not found in %s", *m,
-                                           moddir);
-                        break;
-                }
-                r = add_module_list(&w, list, 0);
-                if (r < 0)
-                        break;
+                        return r;
         }
-        strv_free(w.seen);
-        if (r < 0)
-                return r;
 
         for (size_t i = 0; i < ELEMENTSOF(mod_indexes); i++) {
                 _cleanup_free_ char *src = path_join(moddir, mod_indexes[i]),
@@ -529,28 +440,17 @@ static int write_cpio(Initrd *t, int fd) {
 static int compress_to(int in_fd, int out_fd, int level) {
         char arg[16];
         pid_t pid;
-        int status;
+        int r;
 
         if (level < 1 || level > 19)
                 level = 19;
         snprintf(arg, sizeof arg, "-%d", level);
         if (lseek(in_fd, 0, SEEK_SET) < 0)
                 return -errno;
-        pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0)
-                        _exit(126);
-                execlp("zstd", "zstd", arg, "-T1", "-q", "--no-progress", "-c", NULL);
-                _exit(127);
-        }
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return WIFEXITED(status) && WEXITSTATUS(status) == 127 ? -ENOENT : -EPROTO;
-        return 0;
+        r = spawn_start((char *[]){ (char *) "zstd", arg, (char *) "-T1", (char *) "-q",
+                                    (char *) "--no-progress", (char *) "-c", NULL },
+                        &(SpawnOptions){ .in_fd = in_fd, .out_fd = out_fd }, &pid);
+        return r < 0 ? r : spawn_wait(pid, NULL);
 }
 
 static int collect(Initrd *t) {

@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "repo.h"
 
-#include <archive.h>
 #include <ctype.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <spawn.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
@@ -15,7 +13,9 @@
 
 #include "digest.h"
 #include "fetch.h"
+#include "deb.h"
 #include "fileio.h"
+#include "spawn-util.h"
 #include "log.h"
 #include "strv.h"
 
@@ -23,7 +23,6 @@
 
 #define strcaseeq_(a, b) (strcasecmp((a), (b)) == 0)
 
-extern char **environ;
 
 static void repo_index_done(RepoIndex *i) {
         free(i->base_uri);
@@ -41,11 +40,6 @@ RepoSet *repo_set_free(RepoSet *s) {
         free(s->indexes);
         free(s);
         return NULL;
-}
-
-static void archive_read_freep(struct archive **a) {
-        if (*a)
-                (void) archive_read_free(*a);
 }
 
 /* "http://host/debian" + "dists/bookworm/InRelease" -> "host_debian_dists_bookworm_InRelease",
@@ -121,8 +115,7 @@ static char *squash_message(const char *s) {
  * text (only that) to output. On failure ret_msg says what gpgv said. */
 static int gpgv_verify(const char *keyring, const char *signed_file, const char *output,
                        char **ret_msg) {
-        _cleanup_close_ int status_fd = -EBADF, err_fd = -EBADF, null_fd = -EBADF;
-        posix_spawn_file_actions_t fa;
+        _cleanup_close_ int status_fd = -EBADF, err_fd = -EBADF;
         pid_t pid;
         int r, st;
 
@@ -132,9 +125,6 @@ static int gpgv_verify(const char *keyring, const char *signed_file, const char 
         err_fd = memfd_high("gpgv-stderr");
         if (err_fd < 0)
                 return err_fd;
-        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (null_fd < 0)
-                return -errno;
         if (unlink(output) < 0 && errno != ENOENT)
                 return -errno;
 
@@ -143,22 +133,16 @@ static int gpgv_verify(const char *keyring, const char *signed_file, const char 
                 (char *) "--keyring", (char *) keyring,       (char *) "--output",
                 (char *) output,      (char *) signed_file,   NULL,
         };
-        r = posix_spawn_file_actions_init(&fa);
-        if (r != 0)
-                return -r;
-        (void) posix_spawn_file_actions_adddup2(&fa, null_fd, STDIN_FILENO);
-        (void) posix_spawn_file_actions_adddup2(&fa, null_fd, STDOUT_FILENO);
-        (void) posix_spawn_file_actions_adddup2(&fa, err_fd, STDERR_FILENO);
-        (void) posix_spawn_file_actions_adddup2(&fa, status_fd, 3);
-        r = posix_spawnp(&pid, "gpgv", &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        if (r != 0) {
-                *ret_msg = strdup_printf("cannot run gpgv: %s", strerror(r));
-                return -r;
+        r = spawn_start(argv,
+                        &(SpawnOptions){ .quiet = true, .err_fd = err_fd, .fd3 = status_fd },
+                        &pid);
+        if (r < 0) {
+                *ret_msg = strdup_printf("cannot run gpgv: %s", strerror(-r));
+                return r;
         }
-        while (waitpid(pid, &st, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
+        r = spawn_wait(pid, &st);
+        if (r < 0 && r != -EPROTO && r != -ENOENT)
+                return r;
 
         _cleanup_free_ char *status = read_memfd(status_fd);
         _cleanup_free_ char *err = read_memfd(err_fd);
@@ -312,61 +296,6 @@ bool repo_release_lookup(const RepoRelease *rel, const char *path, char hex[stat
         return false;
 }
 
-/* Decompresses (xz, gzip or none, by content) src into dest crash-safely. */
-static int decompress_file(const char *src, const char *dest) {
-        _cleanup_(archive_read_freep) struct archive *a = NULL;
-        _cleanup_free_ char *tmp = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        struct archive_entry *e;
-        char buf[65536];
-        int r;
-
-        a = archive_read_new();
-        if (!a)
-                return -ENOMEM;
-        (void) archive_read_support_filter_all(a);
-        (void) archive_read_support_format_raw(a);
-        if (archive_read_open_filename(a, src, sizeof buf) != ARCHIVE_OK) {
-                log_error("Cannot open %s: %s", src, archive_error_string(a));
-                return -EBADMSG;
-        }
-        if (archive_read_next_header(a, &e) != ARCHIVE_OK) {
-                log_error("Cannot read %s: %s", src, archive_error_string(a));
-                return -EBADMSG;
-        }
-        tmp = strdup_printf("%s.tmp", dest);
-        if (!tmp)
-                return -ENOMEM;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return -errno;
-        for (;;) {
-                la_ssize_t k = archive_read_data(a, buf, sizeof buf);
-                if (k < 0) {
-                        log_error("Cannot decompress %s: %s", src, archive_error_string(a));
-                        (void) unlink(tmp);
-                        return -EBADMSG;
-                }
-                if (k == 0)
-                        break;
-                for (la_ssize_t off = 0; off < k;) {
-                        ssize_t w = write(fd, buf + off, (size_t) (k - off));
-                        if (w < 0) {
-                                r = -errno;
-                                (void) unlink(tmp);
-                                return r;
-                        }
-                        off += w;
-                }
-        }
-        if (fsync(fd) < 0 || rename(tmp, dest) < 0) {
-                r = -errno;
-                (void) unlink(tmp);
-                return r;
-        }
-        return 0;
-}
-
 /* State for one source x suite while it is being loaded. */
 typedef struct Pending {
         size_t index;     /* into the RepoSet */
@@ -516,7 +445,7 @@ static int decompress_if_needed(const Pending *p, const RepoIndex *ri) {
                 return 0;
         }
         (void) unlink(stamp);
-        r = decompress_file(p->compressed, ri->packages_path);
+        r = deb_decompress_file(p->compressed, ri->packages_path);
         if (r < 0)
                 return log_error_errno(r, "Failed to decompress %s", p->compressed);
         r = write_file_atomic(stamp, p->sha256, 64, 0644);

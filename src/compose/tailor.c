@@ -10,38 +10,22 @@
 #include <sys/wait.h>
 
 #include "digest.h"
+#include "copy.h"
 #include "fileio.h"
+#include "spawn-util.h"
 #include "log.h"
 #include "macro.h"
 #include "strv.h"
 
 #define FACTORY_ETC "usr/share/factory/etc"
 
-static const char *strna(const char *s) {
-        return s ?: "n/a";
-}
-
 #define _cleanup_closedir_ _cleanup_(closedirp)
 
 /* Run argv (argv[0] looked up in PATH) and wait; 0 only on exit status 0. */
 static int run_command(char *const *argv) {
-        pid_t pid = fork();
-        int status;
-
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                execvp(argv[0], argv);
-                _exit(127);
-        }
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-                return -ENOENT;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return -EPROTO;
-        return 0;
+        pid_t pid;
+        int r = spawn_start(argv, NULL, &pid);
+        return r < 0 ? r : spawn_wait(pid, NULL);
 }
 
 /* Sorted names in a directory (without "." and ".."). */
@@ -475,45 +459,6 @@ static int make_links(const ImageSpec *spec, const char *root) {
         return 0;
 }
 
-static int copy_tree(const char *from, const char *to, mode_t mode) {
-        struct stat st;
-        int r;
-
-        if (lstat(from, &st) < 0)
-                return -errno;
-        if (S_ISLNK(st.st_mode)) {
-                char buf[PATH_MAX];
-                ssize_t n = readlink(from, buf, sizeof buf - 1);
-                if (n < 0)
-                        return -errno;
-                buf[n] = 0;
-                (void) unlink(to);
-                return symlink(buf, to) < 0 ? -errno : 0;
-        }
-        if (S_ISREG(st.st_mode)) {
-                if (unlink(to) < 0 && errno != ENOENT)
-                        return -errno;
-                return copy_file(from, to, mode ?: (st.st_mode & 07777));
-        }
-        if (!S_ISDIR(st.st_mode))
-                return -EBADFD;
-        if (mkdir(to, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        _cleanup_strv_free_ char **names = NULL;
-        r = list_dir(AT_FDCWD, from, &names);
-        if (r < 0)
-                return r;
-        STRV_FOREACH(n, names) {
-                _cleanup_free_ char *a = path_join(from, *n), *b = path_join(to, *n);
-                if (!a || !b)
-                        return -ENOMEM;
-                r = copy_tree(a, b, 0);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
 static int make_copies(const ImageSpec *spec, const char *root) {
         int r;
 
@@ -530,7 +475,7 @@ static int make_copies(const ImageSpec *spec, const char *root) {
                         return -ENOMEM;
                 r = mkdir_parents(dst, 0755);
                 if (r >= 0)
-                        r = copy_tree(src, dst, c->mode & 07777);
+                        r = copy_tree(src, dst, c->mode & 07777, 0);
                 if (r < 0)
                         return log_error_errno(r, "tailor: cannot copy %s to %s", src, c->dest);
         }
@@ -681,26 +626,16 @@ static int compress_parallel(char **paths, size_t n, unsigned jobs) {
                         argv[a++] = (char *) head[i];
                 for (size_t i = from; i < to; i++)
                         argv[a++] = paths[i];
-                pid_t pid = fork();
-                if (pid < 0) {
-                        r = -errno;
+                pid_t pid;
+                r = spawn_start(argv, NULL, &pid);
+                if (r < 0)
                         break;
-                }
-                if (pid == 0) {
-                        execvp(argv[0], argv);
-                        _exit(127);
-                }
                 pids[started++] = pid;
         }
         for (unsigned j = 0; j < started; j++) {
-                int status;
-                while (waitpid(pids[j], &status, 0) < 0)
-                        if (errno != EINTR) {
-                                status = -1;
-                                break;
-                        }
-                if (r >= 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
-                        r = WIFEXITED(status) && WEXITSTATUS(status) == 127 ? -ENOENT : -EPROTO;
+                int k = spawn_wait(pids[j], NULL);
+                if (r >= 0)
+                        r = k;
         }
         return r;
 }

@@ -2,13 +2,13 @@
 #include "growfs.h"
 
 #include <fcntl.h>
-#include <libfdisk.h>
 #include <linux/blkpg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/statvfs.h>
 
+#include "gpt.h"
 #include "log.h"
 #include "macro.h"
 
@@ -16,9 +16,6 @@
 #ifndef EXT4_IOC_RESIZE_FS
 #define EXT4_IOC_RESIZE_FS _IOW('f', 16, uint64_t)
 #endif
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct fdisk_context *, fdisk_unref_context);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct fdisk_partition *, fdisk_unref_partition);
 
 static int blkpg_resize(const char *disk, unsigned partno, uint64_t start, uint64_t size) {
         _cleanup_close_ int fd = open(disk, O_RDONLY | O_CLOEXEC);
@@ -40,61 +37,21 @@ static int blkpg_resize(const char *disk, unsigned partno, uint64_t start, uint6
 }
 
 int growfs_partition(const char *disk, unsigned partno, uint64_t *ret_size) {
-        _cleanup_(fdisk_unref_contextp) struct fdisk_context *cxt = fdisk_new_context();
-        _cleanup_(fdisk_unref_partitionp) struct fdisk_partition *want = NULL, *before = NULL,
-                                                                 *after = NULL;
+        uint64_t start, size;
         int r;
 
-        if (!cxt || partno == 0)
-                return -EINVAL;
-        /* Opening the label fixes the backup GPT header location in memory:
-         * libfdisk relocates it to the end of a grown disk unless told not to. */
-        r = fdisk_assign_device(cxt, disk, /* readonly= */ 0);
-        if (r < 0)
+        r = gpt_grow_partition(disk, partno, &start, &size);
+        if (r <= 0) {
+                if (r == 0 && ret_size)
+                        *ret_size = size;
                 return r;
-        if (!fdisk_is_label(cxt, GPT))
-                return -EMEDIUMTYPE;
-
-        r = fdisk_get_partition(cxt, partno - 1, &before);
-        if (r < 0)
-                return r;
-
-        want = fdisk_new_partition();
-        if (!want)
-                return -ENOMEM;
-        r = fdisk_partition_end_follow_default(want, 1);
-        if (r < 0)
-                return r;
-        r = fdisk_set_partition(cxt, partno - 1, want);
-        if (r < 0)
-                return r;
-        r = fdisk_get_partition(cxt, partno - 1, &after);
-        if (r < 0)
-                return r;
-
-        uint64_t ss = fdisk_get_sector_size(cxt);
-        uint64_t start = fdisk_partition_get_start(after) * ss;
-        uint64_t old_size = fdisk_partition_get_size(before) * ss;
-        uint64_t new_size = fdisk_partition_get_size(after) * ss;
-
-        if (new_size <= old_size) {
-                if (ret_size)
-                        *ret_size = old_size;
-                return 0;
         }
-
-        r = fdisk_write_disklabel(cxt);
-        if (r < 0)
-                return r;
-        r = fdisk_deassign_device(cxt, /* nosync= */ 0);
-        if (r < 0)
-                return r;
-
-        r = blkpg_resize(disk, partno, start, new_size);
+        /* The partition is in use (root is mounted): BLKPG, not a re-read. */
+        r = blkpg_resize(disk, partno, start, size);
         if (r < 0)
                 return r;
         if (ret_size)
-                *ret_size = new_size;
+                *ret_size = size;
         return 1;
 }
 

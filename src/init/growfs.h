@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* growfs.h: first-boot growth of the root partition and its ext4 file system
- * to the end of the disk, online (the file system stays mounted). The only
- * place that calls libfdisk. */
+ * to the end of the disk, online (the file system stays mounted). The table
+ * itself goes through gpt.h. */
 #pragma once
 
 #include <stdint.h>

@@ -3,64 +3,39 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <libkmod.h>
 #include <string.h>
 
 #include "fileio.h"
+#include "kmod-util.h"
 #include "log.h"
 #include "strv.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_ctx *, kmod_unref);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_list *, kmod_module_unref_list);
 
 const char *const modules_initrd_default[] = {
         "virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "nvme", "ahci",
         "dm-verity",  "erofs",      "ext4",        "vfat",   NULL,
 };
 
-static int load_one(struct kmod_ctx *ctx, const char *name) {
-        _cleanup_(kmod_module_unref_listp) struct kmod_list *list = NULL;
-        struct kmod_list *i;
-        int r, failed = 0;
-
-        r = kmod_module_new_from_lookup(ctx, name, &list);
+static int load_one(ModuleIndex *idx, const char *name) {
+        const char *failed = NULL;
+        int r = module_load(idx, name, 0, &failed);
         if (r < 0)
-                return log_warning_errno(r, "module %s: lookup failed", name);
-        if (!list) {
-                /* Built into the kernel, or not shipped: either way nothing to load. */
-                log_debug("module %s: not found, assuming built in", name);
-                return 0;
-        }
-
-        kmod_list_foreach(i, list) {
-                struct kmod_module *mod = kmod_module_get_module(i);
-                r = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL,
-                                                    NULL);
-                if (r == -ENODEV)
-                        /* A driver for hardware this machine does not have
-                         * (hv_storvsc outside Hyper-V): expected, not a fault. */
-                        log_debug("module %s: no such device here", name);
-                else if (r < 0 && r != -EEXIST) {
-                        log_warning_errno(r, "module %s: cannot load %s", name,
-                                          kmod_module_get_name(mod));
-                        failed = r;
-                }
-                kmod_module_unref(mod);
-        }
-        return failed;
+                return log_warning_errno(r, "module %s: cannot load %s", name, strna(failed));
+        if (r == 0)
+                /* Built in, not shipped, loaded already, or a driver for
+                 * hardware this machine does not have: nothing to do. */
+                log_debug("module %s: nothing loaded", name);
+        return 0;
 }
 
 int modules_load(const char *const *names) {
-        _cleanup_(kmod_unrefp) struct kmod_ctx *ctx = kmod_new(NULL, NULL);
-        int failed = 0;
+        _cleanup_(module_index_freep) ModuleIndex *idx = NULL;
+        int failed = 0, r;
 
-        if (!ctx)
-                return log_error_code(ENOMEM, "cannot start libkmod");
-        if (kmod_load_resources(ctx) < 0)
-                log_warning("libkmod: cannot load module indexes, continuing");
-
+        r = module_index_new(NULL, &idx);
+        if (r < 0)
+                return log_error_errno(r, "cannot start libkmod");
         for (size_t i = 0; names[i]; i++)
-                if (load_one(ctx, names[i]) < 0)
+                if (load_one(idx, names[i]) < 0)
                         failed++;
         return failed;
 }
@@ -94,7 +69,7 @@ int modules_load_list_file(const char *path) {
 /* Coldplug without udev: every device the kernel knows exposes a "modalias";
  * loading the modules that match those aliases is what udev would do at boot
  * (the NIC driver, qemu_fw_cfg, hardware crypto...). */
-static void coldplug_walk(struct kmod_ctx *ctx, int dfd, unsigned depth, unsigned *loaded) {
+static void coldplug_walk(ModuleIndex *idx, int dfd, unsigned depth, unsigned *loaded) {
         _cleanup_(closedirp) DIR *d = NULL;
         struct dirent *de;
         int fd;
@@ -109,18 +84,10 @@ static void coldplug_walk(struct kmod_ctx *ctx, int dfd, unsigned depth, unsigne
                 if (k > 0) {
                         alias[k] = 0;
                         alias[strcspn(alias, "\n")] = 0;
-                        _cleanup_(kmod_module_unref_listp) struct kmod_list *list = NULL;
-                        struct kmod_list *i;
-                        if (kmod_module_new_from_lookup(ctx, alias, &list) >= 0)
-                                kmod_list_foreach(i, list) {
-                                        struct kmod_module *mod = kmod_module_get_module(i);
-                                        if (kmod_module_get_initstate(mod) < 0 &&
-                                            kmod_module_probe_insert_module(
-                                                    mod, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL,
-                                                    NULL, NULL) >= 0)
-                                                (*loaded)++;
-                                        kmod_module_unref(mod);
-                                }
+                        int r = module_load(idx, alias, MODULE_LOAD_BLACKLIST | MODULE_LOAD_NEW_ONLY,
+                                            NULL);
+                        if (r > 0)
+                                *loaded += (unsigned) r;
                 }
         }
 
@@ -139,23 +106,24 @@ static void coldplug_walk(struct kmod_ctx *ctx, int dfd, unsigned depth, unsigne
                 int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (sub < 0)
                         continue;
-                coldplug_walk(ctx, sub, depth + 1, loaded);
+                coldplug_walk(idx, sub, depth + 1, loaded);
                 (void) close(sub);
         }
 }
 
 int modules_coldplug(void) {
-        _cleanup_(kmod_unrefp) struct kmod_ctx *ctx = kmod_new(NULL, NULL);
+        _cleanup_(module_index_freep) ModuleIndex *idx = NULL;
         _cleanup_close_ int fd = -EBADF;
         unsigned loaded = 0;
+        int r;
 
-        if (!ctx)
-                return log_error_code(ENOMEM, "cannot start libkmod");
-        (void) kmod_load_resources(ctx);
+        r = module_index_new(NULL, &idx);
+        if (r < 0)
+                return log_error_errno(r, "cannot start libkmod");
         fd = open("/sys/devices", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return log_warning_errno(errno, "cannot open /sys/devices");
-        coldplug_walk(ctx, fd, 0, &loaded);
+        coldplug_walk(idx, fd, 0, &loaded);
         log_debug("coldplug: loaded %u modules for present devices", loaded);
         return (int) loaded;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* modules.h: kernel module loading for the initramfs with libkmod (modules.dep
- * and modules.softdep of /lib/modules/$(uname -r)). The only place that calls
- * libkmod. */
+ * and modules.softdep of /lib/modules/$(uname -r)). libkmod itself is
+ * behind kmod-util.h. */
 #pragma once
 
 /* The modules the initramfs loads when /etc/berth/initrd-modules is absent. */

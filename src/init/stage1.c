@@ -15,13 +15,14 @@
 #include <linux/magic.h>
 
 #include "blockdev.h"
-#include "copytree.h"
+#include "copy.h"
 #include "fileio.h"
 #include "growfs.h"
 #include "initutil.h"
 #include "log.h"
 #include "modules.h"
-#include "usrverity.h"
+#include "partition.h"
+#include "verity.h"
 
 #define DEVICE_WAIT_USEC (10 * USEC_PER_SEC)
 
@@ -87,7 +88,7 @@ typedef struct RootMatch {
 
 static bool match_root(const BlockInfo *info, const void *userdata) {
         const RootMatch *m = userdata;
-        return streq(info->disk, m->disk) && streq(info->parttype, ROOT_PARTITION_TYPE);
+        return streq(info->disk, m->disk) && streq(info->parttype, PART_TYPE_ROOT_X86_64);
 }
 
 static bool match_dev(const BlockInfo *info, const void *userdata) {
@@ -129,7 +130,7 @@ static void find_root(const BlockInfo *usr, BlockInfo *root) {
         r = wait_for(match_root, &m, root);
         if (r <= 0)
                 fail("cannot find the root partition (type %s) on /dev/%s",
-                     ROOT_PARTITION_TYPE, usr->disk);
+                     PART_TYPE_ROOT_X86_64, usr->disk);
 }
 
 static void grow_root(const BlockInfo *root) {
@@ -203,7 +204,7 @@ static void setup_etc(void) {
                           "mode=0755");
         if (r < 0)
                 fail("cannot mount tmpfs on /etc: %s", strerror(-r));
-        r = copy_tree(STAGE1_SYSROOT "/usr/share/factory/etc", STAGE1_SYSROOT "/etc");
+        r = copy_tree(STAGE1_SYSROOT "/usr/share/factory/etc", STAGE1_SYSROOT "/etc", 0, COPY_OWNER);
         if (r < 0)
                 log_warning_errno(r, "/etc is incomplete: copying the factory tree failed");
         write_machine_id();
@@ -280,7 +281,7 @@ _noreturn_ static void switch_root(void) {
 _noreturn_ void stage1_main(void) {
         char hex[128], slot[16] = "", data_uuid[UUID_STRING_SIZE], verity_uuid[UUID_STRING_SIZE];
         char data_dev[PATH_MAX], hash_dev[PATH_MAX], root_dev[PATH_MAX], msg[512];
-        uint8_t hash[USRHASH_SIZE];
+        uint8_t hash[USR_HASH_SIZE];
         BlockInfo data, verity, root;
         int r;
 
@@ -295,7 +296,7 @@ _noreturn_ void stage1_main(void) {
         if (usrhash_parse(hex, hash) < 0)
                 fail("usrhash= is not 64 hex digits: %s", hex);
         (void) proc_cmdline_get("berth.slot", slot, sizeof slot);
-        usrhash_partuuids(hash, data_uuid, verity_uuid);
+        usr_partuuids(hash, data_uuid, verity_uuid);
         log_info("slot %s: usr partition %s, verity partition %s", isempty(slot) ? "?" : slot,
                  data_uuid, verity_uuid);
 
@@ -320,7 +321,7 @@ _noreturn_ void stage1_main(void) {
         if (access(STAGE1_SYSROOT "/" GROWN_MARKER, F_OK) < 0 && !isempty(root.disk))
                 grow_root(&root);
 
-        r = usrverity_open("usr", data_dev, hash_dev, hash, sizeof hash, msg, sizeof msg);
+        r = verity_open("usr", data_dev, hash_dev, hash, sizeof hash, msg, sizeof msg);
         if (r < 0)
                 fail("cannot open dm-verity for usr (data %s, hash %s): %s", data_dev, hash_dev,
                      isempty(msg) ? strerror(-r) : msg);

@@ -15,7 +15,6 @@
 #define STAGE1_SYSROOT "/sysroot"
 #define STAGE1_MODULES_LIST "/etc/berth/initrd-modules"
 #define STAGE2_PATH "/usr/lib/berth/berth-init"
-#define ROOT_PARTITION_TYPE "4f68bce3-e8cd-4db1-96e7-fbcaf984b709"
 #define GROWN_MARKER "var/lib/berth/grown"
 
 /* Runs the initramfs stage; never returns. */

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "spawn-util.h"
 
 #define KILL_GRACE_MS 5000
 #define LINE_MAX_BYTES 1024
@@ -141,26 +142,17 @@ int qemu_run(const QemuRun *c, QemuResult *ret) {
         }
         rd = pipefd[0];
 
-        pid_t pid = fork();
-        if (pid < 0) {
-                r = log_error_errno(-errno, "vm: fork");
-                (void) close(pipefd[1]);
+        /* Own process group: the terminal's Ctrl-C reaches berth, which stops QEMU. */
+        pid_t pid;
+        r = spawn_start(c->argv,
+                        &(SpawnOptions){ .out_fd = pipefd[1], .own_group = true,
+                                         .unblock_signals = true },
+                        &pid);
+        (void) close(pipefd[1]);
+        if (r < 0) {
+                r = log_error_errno(r, "vm: cannot start %s", c->argv[0]);
                 goto restore;
         }
-        if (pid == 0) {
-                /* Own process group: the terminal's Ctrl-C reaches berth, which stops QEMU. */
-                (void) setpgid(0, 0);
-                (void) sigprocmask(SIG_SETMASK, &old_mask, NULL);
-                (void) signal(SIGPIPE, SIG_DFL);
-                int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                if (null >= 0)
-                        (void) dup2(null, STDIN_FILENO);
-                (void) dup2(pipefd[1], STDOUT_FILENO);
-                execv(c->argv[0], c->argv);
-                fprintf(stderr, "berth: error: vm: exec %s: %s\n", c->argv[0], strerror(errno));
-                _exit(127);
-        }
-        (void) close(pipefd[1]);
 
         long long start = now_ms();
         int out_fd = c->log_fd >= 0 ? c->log_fd : STDOUT_FILENO;

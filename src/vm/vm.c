@@ -10,7 +10,7 @@
 #include "kvm.h"
 #include "log.h"
 #include "vmpayload.h"
-#include "vmspawn.h"
+#include "spawn-util.h"
 #include "strv.h"
 
 /* Under KVM a kernel or OVMF writes to the serial console within seconds; if
@@ -109,14 +109,14 @@ static int prepare_disk(const VmOptions *o, const char *disk_raw, const char *wo
         if (o->disk_copy && endswith(path, ".raw")) {
                 char *convert[] = { "qemu-img", "convert", "-f", "raw", "-O",
                                     "raw",      abs_raw,   path, NULL };
-                int r = vmspawn_wait(convert, true);
+                int r = spawn_run(convert, &(SpawnOptions){ .quiet = true }, NULL);
                 if (r < 0)
                         return r;
                 *ret_format = "raw";
         } else {
                 char *create[] = { "qemu-img", "create", "-q",  "-f", "qcow2", "-b",
                                    abs_raw,    "-F",     "raw", path, NULL };
-                int r = vmspawn_wait(create, true);
+                int r = spawn_run(create, &(SpawnOptions){ .quiet = true }, NULL);
                 if (r < 0)
                         return r;
                 *ret_format = "qcow2";
@@ -330,7 +330,7 @@ static int plan_vm(const VmOptions *o, const char *workdir, Plan *p) {
         }
 
         const char *q = getenv("BERTH_QEMU");
-        r = vmspawn_find_program(isempty(q) ? "qemu-system-x86_64" : q, &p->qemu);
+        r = spawn_find_program(isempty(q) ? "qemu-system-x86_64" : q, &p->qemu);
         if (r < 0)
                 return log_error_errno(r,
                                        "vm: %s not found (install qemu-system-x86, scripts/deps)",

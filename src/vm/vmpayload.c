@@ -9,7 +9,7 @@
 
 #include "fileio.h"
 #include "log.h"
-#include "vmspawn.h"
+#include "spawn-util.h"
 
 #define MIB (UINT64_C(1) << 20)
 
@@ -75,7 +75,7 @@ int vmpayload_make_image(const char *dir, const char *run, const char *workdir, 
                 if (!from)
                         return -ENOMEM;
                 char *cp[] = { "cp", "-a", "--reflink=auto", from, root, NULL };
-                r = vmspawn_wait(cp, false);
+                r = spawn_run(cp, NULL, NULL);
                 if (r < 0)
                         return r;
                 r = write_run_script(root, run);
@@ -109,7 +109,7 @@ int vmpayload_make_image(const char *dir, const char *run, const char *workdir, 
                          VM_PAYLOAD_LABEL, "-O", "^has_journal", "-E",
                          "root_owner=0:0", "-d", root,           image,
                          size_arg,         NULL };
-        r = vmspawn_wait(mkfs, true);
+        r = spawn_run(mkfs, &(SpawnOptions){ .quiet = true }, NULL);
         if (r < 0)
                 return r;
         log_debug("vm: payload %s -> %s (%" PRIu64 " MiB)", dir, image, bytes / MIB);

@@ -92,7 +92,7 @@ int main(int argc, char **argv) {
         if (r < 0)
                 return 1;
         if (do_fetch) {
-                r = fetch_packages(l, cache, 4);
+                r = package_list_fetch(l, cache, 4);
                 if (r < 0)
                         return 1;
         }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
 #include <inttypes.h>
-#include <jansson.h>
+#include "json-util.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,7 @@
 #include "digest.h"
 #include "disk.h"
 #include "erofs.h"
+#include "spawn-util.h"
 #include "fileio.h"
 #include "macro.h"
 #include "verity.h"
@@ -90,17 +91,13 @@ static void test_uuid_from_bytes_sets_version_and_variant(void **state) {
 
         uuid_from_bytes(b, u);
         assert_string_equal(u, "ffffffff-ffff-4fff-bfff-ffffffffffff");
-        assert_int_equal(disk_usr_partuuid(
-                                 "00112233445566778899aabbccddeeff0123456789abcdef0123456789abcdef",
-                                 false, u),
+        assert_int_equal(usr_partuuids_from_hex("00112233445566778899aabbccddeeff0123456789abcdef0123456789abcdef", u, NULL),
                          0);
         assert_string_equal(u, "00112233-4455-4677-8899-aabbccddeeff");
-        assert_int_equal(disk_usr_partuuid(
-                                 "00112233445566778899aabbccddeeff0123456789abcdef0123456789abcdef",
-                                 true, u),
+        assert_int_equal(usr_partuuids_from_hex("00112233445566778899aabbccddeeff0123456789abcdef0123456789abcdef", NULL, u),
                          0);
         assert_string_equal(u, "01234567-89ab-4def-8123-456789abcdef");
-        assert_int_equal(disk_usr_partuuid("abc", false, u), -EINVAL);
+        assert_int_equal(usr_partuuids_from_hex("abc", u, NULL), -EINVAL);
 }
 
 static DiskLayout layout(void) {
@@ -152,21 +149,21 @@ static void test_disk_has_six_partitions_boot_entry_and_root_skeleton(void **sta
         assert_int_equal(disk_make(&l, disk), 0);
 
         /* The partition table. */
-        assert_int_equal(compose_run_tool((char *[]){"sfdisk", "--json", disk, NULL}, NULL, &out), 0);
+        assert_int_equal(spawn_run((char *[]){"sfdisk", "--json", disk, NULL}, NULL, &out), 0);
         _cleanup_(json_decrefp) json_t *j = json_loads(out, 0, &err);
         assert_non_null(j);
         json_t *parts = json_object_get(json_object_get(j, "partitiontable"), "partitions");
         assert_int_equal(json_array_size(parts), 6);
-        expect_part(json_array_get(parts, 0), "esp", DISK_TYPE_ESP, NULL);
-        assert_int_equal(disk_usr_partuuid(root_hash, false, uuid), 0);
-        expect_part(json_array_get(parts, 1), "usr-a", DISK_TYPE_USR_X86_64, uuid);
-        assert_int_equal(disk_usr_partuuid(root_hash, true, uuid), 0);
-        expect_part(json_array_get(parts, 2), "usr-a-verity", DISK_TYPE_USR_VERITY_X86_64, uuid);
-        assert_int_equal(disk_derive_uuid("test-host", "1.2.3", "usr-b", uuid), 0);
-        expect_part(json_array_get(parts, 3), "usr-b", DISK_TYPE_USR_X86_64, uuid);
-        expect_part(json_array_get(parts, 4), "usr-b-verity", DISK_TYPE_USR_VERITY_X86_64, NULL);
-        expect_part(json_array_get(parts, 5), "root", DISK_TYPE_ROOT_X86_64, NULL);
-        assert_int_equal(disk_derive_uuid("test-host", "1.2.3", "disk", uuid), 0);
+        expect_part(json_array_get(parts, 0), "esp", PART_TYPE_ESP, NULL);
+        assert_int_equal(usr_partuuids_from_hex(root_hash, uuid, NULL), 0);
+        expect_part(json_array_get(parts, 1), "usr-a", PART_TYPE_USR_X86_64, uuid);
+        assert_int_equal(usr_partuuids_from_hex(root_hash, NULL, uuid), 0);
+        expect_part(json_array_get(parts, 2), "usr-a-verity", PART_TYPE_USR_VERITY_X86_64, uuid);
+        assert_int_equal(partition_derive_uuid("test-host", "1.2.3", "usr-b", uuid), 0);
+        expect_part(json_array_get(parts, 3), "usr-b", PART_TYPE_USR_X86_64, uuid);
+        expect_part(json_array_get(parts, 4), "usr-b-verity", PART_TYPE_USR_VERITY_X86_64, NULL);
+        expect_part(json_array_get(parts, 5), "root", PART_TYPE_ROOT_X86_64, NULL);
+        assert_int_equal(partition_derive_uuid("test-host", "1.2.3", "disk", uuid), 0);
         assert_int_equal(strcasecmp(json_string_value(json_object_get(
                                             json_object_get(j, "partitiontable"), "id")),
                                     uuid),
@@ -186,15 +183,13 @@ static void test_disk_has_six_partitions_boot_entry_and_root_skeleton(void **sta
         /* The ESP: boot loader entry with boot counting, kernel, loader. */
         _cleanup_free_ char *img = strdup_printf("%s@@%" PRIu64, disk, off[0]), *entry = NULL,
                             *listing = NULL;
-        assert_int_equal(compose_run_tool((char *[]){"mtype", "-i", img,
-                                                   "::loader/entries/berth-a+3.conf", NULL},
-                                        (char *[]){"MTOOLS_SKIP_CHECK=1", NULL}, &entry),
+        assert_int_equal(spawn_run((char *[]){"mtype", "-i", img,
+                                                   "::loader/entries/berth-a+3.conf", NULL}, &(SpawnOptions){ .env_extra = (char *[]){ "MTOOLS_SKIP_CHECK=1", NULL } }, &entry),
                          0);
         assert_non_null(strstr(entry, "linux /berth/a/vmlinuz\n"));
         assert_non_null(strstr(entry, "initrd /berth/a/initrd\n"));
         assert_non_null(strstr(entry, "options usrhash=HASH berth.slot=a console=ttyS0\n"));
-        assert_int_equal(compose_run_tool((char *[]){"mdir", "-/", "-b", "-i", img, "::", NULL},
-                                        (char *[]){"MTOOLS_SKIP_CHECK=1", NULL}, &listing),
+        assert_int_equal(spawn_run((char *[]){"mdir", "-/", "-b", "-i", img, "::", NULL}, &(SpawnOptions){ .env_extra = (char *[]){ "MTOOLS_SKIP_CHECK=1", NULL } }, &listing),
                          0);
         assert_non_null(strstr(listing, "::/EFI/BOOT/BOOTX64.EFI"));
         assert_non_null(strstr(listing, "::/EFI/systemd/systemd-bootx64.efi"));
@@ -211,13 +206,13 @@ static void test_disk_has_six_partitions_boot_entry_and_root_skeleton(void **sta
         /* The root file system skeleton. */
         assert_int_equal(extract(disk, off[5], size[5], pr), 0);
         assert_int_equal(
-                compose_run_tool((char *[]){"debugfs", "-R", "ls -l /", pr, NULL}, NULL, &ls), 0);
+                spawn_run((char *[]){"debugfs", "-R", "ls -l /", pr, NULL}, NULL, &ls), 0);
         assert_non_null(strstr(ls, " usr"));
         assert_non_null(strstr(ls, " var"));
         assert_non_null(strstr(ls, " lib64"));
         assert_non_null(strstr(ls, "41777"));
         assert_int_equal(
-                compose_run_tool((char *[]){"debugfs", "-R", "stat /bin", pr, NULL}, NULL, &st), 0);
+                spawn_run((char *[]){"debugfs", "-R", "stat /bin", pr, NULL}, NULL, &st), 0);
         assert_non_null(strstr(st, "Fast link dest: \"usr/bin\""));
 
         /* Built twice: the same bytes. */

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +8,7 @@
 
 #include "digest.h"
 #include "fileio.h"
+#include "json-util.h"
 #include "macro.h"
 #include "manifest.h"
 
@@ -33,7 +33,6 @@ static void add(PackageList *l, const char *name, const char *version, const cha
 }
 
 typedef struct Fixture {
-        ImageSpec spec;
         PackageList *pkgs;
         Artifact arts[2];
         char *disk, *usr;
@@ -44,10 +43,6 @@ static int setup(void **state) {
         Fixture *f = calloc(1, sizeof(Fixture));
         if (!f || !mkdtemp(dir))
                 return -1;
-        f->spec.name = (char *)"container-host";
-        f->spec.version = (char *)"1.0.0";
-        f->spec.architecture = (char *)"amd64";
-        f->spec.flavor = FLAVOR_IMMUTABLE;
         f->pkgs = calloc(1, sizeof(PackageList));
         /* Out of order on purpose; a multiarch pair; an epoch and a '+'. */
         add(f->pkgs, "zlib1g", "1:1.2.13.dfsg-1", "amd64", "zlib", 'a');
@@ -62,7 +57,10 @@ static int setup(void **state) {
         f->arts[0] = (Artifact){"usr.erofs", f->usr};
         f->arts[1] = (Artifact){"disk.raw", f->disk};
         f->info = (ManifestInfo){
-                .spec = &f->spec,
+                .name = "container-host",
+                .version = "1.0.0",
+                .architecture = "amd64",
+                .flavor = "immutable",
                 .packages = f->pkgs,
                 .root_hash = ROOT_HASH,
                 .kernel_version = "6.1.0-18-amd64",
@@ -256,12 +254,77 @@ static void test_missing_artifact_is_an_error_and_writes_nothing(void **state) {
         assert_int_equal(access(p, F_OK), -1);
 }
 
+static void test_reader_round_trips_what_the_writer_wrote(void **state) {
+        Fixture *f = *state;
+        _cleanup_free_ char *p = path_join(dir, "rt.json"), *msg = NULL;
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+
+        assert_int_equal(manifest_write(&f->info, p), 0);
+        assert_int_equal(manifest_read(p, &m, &msg), 0);
+        assert_null(msg);
+        assert_string_equal(m->name, "container-host");
+        assert_string_equal(m->version, "1.0.0");
+        assert_string_equal(m->flavor, "immutable");
+        assert_string_equal(m->architecture, "amd64");
+        assert_string_equal(m->root_hash, ROOT_HASH);
+        assert_string_equal(m->kernel_version, "6.1.0-18-amd64");
+        assert_int_equal(m->source_date_epoch, 1700000000);
+        assert_int_equal(m->usr_tree_bytes, 123456789);
+        assert_int_equal(m->n_artifacts, 2);
+        const ManifestArtifact *a = manifest_find_artifact(m, "usr.erofs");
+        assert_non_null(a);
+        assert_int_equal(a->size, 5);
+        char want[SHA256_HEX_SIZE];
+        assert_int_equal(sha256_file_hex(f->usr, want), 0);
+        assert_string_equal(a->sha256, want);
+        assert_null(manifest_find_artifact(m, "nope"));
+        assert_int_equal(m->packages.n, 4);
+        assert_non_null(package_list_find(&m->packages, "zlib1g"));
+}
+
+static void expect_rejected(const char *json, const char *msg_part) {
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        _cleanup_free_ char *msg = NULL;
+        assert_int_equal(manifest_parse(json, strlen(json), &m, &msg), -EBADMSG);
+        assert_null(m);
+        assert_non_null(msg);
+        if (!strstr(msg, msg_part))
+                fail_msg("message '%s' lacks '%s'", msg, msg_part);
+}
+
+#define GOOD_HEAD "{\"name\":\"h\",\"version\":\"1\",\"architecture\":\"amd64\","
+#define SUM "\"0000000000000000000000000000000000000000000000000000000000000000\""
+
+static void test_reader_names_the_bad_field(void **state) {
+        expect_rejected("[]", "expected an object");
+        expect_rejected("{", "line 1");
+        expect_rejected("{\"version\":\"1\"}", "name: missing");
+        expect_rejected(GOOD_HEAD "\"artifacts\":{}}", "artifacts: expected an array");
+        expect_rejected(GOOD_HEAD "\"artifacts\":[{\"name\":\"../x\",\"size\":1,\"sha256\":" SUM
+                                  "}],\"packages\":[]}",
+                        "artifacts[0].name: expected a plain file name");
+        expect_rejected(GOOD_HEAD "\"artifacts\":[],\"packages\":[{\"name\":\"a\",\"version\":\"1\","
+                                  "\"sha256\":\"xyz\"}]}",
+                        "packages[0].sha256: expected 64 lowercase hex digits");
+        expect_rejected(GOOD_HEAD "\"artifacts\":[{\"name\":\"a\",\"size\":-1,\"sha256\":" SUM
+                                  "}],\"packages\":[]}",
+                        "artifacts[0].size: expected a non-negative integer");
+        expect_rejected(GOOD_HEAD "\"root_hash\":\"abc\",\"artifacts\":[],\"packages\":[]}",
+                        "root_hash: expected 64");
+        expect_rejected("{\"name\":\"a\\nb\",\"version\":\"1\",\"architecture\":\"amd64\"}",
+                        "name: contains control characters");
+        expect_rejected("{\"name\":\"a\",\"name\":\"b\"}", "duplicate");
+        expect_rejected("{\"a\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]}", "nested deeper");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_manifest_has_fields_sorted_packages_and_artifact_sums),
                 cmocka_unit_test(test_outputs_are_deterministic),
                 cmocka_unit_test(test_sbom_is_spdx_2_3_with_purls_and_relationships),
                 cmocka_unit_test(test_missing_artifact_is_an_error_and_writes_nothing),
+                cmocka_unit_test(test_reader_round_trips_what_the_writer_wrote),
+                cmocka_unit_test(test_reader_names_the_bad_field),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

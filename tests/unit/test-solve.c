@@ -213,7 +213,7 @@ static void test_fetch_packages_and_refetch_corrupt(void **state) {
         char hex[SHA256_HEX_SIZE];
 
         assert_int_equal(solve_packages(f->repos, "amd64", include, NULL, &l), 0);
-        assert_int_equal(fetch_packages(l, f->cache, 2), 0);
+        assert_int_equal(package_list_fetch(l, f->cache, 2), 0);
         for (size_t i = 0; i < l->n; i++) {
                 assert_non_null(l->packages[i].local_path);
                 assert_int_equal(sha256_file_hex(l->packages[i].local_path, hex), 0);
@@ -222,7 +222,7 @@ static void test_fetch_packages_and_refetch_corrupt(void **state) {
         /* A cached file with the wrong content is never used: fetched again. */
         const Package *p = find(l, "berth-test-lib");
         assert_int_equal(write_file_atomic(p->local_path, "garbage", 7, 0644), 0);
-        assert_int_equal(fetch_packages(l, f->cache, 2), 0);
+        assert_int_equal(package_list_fetch(l, f->cache, 2), 0);
         assert_int_equal(sha256_file_hex(p->local_path, hex), 0);
         assert_string_equal(hex, p->sha256);
 }

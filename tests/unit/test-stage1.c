@@ -10,7 +10,8 @@
 #include <cmocka.h>
 
 #include "initutil.h"
-#include "usrverity.h"
+#include "partition.h"
+#include "verity.h"
 
 static void test_cmdline_get_last_wins_and_bare_words(void **state) {
         char v[128];
@@ -28,19 +29,19 @@ static void test_cmdline_get_last_wins_and_bare_words(void **state) {
 }
 
 static void test_usrhash_partuuids_set_version_and_variant(void **state) {
-        uint8_t h[USRHASH_SIZE];
+        uint8_t h[USR_HASH_SIZE];
         char data[UUID_STRING_SIZE], verity[UUID_STRING_SIZE];
         assert_int_equal(usrhash_parse("000102030405060708090a0b0c0d0e0f"
                                        "101112131415161718191A1B1C1D1E1F",
                                        h),
                          0);
-        usrhash_partuuids(h, data, verity);
+        usr_partuuids(h, data, verity);
         assert_string_equal(data, "00010203-0405-4607-8809-0a0b0c0d0e0f");
         assert_string_equal(verity, "10111213-1415-4617-9819-1a1b1c1d1e1f");
 }
 
 static void test_usrhash_rejects_bad_input(void **state) {
-        uint8_t h[USRHASH_SIZE];
+        uint8_t h[USR_HASH_SIZE];
         assert_int_equal(usrhash_parse("00", h), -EINVAL);
         assert_int_equal(usrhash_parse(NULL, h), -EINVAL);
         assert_int_equal(usrhash_parse("zz0102030405060708090a0b0c0d0e0f"

@@ -10,6 +10,7 @@
 
 #include "digest.h"
 #include "erofs.h"
+#include "spawn-util.h"
 #include "fileio.h"
 #include "macro.h"
 #include "verity.h"
@@ -45,12 +46,12 @@ static int flip_byte(const char *path, off_t off) {
 static int veritysetup_verify(const char *data, const char *hash, const char *root) {
         char *argv[] = {(char *)"veritysetup", (char *)"verify", (char *)data,
                         (char *)hash,          (char *)root,     NULL};
-        return compose_run_tool(argv, NULL, NULL);
+        return spawn_run(argv, NULL, NULL);
 }
 
 static bool have_veritysetup(void) {
         char *argv[] = {(char *)"veritysetup", (char *)"--version", NULL};
-        return compose_run_tool(argv, NULL, NULL) == 0;
+        return spawn_run(argv, NULL, NULL) == 0;
 }
 
 static void test_format_is_accepted_by_veritysetup_and_rejects_a_flipped_byte(void **state) {

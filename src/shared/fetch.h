@@ -6,9 +6,9 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include "package.h"
 
 typedef struct FetchItem {
         const char *url;
@@ -27,6 +27,3 @@ int fetch_url(const char *url, const char *dest);
  * Returns 0 if all succeeded, else the first error (every item's result and
  * error say what happened to it). */
 int fetch_many(FetchItem *items, size_t n, unsigned jobs);
-
-/* Fetch every package of the list into cache_dir/debs, set local_path. */
-int fetch_packages(PackageList *l, const char *cache_dir, unsigned jobs);

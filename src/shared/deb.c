@@ -554,3 +554,58 @@ int deb_extract_file(const char *deb_path, const char *member, const char *dest)
         }
         return 0;
 }
+
+/* Decompresses (xz, gzip or none, by content) src into dest crash-safely. */
+int deb_decompress_file(const char *src, const char *dest) {
+        _cleanup_(archive_read_freep) struct archive *a = NULL;
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct archive_entry *e;
+        char buf[65536];
+        int r;
+
+        a = archive_read_new();
+        if (!a)
+                return -ENOMEM;
+        (void) archive_read_support_filter_all(a);
+        (void) archive_read_support_format_raw(a);
+        if (archive_read_open_filename(a, src, sizeof buf) != ARCHIVE_OK) {
+                log_debug("Cannot open %s: %s", src, archive_error_string(a));
+                return -EBADMSG;
+        }
+        if (archive_read_next_header(a, &e) != ARCHIVE_OK) {
+                log_debug("Cannot read %s: %s", src, archive_error_string(a));
+                return -EBADMSG;
+        }
+        tmp = strdup_printf("%s.tmp", dest);
+        if (!tmp)
+                return -ENOMEM;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        for (;;) {
+                la_ssize_t k = archive_read_data(a, buf, sizeof buf);
+                if (k < 0) {
+                        log_debug("Cannot decompress %s: %s", src, archive_error_string(a));
+                        (void) unlink(tmp);
+                        return -EBADMSG;
+                }
+                if (k == 0)
+                        break;
+                for (la_ssize_t off = 0; off < k;) {
+                        ssize_t w = write(fd, buf + off, (size_t) (k - off));
+                        if (w < 0) {
+                                r = -errno;
+                                (void) unlink(tmp);
+                                return r;
+                        }
+                        off += w;
+                }
+        }
+        if (fsync(fd) < 0 || rename(tmp, dest) < 0) {
+                r = -errno;
+                (void) unlink(tmp);
+                return r;
+        }
+        return 0;
+}

@@ -31,6 +31,8 @@ typedef struct PackageList {
         size_t n;
 } PackageList;
 
+/* Frees the packages of a list that is not itself on the heap. */
+void package_list_clear(PackageList *l);
 PackageList *package_list_free(PackageList *l);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PackageList *, package_list_free);
 /* Appends an empty Package and returns it (NULL on OOM). */
@@ -38,3 +40,6 @@ Package *package_list_add(PackageList *l);
 /* Sort by name, for stable output. */
 void package_list_sort(PackageList *l);
 const Package *package_list_find(const PackageList *l, const char *name);
+
+/* Fetch every package of the list into cache_dir/debs, set local_path. */
+int package_list_fetch(PackageList *l, const char *cache_dir, unsigned jobs);

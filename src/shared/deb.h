@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* deb.h: unpack Debian binary packages with libarchive (the only place that
- * calls it for .debs). The ar member data.tar.{xz,zst,gz,bz2} is extracted
+/* deb.h: Debian archive formats with libarchive, the only place in berth that
+ * calls it: .deb packages and compressed repository indexes. The ar member data.tar.{xz,zst,gz,bz2} is extracted
  * into a staging tree:
  *  - merged /usr: /bin, /sbin, /lib, /lib64 (and /lib32, /libx32) members land
  *    under /usr; the root gets the compat symlinks from tailoring;
@@ -15,7 +15,6 @@
 
 #include <stdint.h>
 
-#include "package.h"
 
 typedef struct DebUnpackOptions {
         int64_t source_date_epoch; /* clamp mtimes to this */
@@ -29,3 +28,7 @@ int deb_unpack(const char *deb_path, const char *root, const DebUnpackOptions *o
 /* Extract a single member path (e.g. "usr/lib/systemd/boot/efi/systemd-bootx64.efi")
  * of a .deb's data archive to dest. */
 int deb_extract_file(const char *deb_path, const char *member, const char *dest);
+
+/* Decompresses src (xz, gzip, bzip2, zstd or none, told by content) into dest
+ * crash-safely (dest.tmp, then rename). -EBADMSG for a corrupt stream. */
+int deb_decompress_file(const char *src, const char *dest);

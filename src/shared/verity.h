@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* verity.h: dm-verity hash trees with libcryptsetup (the only place that calls
- * it in the composer). Format: sha256, 4096-byte blocks, superblock in the hash
+/* verity.h: dm-verity with libcryptsetup, the only place in berth that calls
+ * it: hash trees for the composer and the updater, activation for berth-init. Format: sha256, 4096-byte blocks, superblock in the hash
  * file, salt and UUID given by the caller (derived from the inputs so builds
  * are reproducible). */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define VERITY_BLOCK_SIZE 4096u
@@ -20,3 +21,10 @@ int verity_format(const char *data_path, const char *hash_path, const char *salt
 /* Verifies data against hash tree and root hash: 0 if good, -EPERM if not.
  * Reads every block (a userspace check, as `veritysetup verify` does). */
 int verity_verify(const char *data_path, const char *hash_path, const char *root_hash_hex);
+
+/* Opens /dev/mapper/NAME read-only over data_dev with the hash tree (and its
+ * superblock) on hash_dev, checked against root_hash. udev sync is off (no udev
+ * in the initramfs); libdevmapper creates the node itself. On failure ret_msg
+ * (if not NULL) gets libcryptsetup's last message. */
+int verity_open(const char *name, const char *data_dev, const char *hash_dev,
+                const uint8_t *root_hash, size_t root_hash_size, char *ret_msg, size_t msg_size);

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+#include "slot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "macro.h"
+
+const char *slot_to_string(Slot s) {
+        static const char *const names[_SLOT_MAX] = { [SLOT_A] = "a", [SLOT_B] = "b" };
+        return s >= 0 && s < _SLOT_MAX ? names[s] : NULL;
+}
+
+Slot slot_from_string(const char *s) {
+        if (!s || !s[0] || s[1])
+                return _SLOT_INVALID;
+        switch (s[0]) {
+        case 'a':
+        case 'A':
+                return SLOT_A;
+        case 'b':
+        case 'B':
+                return SLOT_B;
+        default:
+                return _SLOT_INVALID;
+        }
+}
+
+Slot slot_other(Slot s) {
+        switch (s) {
+        case SLOT_A:
+                return SLOT_B;
+        case SLOT_B:
+                return SLOT_A;
+        default:
+                return _SLOT_INVALID;
+        }
+}
+
+/* A decimal counter of at most 3 digits, no sign, no leading zeros but "0". */
+static int parse_counter(const char *s, size_t n, int *ret) {
+        int v = 0;
+        if (n == 0 || n > 3 || (n > 1 && s[0] == '0'))
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return -EINVAL;
+                v = v * 10 + (s[i] - '0');
+        }
+        *ret = v;
+        return 0;
+}
+
+int boot_entry_parse(const char *filename, BootEntry *ret) {
+        static const char *const suffixes[] = { ".conf", ".efi" };
+        BootEntry e = { .tries_left = -1 };
+        const char *p, *end = NULL;
+        size_t n;
+
+        if (!filename || !ret || strlen(filename) >= BOOT_ENTRY_NAME_MAX)
+                return -EINVAL;
+        if (strncmp(filename, "berth-", 6) != 0)
+                return -EINVAL;
+        p = filename + 6;
+        char slot[2] = { p[0], 0 };
+        e.slot = slot_from_string(slot);
+        if (e.slot < 0 || p[0] < 'a' || p[0] > 'z')
+                return -EINVAL;
+        p++;
+        n = strlen(p);
+        for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
+                size_t l = strlen(suffixes[i]);
+                if (n >= l && streq(p + n - l, suffixes[i])) {
+                        end = p + n - l;
+                        strcpy(e.suffix, suffixes[i]);
+                        break;
+                }
+        }
+        if (!end)
+                return -EINVAL;
+        if (p == end) {
+                *ret = e;
+                return 0;
+        }
+        if (*p != '+')
+                return -EINVAL;
+        p++;
+        const char *dash = memchr(p, '-', (size_t) (end - p));
+        if (parse_counter(p, (size_t) ((dash ?: end) - p), &e.tries_left) < 0)
+                return -EINVAL;
+        if (dash && parse_counter(dash + 1, (size_t) (end - dash - 1), &e.tries_done) < 0)
+                return -EINVAL;
+        *ret = e;
+        return 0;
+}
+
+int boot_entry_format(const BootEntry *e, char buf[static BOOT_ENTRY_NAME_MAX]) {
+        const char *s = slot_to_string(e->slot);
+        int n;
+
+        if (!s || (!streq(e->suffix, ".conf") && !streq(e->suffix, ".efi")) || e->tries_left > 999 ||
+            e->tries_done < 0 || e->tries_done > 999)
+                return -EINVAL;
+        if (e->tries_left < 0)
+                n = snprintf(buf, BOOT_ENTRY_NAME_MAX, "berth-%s%s", s, e->suffix);
+        else if (e->tries_done == 0)
+                n = snprintf(buf, BOOT_ENTRY_NAME_MAX, "berth-%s+%d%s", s, e->tries_left, e->suffix);
+        else
+                n = snprintf(buf, BOOT_ENTRY_NAME_MAX, "berth-%s+%d-%d%s", s, e->tries_left,
+                             e->tries_done, e->suffix);
+        return n > 0 && n < BOOT_ENTRY_NAME_MAX ? 0 : -ENAMETOOLONG;
+}
+
+int boot_entry_new_name(Slot slot, unsigned tries, const char *suffix,
+                        char buf[static BOOT_ENTRY_NAME_MAX]) {
+        BootEntry e = { .slot = slot, .tries_left = tries > 0 ? (int) tries : -1 };
+        if (!suffix || strlen(suffix) >= sizeof e.suffix || tries > 999)
+                return -EINVAL;
+        strcpy(e.suffix, suffix);
+        return boot_entry_format(&e, buf);
+}
+
+int boot_entry_bless(int dirfd, const char *filename) {
+        char blessed[BOOT_ENTRY_NAME_MAX];
+        BootEntry e;
+        int r;
+
+        r = boot_entry_parse(filename, &e);
+        if (r < 0)
+                return r;
+        if (!boot_entry_is_counting(&e))
+                return 0;
+        e.tries_left = -1;
+        e.tries_done = 0;
+        r = boot_entry_format(&e, blessed);
+        if (r < 0)
+                return r;
+        if (renameat2(dirfd, filename, dirfd, blessed, RENAME_NOREPLACE) < 0)
+                return -errno;
+        if (fsync(dirfd) < 0)
+                return -errno;
+        return 1;
+}
