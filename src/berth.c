@@ -2,13 +2,39 @@
 /* berth: the one CLI. A table of verbs; each parses its own arguments and makes
  * one library call. Only this file prints errors for the user. */
 #include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "compose.h"
+#include "error.h"
 #include "log.h"
 #include "macro.h"
+#include "parse-util.h"
 #include "vm.h"
+
+/* A verb's usage errors: the message, and exit code 64 (EXIT_CODE_USAGE). */
+#define USAGE_ERROR 1000
+
+static int usage_error(const char *fmt, ...) _printf_(1, 2);
+static int usage_error(const char *fmt, ...) {
+        char buf[512];
+        va_list ap;
+        va_start(ap, fmt);
+        (void) vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        (void) error_setf(USAGE_ERROR, "%s", buf);
+        return -USAGE_ERROR;
+}
+
+/* A number option: digits only, within [min, max]. */
+static int number_arg(const char *opt, const char *arg, unsigned min, unsigned max,
+                      unsigned *ret) {
+        if (parse_unsigned_range(arg, min, max, ret) < 0)
+                return usage_error("--%s: '%s' is not a number from %u to %u", opt, arg, min, max);
+        return 0;
+}
 
 static int help(void);
 
@@ -23,7 +49,7 @@ static int cmd_build(int argc, char **argv) {
                 { "verbose", no_argument, NULL, 'v' },
                 {},
         };
-        int c;
+        int c, r;
         while ((c = getopt_long(argc, argv, "o:c:j:Db:v", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'o':
@@ -33,7 +59,9 @@ static int cmd_build(int argc, char **argv) {
                         o.cache_dir = optarg;
                         break;
                 case 'j':
-                        o.jobs = (unsigned) atoi(optarg);
+                        r = number_arg("jobs", optarg, 1, 64, &o.jobs);
+                        if (r < 0)
+                                return r;
                         break;
                 case 'D':
                         o.no_disk = true;
@@ -45,13 +73,13 @@ static int cmd_build(int argc, char **argv) {
                         log_set_max_level(LOG_LEVEL_DEBUG);
                         break;
                 default:
-                        return -EINVAL;
+                        return usage_error("usage: berth build [--output DIR] [--cache DIR] "
+                                           "[--jobs N] [--no-disk] SPEC");
                 }
         }
-        if (optind != argc - 1) {
-                log_error("usage: berth build [--output DIR] [--cache DIR] [--jobs N] SPEC");
-                return -EINVAL;
-        }
+        if (optind != argc - 1)
+                return usage_error("usage: berth build [--output DIR] [--cache DIR] [--jobs N] "
+                                   "[--no-disk] SPEC");
         o.spec_path = argv[optind];
         return compose_image(&o);
 }
@@ -71,7 +99,7 @@ static int cmd_vm(int argc, char **argv) {
                 { "no-reboot", no_argument, NULL, 'R' },
                 {},
         };
-        int c;
+        int c, r;
         while ((c = getopt_long(argc, argv, "dl:p:r:m:C:t:k:a:R", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'R':
@@ -90,13 +118,19 @@ static int cmd_vm(int argc, char **argv) {
                         o.run = optarg;
                         break;
                 case 'm':
-                        o.memory_mib = (unsigned) atoi(optarg);
+                        r = number_arg("memory", optarg, 128, 1024 * 1024, &o.memory_mib);
+                        if (r < 0)
+                                return r;
                         break;
                 case 'C':
-                        o.cpus = (unsigned) atoi(optarg);
+                        r = number_arg("cpus", optarg, 1, 64, &o.cpus);
+                        if (r < 0)
+                                return r;
                         break;
                 case 't':
-                        o.timeout_s = (unsigned) atoi(optarg);
+                        r = number_arg("timeout", optarg, 0, 7 * 24 * 3600, &o.timeout_s);
+                        if (r < 0)
+                                return r;
                         break;
                 case 'k':
                         o.disk_copy = optarg;
@@ -105,13 +139,13 @@ static int cmd_vm(int argc, char **argv) {
                         o.extra_cmdline = optarg;
                         break;
                 default:
-                        return -EINVAL;
+                        return usage_error("usage: berth vm [--direct] [--log FILE] "
+                                           "[--payload DIR --run CMD] OUTDIR");
                 }
         }
-        if (optind != argc - 1) {
-                log_error("usage: berth vm [--direct] [--log FILE] [--payload DIR --run CMD] OUTDIR");
-                return -EINVAL;
-        }
+        if (optind != argc - 1)
+                return usage_error("usage: berth vm [--direct] [--log FILE] "
+                                   "[--payload DIR --run CMD] OUTDIR");
         o.image_dir = argv[optind];
         return vm_run(&o);
 }
@@ -143,19 +177,32 @@ static int help(void) {
         return 0;
 }
 
+/* The one place berth prints an error: the message the library left, once,
+ * and an exit code a script can tell apart (docs/errors.md). */
+static int finish(int r) {
+        if (r >= 0)
+                /* A verb may return a status to pass on (berth vm: the payload's). */
+                return MIN(r, 255);
+        if (r == -USAGE_ERROR) {
+                log_error("%s", error_message(r));
+                return EXIT_CODE_USAGE;
+        }
+        log_error("%s", error_message(r));
+        return error_exit_code(r);
+}
+
 int main(int argc, char **argv) {
         log_set_prefix("berth");
         if (argc < 2) {
                 help();
-                return EXIT_FAILURE;
+                return EXIT_CODE_USAGE;
         }
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(argv[1], verbs[i].name)) {
                         optind = 1;
-                        int r = verbs[i].run(argc - 1, argv + 1);
-                        /* A verb may return a status to pass on (berth vm: the payload's). */
-                        return r < 0 ? EXIT_FAILURE : MIN(r, 255);
+                        /* getopt's own complaints already name the option. */
+                        opterr = 1;
+                        return finish(verbs[i].run(argc - 1, argv + 1));
                 }
-        log_error("unknown verb '%s' (try 'berth help')", argv[1]);
-        return EXIT_FAILURE;
+        return finish(usage_error("unknown verb '%s' (try 'berth help')", argv[1]));
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "error.h"
 #include "fileio.h"
 #include "log.h"
 #include "strv.h"
@@ -100,16 +101,16 @@ static int add_sources(AptConfig *c, const RawSource *r, const char *arch, const
                 return 0;
         }
         if (!r->uris || !r->suites)
-                return log_error_code(EINVAL, "%s: a deb source needs a URI and a suite", where);
+                return error_setf(EINVAL, "%s: a deb source needs a URI and a suite", where);
         STRV_FOREACH(s, r->suites) {
                 size_t n = strlen(*s);
                 if (n > 0 && (*s)[n - 1] == '/')
-                        return log_error_code(
+                        return error_setf(
                                 EOPNOTSUPP, "%s: flat repositories (suite '%s') are not supported",
                                 where, *s);
         }
         if (!r->components)
-                return log_error_code(EINVAL, "%s: a deb source needs at least one component",
+                return error_setf(EINVAL, "%s: a deb source needs at least one component",
                                       where);
 
         STRV_FOREACH(u, r->uris) {
@@ -138,12 +139,12 @@ static int add_sources(AptConfig *c, const RawSource *r, const char *arch, const
 
 static int check_signed_by(const char *v, const char *where) {
         if (strstr(v, "BEGIN PGP") || strchr(v, '\n'))
-                return log_error_code(EOPNOTSUPP,
+                return error_setf(EOPNOTSUPP,
                                       "%s: Signed-By with an inline key block is not supported, "
                                       "put the key in a keyring file and name its path",
                                       where);
         if (v[0] != '/')
-                return log_error_code(EOPNOTSUPP,
+                return error_setf(EOPNOTSUPP,
                                       "%s: Signed-By '%s' is not an absolute path to a keyring "
                                       "(fingerprints are not supported)",
                                       where, v);
@@ -163,7 +164,7 @@ static int parse_one_line(AptConfig *c, const char *path, unsigned line, char *l
 
         word = strsep(&p, " \t");
         if (!streq(word, "deb") && !streq(word, "deb-src"))
-                return log_error_code(EINVAL, "%s: unknown type '%s'", where, word);
+                return error_setf(EINVAL, "%s: unknown type '%s'", where, word);
         k = strv_extend(&r.types, word);
         if (k < 0)
                 return k;
@@ -173,7 +174,7 @@ static int parse_one_line(AptConfig *c, const char *path, unsigned line, char *l
         if (p && *p == '[') {
                 char *end = strchr(p, ']');
                 if (!end)
-                        return log_error_code(EINVAL, "%s: unterminated option list", where);
+                        return error_setf(EINVAL, "%s: unterminated option list", where);
                 *end = 0;
                 char *opts = p + 1;
                 p = end + 1;
@@ -182,7 +183,7 @@ static int parse_one_line(AptConfig *c, const char *path, unsigned line, char *l
                                 continue;
                         char *eq = strchr(o, '=');
                         if (!eq)
-                                return log_error_code(EINVAL, "%s: option '%s' has no value", where,
+                                return error_setf(EINVAL, "%s: option '%s' has no value", where,
                                                       o);
                         *eq = 0;
                         char *v = eq + 1;
@@ -204,7 +205,7 @@ static int parse_one_line(AptConfig *c, const char *path, unsigned line, char *l
                                         return k;
                         } else if (streq(o, "enabled")) {
                                 if (!parse_boolean(v, &r.enabled))
-                                        return log_error_code(EINVAL, "%s: bad enabled= value '%s'",
+                                        return error_setf(EINVAL, "%s: bad enabled= value '%s'",
                                                               where, v);
                         } else
                                 log_debug("%s: ignoring option %s", where, o);
@@ -255,7 +256,7 @@ static int parse_list_file(AptConfig *c, const char *path, const char *arch) {
 
         r = read_full_file(path, &data, NULL, 0);
         if (r < 0)
-                return log_error_errno(r, "Failed to read %s", path);
+                return error_wrapf(r, "Failed to read %s", path);
         return parse_list_text(c, path, data, arch);
 }
 
@@ -273,7 +274,7 @@ static int deb822_field(RawSource *r, const char *key, const char *value, const 
                 return strv_extend_words(&r->archs, value, false);
         if (strcaseeq(key, "Enabled")) {
                 if (!parse_boolean(value, &r->enabled))
-                        return log_error_code(EINVAL, "%s: bad Enabled: value '%s'", where, value);
+                        return error_setf(EINVAL, "%s: bad Enabled: value '%s'", where, value);
                 return 0;
         }
         if (strcaseeq(key, "Signed-By")) {
@@ -308,7 +309,7 @@ static int parse_sources_text(AptConfig *c, const char *path, char *data, const 
                 bool continuation = l && !blank && (l[0] == ' ' || l[0] == '\t');
                 if (continuation) {
                         if (!key)
-                                return log_error_code(EINVAL,
+                                return error_setf(EINVAL,
                                                       "%s:%u: continuation line without a field",
                                                       path, line);
                         /* A lone "." stands for an empty line (inline keys). */
@@ -349,7 +350,7 @@ static int parse_sources_text(AptConfig *c, const char *path, char *data, const 
                 }
                 char *colon = strchr(l, ':');
                 if (!colon)
-                        return log_error_code(EINVAL, "%s:%u: expected 'Field: value'", path, line);
+                        return error_setf(EINVAL, "%s:%u: expected 'Field: value'", path, line);
                 *colon = 0;
                 if (!in_stanza) {
                         in_stanza = true;
@@ -370,7 +371,7 @@ static int parse_sources_file(AptConfig *c, const char *path, const char *arch) 
 
         r = read_full_file(path, &data, NULL, 0);
         if (r < 0)
-                return log_error_errno(r, "Failed to read %s", path);
+                return error_wrapf(r, "Failed to read %s", path);
         return parse_sources_text(c, path, data, arch);
 }
 
@@ -464,7 +465,7 @@ static int parse_apt_conf_text(AptConfig *c, const char *path, const char *data)
                                 if (strcaseeq(full, "Acquire::Check-Valid-Until")) {
                                         bool b;
                                         if (!parse_boolean(tok, &b))
-                                                return log_error_code(EINVAL,
+                                                return error_setf(EINVAL,
                                                                       "%s:%u: bad boolean '%s'",
                                                                       path, line, tok);
                                         c->check_valid_until = b;
@@ -476,7 +477,7 @@ static int parse_apt_conf_text(AptConfig *c, const char *path, const char *data)
                         break;
                 case TOK_OPEN:
                         if (!have_key)
-                                return log_error_code(EINVAL, "%s:%u: '{' without a name", path,
+                                return error_setf(EINVAL, "%s:%u: '{' without a name", path,
                                                       line);
                         r = strv_extend(&scope, key);
                         if (r < 0)
@@ -486,7 +487,7 @@ static int parse_apt_conf_text(AptConfig *c, const char *path, const char *data)
                 case TOK_CLOSE: {
                         size_t n = strv_length(scope);
                         if (n == 0)
-                                return log_error_code(EINVAL, "%s:%u: unbalanced '}'", path, line);
+                                return error_setf(EINVAL, "%s:%u: unbalanced '}'", path, line);
                         free(scope[n - 1]);
                         scope[n - 1] = NULL;
                         have_key = false;
@@ -506,7 +507,7 @@ static int parse_apt_conf(AptConfig *c, const char *path) {
 
         r = read_full_file(path, &data, NULL, 0);
         if (r < 0)
-                return log_error_errno(r, "Failed to read %s", path);
+                return error_wrapf(r, "Failed to read %s", path);
         return parse_apt_conf_text(c, path, data);
 }
 
@@ -620,7 +621,7 @@ int apt_config_load_for_arch(const char *root, const char *arch, AptConfig **ret
         }
         r = list_dir(dir, want_source_file, &files);
         if (r < 0)
-                return log_error_errno(r, "Failed to list %s", dir);
+                return error_wrapf(r, "Failed to list %s", dir);
         STRV_FOREACH(f, files) {
                 _cleanup_free_ char *p = path_join(dir, *f);
                 if (!p)
@@ -635,7 +636,7 @@ int apt_config_load_for_arch(const char *root, const char *arch, AptConfig **ret
         /* As apt: the parts first, then the main file. */
         r = list_dir(confd, want_conf_part, &files);
         if (r < 0)
-                return log_error_errno(r, "Failed to list %s", confd);
+                return error_wrapf(r, "Failed to list %s", confd);
         STRV_FOREACH(f, files) {
                 _cleanup_free_ char *p = path_join(confd, *f);
                 if (!p)

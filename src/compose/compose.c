@@ -2,6 +2,7 @@
 /* compose.c: the composer pipeline, from spec to artifacts. Each step is one
  * module's call; this file only sequences them, names the work directories and
  * moves the finished output into place. */
+#include "error.h"
 #include "compose.h"
 
 #include <dirent.h>
@@ -112,20 +113,20 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
         if (!libdir || !svcdir || !init_dst || !init_link || !factory || !data_factory || !modlist)
                 return -ENOMEM;
         if (!init_src)
-                return log_error_code(ENOENT, "berth-init not found next to %s (build it first)",
+                return error_setf(ENOENT, "berth-init not found next to %s (build it first)",
                                       bindir);
         r = mkdir_p(svcdir, 0755);
         if (r < 0)
-                return log_error_errno(r, "cannot create %s", svcdir);
+                return error_wrapf(r, "cannot create %s", svcdir);
         r = copy_file(init_src, init_dst, 0755);
         if (r < 0)
-                return log_error_errno(r, "cannot install %s", init_src);
+                return error_wrapf(r, "cannot install %s", init_src);
         r = mkdir_parents(init_link, 0755);
         if (r < 0)
                 return r;
         (void) unlink(init_link);
         if (symlink("../lib/berth/berth-init", init_link) < 0)
-                return log_error_errno(errno, "cannot create %s", init_link);
+                return error_wrapf(errno, "cannot create %s", init_link);
 
         STRV_FOREACH(s, spec->services) {
                 _cleanup_free_ char *n = strdup_printf("%s.service", *s);
@@ -136,7 +137,7 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
                         return -ENOMEM;
                 r = copy_file(srcf, dst, 0644);
                 if (r < 0)
-                        return log_error_errno(r, "%s: [Services] Enable=%s: cannot install %s",
+                        return error_wrapf(r, "%s: [Services] Enable=%s: cannot install %s",
                                                spec->path, *s, srcf);
         }
 
@@ -161,7 +162,7 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
                 if (r >= 0)
                         r = write_file_atomic(ml, text, strlen(text), 0644);
                 if (r < 0)
-                        return log_error_errno(r, "cannot write %s", ml);
+                        return error_wrapf(r, "cannot write %s", ml);
         }
 
         /* The module list berth-init loads in the initramfs. */
@@ -288,7 +289,7 @@ static void handle_interrupts(bool on) {
 #define FAIL_IF_INTERRUPTED()                                                                      \
         do {                                                                                       \
                 if (interrupted) {                                                                 \
-                        r = log_error_code(EINTR, "interrupted by signal %d",                      \
+                        r = error_setf(EINTR, "interrupted by signal %d",                      \
                                            (int) interrupted);                                     \
                         goto fail;                                                                 \
                 }                                                                                  \
@@ -327,7 +328,7 @@ static int compose_image_internal(const ComposeOptions *o) {
         if (r < 0)
                 return r;
         if (spec->flavor != FLAVOR_IMMUTABLE)
-                return log_error_code(EOPNOTSUPP, "%s: Flavor=%s is not built yet (only immutable)",
+                return error_setf(EOPNOTSUPP, "%s: Flavor=%s is not built yet (only immutable)",
                                       spec->path, flavor_to_string(spec->flavor));
 
         cache = o->cache_dir ? strdup(o->cache_dir) : default_cache_dir();
@@ -338,11 +339,11 @@ static int compose_image_internal(const ComposeOptions *o) {
         else {
                 char cwd[PATH_MAX];
                 if (!getcwd(cwd, sizeof cwd))
-                        return log_error_errno(errno, "cannot get the current directory");
+                        return error_wrapf(errno, "cannot get the current directory");
                 outdir = path_join(cwd, o->output_dir ? o->output_dir : "out");
         }
         if (!cache || !bindir || !outdir)
-                return log_oom();
+                return error_setf(ENOMEM, "out of memory");
         while (strlen(outdir) > 1 && outdir[strlen(outdir) - 1] == '/')
                 outdir[strlen(outdir) - 1] = 0;
 
@@ -352,7 +353,7 @@ static int compose_image_internal(const ComposeOptions *o) {
         olddir = strdup_printf("%s.old-%d", outdir, (int) getpid());
         tree = workdir ? path_join(workdir, "tree") : NULL;
         if (!newdir || !workdir || !olddir || !tree)
-                return log_oom();
+                return error_setf(ENOMEM, "out of memory");
 
         log_info("building %s %s from %s (SOURCE_DATE_EPOCH=%lld)", spec->name, spec->version,
                  spec->path, (long long) sde);
@@ -367,7 +368,7 @@ static int compose_image_internal(const ComposeOptions *o) {
                 if (r < 0)
                         return r;
                 if (apt->n_sources == 0)
-                        return log_error_code(ENOENT, "no apt sources configured on this machine "
+                        return error_setf(ENOENT, "no apt sources configured on this machine "
                                                       "and none in %s", spec->path);
                 sources = apt->sources;
                 n_sources = apt->n_sources;
@@ -378,7 +379,7 @@ static int compose_image_internal(const ComposeOptions *o) {
 
         r = mkdir_p(cache, 0755);
         if (r < 0)
-                return log_error_errno(r, "cannot create cache directory %s", cache);
+                return error_wrapf(r, "cannot create cache directory %s", cache);
         r = repo_set_load(sources, n_sources, spec->architecture, check_valid_until, cache, &repos);
         if (r < 0)
                 return r;
@@ -386,11 +387,11 @@ static int compose_image_internal(const ComposeOptions *o) {
         /* 2. Resolve. */
         include = strv_copy(spec->include);
         if (!include)
-                return log_oom();
+                return error_setf(ENOMEM, "out of memory");
         if (spec->kernel_package && !strv_contains(include, spec->kernel_package)) {
                 r = strv_extend(&include, spec->kernel_package);
                 if (r < 0)
-                        return log_oom();
+                        return error_setf(ENOMEM, "out of memory");
         }
         r = solve_packages(repos, spec->architecture, include, spec->exclude, &pkgs);
         if (r < 0)
@@ -415,15 +416,15 @@ static int compose_image_internal(const ComposeOptions *o) {
 
         /* 4. Unpack into the work tree. From here on, failures remove the work dirs. */
         if (interrupted)
-                return log_error_code(EINTR, "interrupted by signal %d", (int) interrupted);
+                return error_setf(EINTR, "interrupted by signal %d", (int) interrupted);
         r = mkdir_p(tree, 0755);
         if (r < 0) {
-                log_error_errno(r, "cannot create %s", tree);
+                error_wrapf(r, "cannot create %s", tree);
                 goto fail;
         }
         r = mkdir_p(newdir, 0755);
         if (r < 0) {
-                log_error_errno(r, "cannot create %s", newdir);
+                error_wrapf(r, "cannot create %s", newdir);
                 goto fail;
         }
         {
@@ -439,7 +440,7 @@ static int compose_image_internal(const ComposeOptions *o) {
                         FAIL_IF_INTERRUPTED();
                         r = deb_unpack(pkgs->packages[i].local_path, tree, &uo, NULL);
                         if (r < 0) {
-                                log_error_errno(r, "cannot unpack %s", pkgs->packages[i].local_path);
+                                error_wrapf(r, "cannot unpack %s", pkgs->packages[i].local_path);
                                 goto fail;
                         }
                 }
@@ -457,7 +458,7 @@ static int compose_image_internal(const ComposeOptions *o) {
         {
                 _cleanup_free_ char *kc = path_join(cache, "modules-xz");
                 if (!kc) {
-                        r = log_oom();
+                        r = error_setf(ENOMEM, "out of memory");
                         goto fail;
                 }
                 tailor_set_module_cache(kc);
@@ -469,7 +470,7 @@ static int compose_image_internal(const ComposeOptions *o) {
                 goto fail;
         r = tailor_kernel_version(tree, &kver);
         if (r < 0) {
-                log_error_errno(r, "cannot find the kernel's modules in the image");
+                error_wrapf(r, "cannot find the kernel's modules in the image");
                 goto fail;
         }
 
@@ -480,12 +481,12 @@ static int compose_image_internal(const ComposeOptions *o) {
                 _cleanup_free_ char *dst = path_join(newdir, "vmlinuz");
                 _cleanup_free_ char *boot = path_join(tree, "boot");
                 if (!vmlinuz || !dst || !boot) {
-                        r = log_oom();
+                        r = error_setf(ENOMEM, "out of memory");
                         goto fail;
                 }
                 r = copy_file(vmlinuz, dst, 0644);
                 if (r < 0) {
-                        log_error_errno(r, "cannot copy the kernel %s", vmlinuz);
+                        error_wrapf(r, "cannot copy the kernel %s", vmlinuz);
                         goto fail;
                 }
                 (void) rm_rf(boot);
@@ -503,12 +504,12 @@ static int compose_image_internal(const ComposeOptions *o) {
                         .source_date_epoch = sde,
                 };
                 if (!dst) {
-                        r = log_oom();
+                        r = error_setf(ENOMEM, "out of memory");
                         goto fail;
                 }
                 r = initrd_build(&io, dst);
                 if (r < 0) {
-                        log_error_errno(r, "cannot build the initramfs");
+                        error_wrapf(r, "cannot build the initramfs");
                         goto fail;
                 }
                 r = artifact_add(arts, &n_arts, "initrd", newdir);
@@ -524,14 +525,14 @@ static int compose_image_internal(const ComposeOptions *o) {
                 char d_uuid[SHA256_HEX_SIZE], d_salt[SHA256_HEX_SIZE], d_vuuid[SHA256_HEX_SIZE];
                 char fs_uuid[37], verity_uuid[37];
                 if (!usr || !erofs || !hash) {
-                        r = log_oom();
+                        r = error_setf(ENOMEM, "out of memory");
                         goto fail;
                 }
                 usr_bytes = du_bytes(usr);
                 if (input_digest(spec, pkgs, sde, "erofs-uuid", d_uuid) < 0 ||
                     input_digest(spec, pkgs, sde, "verity-salt", d_salt) < 0 ||
                     input_digest(spec, pkgs, sde, "verity-uuid", d_vuuid) < 0) {
-                        r = log_oom();
+                        r = error_setf(ENOMEM, "out of memory");
                         goto fail;
                 }
                 uuid_from_hex(d_uuid, fs_uuid);
@@ -542,13 +543,13 @@ static int compose_image_internal(const ComposeOptions *o) {
                 FAIL_IF_INTERRUPTED();
                 r = erofs_make(usr, erofs, spec->compression, sde, fs_uuid);
                 if (r < 0) {
-                        log_error_errno(r, "cannot make the erofs image of /usr");
+                        error_wrapf(r, "cannot make the erofs image of /usr");
                         goto fail;
                 }
                 double tv = now_s();
                 r = verity_format(erofs, hash, d_salt, verity_uuid, root_hash);
                 if (r < 0) {
-                        log_error_errno(r, "cannot format the dm-verity hash tree");
+                        error_wrapf(r, "cannot format the dm-verity hash tree");
                         goto fail;
                 }
                 log_info("usr image %.1f MiB, verity %.1f MiB, hashed in %.2fs, root hash %s",
@@ -564,14 +565,14 @@ static int compose_image_internal(const ComposeOptions *o) {
         cmdline = strdup_printf("usrhash=%s berth.slot=a%s%s", root_hash,
                                 isempty(spec->cmdline) ? "" : " ", strempty(spec->cmdline));
         if (!cmdline) {
-                r = log_oom();
+                r = error_setf(ENOMEM, "out of memory");
                 goto fail;
         }
         {
                 _cleanup_free_ char *p = path_join(newdir, "cmdline");
                 _cleanup_free_ char *t = strdup_printf("%s\n", cmdline);
                 if (!p || !t) {
-                        r = log_oom();
+                        r = error_setf(ENOMEM, "out of memory");
                         goto fail;
                 }
                 r = write_file_atomic(p, t, strlen(t), 0644);
@@ -589,21 +590,21 @@ static int compose_image_internal(const ComposeOptions *o) {
                 _cleanup_free_ char *efi = path_join(workdir, "systemd-bootx64.efi");
                 _cleanup_free_ char *disk = path_join(newdir, "disk.raw");
                 if (!efi || !disk) {
-                        r = log_oom();
+                        r = error_setf(ENOMEM, "out of memory");
                         goto fail;
                 }
                 for (size_t i = 0; bootpkgs && i < bootpkgs->n && !sb; i++)
                         if (streq(bootpkgs->packages[i].name, "systemd-boot-efi"))
                                 sb = &bootpkgs->packages[i];
                 if (!sb) {
-                        r = log_error_code(ENOENT, "%s: [Packages] BootPackages= must name "
+                        r = error_setf(ENOENT, "%s: [Packages] BootPackages= must name "
                                                    "systemd-boot-efi for the disk image",
                                            spec->path);
                         goto fail;
                 }
                 r = deb_extract_file(sb->local_path, SYSTEMD_BOOT_MEMBER, efi);
                 if (r < 0) {
-                        log_error_errno(r, "cannot extract %s from %s", SYSTEMD_BOOT_MEMBER,
+                        error_wrapf(r, "cannot extract %s from %s", SYSTEMD_BOOT_MEMBER,
                                         sb->local_path);
                         goto fail;
                 }
@@ -625,7 +626,7 @@ static int compose_image_internal(const ComposeOptions *o) {
                 };
                 r = disk_make(&l, disk);
                 if (r < 0) {
-                        log_error_errno(r, "cannot make the disk image");
+                        error_wrapf(r, "cannot make the disk image");
                         goto fail;
                 }
                 r = artifact_add(arts, &n_arts, "disk.raw", newdir);
@@ -654,12 +655,12 @@ static int compose_image_internal(const ComposeOptions *o) {
                         .source_date_epoch = sde,
                 };
                 if (!mpath || !spath) {
-                        r = log_oom();
+                        r = error_setf(ENOMEM, "out of memory");
                         goto fail;
                 }
                 r = manifest_and_sbom_write(&mi, mpath, spath);
                 if (r < 0) {
-                        log_error_errno(r, "cannot write %s and %s", mpath, spath);
+                        error_wrapf(r, "cannot write %s and %s", mpath, spath);
                         goto fail;
                 }
         }
@@ -672,12 +673,12 @@ static int compose_image_internal(const ComposeOptions *o) {
                 goto fail;
         if (access(outdir, F_OK) == 0) {
                 if (rename(outdir, olddir) < 0) {
-                        r = log_error_errno(errno, "cannot move %s aside", outdir);
+                        r = error_wrapf(errno, "cannot move %s aside", outdir);
                         goto fail;
                 }
         }
         if (rename(newdir, outdir) < 0) {
-                r = log_error_errno(errno, "cannot move %s to %s", newdir, outdir);
+                r = error_wrapf(errno, "cannot move %s to %s", newdir, outdir);
                 (void) rename(olddir, outdir);
                 goto fail;
         }
@@ -721,6 +722,6 @@ fail:
                 free((char *) arts[i].path);
         (void) rm_rf(workdir);
         (void) rm_rf(newdir);
-        log_error("build failed; %s was left as it was", outdir);
+        log_info("build failed; %s was left as it was", outdir);
         return r;
 }

@@ -8,6 +8,7 @@
 
 #include "digest.h"
 #include "erofs.h"
+#include "error.h"
 #include "spawn-util.h"
 #include "fileio.h"
 #include "gpt.h"
@@ -58,9 +59,9 @@ static uint64_t verity_hash_bytes(uint64_t data_bytes) {
 static int file_size(const char *path, uint64_t *ret) {
         struct stat st;
         if (stat(path, &st) < 0)
-                return log_error_errno(-errno, "%s", path);
+                return error_wrapf(-errno, "%s", path);
         if (!S_ISREG(st.st_mode))
-                return log_error_errno(-EINVAL, "%s: not a regular file", path);
+                return error_wrapf(-EINVAL, "%s: not a regular file", path);
         *ret = (uint64_t)st.st_size;
         return 0;
 }
@@ -100,7 +101,7 @@ static int mtools(char **env, const char *tool, const char *img, char *const arg
                 if (strv_extend(&argv, *a) < 0)
                         return -ENOMEM;
         r = spawn_run(argv, &(SpawnOptions){ .env_extra = env }, NULL);
-        return r < 0 ? log_error_errno(r, "%s on %s", tool, img) : 0;
+        return r < 0 ? error_wrapf(r, "%s on %s", tool, img) : 0;
 }
 
 static int esp_copy(char **env, const char *img, const char *from, const char *to) {
@@ -125,13 +126,13 @@ static int make_esp(const DiskLayout *l, const char *work, const char *img, uint
                 return -ENOMEM;
         r = create_sized(img, size);
         if (r < 0)
-                return log_error_errno(r, "%s", img);
+                return error_wrapf(r, "%s", img);
         /* --invariant first: it would otherwise override -i. */
         r = spawn_run((char *[]){(char *)"mkfs.fat", (char *)"-F", (char *)"32", (char *)"-n",
                                       (char *)"ESP", (char *)"--invariant", (char *)"-i", volid,
                                       (char *)img, NULL}, &(SpawnOptions){ .env_extra = env }, NULL);
         if (r < 0)
-                return log_error_errno(r, "mkfs.fat on %s", img);
+                return error_wrapf(r, "mkfs.fat on %s", img);
 
         r = mtools(env, "mmd", img,
                    (char *[]){(char *)"::EFI", (char *)"::EFI/BOOT", (char *)"::EFI/systemd",
@@ -268,12 +269,12 @@ static int make_root(const DiskLayout *l, const char *work, const char *img, uin
                 return -ENOMEM;
         r = create_sized(img, size);
         if (r < 0)
-                return log_error_errno(r, "%s", img);
+                return error_wrapf(r, "%s", img);
         r = spawn_run((char *[]){(char *)"mkfs.ext4", (char *)"-q", (char *)"-F", (char *)"-L",
                                       (char *)"root", (char *)"-U", uuid, (char *)"-E", opts,
                                       (char *)"-d", skel, (char *)img, size_k, NULL}, &(SpawnOptions){ .env_extra = fenv }, NULL);
         if (r < 0)
-                return log_error_errno(r, "mkfs.ext4 on %s", img);
+                return error_wrapf(r, "mkfs.ext4 on %s", img);
 
         _cleanup_free_ char *script = strv_join(cmds, "\n");
         if (!script)
@@ -284,7 +285,7 @@ static int make_root(const DiskLayout *l, const char *work, const char *img, uin
         r = spawn_run((char *[]){(char *)"debugfs", (char *)"-w", (char *)"-f", cmds_path,
                                       (char *)img, NULL}, &(SpawnOptions){ .env_extra = fenv }, NULL);
         if (r < 0)
-                return log_error_errno(r, "debugfs on %s", img);
+                return error_wrapf(r, "debugfs on %s", img);
         return 0;
 }
 
@@ -344,11 +345,11 @@ static int plan(const DiskLayout *l, Part p[static _P_MAX], uint64_t *ret_total)
         esp = l->esp_size ?: MAX(DISK_ESP_SIZE_DEFAULT, round_up((kernel + initrd) * 5 / 2, MIB));
         esp = round_up(esp, MIB);
         if (esp < (kernel + initrd) * 2 + 2 * MIB)
-                return log_error_errno(-ENOSPC, "ESP of %" PRIu64 " bytes cannot hold two slots",
+                return error_wrapf(-ENOSPC, "ESP of %" PRIu64 " bytes cannot hold two slots",
                                        esp);
         usr = round_up(l->usr_size ?: usr_img * 3 / 2, MIB);
         if (usr < usr_img)
-                return log_error_errno(-ENOSPC,
+                return error_wrapf(-ENOSPC,
                                        "usr partition of %" PRIu64
                                        " bytes is smaller than the image (%" PRIu64 ")",
                                        usr, usr_img);
@@ -366,7 +367,7 @@ static int plan(const DiskLayout *l, Part p[static _P_MAX], uint64_t *ret_total)
         p[P_ROOT] = (Part){PART_LABEL_ROOT, PART_TYPE_ROOT_X86_64, .size = root};
 
         if ((r = usr_partuuids_from_hex(l->root_hash, p[P_USR_A].uuid, p[P_USR_A_VERITY].uuid)) < 0)
-                return log_error_errno(r, "bad root hash '%s'", l->root_hash);
+                return error_wrapf(r, "bad root hash '%s'", l->root_hash);
         for (size_t i = 0; i < _P_MAX; i++) {
                 if (i == P_USR_A || i == P_USR_A_VERITY)
                         continue;
@@ -414,7 +415,7 @@ int disk_make(const DiskLayout *l, const char *dest) {
         if (!mkdtemp(work)) {
                 r = -errno;
                 free(TAKE_PTR(work));
-                return log_error_errno(r, "mkdtemp next to %s", dest);
+                return error_wrapf(r, "mkdtemp next to %s", dest);
         }
         esp_img = path_join(work, "esp.img");
         root_img = path_join(work, "root.img");
@@ -437,9 +438,9 @@ int disk_make(const DiskLayout *l, const char *dest) {
         (void)unlink(tmp);
         fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd < 0)
-                return log_error_errno(-errno, "%s", tmp);
+                return error_wrapf(-errno, "%s", tmp);
         if (ftruncate(fd, (off_t)total) < 0) {
-                r = log_error_errno(-errno, "%s", tmp);
+                r = error_wrapf(-errno, "%s", tmp);
                 goto fail;
         }
         for (size_t i = 0; i < _P_MAX; i++) {
@@ -447,13 +448,13 @@ int disk_make(const DiskLayout *l, const char *dest) {
                         continue;
                 r = copy_sparse(parts[i].image, fd, parts[i].offset, parts[i].size);
                 if (r < 0) {
-                        log_error_errno(r, "copying %s into partition %s", parts[i].image,
+                        error_wrapf(r, "copying %s into partition %s", parts[i].image,
                                         parts[i].label);
                         goto fail;
                 }
         }
         if (fsync(fd) < 0) {
-                r = log_error_errno(-errno, "%s", tmp);
+                r = error_wrapf(-errno, "%s", tmp);
                 goto fail;
         }
         fd = safe_close(fd);
@@ -470,11 +471,11 @@ int disk_make(const DiskLayout *l, const char *dest) {
                 };
         r = gpt_write(tmp, disk_uuid, table, _P_MAX);
         if (r < 0) {
-                log_error_errno(r, "%s: writing the partition table", tmp);
+                error_wrapf(r, "%s: writing the partition table", tmp);
                 goto fail;
         }
         if (rename(tmp, dest) < 0) {
-                r = log_error_errno(-errno, "%s", dest);
+                r = error_wrapf(-errno, "%s", dest);
                 goto fail;
         }
         return 0;

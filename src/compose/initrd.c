@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "compress.h"
+#include "error.h"
 #include "fileio.h"
 #include "spawn-util.h"
 #include "kmod-util.h"
@@ -235,7 +236,7 @@ static int add_elf(Initrd *t, const char *dest, char *data, size_t size, mode_t 
         r = elf_deps(data, size, &needed, &interp);
         if (r < 0) {
                 free(data);
-                return log_error_errno(r, "initrd: /%s: not a usable ELF64 file", dest);
+                return error_wrapf(r, "initrd: /%s: not a usable ELF64 file", dest);
         }
         r = add_entry(t, dest, S_IFREG | perm, data, size);
         if (r < 0)
@@ -250,11 +251,11 @@ static int add_elf(Initrd *t, const char *dest, char *data, size_t size, mode_t 
                 if (!find_entry(t, m)) {
                         fd = open_in_root(t, m);
                         if (fd < 0)
-                                return log_error_errno(fd, "initrd: /%s: interpreter %s not found",
+                                return error_wrapf(fd, "initrd: /%s: interpreter %s not found",
                                                        dest, interp);
                         r = read_fd(fd, &d, &n);
                         if (r < 0)
-                                return log_error_errno(r, "initrd: cannot read %s", interp);
+                                return error_wrapf(r, "initrd: cannot read %s", interp);
                         r = add_elf(t, m, TAKE_PTR(d), n, 0755);
                         if (r < 0)
                                 return r;
@@ -263,7 +264,7 @@ static int add_elf(Initrd *t, const char *dest, char *data, size_t size, mode_t 
         STRV_FOREACH(lib, needed) {
                 bool found = false;
                 if (strchr(*lib, '/'))
-                        return log_error_code(EBADMSG, "initrd: /%s: needs a path, %s", dest,
+                        return error_setf(EBADMSG, "initrd: /%s: needs a path, %s", dest,
                                               *lib);
                 for (size_t i = 0; i < ELEMENTSOF(lib_dirs) && !found; i++) {
                         _cleanup_free_ char *p = path_join(lib_dirs[i], *lib), *d = NULL;
@@ -279,17 +280,17 @@ static int add_elf(Initrd *t, const char *dest, char *data, size_t size, mode_t 
                         if (fd == -ENOENT)
                                 continue;
                         if (fd < 0)
-                                return log_error_errno(fd, "initrd: cannot open /%s", p);
+                                return error_wrapf(fd, "initrd: cannot open /%s", p);
                         r = read_fd(fd, &d, &n);
                         if (r < 0)
-                                return log_error_errno(r, "initrd: cannot read /%s", p);
+                                return error_wrapf(r, "initrd: cannot read /%s", p);
                         r = add_elf(t, p, TAKE_PTR(d), n, 0755);
                         if (r < 0)
                                 return r;
                         found = true;
                 }
                 if (!found)
-                        return log_error_code(ENOENT, "initrd: /%s needs %s, not in the tree",
+                        return error_setf(ENOENT, "initrd: /%s needs %s, not in the tree",
                                               dest, *lib);
         }
         return 0;
@@ -319,17 +320,17 @@ static int add_module(const char *name, const char *path, void *userdata) {
                 return 0;
         }
         if (!strneq(path, w->moddir, ml) || path[ml] != '/' || !path_is_safe_relative(path + ml + 1))
-                return log_error_code(EINVAL, "initrd: module %s at %s is outside %s", name, path,
+                return error_setf(EINVAL, "initrd: module %s at %s is outside %s", name, path,
                                       w->moddir);
         dest = path_join(w->dest_dir, path + ml + 1);
         if (!dest)
                 return -ENOMEM;
         r = read_full_file(path, &data, &n, 0);
         if (r < 0)
-                return log_error_errno(r, "initrd: cannot read module %s", path);
+                return error_wrapf(r, "initrd: cannot read module %s", path);
         r = xz_decompress(&data, &n);
         if (r < 0)
-                return log_error_errno(r, "initrd: cannot decompress module %s", path);
+                return error_wrapf(r, "initrd: cannot decompress module %s", path);
         return add_entry(w->t, dest, S_IFREG | 0644, TAKE_PTR(data), n);
 }
 
@@ -345,7 +346,7 @@ static int add_modules(Initrd *t) {
                 return 0;
         if (isempty(o->kernel_version) || !path_is_safe_relative(o->kernel_version) ||
             strchr(o->kernel_version, '/'))
-                return log_error_code(EINVAL, "initrd: modules requested without a kernel version");
+                return error_setf(EINVAL, "initrd: modules requested without a kernel version");
         moddir = strdup_printf("%s/usr/lib/modules/%s", o->root, o->kernel_version);
         dest_dir = strdup_printf("usr/lib/modules/%s", o->kernel_version);
         if (!moddir || !dest_dir)
@@ -355,15 +356,15 @@ static int add_modules(Initrd *t) {
 
         r = module_index_new(moddir, &idx);
         if (r < 0)
-                return log_error_errno(r, "initrd: cannot load module indexes in %s (depmod?)",
+                return error_wrapf(r, "initrd: cannot load module indexes in %s (depmod?)",
                                        moddir);
         STRV_FOREACH(m, (char **) o->modules) {
                 r = module_index_walk(idx, *m, &seen, add_module, &w);
                 if (r == -ENOENT)
-                        return log_error_code(ENOENT, "initrd: kernel module %s not found in %s",
+                        return error_setf(ENOENT, "initrd: kernel module %s not found in %s",
                                               *m, moddir);
                 if (r == -ELOOP)
-                        return log_error_code(ELOOP, "initrd: module dependencies of %s too deep",
+                        return error_setf(ELOOP, "initrd: module dependencies of %s too deep",
                                               *m);
                 if (r < 0)
                         return r;
@@ -379,7 +380,7 @@ static int add_modules(Initrd *t) {
                 if (r == -ENOENT)
                         continue;
                 if (r < 0)
-                        return log_error_errno(r, "initrd: cannot read %s", src);
+                        return error_wrapf(r, "initrd: cannot read %s", src);
                 r = add_entry(t, dst, S_IFREG | 0644, TAKE_PTR(data), n);
                 if (r < 0)
                         return r;
@@ -503,11 +504,11 @@ static int collect(Initrd *t) {
 
         fd = open_in_root(t, o->init_binary);
         if (fd < 0)
-                return log_error_errno(fd, "initrd: init binary /%s not in %s", o->init_binary,
+                return error_wrapf(fd, "initrd: init binary /%s not in %s", o->init_binary,
                                        o->root);
         r = read_fd(fd, &init, &n);
         if (r < 0)
-                return log_error_errno(r, "initrd: cannot read /%s", o->init_binary);
+                return error_wrapf(r, "initrd: cannot read /%s", o->init_binary);
         r = add_elf(t, "init", TAKE_PTR(init), n, 0755);
         if (r < 0)
                 return r;
@@ -524,7 +525,7 @@ int initrd_build(const InitrdOptions *o, const char *dest) {
                 return -EINVAL;
         t.root_fd = open(o->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (t.root_fd < 0)
-                return log_error_errno(-errno, "initrd: cannot open %s", o->root);
+                return error_wrapf(-errno, "initrd: cannot open %s", o->root);
         r = collect(&t);
         if (r < 0)
                 return r;
@@ -534,7 +535,7 @@ int initrd_build(const InitrdOptions *o, const char *dest) {
                 return -errno;
         r = write_cpio(&t, fcntl(cpio_fd, F_DUPFD_CLOEXEC, 3));
         if (r < 0)
-                return log_error_errno(r, "initrd: cannot write the cpio archive");
+                return error_wrapf(r, "initrd: cannot write the cpio archive");
 
         tmp = strdup_printf("%s.tmp.XXXXXX", dest);
         dir = strdup(dest);
@@ -542,10 +543,10 @@ int initrd_build(const InitrdOptions *o, const char *dest) {
                 return -ENOMEM;
         out_fd = mkostemp(tmp, O_CLOEXEC);
         if (out_fd < 0)
-                return log_error_errno(-errno, "initrd: cannot create %s", tmp);
+                return error_wrapf(-errno, "initrd: cannot create %s", tmp);
         r = compress_to(cpio_fd, out_fd, o->zstd_level);
         if (r < 0)
-                log_error_errno(r, "initrd: zstd failed");
+                error_wrapf(r, "initrd: zstd failed");
         if (r >= 0 && fchmod(out_fd, 0644) < 0)
                 r = -errno;
         if (r >= 0 && fsync(out_fd) < 0)
@@ -554,7 +555,7 @@ int initrd_build(const InitrdOptions *o, const char *dest) {
                 r = -errno;
         if (r < 0) {
                 (void) unlink(tmp);
-                return log_error_errno(r, "initrd: cannot write %s", dest);
+                return error_wrapf(r, "initrd: cannot write %s", dest);
         }
         char *slash = strrchr(dir, '/');
         if (slash)

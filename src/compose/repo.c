@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "digest.h"
+#include "error.h"
 #include "fetch.h"
 #include "deb.h"
 #include "fileio.h"
@@ -325,16 +326,16 @@ static int load_release(const SpecSource *src, const char *suite, bool check_val
         FetchItem it = { .url = url, .dest = path };
         r = fetch_many(&it, 1, 1);
         if (r < 0)
-                return log_error_errno(r, "Failed to fetch %s (%s)", url, it.error);
+                return error_wrapf(r, "Failed to fetch %s (%s)", url, it.error);
 
         r = gpgv_verify(keyring, path, verified, &msg);
         if (r < 0)
-                return log_error_errno(r, "%s: signature check with keyring %s failed: %s", url,
+                return error_wrapf(r, "%s: signature check with keyring %s failed: %s", url,
                                        keyring, msg ?: "?");
 
         r = read_full_file(verified, &text, NULL, 0);
         if (r < 0)
-                return log_error_errno(r, "Failed to read %s", verified);
+                return error_wrapf(r, "Failed to read %s", verified);
         r = release_parse(text, &rel);
         if (r < 0)
                 return r;
@@ -344,7 +345,7 @@ static int load_release(const SpecSource *src, const char *suite, bool check_val
                 char when[64];
                 if (repo_release_parse_date(rel.valid_until, &until) < 0) {
                         /* Log before freeing: the message quotes the field. */
-                        r = log_error_code(EBADMSG, "%s: cannot parse Valid-Until '%s'", url,
+                        r = error_setf(EBADMSG, "%s: cannot parse Valid-Until '%s'", url,
                                            rel.valid_until);
                         repo_release_done(&rel);
                         return r;
@@ -352,7 +353,7 @@ static int load_release(const SpecSource *src, const char *suite, bool check_val
                 format_time(until, when);
                 if (check_valid_until && now > until) {
                         repo_release_done(&rel);
-                        return log_error_code(
+                        return error_setf(
                                 EKEYEXPIRED,
                                 "%s: the release file expired on %s (Valid-Until); the "
                                 "mirror is stale",
@@ -368,7 +369,7 @@ static int load_release(const SpecSource *src, const char *suite, bool check_val
         }
         if (!rel.sha256) {
                 repo_release_done(&rel);
-                return log_error_code(EBADMSG, "%s: no SHA256 section", url);
+                return error_setf(EBADMSG, "%s: no SHA256 section", url);
         }
         if ((!rel.suite || !streq(rel.suite, suite)) &&
             (!rel.codename || !streq(rel.codename, suite)))
@@ -396,7 +397,7 @@ static int add_index(RepoSet *s, const SpecSource *src, const char *suite, const
                         ext = exts[i];
         }
         if (!ext)
-                return log_error_code(ENOENT,
+                return error_setf(ENOENT,
                                       "%s/dists/%s/InRelease lists no %s/binary-%s/Packages index",
                                       src->uri, suite, component, arch);
 
@@ -447,10 +448,10 @@ static int decompress_if_needed(const Pending *p, const RepoIndex *ri) {
         (void) unlink(stamp);
         r = deb_decompress_file(p->compressed, ri->packages_path);
         if (r < 0)
-                return log_error_errno(r, "Failed to decompress %s", p->compressed);
+                return error_wrapf(r, "Failed to decompress %s", p->compressed);
         r = write_file_atomic(stamp, p->sha256, 64, 0644);
         if (r < 0)
-                return log_error_errno(r, "Failed to write %s", stamp);
+                return error_wrapf(r, "Failed to write %s", stamp);
         return 0;
 }
 
@@ -473,14 +474,14 @@ int repo_set_load(const SpecSource *sources, size_t n_sources, const char *arch,
         int r;
 
         if (n_sources == 0)
-                return log_error_code(EINVAL, "No package sources configured");
+                return error_setf(EINVAL, "No package sources configured");
         s = calloc(1, sizeof *s);
         lists = path_join(cache_dir, "lists");
         if (!s || !lists)
                 return -ENOMEM;
         r = mkdir_p(lists, 0755);
         if (r < 0)
-                return log_error_errno(r, "Failed to create %s", lists);
+                return error_wrapf(r, "Failed to create %s", lists);
 
         for (size_t i = 0; i < n_sources; i++) {
                 const SpecSource *src = &sources[i];
@@ -525,8 +526,11 @@ int repo_set_load(const SpecSource *sources, size_t n_sources, const char *arch,
         r = fetch_many(items, n_pend, 4);
         if (r < 0) {
                 for (size_t i = 0; i < n_pend; i++)
-                        if (items[i].result < 0)
-                                log_error("Package index: %s", items[i].error);
+                        if (items[i].result < 0) {
+                                r = error_setf(-items[i].result, "package index: %s",
+                                               items[i].error);
+                                break;
+                        }
                 goto finish;
         }
         for (size_t i = 0; i < n_pend; i++) {

@@ -15,6 +15,7 @@
 #include <solv/repo_deb.h>
 #include <solv/solver.h>
 
+#include "error.h"
 #include "fileio.h"
 #include "log.h"
 #include "strv.h"
@@ -53,13 +54,13 @@ static int pool_load(const RepoSet *repos, const char *arch, Pool **ret) {
                         return -ENOMEM;
                 FILE *f = fopen(ri->packages_path, "re");
                 if (!f)
-                        return log_error_errno(-errno, "Failed to open %s", ri->packages_path);
+                        return error_wrapf(-errno, "Failed to open %s", ri->packages_path);
                 Repo *repo = repo_create(pool, name);
                 repo->appdata = ri;
                 int r = repo_add_debpackages(repo, f, 0);
                 fclose(f);
                 if (r != 0)
-                        return log_error_code(EBADMSG, "%s: %s", ri->packages_path,
+                        return error_setf(EBADMSG, "%s: %s", ri->packages_path,
                                               pool_errstr(pool));
         }
         *ret = TAKE_PTR(pool);
@@ -191,29 +192,46 @@ static int favor_natural_choices(Pool *pool, const Queue *decisions, Map *favore
         return added;
 }
 
+/* "package 'a' not found ..." or "packages 'a', 'b' not found ...". */
+static int report_missing(char **missing) {
+        _cleanup_free_ char *list = strv_join(missing, "', '");
+        if (!list)
+                return -ENOMEM;
+        return error_setf(ENOENT, "package%s '%s' not found in any repository (wanted by the spec)",
+                          strv_length(missing) > 1 ? "s" : "", list);
+}
+
+/* One line for all problems: "cannot resolve the package set: P1 (R1; R2); P2 (...)". */
 static int report_problems(Solver *solv, int n_problems) {
         _cleanup_(queue_freep) Queue rules = {};
-        Pool *pool = solv->pool;
+        _cleanup_free_ char *msg = NULL;
 
         queue_init(&rules);
-        log_error("Cannot resolve the package set (%d problem%s):", n_problems,
-                  n_problems == 1 ? "" : "s");
-        for (Id problem = 1; problem <= (Id) n_problems; problem++) {
-                log_error("  %s", solver_problem2str(solv, problem));
+        msg = strdup("");
+        for (Id problem = 1; msg && problem <= (Id) n_problems; problem++) {
+                _cleanup_strv_free_ char **why = NULL;
                 solver_findallproblemrules(solv, problem, &rules);
                 for (int i = 0; i < rules.count; i++) {
                         Id from, to, dep;
                         SolverRuleinfo type =
                                 solver_ruleinfo(solv, rules.elements[i], &from, &to, &dep);
-                        if (type == SOLVER_RULE_JOB || type == SOLVER_RULE_PKG_REQUIRES ||
-                            type == SOLVER_RULE_PKG_NOTHING_PROVIDES_DEP ||
-                            type == SOLVER_RULE_PKG_CONFLICTS || type == SOLVER_RULE_PKG_SAME_NAME)
-                                log_error("    - %s",
-                                          solver_ruleinfo2str(solv, type, from, to, dep));
+                        if ((type == SOLVER_RULE_JOB || type == SOLVER_RULE_PKG_REQUIRES ||
+                             type == SOLVER_RULE_PKG_NOTHING_PROVIDES_DEP ||
+                             type == SOLVER_RULE_PKG_CONFLICTS || type == SOLVER_RULE_PKG_SAME_NAME) &&
+                            strv_extend(&why, solver_ruleinfo2str(solv, type, from, to, dep)) < 0)
+                                return -ENOMEM;
                 }
+                _cleanup_free_ char *rules_text = strv_join(why, "; ");
+                char *n = strdup_printf("%s%s%s%s%s%s", msg, problem > 1 ? "; " : "",
+                                        solver_problem2str(solv, problem),
+                                        why ? " (" : "", why ? strempty(rules_text) : "",
+                                        why ? ")" : "");
+                free(msg);
+                msg = n;
         }
-        (void) pool;
-        return -ENOPKG;
+        if (!msg)
+                return -ENOMEM;
+        return error_setf(ENOPKG, "cannot resolve the package set: %s", msg);
 }
 
 /* Fields libsolv does not keep (Priority) or that we take verbatim from the index. */
@@ -319,7 +337,7 @@ static int read_extra_fields(const char *path, Want *wants, size_t n) {
         qsort(wants, n, sizeof(Want), want_cmp);
         f = fopen(path, "re");
         if (!f)
-                return log_error_errno(-errno, "Failed to open %s", path);
+                return error_wrapf(-errno, "Failed to open %s", path);
         for (;;) {
                 ssize_t k = getline(&line, &alloc, f);
                 bool end = k < 0;
@@ -378,9 +396,9 @@ static int fill_package(Pool *pool, Id p, Package *pkg) {
         if (!pkg->name || !pkg->version || !pkg->architecture)
                 return -ENOMEM;
         if (!loc || !ri)
-                return log_error_code(EBADMSG, "package %s has no Filename", pkg->name);
+                return error_setf(EBADMSG, "package %s has no Filename", pkg->name);
         if (strstr(loc, "..") || loc[0] == '/')
-                return log_error_code(EBADMSG, "package %s: unsafe Filename '%s'", pkg->name, loc);
+                return error_setf(EBADMSG, "package %s: unsafe Filename '%s'", pkg->name, loc);
         pkg->url = strdup_printf("%s/%s", ri->base_uri, loc);
         base = strrchr(loc, '/');
         pkg->filename = strdup(base ? base + 1 : loc);
@@ -479,7 +497,7 @@ static int build_list(Pool *pool, const Queue *chosen, const Id *by, PackageList
                 if (!pkg->priority && set_str(&pkg->priority, "optional") < 0)
                         return -ENOMEM;
                 if (!pkg->sha256[0])
-                        return log_error_code(EBADMSG, "package %s %s has no SHA256 in its index",
+                        return error_setf(EBADMSG, "package %s %s has no SHA256 in its index",
                                               pkg->name, pkg->version);
         }
         package_list_sort(l);
@@ -494,7 +512,8 @@ int solve_packages(const RepoSet *repos, const char *arch, char *const *include,
         _cleanup_(queue_freep) Queue job = {}, decisions = {}, chosen = {};
         _cleanup_free_ Id *by = NULL;
         Map in_set = {}, favored = {};
-        int r, missing = 0;
+        _cleanup_strv_free_ char **missing = NULL;
+        int r;
 
         queue_init(&job);
         queue_init(&decisions);
@@ -515,15 +534,14 @@ int solve_packages(const RepoSet *repos, const char *arch, char *const *include,
                 }
                 Id id = pool_str2id(pool, *name, 0);
                 if (!id || !find_newest(pool, id)) {
-                        log_error("package '%s' not found in any repository (wanted by the spec)",
-                                  *name);
-                        missing++;
+                        if (strv_extend(&missing, *name) < 0)
+                                return -ENOMEM;
                         continue;
                 }
                 queue_push2(&job, SOLVER_INSTALL | SOLVER_SOLVABLE_NAME, id);
         }
-        if (missing > 0)
-                return -ENOENT;
+        if (missing)
+                return report_missing(missing);
 
         solv = solver_create(pool);
         if (!solv)
@@ -572,7 +590,8 @@ int solve_lookup(const RepoSet *repos, const char *arch, char *const *names, Pac
         _cleanup_(pool_freep) Pool *pool = NULL;
         _cleanup_(queue_freep) Queue chosen = {};
         _cleanup_free_ Id *by = NULL;
-        int r, missing = 0;
+        _cleanup_strv_free_ char **missing = NULL;
+        int r;
 
         queue_init(&chosen);
         r = pool_load(repos, arch, &pool);
@@ -583,15 +602,14 @@ int solve_lookup(const RepoSet *repos, const char *arch, char *const *names, Pac
                 Id id = pool_str2id(pool, *name, 0);
                 Id p = id ? find_newest(pool, id) : 0;
                 if (!p) {
-                        log_error("package '%s' not found in any repository (wanted by the spec)",
-                                  *name);
-                        missing++;
+                        if (strv_extend(&missing, *name) < 0)
+                                return -ENOMEM;
                         continue;
                 }
                 queue_push(&chosen, p);
         }
-        if (missing > 0)
-                return -ENOENT;
+        if (missing)
+                return report_missing(missing);
         by = calloc(pool->nsolvables, sizeof(Id));
         if (!by)
                 return -ENOMEM;

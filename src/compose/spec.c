@@ -6,8 +6,10 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "error.h"
 #include "fileio.h"
 #include "ini.h"
+#include "parse-util.h"
 #include "log.h"
 #include "strv.h"
 
@@ -147,7 +149,7 @@ _printf_(2, 3) static int bad_value(const Ctx *c, const char *fmt, ...) {
         va_end(ap);
         if (r < 0)
                 return -ENOMEM;
-        return log_error_code(EBADMSG, "%s:%u: %s.%s: %s", c->path, c->line, c->section, c->key,
+        return error_setf(EBADMSG, "%s:%u: %s.%s: %s", c->path, c->line, c->section, c->key,
                               why);
 }
 
@@ -255,22 +257,6 @@ static bool valid_sysctl_key(const char *s) {
 
 /* ---- numbers ---- */
 
-/* Plain decimal digits only: no sign, no spaces, no base prefixes. */
-static int parse_u64(const char *s, uint64_t *ret) {
-        uint64_t v = 0;
-        if (!*s)
-                return -EINVAL;
-        for (; *s; s++) {
-                if (*s < '0' || *s > '9')
-                        return -EINVAL;
-                if (v > (UINT64_MAX - (uint64_t) (*s - '0')) / 10)
-                        return -ERANGE;
-                v = v * 10 + (uint64_t) (*s - '0');
-        }
-        *ret = v;
-        return 0;
-}
-
 static int parse_id(const char *s, uint32_t *ret) {
         uint64_t v;
         int r = parse_u64(s, &v);
@@ -279,64 +265,6 @@ static int parse_id(const char *s, uint32_t *ret) {
         if (v > ID_MAX)
                 return -ERANGE;
         *ret = (uint32_t) v;
-        return 0;
-}
-
-static int parse_mode(const char *s, uint32_t *ret) {
-        uint32_t v = 0;
-        if (!*s || strlen(s) > 5)
-                return -EINVAL;
-        for (; *s; s++) {
-                if (*s < '0' || *s > '7')
-                        return -EINVAL;
-                v = v * 8 + (uint32_t) (*s - '0');
-        }
-        if (v > 07777)
-                return -ERANGE;
-        *ret = v;
-        return 0;
-}
-
-static int parse_bytes(const char *s, uint64_t *ret) {
-        _cleanup_free_ char *digits = strdup(s);
-        uint64_t v, factor = 1;
-        size_t n;
-        int r;
-
-        if (!digits)
-                return -ENOMEM;
-        n = strlen(digits);
-        if (n > 0) {
-                switch (digits[n - 1]) {
-                case 'K':
-                        factor = UINT64_C(1) << 10;
-                        break;
-                case 'M':
-                        factor = UINT64_C(1) << 20;
-                        break;
-                case 'G':
-                        factor = UINT64_C(1) << 30;
-                        break;
-                }
-                if (factor > 1)
-                        digits[n - 1] = 0;
-        }
-        r = parse_u64(digits, &v);
-        if (r < 0)
-                return r;
-        if (v > UINT64_MAX / factor)
-                return -ERANGE;
-        *ret = v * factor;
-        return 0;
-}
-
-static int parse_bool(const char *s, bool *ret) {
-        if (streq(s, "yes") || streq(s, "true") || streq(s, "on") || streq(s, "1"))
-                *ret = true;
-        else if (streq(s, "no") || streq(s, "false") || streq(s, "off") || streq(s, "0"))
-                *ret = false;
-        else
-                return -EINVAL;
         return 0;
 }
 
@@ -678,7 +606,7 @@ static int finish_source(Ctx *c) {
                 return 0;
         SpecSource *src = &s->sources[s->n_sources - 1];
         if (!src->uri || !src->suites)
-                return log_error_code(EBADMSG, "%s:%u: [Source] needs URI= and Suites=", c->path,
+                return error_setf(EBADMSG, "%s:%u: [Source] needs URI= and Suites=", c->path,
                                       c->source_line);
         c->source_line = 0;
         return 0;
@@ -695,7 +623,7 @@ static int start_section(Ctx *c, unsigned line, const char *section) {
                 if (streq(sections[i], section))
                         known = true;
         if (!known)
-                return log_error_code(EBADMSG, "%s:%u: unknown section [%s]", c->path, line,
+                return error_setf(EBADMSG, "%s:%u: unknown section [%s]", c->path, line,
                                       section);
         if (streq(section, "Source")) {
                 if (!grow(&c->spec->sources, &c->spec->n_sources, sizeof(SpecSource)))
@@ -726,7 +654,7 @@ static int spec_handler(const char *path, unsigned line, const char *section, co
                         data = &c->spec->sources[c->spec->n_sources - 1];
                 return k->parse(c, k, value, data);
         }
-        return log_error_code(EBADMSG, "%s:%u: unknown key '%s' in [%s]", path, line, key, section);
+        return error_setf(EBADMSG, "%s:%u: unknown key '%s' in [%s]", path, line, key, section);
 }
 
 static char *dirname_dup(const char *path) {
@@ -772,9 +700,9 @@ int spec_parse_string(const char *path, const char *data, size_t size, ImageSpec
         if (r < 0)
                 return r;
         if (!s->name)
-                return log_error_code(EBADMSG, "%s: [Image] Name= is required", path);
+                return error_setf(EBADMSG, "%s: [Image] Name= is required", path);
         if (!s->version)
-                return log_error_code(EBADMSG, "%s: [Image] Version= is required", path);
+                return error_setf(EBADMSG, "%s: [Image] Version= is required", path);
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -786,6 +714,6 @@ int spec_parse(const char *path, ImageSpec **ret) {
 
         r = read_full_file(path, &data, &size, SPEC_FILE_MAX);
         if (r < 0)
-                return log_error_errno(r, "%s: cannot read", path);
+                return error_wrapf(r, "%s: cannot read", path);
         return spec_parse_string(path, data, size, ret);
 }

@@ -11,6 +11,7 @@
 
 #include "digest.h"
 #include "copy.h"
+#include "error.h"
 #include "fileio.h"
 #include "spawn-util.h"
 #include "log.h"
@@ -144,13 +145,13 @@ static int move_etc(const char *root, int root_fd) {
                 return errno == ENOENT ? 0 : -errno;
         r = mkdir_parents(factory, 0755);
         if (r < 0)
-                return log_error_errno(r, "tailor: cannot create %s", factory);
+                return error_wrapf(r, "tailor: cannot create %s", factory);
         r = merge_move(root_fd, "etc", root_fd, FACTORY_ETC, "/etc");
         if (r < 0)
-                return log_error_errno(r, "tailor: cannot move /etc to /%s", FACTORY_ETC);
+                return error_wrapf(r, "tailor: cannot move /etc to /%s", FACTORY_ETC);
         r = rm_rf(etc);
         if (r < 0)
-                return log_error_errno(r, "tailor: cannot remove %s", etc);
+                return error_wrapf(r, "tailor: cannot remove %s", etc);
         return 0;
 }
 
@@ -169,7 +170,7 @@ static int drop_var(const char *root, int root_fd) {
                         log_debug("tailor: dropping /var/%s", *n);
         r = rm_rf(var);
         if (r < 0)
-                return log_error_errno(r, "tailor: cannot remove %s", var);
+                return error_wrapf(r, "tailor: cannot remove %s", var);
         return 0;
 }
 
@@ -183,11 +184,11 @@ static int root_symlinks(int root_fd) {
                 if (mkdirat(root_fd, "usr", 0755) < 0 && errno != EEXIST)
                         return -errno;
                 if (mkdirat(root_fd, target, 0755) < 0 && errno != EEXIST)
-                        return log_error_errno(-errno, "tailor: cannot create /%s", target);
+                        return error_wrapf(-errno, "tailor: cannot create /%s", target);
                 if (fstatat(root_fd, dirs[i], &st, AT_SYMLINK_NOFOLLOW) >= 0) {
                         ssize_t n;
                         if (!S_ISLNK(st.st_mode))
-                                return log_error_code(EEXIST,
+                                return error_setf(EEXIST,
                                                       "tailor: /%s is not a symlink: tree "
                                                       "not merged",
                                                       dirs[i]);
@@ -198,7 +199,7 @@ static int root_symlinks(int root_fd) {
                                 return -errno;
                 }
                 if (symlinkat(target, root_fd, dirs[i]) < 0)
-                        return log_error_errno(-errno, "tailor: cannot link /%s", dirs[i]);
+                        return error_wrapf(-errno, "tailor: cannot link /%s", dirs[i]);
         }
         return 0;
 }
@@ -239,7 +240,7 @@ static int write_tree_file(const char *root, const char *rel, const char *data, 
         if (r >= 0)
                 r = write_file_atomic(p, data, strlen(data), mode);
         if (r < 0)
-                return log_error_errno(r, "tailor: cannot write /%s", rel);
+                return error_wrapf(r, "tailor: cannot write /%s", rel);
         return 0;
 }
 
@@ -288,7 +289,7 @@ static int write_users(const ImageSpec *spec, const char *root) {
                 const SpecUser *u = &spec->users[i];
                 if (isempty(u->name) || !field_ok(u->name) || !field_ok(u->home) ||
                     !field_ok(u->shell) || !field_ok(u->gecos))
-                        return log_error_code(EINVAL, "tailor: user '%s': bad field",
+                        return error_setf(EINVAL, "tailor: user '%s': bad field",
                                               strna(u->name));
                 have_root = have_root || u->uid == 0 || streq(u->name, "root");
                 users[n_users++] = u;
@@ -298,11 +299,11 @@ static int write_users(const ImageSpec *spec, const char *root) {
         for (size_t i = 0; i < spec->n_groups; i++) {
                 const SpecGroup *g = &spec->groups[i];
                 if (isempty(g->name) || !field_ok(g->name))
-                        return log_error_code(EINVAL, "tailor: group '%s': bad name",
+                        return error_setf(EINVAL, "tailor: group '%s': bad name",
                                               strna(g->name));
                 STRV_FOREACH(m, g->members)
                         if (!field_ok(*m) || strchr(*m, ','))
-                                return log_error_code(EINVAL, "tailor: group %s: bad member",
+                                return error_setf(EINVAL, "tailor: group %s: bad member",
                                                       g->name);
                 have_root_group = have_root_group || g->gid == 0 || streq(g->name, "root");
                 groups[n_groups++] = g;
@@ -366,7 +367,7 @@ static int write_sysctl(const ImageSpec *spec, const char *root) {
                 const SpecKV *kv = &spec->sysctls[i];
                 if (isempty(kv->key) || strpbrk(kv->key, "\n= ") || !kv->value ||
                     strchr(kv->value, '\n'))
-                        return log_error_code(EINVAL, "tailor: bad sysctl '%s'",
+                        return error_setf(EINVAL, "tailor: bad sysctl '%s'",
                                               strna(kv->key));
                 fprintf(f, "%s = %s\n", kv->key, kv->value);
         }
@@ -427,7 +428,7 @@ static int write_os_release(const ImageSpec *spec, const char *root, int root_fd
         if (unlinkat(root_fd, FACTORY_ETC "/os-release", 0) < 0 && errno != ENOENT)
                 return -errno;
         if (symlinkat("../usr/lib/os-release", root_fd, FACTORY_ETC "/os-release") < 0)
-                return log_error_errno(-errno, "tailor: cannot link /etc/os-release");
+                return error_wrapf(-errno, "tailor: cannot link /etc/os-release");
         return 0;
 }
 
@@ -440,20 +441,20 @@ static int make_links(const ImageSpec *spec, const char *root) {
                 struct stat st;
 
                 if (isempty(kv->value) || image_path(root, kv->key, &p) < 0)
-                        return log_error_code(EINVAL, "tailor: bad link %s:%s", strna(kv->key),
+                        return error_setf(EINVAL, "tailor: bad link %s:%s", strna(kv->key),
                                               strna(kv->value));
                 r = mkdir_parents(p, 0755);
                 if (r < 0)
-                        return log_error_errno(r, "tailor: link %s: cannot make parents", kv->key);
+                        return error_wrapf(r, "tailor: link %s: cannot make parents", kv->key);
                 if (lstat(p, &st) >= 0) {
                         if (S_ISDIR(st.st_mode))
-                                return log_error_code(EISDIR, "tailor: link %s: a directory is there",
+                                return error_setf(EISDIR, "tailor: link %s: a directory is there",
                                                       kv->key);
                         if (unlink(p) < 0)
                                 return -errno;
                 }
                 if (symlink(kv->value, p) < 0)
-                        return log_error_errno(-errno, "tailor: cannot link %s -> %s", kv->key,
+                        return error_wrapf(-errno, "tailor: cannot link %s -> %s", kv->key,
                                                kv->value);
         }
         return 0;
@@ -467,7 +468,7 @@ static int make_copies(const ImageSpec *spec, const char *root) {
                 _cleanup_free_ char *src = NULL, *dst = NULL;
 
                 if (isempty(c->source) || image_path(root, c->dest, &dst) < 0)
-                        return log_error_code(EINVAL, "tailor: bad copy %s -> %s",
+                        return error_setf(EINVAL, "tailor: bad copy %s -> %s",
                                               strna(c->source), strna(c->dest));
                 src = c->source[0] == '/' || !spec->dir ? strdup(c->source)
                                                         : path_join(spec->dir, c->source);
@@ -477,7 +478,7 @@ static int make_copies(const ImageSpec *spec, const char *root) {
                 if (r >= 0)
                         r = copy_tree(src, dst, c->mode & 07777, 0);
                 if (r < 0)
-                        return log_error_errno(r, "tailor: cannot copy %s to %s", src, c->dest);
+                        return error_wrapf(r, "tailor: cannot copy %s to %s", src, c->dest);
         }
         return 0;
 }
@@ -512,7 +513,7 @@ static int ca_bundle(const char *root, int root_fd) {
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
-                return log_error_errno(r, "tailor: cannot read /usr/share/ca-certificates");
+                return error_wrapf(r, "tailor: cannot read /usr/share/ca-certificates");
         if (!certs)
                 return 0;
         strv_sort(certs);
@@ -523,7 +524,7 @@ static int ca_bundle(const char *root, int root_fd) {
                 size_t n;
                 r = read_full_file(p, &data, &n, 0);
                 if (r < 0)
-                        return log_error_errno(r, "tailor: cannot read %s", p);
+                        return error_wrapf(r, "tailor: cannot read %s", p);
                 fwrite(data, 1, n, f);
                 if (n > 0 && data[n - 1] != '\n')
                         fputc('\n', f);
@@ -545,20 +546,20 @@ static int run_ldconfig(const char *root, int root_fd) {
                 return -ENOMEM;
         /* ldconfig -r chroots and writes ROOT/etc/ld.so.cache: lend it an /etc. */
         if (mkdir(etc, 0755) < 0)
-                return log_error_errno(-errno, "tailor: cannot create %s for ldconfig", etc);
+                return error_wrapf(-errno, "tailor: cannot create %s for ldconfig", etc);
         r = write_file_atomic(conf, ld_conf, strlen(ld_conf), 0644);
         if (r >= 0) {
                 r = run_command((char *const[]) { (char *) "ldconfig", (char *) "-X",
                                                   (char *) "-r", (char *) root, NULL });
                 if (r < 0)
-                        log_error_errno(r, "tailor: ldconfig -X -r %s failed", root);
+                        error_wrapf(r, "tailor: ldconfig -X -r %s failed", root);
         }
         if (r >= 0) {
                 r = mkdir_parents(dest, 0755);
                 if (r >= 0 && rename(cache, dest) < 0)
                         r = -errno;
                 if (r < 0)
-                        log_error_errno(r, "tailor: cannot move ld.so.cache to %s", dest);
+                        error_wrapf(r, "tailor: cannot move ld.so.cache to %s", dest);
         }
         int k = rm_rf(etc);
         if (r >= 0 && k < 0)
@@ -652,7 +653,7 @@ static int compress_modules(const char *root, int root_fd) {
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
-                return log_error_errno(r, "tailor: cannot read /usr/lib/modules");
+                return error_wrapf(r, "tailor: cannot read /usr/lib/modules");
         n = strv_length(mods);
         strv_sort(mods);
         if (module_cache_dir)
@@ -666,7 +667,7 @@ static int compress_modules(const char *root, int root_fd) {
                         return -ENOMEM;
                 if (cached && access(cached, R_OK) == 0 && copy_file(cached, xz, 0644) >= 0) {
                         if (unlink(ko) < 0)
-                                return log_error_errno(-errno, "tailor: cannot remove %s", ko);
+                                return error_wrapf(-errno, "tailor: cannot remove %s", ko);
                         hits++;
                         continue;
                 }
@@ -681,7 +682,7 @@ static int compress_modules(const char *root, int root_fd) {
         if (m > 0) {
                 r = compress_parallel(todo, m, cpus > 0 ? (unsigned) cpus : 1);
                 if (r < 0)
-                        return log_error_errno(r, "tailor: xz of kernel modules failed");
+                        return error_wrapf(r, "tailor: xz of kernel modules failed");
         }
         /* Fill the cache with what was compressed now (temp name, then rename). */
         for (size_t i = 0; i < m; i++) {
@@ -707,7 +708,7 @@ static int run_depmod(const char *root, int root_fd) {
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
-                return log_error_errno(r, "tailor: cannot read /usr/lib/modules");
+                return error_wrapf(r, "tailor: cannot read /usr/lib/modules");
         STRV_FOREACH(k, kvers) {
                 _cleanup_free_ char *dep = strdup_printf("usr/lib/modules/%s/modules.dep", *k);
                 struct stat st;
@@ -719,9 +720,9 @@ static int run_depmod(const char *root, int root_fd) {
                 r = run_command((char *const[]) { (char *) "depmod", (char *) "-b", (char *) root,
                                                   *k, NULL });
                 if (r < 0)
-                        return log_error_errno(r, "tailor: depmod -b %s %s failed", root, *k);
+                        return error_wrapf(r, "tailor: depmod -b %s %s failed", root, *k);
                 if (fstatat(root_fd, dep, &st, 0) < 0)
-                        return log_error_errno(-errno, "tailor: depmod wrote no /%s", dep);
+                        return error_wrapf(-errno, "tailor: depmod wrote no /%s", dep);
         }
         return 0;
 }
@@ -806,7 +807,7 @@ static int remove_globs(const ImageSpec *spec, int root_fd) {
                         return -ENOMEM;
                 r = prune(&p, root_fd, *n, c, FATE_NONE);
                 if (r < 0)
-                        return log_error_errno(r, "tailor: removing globs under %s failed", c);
+                        return error_wrapf(r, "tailor: removing globs under %s failed", c);
         }
         log_info("tailor: Remove= deleted %zu entries", p.removed);
         return 0;
@@ -816,7 +817,7 @@ static int set_mtime(int dfd, const char *name, const char *path, const struct s
                      void *userdata) {
         const struct timespec *ts = userdata;
         if (utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
-                return log_error_errno(-errno, "tailor: cannot set the mtime of /%s", path);
+                return error_wrapf(-errno, "tailor: cannot set the mtime of /%s", path);
         return 0;
 }
 
@@ -829,7 +830,7 @@ int tailor_tree(const ImageSpec *spec, const char *root, int64_t source_date_epo
                 return -EINVAL;
         root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root_fd < 0)
-                return log_error_errno(-errno, "tailor: cannot open %s", root);
+                return error_wrapf(-errno, "tailor: cannot open %s", root);
 
         /* Order matters: the CA bundle is made before Remove= may delete its
          * sources; Link=/Copy= come after Remove= so the spec's own files stay;
@@ -860,7 +861,7 @@ int tailor_kernel_version(const char *root, char **ret_version) {
                 return -errno;
         r = list_dir(fd, "usr/lib/modules", &names);
         if (r < 0)
-                return log_error_errno(r, "tailor: no /usr/lib/modules in %s", root);
+                return error_wrapf(r, "tailor: no /usr/lib/modules in %s", root);
         STRV_FOREACH(n, names) {
                 struct stat st;
                 _cleanup_free_ char *p = strdup_printf("usr/lib/modules/%s", *n);
@@ -869,14 +870,14 @@ int tailor_kernel_version(const char *root, char **ret_version) {
                 if (fstatat(fd, p, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
                         continue;
                 if (found)
-                        return log_error_code(EEXIST,
+                        return error_setf(EEXIST,
                                               "tailor: more than one kernel in /usr/lib/modules "
                                               "(%s, %s)",
                                               found, *n);
                 found = *n;
         }
         if (!found)
-                return log_error_code(ENOENT, "tailor: no kernel in %s/usr/lib/modules", root);
+                return error_setf(ENOENT, "tailor: no kernel in %s/usr/lib/modules", root);
         *ret_version = strdup(found);
         return *ret_version ? 0 : -ENOMEM;
 }

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "error.h"
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
@@ -24,7 +25,7 @@ int ini_parse_string(const char *path, const char *data, size_t size, ini_handle
         const char *p = data, *end = data + size;
 
         if (memchr(data, 0, size))
-                return log_error_code(EBADMSG, "%s: contains a NUL byte", path);
+                return error_setf(EBADMSG, "%s: contains a NUL byte", path);
 
         while (p < end) {
                 const char *nl = memchr(p, '\n', (size_t) (end - p));
@@ -63,7 +64,7 @@ int ini_parse_string(const char *path, const char *data, size_t size, ini_handle
 
                 if (*l == '[') {
                         if (e[-1] != ']' || e - l < 3)
-                                return log_error_code(EBADMSG, "%s:%u: bad section header '%s'",
+                                return error_setf(EBADMSG, "%s:%u: bad section header '%s'",
                                                       path, line, l);
                         free(section);
                         section = strndup(l + 1, (size_t) (e - l - 2));
@@ -77,15 +78,15 @@ int ini_parse_string(const char *path, const char *data, size_t size, ini_handle
 
                 char *eq = strchr(l, '=');
                 if (!eq)
-                        return log_error_code(EBADMSG, "%s:%u: expected Key=Value, got '%s'",
+                        return error_setf(EBADMSG, "%s:%u: expected Key=Value, got '%s'",
                                               path, line, l);
                 if (!section)
-                        return log_error_code(EBADMSG, "%s:%u: key outside of any [Section]",
+                        return error_setf(EBADMSG, "%s:%u: key outside of any [Section]",
                                               path, line);
                 *eq = 0;
                 char *key = strip(l, eq);
                 if (*key == 0)
-                        return log_error_code(EBADMSG, "%s:%u: empty key", path, line);
+                        return error_setf(EBADMSG, "%s:%u: empty key", path, line);
                 char *val = strip(eq + 1, e);
                 size_t vl = strlen(val);
                 cont_line = line;
@@ -130,6 +131,6 @@ int ini_parse_file(const char *path, ini_handler_t handler, void *userdata) {
         size_t size;
         int r = read_full_file(path, &data, &size, 4 * 1024 * 1024);
         if (r < 0)
-                return log_error_errno(r, "%s: cannot read", path);
+                return error_wrapf(r, "%s: cannot read", path);
         return ini_parse_string(path, data, size, handler, userdata);
 }

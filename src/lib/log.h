@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* log.h: leveled logging to stderr (or the console in PID 1). The *_errno
- * variants log with strerror(-r) appended and return r, so a caller can write
- * `return log_error_errno(r, "%s:%u: bad key", path, line);`. */
+ * variants log with strerror(-r) appended and return r. Library code logs at
+ * debug level at most and reports errors through error.h; binaries (the CLI's
+ * main, PID 1) print them. */
 #pragma once
 
 #include "macro.h"
@@ -38,7 +39,13 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 #define log_warning_errno(e, ...) log_full_errno(LOG_LEVEL_WARNING, (e), __VA_ARGS__)
 #define log_error_errno(e, ...) log_full_errno(LOG_LEVEL_ERR, (e), __VA_ARGS__)
 
-/* A bare message for errors the code detects itself: log and return -code. */
-#define log_error_code(code, ...) log_full_errno(LOG_LEVEL_ERR, -(code), __VA_ARGS__)
+/* A bare message for errors the code detects itself: log it (no strerror
+ * suffix: the errno is our own marker, not what the system said) and return
+ * -code. For binaries; library code uses error_setf() (error.h). */
+#define log_error_code(code, ...)                                                                  \
+        ({                                                                                         \
+                (void) log_full_errno(LOG_LEVEL_ERR, 0, __VA_ARGS__);                              \
+                -(code);                                                                           \
+        })
 
 #define log_oom() log_error_code(ENOMEM, "out of memory")

@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
+#include "error.h"
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
@@ -371,20 +372,20 @@ static int open_data_tar(const char *deb_path, struct archive **ret_outer,
 
         outer = archive_read_new();
         if (!outer)
-                return log_error_code(ENOMEM, "%s: out of memory", deb_path);
+                return error_setf(ENOMEM, "%s: out of memory", deb_path);
         archive_read_support_format_ar(outer);
         archive_read_support_filter_none(outer);
         if (archive_read_open_filename(outer, deb_path, 64 * 1024) != ARCHIVE_OK) {
                 r = IN_SET_ERRNO(archive_errno(outer)) ? -archive_errno(outer) : -EBADMSG;
-                return log_error_errno(r, "%s: cannot open as a Debian package: %s", deb_path,
+                return error_wrapf(r, "%s: cannot open as a Debian package: %s", deb_path,
                                        archive_error_string(outer));
         }
         for (;;) {
                 r = archive_read_next_header(outer, &e);
                 if (r == ARCHIVE_EOF)
-                        return log_error_code(EBADMSG, "%s: no data.tar member", deb_path);
+                        return error_setf(EBADMSG, "%s: no data.tar member", deb_path);
                 if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-                        return log_error_code(EBADMSG, "%s: bad ar archive: %s", deb_path,
+                        return error_setf(EBADMSG, "%s: bad ar archive: %s", deb_path,
                                               archive_error_string(outer));
                 const char *name = archive_entry_pathname(e);
                 if (name && strneq(name, "data.tar", 8))
@@ -394,10 +395,10 @@ static int open_data_tar(const char *deb_path, struct archive **ret_outer,
         in = calloc(1, sizeof(Inner));
         inner = new_inner_reader();
         if (!in || !inner)
-                return log_error_code(ENOMEM, "%s: out of memory", deb_path);
+                return error_setf(ENOMEM, "%s: out of memory", deb_path);
         in->outer = outer;
         if (archive_read_open(inner, in, NULL, inner_read, NULL) != ARCHIVE_OK)
-                return log_error_code(EBADMSG, "%s: data.tar: %s", deb_path,
+                return error_setf(EBADMSG, "%s: data.tar: %s", deb_path,
                                       archive_error_string(inner));
         *ret_outer = TAKE_PTR(outer);
         *ret_inner = TAKE_PTR(inner);
@@ -430,7 +431,7 @@ int deb_unpack(const char *deb_path, const char *root, const DebUnpackOptions *o
                 return -EINVAL;
         u.root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (u.root_fd < 0)
-                return log_error_errno(-errno, "%s: cannot open unpack root %s", deb_path,
+                return error_wrapf(-errno, "%s: cannot open unpack root %s", deb_path,
                                        root);
         r = open_data_tar(deb_path, &outer, &inner, &in);
         if (r < 0)
@@ -444,22 +445,22 @@ int deb_unpack(const char *deb_path, const char *root, const DebUnpackOptions *o
                 if (r == ARCHIVE_EOF)
                         break;
                 if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-                        return log_error_code(EBADMSG, "%s: data.tar: %s", deb_path,
+                        return error_setf(EBADMSG, "%s: data.tar: %s", deb_path,
                                               archive_error_string(inner));
                 name = archive_entry_pathname(e);
                 if (!name)
-                        return log_error_code(EBADMSG, "%s: data.tar: member without a name",
+                        return error_setf(EBADMSG, "%s: data.tar: member without a name",
                                               deb_path);
                 r = member_path(name, &path);
                 if (r == -EPERM)
-                        return log_error_code(EPERM, "%s: %s: path escapes the tree", deb_path,
+                        return error_setf(EPERM, "%s: %s: path escapes the tree", deb_path,
                                               name);
                 if (r < 0)
-                        return log_error_errno(r, "%s: %s: bad member", deb_path, name);
+                        return error_wrapf(r, "%s: %s: bad member", deb_path, name);
                 if (isempty(path)) {
                         if (archive_entry_filetype(e) == AE_IFDIR)
                                 continue; /* "./" itself */
-                        return log_error_code(EPERM, "%s: %s: not a valid member", deb_path,
+                        return error_setf(EPERM, "%s: %s: not a valid member", deb_path,
                                               name);
                 }
                 if (is_merged_dir_symlink(path, e)) {
@@ -468,12 +469,12 @@ int deb_unpack(const char *deb_path, const char *root, const DebUnpackOptions *o
                 }
                 r = extract_entry(&u, inner, e, path);
                 if (r == -ENOTDIR)
-                        return log_error_errno(r,
+                        return error_wrapf(r,
                                                "%s: %s: a symlink or file is on the way to "
                                                "this member (not followed)",
                                                deb_path, name);
                 if (r < 0)
-                        return log_error_errno(r, "%s: %s: cannot extract", deb_path, name);
+                        return error_wrapf(r, "%s: %s: cannot extract", deb_path, name);
                 if (r > 0 && ret_files) {
                         r = strv_push(&u.files, TAKE_PTR(path));
                         if (r < 0)
@@ -512,7 +513,7 @@ int deb_extract_file(const char *deb_path, const char *member, const char *dest)
 
         r = member_path(member, &want);
         if (r < 0)
-                return log_error_errno(r, "%s: %s: bad member name", deb_path, member);
+                return error_wrapf(r, "%s: %s: bad member name", deb_path, member);
         r = open_data_tar(deb_path, &outer, &inner, &in);
         if (r < 0)
                 return r;
@@ -521,9 +522,9 @@ int deb_extract_file(const char *deb_path, const char *member, const char *dest)
 
                 r = archive_read_next_header(inner, &e);
                 if (r == ARCHIVE_EOF)
-                        return log_error_code(ENOENT, "%s: no member %s", deb_path, member);
+                        return error_setf(ENOENT, "%s: no member %s", deb_path, member);
                 if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-                        return log_error_code(EBADMSG, "%s: data.tar: %s", deb_path,
+                        return error_setf(EBADMSG, "%s: data.tar: %s", deb_path,
                                               archive_error_string(inner));
                 if (member_path(archive_entry_pathname(e) ?: "", &path) < 0)
                         continue;
@@ -531,7 +532,7 @@ int deb_extract_file(const char *deb_path, const char *member, const char *dest)
                         break;
         }
         if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e))
-                return log_error_code(EINVAL, "%s: %s: not a regular file", deb_path, member);
+                return error_setf(EINVAL, "%s: %s: not a regular file", deb_path, member);
 
         tmp = strdup_printf("%s.tmp.%d", dest, (int) getpid());
         if (!tmp)
@@ -539,7 +540,7 @@ int deb_extract_file(const char *deb_path, const char *member, const char *dest)
         _cleanup_close_ int fd =
                 open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
-                return log_error_errno(-errno, "%s: cannot create %s", deb_path, tmp);
+                return error_wrapf(-errno, "%s: cannot create %s", deb_path, tmp);
         r = write_data(inner, fd);
         if (r >= 0 && fchmod(fd, archive_entry_perm(e) & 0777) < 0)
                 r = -errno;
@@ -549,7 +550,7 @@ int deb_extract_file(const char *deb_path, const char *member, const char *dest)
                 r = -errno;
         if (r < 0) {
                 (void) unlink(tmp);
-                return log_error_errno(r, "%s: %s: cannot extract to %s", deb_path, member,
+                return error_wrapf(r, "%s: %s: cannot extract to %s", deb_path, member,
                                        dest);
         }
         return 0;

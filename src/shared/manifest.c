@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "digest.h"
+#include "error.h"
 #include "fileio.h"
 #include "json-util.h"
 #include "log.h"
@@ -67,10 +68,10 @@ static int artifact_sums(const ManifestInfo *m, ArtifactSum **ret) {
                 if (!m->artifacts[i].name || !m->artifacts[i].path)
                         return -EINVAL;
                 if (stat(m->artifacts[i].path, &st) < 0)
-                        return log_error_errno(-errno, "%s", m->artifacts[i].path);
+                        return error_wrapf(-errno, "%s", m->artifacts[i].path);
                 r = sha256_file_hex(m->artifacts[i].path, v[i].sha256);
                 if (r < 0)
-                        return log_error_errno(r, "%s", m->artifacts[i].path);
+                        return error_wrapf(r, "%s", m->artifacts[i].path);
                 v[i].name = m->artifacts[i].name;
                 v[i].size = (uint64_t)st.st_size;
         }
@@ -359,7 +360,7 @@ static int write_sbom(const ManifestInfo *m, const ArtifactSum *arts, const char
                                  i + 1 < n_pkgs ? pkgs[i + 1] : NULL);
                 if (r < 0)
                         return r == -EINVAL
-                                       ? log_error_errno(r, "package %zu has no name or version", i)
+                                       ? error_wrapf(r, "package %zu has no name or version", i)
                                        : r;
         }
         return dump_atomic(doc, dest);

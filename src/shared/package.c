@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "error.h"
 #include "fetch.h"
 #include "fileio.h"
 #include "log.h"
@@ -89,7 +90,7 @@ int package_list_fetch(PackageList *l, const char *cache_dir, unsigned jobs) {
                 return -ENOMEM;
         r = mkdir_p(debs, 0755);
         if (r < 0)
-                return log_error_errno(r, "Failed to create %s", debs);
+                return error_wrapf(r, "Failed to create %s", debs);
 
         items = calloc(l->n, sizeof(FetchItem));
         if (!items)
@@ -101,7 +102,7 @@ int package_list_fetch(PackageList *l, const char *cache_dir, unsigned jobs) {
                 Package *p = &l->packages[i];
                 const char *name;
                 if (!p->url || deb_cache_name(p, &name) < 0) {
-                        r = log_error_code(EINVAL, "package %s has no usable URL or file name",
+                        r = error_setf(EINVAL, "package %s has no usable URL or file name",
                                            p->name);
                         goto finish;
                 }
@@ -119,10 +120,17 @@ int package_list_fetch(PackageList *l, const char *cache_dir, unsigned jobs) {
         }
 
         r = fetch_many(items, l->n, jobs);
+        bool reported = false;
         for (size_t i = 0; i < l->n; i++) {
                 Package *p = &l->packages[i];
                 if (items[i].result < 0) {
-                        log_error("package %s: %s", p->name, items[i].error);
+                        /* The first failure is the error; the rest go to the debug log. */
+                        if (!reported)
+                                (void) error_setf(-items[i].result, "package %s: %s", p->name,
+                                                  items[i].error);
+                        else
+                                log_debug("package %s: %s", p->name, items[i].error);
+                        reported = true;
                         continue;
                 }
                 free(p->local_path);

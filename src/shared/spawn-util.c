@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "error.h"
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
@@ -148,7 +149,7 @@ int spawn_run(char *const argv[], const SpawnOptions *o, char **ret_output) {
                 so.err_fd = wfd;
         r = spawn_start(argv, &so, &pid);
         if (r == -ENOENT)
-                return log_error_errno(r, "%s: cannot run", argv[0]);
+                return error_wrapf(r, "%s: cannot run", argv[0]);
         if (r < 0)
                 return r;
         wfd = safe_close(wfd);
@@ -173,15 +174,15 @@ int spawn_run(char *const argv[], const SpawnOptions *o, char **ret_output) {
 
         r = spawn_wait(pid, &status);
         if (r == -ENOENT)
-                return log_error_errno(r, "%s: cannot run", argv[0]);
+                return error_wrapf(r, "%s: cannot run", argv[0]);
         if (r < 0) {
                 /* Strip the trailing newline for a one-line message. */
                 while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
                         out[--n] = 0;
                 if (WIFEXITED(status))
-                        return log_error_code(EPROTO, "%s failed with status %d%s%s", argv[0],
+                        return error_setf(EPROTO, "%s failed with status %d%s%s", argv[0],
                                               WEXITSTATUS(status), n ? ": " : "", out);
-                return log_error_code(EPROTO, "%s killed by signal %d%s%s", argv[0],
+                return error_setf(EPROTO, "%s killed by signal %d%s%s", argv[0],
                                       WIFSIGNALED(status) ? WTERMSIG(status) : 0, n ? ": " : "",
                                       out);
         }

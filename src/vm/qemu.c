@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "error.h"
 #include "log.h"
 #include "spawn-util.h"
 
@@ -133,11 +134,11 @@ int qemu_run(const QemuRun *c, QemuResult *ret) {
 
         sfd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
         if (sfd < 0) {
-                r = log_error_errno(-errno, "vm: signalfd");
+                r = error_wrapf(-errno, "vm: signalfd");
                 goto restore;
         }
         if (pipe2(pipefd, O_CLOEXEC) < 0) {
-                r = log_error_errno(-errno, "vm: pipe");
+                r = error_wrapf(-errno, "vm: pipe");
                 goto restore;
         }
         rd = pipefd[0];
@@ -150,7 +151,7 @@ int qemu_run(const QemuRun *c, QemuResult *ret) {
                         &pid);
         (void) close(pipefd[1]);
         if (r < 0) {
-                r = log_error_errno(r, "vm: cannot start %s", c->argv[0]);
+                r = error_wrapf(r, "vm: cannot start %s", c->argv[0]);
                 goto restore;
         }
 
@@ -181,7 +182,7 @@ int qemu_run(const QemuRun *c, QemuResult *ret) {
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
-                        r = log_error_errno(-errno, "vm: poll");
+                        r = error_wrapf(-errno, "vm: poll");
                         break;
                 }
                 if (p[1].revents & POLLIN) {
@@ -209,7 +210,7 @@ int qemu_run(const QemuRun *c, QemuResult *ret) {
         else {
                 int k = reap(pid, &status, -1);
                 if (k < 0)
-                        r = log_error_errno(k, "vm: waitpid");
+                        r = error_wrapf(k, "vm: waitpid");
         }
         if (w.len > 0)
                 line_done(&w);

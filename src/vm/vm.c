@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "error.h"
 #include "qemu.h"
 #include "fileio.h"
 #include "kvm.h"
@@ -44,10 +45,10 @@ static int find_firmware(Firmware *ret) {
 
         if (!isempty(code) || !isempty(vars)) {
                 if (isempty(code) || access(code, R_OK) < 0)
-                        return log_error_code(ENOENT, "vm: BERTH_OVMF_CODE=%s is not readable",
+                        return error_setf(ENOENT, "vm: BERTH_OVMF_CODE=%s is not readable",
                                               strempty(code));
                 if (!isempty(vars) && access(vars, R_OK) < 0)
-                        return log_error_code(ENOENT, "vm: BERTH_OVMF_VARS=%s is not readable",
+                        return error_setf(ENOENT, "vm: BERTH_OVMF_VARS=%s is not readable",
                                               vars);
         } else {
                 for (size_t i = 0; i < ELEMENTSOF(pairs) && !code; i++)
@@ -59,7 +60,7 @@ static int find_firmware(Firmware *ret) {
                 if (!code && access("/usr/share/ovmf/OVMF.fd", R_OK) == 0)
                         code = "/usr/share/ovmf/OVMF.fd";
                 if (!code)
-                        return log_error_code(ENOENT,
+                        return error_setf(ENOENT,
                                               "vm: no UEFI firmware: neither %s nor "
                                               "/usr/share/ovmf/OVMF.fd exists (install the ovmf "
                                               "package, scripts/deps) or boot with --direct",
@@ -92,7 +93,7 @@ static int prepare_disk(const VmOptions *o, const char *disk_raw, const char *wo
                         char **ret_path, const char **ret_format) {
         _cleanup_free_ char *abs_raw = realpath(disk_raw, NULL), *path = NULL;
         if (!abs_raw)
-                return log_error_errno(-errno, "vm: %s", disk_raw);
+                return error_wrapf(-errno, "vm: %s", disk_raw);
 
         if (o->disk_copy && access(o->disk_copy, F_OK) == 0) {
                 path = strdup(o->disk_copy);
@@ -137,7 +138,7 @@ static int prepare_vars(const VmOptions *o, const Firmware *fw, const char *work
         if (!(o->disk_copy && access(path, F_OK) == 0)) {
                 int r = copy_file(template, path, 0644);
                 if (r < 0)
-                        return log_error_errno(r, "vm: copying %s to %s", template, path);
+                        return error_wrapf(r, "vm: copying %s to %s", template, path);
         }
         *ret_path = TAKE_PTR(path);
         return 0;
@@ -147,7 +148,7 @@ static int read_cmdline(const char *path, char **ret) {
         _cleanup_free_ char *s = NULL;
         int r = read_full_file(path, &s, NULL, 64 * 1024);
         if (r < 0)
-                return log_error_errno(r, "vm: reading %s", path);
+                return error_wrapf(r, "vm: reading %s", path);
         size_t n = strlen(s);
         while (n > 0 && strchr(" \t\r\n", s[n - 1]))
                 s[--n] = 0;
@@ -163,7 +164,7 @@ static int require_file(const char *dir, const char *name, char **ret) {
         if (!p)
                 return -ENOMEM;
         if (access(p, R_OK) < 0)
-                return log_error_errno(-errno, "vm: %s (is %s the output of `berth build`?)", p,
+                return error_wrapf(-errno, "vm: %s (is %s the output of `berth build`?)", p,
                                        dir);
         *ret = TAKE_PTR(p);
         return 0;
@@ -173,7 +174,7 @@ static int choose_accel(const char **ret) {
         const char *force = getenv("BERTH_ACCEL"), *why = NULL;
         if (!isempty(force)) {
                 if (!streq(force, "kvm") && !streq(force, "tcg"))
-                        return log_error_code(EINVAL, "vm: BERTH_ACCEL=%s: expected kvm or tcg",
+                        return error_setf(EINVAL, "vm: BERTH_ACCEL=%s: expected kvm or tcg",
                                               force);
                 log_info("vm: accelerator %s (BERTH_ACCEL)", force);
                 *ret = force;
@@ -300,7 +301,7 @@ static int build_argv(const VmOptions *o, const Plan *p, char ***ret) {
 /* Paths QEMU parses inside a comma-separated option must not contain commas. */
 static int check_option_path(const char *what, const char *path) {
         if (path && strchr(path, ','))
-                return log_error_code(EINVAL,
+                return error_setf(EINVAL,
                                       "vm: %s path %s contains a comma, which QEMU cannot take",
                                       what, path);
         return 0;
@@ -332,7 +333,7 @@ static int plan_vm(const VmOptions *o, const char *workdir, Plan *p) {
         const char *q = getenv("BERTH_QEMU");
         r = spawn_find_program(isempty(q) ? "qemu-system-x86_64" : q, &p->qemu);
         if (r < 0)
-                return log_error_errno(r,
+                return error_wrapf(r,
                                        "vm: %s not found (install qemu-system-x86, scripts/deps)",
                                        isempty(q) ? "qemu-system-x86_64" : q);
         if (!o->direct) {
@@ -372,7 +373,7 @@ static int plan_vm(const VmOptions *o, const char *workdir, Plan *p) {
                         return -ENOMEM;
                 r = write_file_atomic(p->fw_cmdline, joined, strlen(joined), 0644);
                 if (r < 0)
-                        return log_error_errno(r, "vm: writing %s", p->fw_cmdline);
+                        return error_wrapf(r, "vm: writing %s", p->fw_cmdline);
                 if (o->direct) {
                         char *s = strdup_printf("%s %s", cmdline, joined);
                         if (!s)
@@ -405,7 +406,7 @@ static int run_console(const VmOptions *o, Plan *p, QemuResult *res) {
         if (o->console_log) {
                 log_fd = open(o->console_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
                 if (log_fd < 0)
-                        return log_error_errno(-errno, "vm: opening console log %s",
+                        return error_wrapf(-errno, "vm: opening console log %s",
                                                o->console_log);
         }
         r = build_argv(o, p, &argv);
@@ -431,22 +432,22 @@ int vm_run(const VmOptions *o) {
         int r;
 
         if (isempty(o->image_dir))
-                return log_error_code(EINVAL, "vm: no image directory given");
+                return error_setf(EINVAL, "vm: no image directory given");
         if (o->memory_mib < 128 || o->memory_mib > 1024 * 1024)
-                return log_error_code(EINVAL, "vm: memory %u MiB is out of range (128..1048576)",
+                return error_setf(EINVAL, "vm: memory %u MiB is out of range (128..1048576)",
                                       o->memory_mib);
         if (o->cpus < 1 || o->cpus > 256)
-                return log_error_code(EINVAL, "vm: %u CPUs is out of range (1..256)", o->cpus);
+                return error_setf(EINVAL, "vm: %u CPUs is out of range (1..256)", o->cpus);
 
         if (o->run && !o->payload_dir)
-                return log_error_code(EINVAL, "vm: --run needs --payload DIR");
+                return error_setf(EINVAL, "vm: --run needs --payload DIR");
 
         const char *tmp = getenv("TMPDIR");
         workdir = strdup_printf("%s/berth-vm-XXXXXX", isempty(tmp) ? "/tmp" : tmp);
         if (!workdir)
                 return -ENOMEM;
         if (!mkdtemp(workdir)) {
-                r = log_error_errno(-errno, "vm: creating %s", workdir);
+                r = error_wrapf(-errno, "vm: creating %s", workdir);
                 free(TAKE_PTR(workdir));
                 return r;
         }
@@ -472,11 +473,11 @@ int vm_run(const VmOptions *o) {
                 r = run_console(o, &p, &res);
         }
         if (r == -ETIMEDOUT)
-                return log_error_code(ETIMEDOUT, "vm: stopped QEMU after the timeout of %u s%s%s",
+                return error_setf(ETIMEDOUT, "vm: stopped QEMU after the timeout of %u s%s%s",
                                       o->timeout_s, o->console_log ? "; console in " : "",
                                       strempty(o->console_log));
         if (r == -EINTR)
-                return log_error_code(EINTR, "vm: interrupted; QEMU stopped");
+                return error_setf(EINTR, "vm: interrupted; QEMU stopped");
         if (r < 0)
                 return r;
 
@@ -485,7 +486,7 @@ int vm_run(const VmOptions *o) {
         if (!o->payload_dir)
                 return res.exit_status;
         if (res.payload_status < 0)
-                return log_error_code(EPROTO,
+                return error_setf(EPROTO,
                                       "vm: the guest never reported the payload's exit status "
                                       "('berth: payload exited with status N')");
         log_info("vm: payload exited with status %d", res.payload_status);

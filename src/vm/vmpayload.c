@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "error.h"
 #include "fileio.h"
 #include "log.h"
 #include "spawn-util.h"
@@ -53,16 +54,16 @@ int vmpayload_make_image(const char *dir, const char *run, const char *workdir, 
         int r;
 
         if (stat(dir, &st) < 0)
-                return log_error_errno(-errno, "vm: payload directory %s", dir);
+                return error_wrapf(-errno, "vm: payload directory %s", dir);
         if (!S_ISDIR(st.st_mode))
-                return log_error_code(ENOTDIR, "vm: payload %s is not a directory", dir);
+                return error_setf(ENOTDIR, "vm: payload %s is not a directory", dir);
 
         if (run) {
                 _cleanup_free_ char *busybox = path_join(dir, "bin/busybox");
                 if (!busybox)
                         return -ENOMEM;
                 if (access(busybox, X_OK) < 0)
-                        return log_error_code(
+                        return error_setf(
                                 ENOENT,
                                 "vm: --run needs %s: the guest has no shell, the "
                                 "run script is interpreted by the payload's own busybox "
@@ -80,7 +81,7 @@ int vmpayload_make_image(const char *dir, const char *run, const char *workdir, 
                         return r;
                 r = write_run_script(root, run);
                 if (r < 0)
-                        return log_error_errno(r, "vm: writing %s/run", root);
+                        return error_wrapf(r, "vm: writing %s/run", root);
         } else {
                 root = strdup(dir);
                 if (!root)
@@ -89,14 +90,14 @@ int vmpayload_make_image(const char *dir, const char *run, const char *workdir, 
                 if (!runfile)
                         return -ENOMEM;
                 if (stat(runfile, &st) < 0 || !S_ISREG(st.st_mode) || access(runfile, X_OK) < 0)
-                        return log_error_code(
+                        return error_setf(
                                 ENOENT,
                                 "vm: payload %s has no executable 'run' (or pass --run CMD)", dir);
         }
 
         r = tree_size(root, &bytes);
         if (r < 0)
-                return log_error_errno(r, "vm: measuring %s", root);
+                return error_wrapf(r, "vm: measuring %s", root);
         /* A quarter for metadata and slack, 16 MiB floor for ext4's own tables. */
         bytes = bytes + bytes / 4 + 16 * MIB;
         bytes = (bytes + MIB - 1) / MIB * MIB;

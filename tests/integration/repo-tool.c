@@ -13,10 +13,17 @@
 
 #include "aptsrc.h"
 #include "fetch.h"
+#include "error.h"
 #include "log.h"
 #include "repo.h"
 #include "solve.h"
 #include "strv.h"
+
+/* Like berth's main: the library's one message, printed once. */
+static int fail(int r) {
+        log_error("%s", error_message(r));
+        return 1;
+}
 
 int main(int argc, char **argv) {
         _cleanup_(repo_set_freep) RepoSet *repos = NULL;
@@ -68,7 +75,7 @@ int main(int argc, char **argv) {
         if (apt_root) {
                 r = apt_config_load_for_arch(apt_root, "amd64", &apt);
                 if (r < 0)
-                        return 1;
+                        return fail(r);
                 r = repo_set_load(apt->sources, apt->n_sources, "amd64",
                                   check_set ? check_valid_until : apt->check_valid_until, cache,
                                   &repos);
@@ -86,15 +93,15 @@ int main(int argc, char **argv) {
                 r = repo_set_load(&src, 1, "amd64", check_valid_until, cache, &repos);
         }
         if (r < 0)
-                return 1;
+                return fail(r);
 
         r = solve_packages(repos, "amd64", argv + optind, exclude, &l);
         if (r < 0)
-                return 1;
+                return fail(r);
         if (do_fetch) {
                 r = package_list_fetch(l, cache, 4);
                 if (r < 0)
-                        return 1;
+                        return fail(r);
         }
         uint64_t total = 0;
         for (size_t i = 0; i < l->n; i++) {
