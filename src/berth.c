@@ -1,153 +1,63 @@
 /* SPDX-License-Identifier: MIT */
 /* berth: the one CLI. A table of verbs; each parses its own arguments and makes
- * one library call. Only this file prints errors for the user. */
-#include <getopt.h>
-#include <stdarg.h>
+ * one library call; only main prints errors. This binary ships in images, so
+ * it links no host-only library: the host verbs (build, vm) run the helper
+ * that holds them (berth-compose, berth-vm), found next to this binary, in
+ * $BERTH_LIBEXECDIR, or in PATH. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "compose.h"
+#include "cli.h"
 #include "error.h"
+#include "fileio.h"
 #include "log.h"
 #include "macro.h"
-#include "parse-util.h"
-#include "vm.h"
-
-/* A verb's usage errors: the message, and exit code 64 (EXIT_CODE_USAGE). */
-#define USAGE_ERROR 1000
-
-static int usage_error(const char *fmt, ...) _printf_(1, 2);
-static int usage_error(const char *fmt, ...) {
-        char buf[512];
-        va_list ap;
-        va_start(ap, fmt);
-        (void) vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        (void) error_setf(USAGE_ERROR, "%s", buf);
-        return -USAGE_ERROR;
-}
-
-/* A number option: digits only, within [min, max]. */
-static int number_arg(const char *opt, const char *arg, unsigned min, unsigned max,
-                      unsigned *ret) {
-        if (parse_unsigned_range(arg, min, max, ret) < 0)
-                return usage_error("--%s: '%s' is not a number from %u to %u", opt, arg, min, max);
-        return 0;
-}
 
 static int help(void);
 
-static int cmd_build(int argc, char **argv) {
-        ComposeOptions o = {};
-        static const struct option opts[] = {
-                { "output", required_argument, NULL, 'o' },
-                { "cache", required_argument, NULL, 'c' },
-                { "jobs", required_argument, NULL, 'j' },
-                { "no-disk", no_argument, NULL, 'D' },
-                { "bindir", required_argument, NULL, 'b' },
-                { "verbose", no_argument, NULL, 'v' },
-                {},
-        };
-        int c, r;
-        while ((c = getopt_long(argc, argv, "o:c:j:Db:v", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'o':
-                        o.output_dir = optarg;
-                        break;
-                case 'c':
-                        o.cache_dir = optarg;
-                        break;
-                case 'j':
-                        r = number_arg("jobs", optarg, 1, 64, &o.jobs);
-                        if (r < 0)
-                                return r;
-                        break;
-                case 'D':
-                        o.no_disk = true;
-                        break;
-                case 'b':
-                        o.berth_bindir = optarg;
-                        break;
-                case 'v':
-                        log_set_max_level(LOG_LEVEL_DEBUG);
-                        break;
-                default:
-                        return usage_error("usage: berth build [--output DIR] [--cache DIR] "
-                                           "[--jobs N] [--no-disk] SPEC");
+/* Replaces this process with the host helper NAME, passing argv on. */
+static int exec_helper(const char *name, char **argv) {
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        const char *env = getenv("BERTH_LIBEXECDIR");
+        _cleanup_free_ char *next = NULL, *in_env = NULL;
+
+        if (n > 0) {
+                self[n] = 0;
+                char *slash = strrchr(self, '/');
+                if (slash) {
+                        *slash = 0;
+                        next = path_join(self, name);
                 }
         }
-        if (optind != argc - 1)
-                return usage_error("usage: berth build [--output DIR] [--cache DIR] [--jobs N] "
-                                   "[--no-disk] SPEC");
-        o.spec_path = argv[optind];
-        return compose_image(&o);
+        if (!isempty(env))
+                in_env = path_join(env, name);
+        const char *cands[] = { in_env, next };
+        for (size_t i = 0; i < ELEMENTSOF(cands); i++)
+                if (cands[i] && access(cands[i], X_OK) == 0) {
+                        execv(cands[i], argv);
+                        return error_wrapf(-errno, "cannot run %s", cands[i]);
+                }
+        execvp(name, argv);
+        if (errno == ENOENT)
+                return error_setf(ENOENT, "'berth %s' needs %s, which is not installed here "
+                                          "(it is host-only and not part of images)",
+                                  argv[1], name);
+        return error_wrapf(-errno, "cannot run %s", name);
+}
+
+static int cmd_build(int argc, char **argv) {
+        argv[-1] = (char *) "berth-compose";
+        return exec_helper("berth-compose", argv - 1);
 }
 
 static int cmd_vm(int argc, char **argv) {
-        VmOptions o = { .memory_mib = 1024, .cpus = 1 };
-        static const struct option opts[] = {
-                { "direct", no_argument, NULL, 'd' },
-                { "log", required_argument, NULL, 'l' },
-                { "payload", required_argument, NULL, 'p' },
-                { "run", required_argument, NULL, 'r' },
-                { "memory", required_argument, NULL, 'm' },
-                { "cpus", required_argument, NULL, 'C' },
-                { "timeout", required_argument, NULL, 't' },
-                { "disk-copy", required_argument, NULL, 'k' },
-                { "cmdline", required_argument, NULL, 'a' },
-                { "no-reboot", no_argument, NULL, 'R' },
-                {},
-        };
-        int c, r;
-        while ((c = getopt_long(argc, argv, "dl:p:r:m:C:t:k:a:R", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'R':
-                        o.no_reboot = true;
-                        break;
-                case 'd':
-                        o.direct = true;
-                        break;
-                case 'l':
-                        o.console_log = optarg;
-                        break;
-                case 'p':
-                        o.payload_dir = optarg;
-                        break;
-                case 'r':
-                        o.run = optarg;
-                        break;
-                case 'm':
-                        r = number_arg("memory", optarg, 128, 1024 * 1024, &o.memory_mib);
-                        if (r < 0)
-                                return r;
-                        break;
-                case 'C':
-                        r = number_arg("cpus", optarg, 1, 64, &o.cpus);
-                        if (r < 0)
-                                return r;
-                        break;
-                case 't':
-                        r = number_arg("timeout", optarg, 0, 7 * 24 * 3600, &o.timeout_s);
-                        if (r < 0)
-                                return r;
-                        break;
-                case 'k':
-                        o.disk_copy = optarg;
-                        break;
-                case 'a':
-                        o.extra_cmdline = optarg;
-                        break;
-                default:
-                        return usage_error("usage: berth vm [--direct] [--log FILE] "
-                                           "[--payload DIR --run CMD] OUTDIR");
-                }
-        }
-        if (optind != argc - 1)
-                return usage_error("usage: berth vm [--direct] [--log FILE] "
-                                   "[--payload DIR --run CMD] OUTDIR");
-        o.image_dir = argv[optind];
-        return vm_run(&o);
+        argv[-1] = (char *) "berth-vm";
+        return exec_helper("berth-vm", argv - 1);
 }
 
 static int cmd_version(int argc, char **argv) {
@@ -164,8 +74,8 @@ static const struct {
         int (*run)(int argc, char **argv);
         const char *summary;
 } verbs[] = {
-        { "build", cmd_build, "compose an image from a spec" },
-        { "vm", cmd_vm, "boot a composed image under QEMU" },
+        { "build", cmd_build, "compose an image from a spec (host only)" },
+        { "vm", cmd_vm, "boot a composed image under QEMU (host only)" },
         { "version", cmd_version, "print the version" },
         { "help", cmd_help, "this text" },
 };
@@ -177,20 +87,6 @@ static int help(void) {
         return 0;
 }
 
-/* The one place berth prints an error: the message the library left, once,
- * and an exit code a script can tell apart (docs/errors.md). */
-static int finish(int r) {
-        if (r >= 0)
-                /* A verb may return a status to pass on (berth vm: the payload's). */
-                return MIN(r, 255);
-        if (r == -USAGE_ERROR) {
-                log_error("%s", error_message(r));
-                return EXIT_CODE_USAGE;
-        }
-        log_error("%s", error_message(r));
-        return error_exit_code(r);
-}
-
 int main(int argc, char **argv) {
         log_set_prefix("berth");
         if (argc < 2) {
@@ -198,11 +94,8 @@ int main(int argc, char **argv) {
                 return EXIT_CODE_USAGE;
         }
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                if (streq(argv[1], verbs[i].name)) {
-                        optind = 1;
-                        /* getopt's own complaints already name the option. */
-                        opterr = 1;
-                        return finish(verbs[i].run(argc - 1, argv + 1));
-                }
-        return finish(usage_error("unknown verb '%s' (try 'berth help')", argv[1]));
+                if (streq(argv[1], verbs[i].name))
+                        /* Each verb sees argv[0] = its name; argv[-1] exists (the program). */
+                        return cli_finish(verbs[i].run(argc - 1, argv + 1));
+        return cli_finish(cli_usage_error("unknown verb '%s' (try 'berth help')", argv[1]));
 }

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/* berth-vm: the QEMU runner behind `berth vm`, host only (images do not ship
+ * it). Usage: berth-vm vm [OPTIONS] OUTDIR */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+#include "macro.h"
+#include "vm.h"
+
+static int cmd_vm(int argc, char **argv) {
+        VmOptions o = { .memory_mib = 1024, .cpus = 1 };
+        static const struct option opts[] = {
+                { "direct", no_argument, NULL, 'd' },
+                { "log", required_argument, NULL, 'l' },
+                { "payload", required_argument, NULL, 'p' },
+                { "run", required_argument, NULL, 'r' },
+                { "memory", required_argument, NULL, 'm' },
+                { "cpus", required_argument, NULL, 'C' },
+                { "timeout", required_argument, NULL, 't' },
+                { "disk-copy", required_argument, NULL, 'k' },
+                { "cmdline", required_argument, NULL, 'a' },
+                { "no-reboot", no_argument, NULL, 'R' },
+                {},
+        };
+        int c, r;
+        while ((c = getopt_long(argc, argv, "dl:p:r:m:C:t:k:a:R", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'R':
+                        o.no_reboot = true;
+                        break;
+                case 'd':
+                        o.direct = true;
+                        break;
+                case 'l':
+                        o.console_log = optarg;
+                        break;
+                case 'p':
+                        o.payload_dir = optarg;
+                        break;
+                case 'r':
+                        o.run = optarg;
+                        break;
+                case 'm':
+                        r = cli_number_arg("memory", optarg, 128, 1024 * 1024, &o.memory_mib);
+                        if (r < 0)
+                                return r;
+                        break;
+                case 'C':
+                        r = cli_number_arg("cpus", optarg, 1, 64, &o.cpus);
+                        if (r < 0)
+                                return r;
+                        break;
+                case 't':
+                        r = cli_number_arg("timeout", optarg, 0, 7 * 24 * 3600, &o.timeout_s);
+                        if (r < 0)
+                                return r;
+                        break;
+                case 'k':
+                        o.disk_copy = optarg;
+                        break;
+                case 'a':
+                        o.extra_cmdline = optarg;
+                        break;
+                default:
+                        return cli_usage_error("usage: berth vm [--direct] [--log FILE] "
+                                           "[--payload DIR --run CMD] OUTDIR");
+                }
+        }
+        if (optind != argc - 1)
+                return cli_usage_error("usage: berth vm [--direct] [--log FILE] "
+                                   "[--payload DIR --run CMD] OUTDIR");
+        o.image_dir = argv[optind];
+        return vm_run(&o);
+}
+
+int main(int argc, char **argv) {
+        log_set_prefix("berth");
+        if (argc >= 2 && streq(argv[1], "vm")) {
+                optind = 1;
+                return cli_finish(cmd_vm(argc - 1, argv + 1));
+        }
+        return cli_finish(cli_usage_error("usage: berth-vm vm [OPTIONS] OUTDIR"));
+}
