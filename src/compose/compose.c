@@ -2,7 +2,6 @@
 /* compose.c: the composer pipeline, from spec to artifacts. Each step is one
  * module's call; this file only sequences them, names the work directories and
  * moves the finished output into place. */
-#include "error.h"
 #include "compose.h"
 
 #include <dirent.h>
@@ -14,18 +13,20 @@
 #include <time.h>
 
 #include "aptsrc.h"
+#include "copy.h"
 #include "deb.h"
 #include "digest.h"
 #include "disk.h"
 #include "erofs.h"
+#include "error.h"
 #include "fetch.h"
-#include "copy.h"
 #include "fileio.h"
 #include "initrd.h"
 #include "log.h"
 #include "manifest.h"
 #include "package.h"
 #include "repo.h"
+#include "slot.h"
 #include "solve.h"
 #include "spec.h"
 #include "strv.h"
@@ -260,16 +261,6 @@ static void clean_stale(const char *output_dir) {
         }
 }
 
-static int artifact_add(Artifact *a, size_t *n, const char *name, const char *dir) {
-        char *p = path_join(dir, name);
-        if (!p)
-                return -ENOMEM;
-        a[*n].name = name;
-        a[*n].path = p;
-        (*n)++;
-        return 0;
-}
-
 /* SIGINT/SIGTERM/SIGHUP during a build: noted here, acted on at the next step
  * boundary, where the failure path removes the work and new directories. */
 static volatile sig_atomic_t interrupted = 0;
@@ -286,442 +277,526 @@ static void handle_interrupts(bool on) {
         (void) sigaction(SIGHUP, &sa, NULL);
 }
 
-#define FAIL_IF_INTERRUPTED()                                                                      \
-        do {                                                                                       \
-                if (interrupted) {                                                                 \
-                        r = error_setf(EINTR, "interrupted by signal %d",                      \
-                                           (int) interrupted);                                     \
-                        goto fail;                                                                 \
-                }                                                                                  \
-        } while (0)
+/* ---- the plan ---- */
 
-static int compose_image_internal(const ComposeOptions *o);
+/* The artifacts of a build, by name: steps produce them, later steps and the
+ * manifest refer to them by id, never by position. */
+typedef enum ArtifactId {
+        ART_VMLINUZ,
+        ART_INITRD,
+        ART_USR,
+        ART_VERITY,
+        ART_CMDLINE,
+        ART_DISK,
+        _ART_MAX,
+} ArtifactId;
 
-int compose_image(const ComposeOptions *o) {
-        interrupted = 0;
-        handle_interrupts(true);
-        int r = compose_image_internal(o);
-        handle_interrupts(false);
-        return r;
+static const char *const artifact_file[_ART_MAX] = {
+        [ART_VMLINUZ] = "vmlinuz",  [ART_INITRD] = "initrd",   [ART_USR] = "usr.erofs",
+        [ART_VERITY] = "usr.verity", [ART_CMDLINE] = "cmdline", [ART_DISK] = "disk.raw",
+};
+
+typedef struct Compose {
+        const ComposeOptions *o;
+        ImageSpec *spec;
+        Slot slot;
+        int64_t sde;
+        double t0;
+        char *cache, *bindir, *outdir, *newdir, *workdir, *olddir, *tree;
+        /* filled as the steps run */
+        AptConfig *apt;
+        RepoSet *repos;
+        PackageList *pkgs, *bootpkgs;
+        char *kver, *cmdline;
+        char root_hash[65];
+        uint64_t usr_bytes;
+        char *path[_ART_MAX]; /* made artifacts, in newdir; NULL: not (yet) made */
+} Compose;
+
+static void compose_done(Compose *c) {
+        spec_free(c->spec);
+        apt_config_free(c->apt);
+        repo_set_free(c->repos);
+        package_list_free(c->pkgs);
+        package_list_free(c->bootpkgs);
+        free(c->cache);
+        free(c->bindir);
+        free(c->outdir);
+        free(c->newdir);
+        free(c->workdir);
+        free(c->olddir);
+        free(c->tree);
+        free(c->kver);
+        free(c->cmdline);
+        for (size_t i = 0; i < _ART_MAX; i++)
+                free(c->path[i]);
 }
 
-static int compose_image_internal(const ComposeOptions *o) {
-        _cleanup_(spec_freep) ImageSpec *spec = NULL;
-        _cleanup_(apt_config_freep) AptConfig *apt = NULL;
-        _cleanup_(repo_set_freep) RepoSet *repos = NULL;
-        _cleanup_(package_list_freep) PackageList *pkgs = NULL, *bootpkgs = NULL;
-        _cleanup_strv_free_ char **include = NULL;
-        _cleanup_free_ char *cache = NULL, *bindir = NULL, *outdir = NULL, *newdir = NULL,
-                            *workdir = NULL, *olddir = NULL, *tree = NULL, *kver = NULL,
-                            *cmdline = NULL;
+/* Marks artifact id as made (its file is in newdir). */
+static int artifact_made(Compose *c, ArtifactId id) {
+        free(c->path[id]);
+        c->path[id] = path_join(c->newdir, artifact_file[id]);
+        return c->path[id] ? 0 : -ENOMEM;
+}
+
+/* The file an artifact is written to in newdir (caller frees). */
+static char *artifact_dest(const Compose *c, ArtifactId id) {
+        return path_join(c->newdir, artifact_file[id]);
+}
+
+typedef struct Step {
+        const char *name;
+        int (*run)(Compose *c);
+        bool in_work; /* needs the work and new directories (removed on failure) */
+} Step;
+
+static int step_sources(Compose *c) {
+        const ImageSpec *spec = c->spec;
         const SpecSource *sources;
         size_t n_sources;
         bool check_valid_until;
-        int64_t sde = source_date_epoch();
-        double t0 = now_s();
-        char root_hash[65] = "";
-        Artifact arts[16] = {};
-        size_t n_arts = 0;
         int r;
 
-        r = spec_parse(o->spec_path, &spec);
-        if (r < 0)
-                return r;
-        if (spec->flavor != FLAVOR_IMMUTABLE)
-                return error_setf(EOPNOTSUPP, "%s: Flavor=%s is not built yet (only immutable)",
-                                      spec->path, flavor_to_string(spec->flavor));
-
-        cache = o->cache_dir ? strdup(o->cache_dir) : default_cache_dir();
-        bindir = o->berth_bindir ? strdup(o->berth_bindir) : default_bindir();
-        /* Absolute, so every later step (initrd, disk) agrees on where things are. */
-        if (o->output_dir && o->output_dir[0] == '/')
-                outdir = strdup(o->output_dir);
-        else {
-                char cwd[PATH_MAX];
-                if (!getcwd(cwd, sizeof cwd))
-                        return error_wrapf(errno, "cannot get the current directory");
-                outdir = path_join(cwd, o->output_dir ? o->output_dir : "out");
-        }
-        if (!cache || !bindir || !outdir)
-                return error_setf(ENOMEM, "out of memory");
-        while (strlen(outdir) > 1 && outdir[strlen(outdir) - 1] == '/')
-                outdir[strlen(outdir) - 1] = 0;
-
-        clean_stale(outdir);
-        newdir = strdup_printf("%s.new-%d", outdir, (int) getpid());
-        workdir = strdup_printf("%s.work-%d", outdir, (int) getpid());
-        olddir = strdup_printf("%s.old-%d", outdir, (int) getpid());
-        tree = workdir ? path_join(workdir, "tree") : NULL;
-        if (!newdir || !workdir || !olddir || !tree)
-                return error_setf(ENOMEM, "out of memory");
-
-        log_info("building %s %s from %s (SOURCE_DATE_EPOCH=%lld)", spec->name, spec->version,
-                 spec->path, (long long) sde);
-
-        /* 1. Where packages come from. */
         if (spec->n_sources > 0) {
                 sources = spec->sources;
                 n_sources = spec->n_sources;
                 check_valid_until = true;
         } else {
-                r = apt_config_load("/", &apt);
+                r = apt_config_load("/", &c->apt);
                 if (r < 0)
                         return r;
-                if (apt->n_sources == 0)
+                if (c->apt->n_sources == 0)
                         return error_setf(ENOENT, "no apt sources configured on this machine "
-                                                      "and none in %s", spec->path);
-                sources = apt->sources;
-                n_sources = apt->n_sources;
-                check_valid_until = apt->check_valid_until;
+                                                  "and none in %s", spec->path);
+                sources = c->apt->sources;
+                n_sources = c->apt->n_sources;
+                check_valid_until = c->apt->check_valid_until;
         }
         if (spec->check_valid_until_set)
                 check_valid_until = spec->check_valid_until;
 
-        r = mkdir_p(cache, 0755);
+        r = mkdir_p(c->cache, 0755);
         if (r < 0)
-                return error_wrapf(r, "cannot create cache directory %s", cache);
-        r = repo_set_load(sources, n_sources, spec->architecture, check_valid_until, cache, &repos);
-        if (r < 0)
-                return r;
+                return error_wrapf(r, "cannot create cache directory %s", c->cache);
+        return repo_set_load(sources, n_sources, spec->architecture, check_valid_until, c->cache,
+                             &c->repos);
+}
 
-        /* 2. Resolve. */
-        include = strv_copy(spec->include);
+static int step_resolve(Compose *c) {
+        const ImageSpec *spec = c->spec;
+        _cleanup_strv_free_ char **include = strv_copy(spec->include);
+        int r;
+
         if (!include)
-                return error_setf(ENOMEM, "out of memory");
+                return -ENOMEM;
         if (spec->kernel_package && !strv_contains(include, spec->kernel_package)) {
                 r = strv_extend(&include, spec->kernel_package);
                 if (r < 0)
-                        return error_setf(ENOMEM, "out of memory");
+                        return r;
         }
-        r = solve_packages(repos, spec->architecture, include, spec->exclude, &pkgs);
+        r = solve_packages(c->repos, spec->architecture, include, spec->exclude, &c->pkgs);
         if (r < 0)
                 return r;
         if (!strv_isempty(spec->boot_packages)) {
-                r = solve_lookup(repos, spec->architecture, spec->boot_packages, &bootpkgs);
+                r = solve_lookup(c->repos, spec->architecture, spec->boot_packages, &c->bootpkgs);
                 if (r < 0)
                         return r;
         }
-        log_info("resolved %zu packages (+%zu boot packages)", pkgs->n, bootpkgs ? bootpkgs->n : 0);
+        log_info("resolved %zu packages (+%zu boot packages)", c->pkgs->n,
+                 c->bootpkgs ? c->bootpkgs->n : 0);
+        return 0;
+}
 
-        /* 3. Fetch, verified. */
-        r = package_list_fetch(pkgs, cache, o->jobs);
+static int step_fetch(Compose *c) {
+        int r = package_list_fetch(c->pkgs, c->cache, c->o->jobs);
+        if (r >= 0 && c->bootpkgs)
+                r = package_list_fetch(c->bootpkgs, c->cache, c->o->jobs);
         if (r < 0)
                 return r;
-        if (bootpkgs) {
-                r = package_list_fetch(bootpkgs, cache, o->jobs);
+        log_info("packages fetched and verified (%.1fs)", now_s() - c->t0);
+        return 0;
+}
+
+static int step_unpack(Compose *c) {
+        DebUnpackOptions uo = { .source_date_epoch = c->sde };
+        bool tty = isatty(STDERR_FILENO);
+        int r;
+
+        for (size_t i = 0; i < c->pkgs->n; i++) {
+                const Package *p = &c->pkgs->packages[i];
+                if (tty)
+                        fprintf(stderr, "\r\033[Kberth: unpacking [%zu/%zu] %s", i + 1, c->pkgs->n,
+                                p->name);
+                else if ((i + 1) % 10 == 0 || i + 1 == c->pkgs->n)
+                        log_info("unpacking [%zu/%zu] %s", i + 1, c->pkgs->n, p->name);
+                if (interrupted)
+                        return error_setf(EINTR, "interrupted by signal %d", (int) interrupted);
+                r = deb_unpack(p->local_path, c->tree, &uo, NULL);
                 if (r < 0)
-                        return r;
+                        return error_wrapf(r, "cannot unpack %s", p->local_path);
         }
-        log_info("packages fetched and verified (%.1fs)", now_s() - t0);
-
-        /* 4. Unpack into the work tree. From here on, failures remove the work dirs. */
-        if (interrupted)
-                return error_setf(EINTR, "interrupted by signal %d", (int) interrupted);
-        r = mkdir_p(tree, 0755);
-        if (r < 0) {
-                error_wrapf(r, "cannot create %s", tree);
-                goto fail;
-        }
-        r = mkdir_p(newdir, 0755);
-        if (r < 0) {
-                error_wrapf(r, "cannot create %s", newdir);
-                goto fail;
-        }
-        {
-                DebUnpackOptions uo = { .source_date_epoch = sde };
-                bool tty = isatty(STDERR_FILENO);
-                for (size_t i = 0; i < pkgs->n; i++) {
-                        if (tty)
-                                fprintf(stderr, "\r\033[Kberth: unpacking [%zu/%zu] %s", i + 1,
-                                        pkgs->n, pkgs->packages[i].name);
-                        else if ((i + 1) % 10 == 0 || i + 1 == pkgs->n)
-                                log_info("unpacking [%zu/%zu] %s", i + 1, pkgs->n,
-                                         pkgs->packages[i].name);
-                        FAIL_IF_INTERRUPTED();
-                        r = deb_unpack(pkgs->packages[i].local_path, tree, &uo, NULL);
-                        if (r < 0) {
-                                error_wrapf(r, "cannot unpack %s", pkgs->packages[i].local_path);
-                                goto fail;
-                        }
-                }
-        }
-        if (isatty(STDERR_FILENO))
+        if (tty)
                 fputs("\r\033[K", stderr);
-        log_info("unpacked %zu packages (%.1fs)", pkgs->n, now_s() - t0);
+        log_info("unpacked %zu packages (%.1fs)", c->pkgs->n, now_s() - c->t0);
+        return install_berth_files(c->spec, c->tree, c->bindir);
+}
 
-        r = install_berth_files(spec, tree, bindir);
-        if (r < 0)
-                goto fail;
+static int step_tailor(Compose *c) {
+        _cleanup_free_ char *kc = path_join(c->cache, "modules-xz");
+        int r;
 
-        /* 5. Tailor: maintainer-script duties done declaratively. */
-        FAIL_IF_INTERRUPTED();
-        {
-                _cleanup_free_ char *kc = path_join(cache, "modules-xz");
-                if (!kc) {
-                        r = error_setf(ENOMEM, "out of memory");
-                        goto fail;
-                }
-                tailor_set_module_cache(kc);
-        }
+        if (!kc)
+                return -ENOMEM;
+        tailor_set_module_cache(kc);
         log_info("tailoring the tree (users, ldconfig, kernel modules, Remove= globs)");
-        r = tailor_tree(spec, tree, sde);
+        r = tailor_tree(c->spec, c->tree, c->sde);
         tailor_set_module_cache(NULL);
         if (r < 0)
-                goto fail;
-        r = tailor_kernel_version(tree, &kver);
-        if (r < 0) {
-                error_wrapf(r, "cannot find the kernel's modules in the image");
-                goto fail;
-        }
-
-        /* 6. Kernel and initramfs leave the tree; /usr is what remains. */
-        FAIL_IF_INTERRUPTED();
-        {
-                _cleanup_free_ char *vmlinuz = strdup_printf("%s/boot/vmlinuz-%s", tree, kver);
-                _cleanup_free_ char *dst = path_join(newdir, "vmlinuz");
-                _cleanup_free_ char *boot = path_join(tree, "boot");
-                if (!vmlinuz || !dst || !boot) {
-                        r = error_setf(ENOMEM, "out of memory");
-                        goto fail;
-                }
-                r = copy_file(vmlinuz, dst, 0644);
-                if (r < 0) {
-                        error_wrapf(r, "cannot copy the kernel %s", vmlinuz);
-                        goto fail;
-                }
-                (void) rm_rf(boot);
-                r = artifact_add(arts, &n_arts, "vmlinuz", newdir);
-                if (r < 0)
-                        goto fail;
-        }
-        {
-                _cleanup_free_ char *dst = path_join(newdir, "initrd");
-                InitrdOptions io = {
-                        .root = tree,
-                        .kernel_version = kver,
-                        .modules = spec->modules,
-                        .init_binary = "usr/lib/berth/berth-init",
-                        .source_date_epoch = sde,
-                };
-                if (!dst) {
-                        r = error_setf(ENOMEM, "out of memory");
-                        goto fail;
-                }
-                r = initrd_build(&io, dst);
-                if (r < 0) {
-                        error_wrapf(r, "cannot build the initramfs");
-                        goto fail;
-                }
-                r = artifact_add(arts, &n_arts, "initrd", newdir);
-                if (r < 0)
-                        goto fail;
-        }
-
-        uint64_t usr_bytes;
-        {
-                _cleanup_free_ char *usr = path_join(tree, "usr");
-                _cleanup_free_ char *erofs = path_join(newdir, "usr.erofs");
-                _cleanup_free_ char *hash = path_join(newdir, "usr.verity");
-                char d_uuid[SHA256_HEX_SIZE], d_salt[SHA256_HEX_SIZE], d_vuuid[SHA256_HEX_SIZE];
-                char fs_uuid[37], verity_uuid[37];
-                if (!usr || !erofs || !hash) {
-                        r = error_setf(ENOMEM, "out of memory");
-                        goto fail;
-                }
-                usr_bytes = du_bytes(usr);
-                if (input_digest(spec, pkgs, sde, "erofs-uuid", d_uuid) < 0 ||
-                    input_digest(spec, pkgs, sde, "verity-salt", d_salt) < 0 ||
-                    input_digest(spec, pkgs, sde, "verity-uuid", d_vuuid) < 0) {
-                        r = error_setf(ENOMEM, "out of memory");
-                        goto fail;
-                }
-                uuid_from_hex(d_uuid, fs_uuid);
-                uuid_from_hex(d_vuuid, verity_uuid);
-
-                log_info("making the erofs image of /usr (%.1f MiB, %s)", (double) usr_bytes / 1048576.0,
-                         strempty(spec->compression));
-                FAIL_IF_INTERRUPTED();
-                r = erofs_make(usr, erofs, spec->compression, sde, fs_uuid);
-                if (r < 0) {
-                        error_wrapf(r, "cannot make the erofs image of /usr");
-                        goto fail;
-                }
-                double tv = now_s();
-                r = verity_format(erofs, hash, d_salt, verity_uuid, root_hash);
-                if (r < 0) {
-                        error_wrapf(r, "cannot format the dm-verity hash tree");
-                        goto fail;
-                }
-                log_info("usr image %.1f MiB, verity %.1f MiB, hashed in %.2fs, root hash %s",
-                         (double) file_size(erofs) / 1048576.0, (double) file_size(hash) / 1048576.0,
-                         now_s() - tv, root_hash);
-                r = artifact_add(arts, &n_arts, "usr.erofs", newdir);
-                if (r >= 0)
-                        r = artifact_add(arts, &n_arts, "usr.verity", newdir);
-                if (r < 0)
-                        goto fail;
-        }
-
-        cmdline = strdup_printf("usrhash=%s berth.slot=a%s%s", root_hash,
-                                isempty(spec->cmdline) ? "" : " ", strempty(spec->cmdline));
-        if (!cmdline) {
-                r = error_setf(ENOMEM, "out of memory");
-                goto fail;
-        }
-        {
-                _cleanup_free_ char *p = path_join(newdir, "cmdline");
-                _cleanup_free_ char *t = strdup_printf("%s\n", cmdline);
-                if (!p || !t) {
-                        r = error_setf(ENOMEM, "out of memory");
-                        goto fail;
-                }
-                r = write_file_atomic(p, t, strlen(t), 0644);
-                if (r < 0)
-                        goto fail;
-                r = artifact_add(arts, &n_arts, "cmdline", newdir);
-                if (r < 0)
-                        goto fail;
-        }
-
-        /* 7. The disk image. */
-        FAIL_IF_INTERRUPTED();
-        if (!o->no_disk) {
-                const Package *sb = NULL;
-                _cleanup_free_ char *efi = path_join(workdir, "systemd-bootx64.efi");
-                _cleanup_free_ char *disk = path_join(newdir, "disk.raw");
-                if (!efi || !disk) {
-                        r = error_setf(ENOMEM, "out of memory");
-                        goto fail;
-                }
-                for (size_t i = 0; bootpkgs && i < bootpkgs->n && !sb; i++)
-                        if (streq(bootpkgs->packages[i].name, "systemd-boot-efi"))
-                                sb = &bootpkgs->packages[i];
-                if (!sb) {
-                        r = error_setf(ENOENT, "%s: [Packages] BootPackages= must name "
-                                                   "systemd-boot-efi for the disk image",
-                                           spec->path);
-                        goto fail;
-                }
-                r = deb_extract_file(sb->local_path, SYSTEMD_BOOT_MEMBER, efi);
-                if (r < 0) {
-                        error_wrapf(r, "cannot extract %s from %s", SYSTEMD_BOOT_MEMBER,
-                                        sb->local_path);
-                        goto fail;
-                }
-                DiskLayout l = {
-                        .usr_image = arts[2].path,
-                        .verity_image = arts[3].path,
-                        .root_hash = root_hash,
-                        .kernel = arts[0].path,
-                        .initrd = arts[1].path,
-                        .systemd_boot = efi,
-                        .cmdline = cmdline,
-                        .image_name = spec->name,
-                        .image_version = spec->version,
-                        .boot_tries = spec->boot_tries,
-                        .esp_size = spec->esp_size,
-                        .usr_size = spec->usr_size,
-                        .root_size = spec->root_size,
-                        .source_date_epoch = sde,
-                };
-                r = disk_make(&l, disk);
-                if (r < 0) {
-                        error_wrapf(r, "cannot make the disk image");
-                        goto fail;
-                }
-                r = artifact_add(arts, &n_arts, "disk.raw", newdir);
-                if (r < 0)
-                        goto fail;
-        }
-
-        /* 8. Manifest and SBOM describe the artifacts above. */
-        FAIL_IF_INTERRUPTED();
-        {
-                _cleanup_free_ char *mpath = path_join(newdir, "manifest.json");
-                _cleanup_free_ char *spath = path_join(newdir, "sbom.spdx.json");
-                ManifestInfo mi = {
-                        .name = spec->name,
-                        .version = spec->version,
-                        .flavor = flavor_to_string(spec->flavor),
-                        .architecture = spec->architecture,
-                        .description = spec->description,
-                        .packages = pkgs,
-                        .root_hash = root_hash,
-                        .kernel_version = kver,
-                        .cmdline = cmdline,
-                        .usr_tree_bytes = usr_bytes,
-                        .artifacts = arts,
-                        .n_artifacts = n_arts,
-                        .source_date_epoch = sde,
-                };
-                if (!mpath || !spath) {
-                        r = error_setf(ENOMEM, "out of memory");
-                        goto fail;
-                }
-                r = manifest_and_sbom_write(&mi, mpath, spath);
-                if (r < 0) {
-                        error_wrapf(r, "cannot write %s and %s", mpath, spath);
-                        goto fail;
-                }
-        }
-
-        /* 9. Into place: the old output stays until the new one is complete. */
-        FAIL_IF_INTERRUPTED();
-        (void) rm_rf(workdir);
-        r = fsync_directory(newdir);
+                return r;
+        r = tailor_kernel_version(c->tree, &c->kver);
         if (r < 0)
-                goto fail;
-        if (access(outdir, F_OK) == 0) {
-                if (rename(outdir, olddir) < 0) {
-                        r = error_wrapf(errno, "cannot move %s aside", outdir);
-                        goto fail;
-                }
-        }
-        if (rename(newdir, outdir) < 0) {
-                r = error_wrapf(errno, "cannot move %s to %s", newdir, outdir);
-                (void) rename(olddir, outdir);
-                goto fail;
-        }
-        (void) rm_rf(olddir);
-
-        {
-                uint64_t total = 0, compressed = 0;
-                for (size_t i = 0; i < n_arts; i++) {
-                        _cleanup_free_ char *p = path_join(outdir, arts[i].name);
-                        uint64_t s = p ? file_size(p) : 0;
-                        total += s;
-                        if (streq(arts[i].name, "vmlinuz") || streq(arts[i].name, "initrd") ||
-                            streq(arts[i].name, "usr.erofs"))
-                                compressed += s;
-                }
-                printf("\n"
-                       "  image        %s %s\n"
-                       "  packages     %zu (+%zu boot-only)\n"
-                       "  /usr tree    %.1f MiB installed\n"
-                       "  compressed   %.1f MiB (kernel + initrd + erofs /usr)\n"
-                       "  root hash    %s\n"
-                       "  kernel       %s\n"
-                       "  output       %s\n"
-                       "  time         %.1fs\n",
-                       spec->name, spec->version, pkgs->n, bootpkgs ? bootpkgs->n : 0,
-                       (double) usr_bytes / 1048576.0, (double) compressed / 1048576.0,
-                       root_hash, kver, outdir, now_s() - t0);
-                for (size_t i = 0; i < n_arts; i++) {
-                        _cleanup_free_ char *p = path_join(outdir, arts[i].name);
-                        printf("  %-12s %.1f MiB\n", arts[i].name,
-                               (double) (p ? file_size(p) : 0) / 1048576.0);
-                }
-                (void) total;
-        }
-        for (size_t i = 0; i < n_arts; i++)
-                free((char *) arts[i].path);
+                return error_wrapf(r, "cannot find the kernel's modules in the image");
         return 0;
+}
 
-fail:
-        for (size_t i = 0; i < n_arts; i++)
-                free((char *) arts[i].path);
-        (void) rm_rf(workdir);
-        (void) rm_rf(newdir);
-        log_info("build failed; %s was left as it was", outdir);
+/* The kernel leaves the tree: /usr is what remains of it. */
+static int step_kernel(Compose *c) {
+        _cleanup_free_ char *vmlinuz = strdup_printf("%s/boot/vmlinuz-%s", c->tree, c->kver);
+        _cleanup_free_ char *dst = artifact_dest(c, ART_VMLINUZ);
+        _cleanup_free_ char *boot = path_join(c->tree, "boot");
+        int r;
+
+        if (!vmlinuz || !dst || !boot)
+                return -ENOMEM;
+        r = copy_file(vmlinuz, dst, 0644);
+        if (r < 0)
+                return error_wrapf(r, "cannot copy the kernel %s", vmlinuz);
+        (void) rm_rf(boot);
+        return artifact_made(c, ART_VMLINUZ);
+}
+
+static int step_initrd(Compose *c) {
+        _cleanup_free_ char *dst = artifact_dest(c, ART_INITRD);
+        InitrdOptions io = {
+                .root = c->tree,
+                .kernel_version = c->kver,
+                .modules = c->spec->modules,
+                .init_binary = "usr/lib/berth/berth-init",
+                .source_date_epoch = c->sde,
+        };
+        int r;
+
+        if (!dst)
+                return -ENOMEM;
+        r = initrd_build(&io, dst);
+        if (r < 0)
+                return error_wrapf(r, "cannot build the initramfs");
+        return artifact_made(c, ART_INITRD);
+}
+
+/* /usr as erofs, and its dm-verity hash tree. */
+static int step_usr(Compose *c) {
+        _cleanup_free_ char *usr = path_join(c->tree, "usr");
+        _cleanup_free_ char *erofs = artifact_dest(c, ART_USR), *hash = artifact_dest(c, ART_VERITY);
+        char d_uuid[SHA256_HEX_SIZE], d_salt[SHA256_HEX_SIZE], d_vuuid[SHA256_HEX_SIZE];
+        char fs_uuid[37], verity_uuid[37];
+        int r;
+
+        if (!usr || !erofs || !hash)
+                return -ENOMEM;
+        c->usr_bytes = du_bytes(usr);
+        if (input_digest(c->spec, c->pkgs, c->sde, "erofs-uuid", d_uuid) < 0 ||
+            input_digest(c->spec, c->pkgs, c->sde, "verity-salt", d_salt) < 0 ||
+            input_digest(c->spec, c->pkgs, c->sde, "verity-uuid", d_vuuid) < 0)
+                return -ENOMEM;
+        uuid_from_hex(d_uuid, fs_uuid);
+        uuid_from_hex(d_vuuid, verity_uuid);
+
+        log_info("making the erofs image of /usr (%.1f MiB, %s)",
+                 (double) c->usr_bytes / 1048576.0, strempty(c->spec->compression));
+        r = erofs_make(usr, erofs, c->spec->compression, c->sde, fs_uuid);
+        if (r < 0)
+                return error_wrapf(r, "cannot make the erofs image of /usr");
+        double tv = now_s();
+        r = verity_format(erofs, hash, d_salt, verity_uuid, c->root_hash);
+        if (r < 0)
+                return error_wrapf(r, "cannot format the dm-verity hash tree");
+        log_info("usr image %.1f MiB, verity %.1f MiB, hashed in %.2fs, root hash %s",
+                 (double) file_size(erofs) / 1048576.0, (double) file_size(hash) / 1048576.0,
+                 now_s() - tv, c->root_hash);
+        r = artifact_made(c, ART_USR);
+        return r < 0 ? r : artifact_made(c, ART_VERITY);
+}
+
+/* The slot's kernel command line: the usr root hash and the slot. */
+static int step_cmdline(Compose *c) {
+        _cleanup_free_ char *p = artifact_dest(c, ART_CMDLINE), *t = NULL;
+        int r;
+
+        c->cmdline = strdup_printf("usrhash=%s berth.slot=%s%s%s", c->root_hash,
+                                   slot_to_string(c->slot), isempty(c->spec->cmdline) ? "" : " ",
+                                   strempty(c->spec->cmdline));
+        if (!c->cmdline || !p)
+                return -ENOMEM;
+        t = strdup_printf("%s\n", c->cmdline);
+        if (!t)
+                return -ENOMEM;
+        r = write_file_atomic(p, t, strlen(t), 0644);
+        if (r < 0)
+                return error_wrapf(r, "cannot write %s", p);
+        return artifact_made(c, ART_CMDLINE);
+}
+
+static int step_disk(Compose *c) {
+        const ImageSpec *spec = c->spec;
+        const Package *sb = NULL;
+        _cleanup_free_ char *efi = path_join(c->workdir, "systemd-bootx64.efi");
+        _cleanup_free_ char *disk = artifact_dest(c, ART_DISK);
+        int r;
+
+        if (!efi || !disk)
+                return -ENOMEM;
+        for (size_t i = 0; c->bootpkgs && i < c->bootpkgs->n && !sb; i++)
+                if (streq(c->bootpkgs->packages[i].name, "systemd-boot-efi"))
+                        sb = &c->bootpkgs->packages[i];
+        if (!sb)
+                return error_setf(ENOENT, "%s: [Packages] BootPackages= must name "
+                                          "systemd-boot-efi for the disk image",
+                                  spec->path);
+        r = deb_extract_file(sb->local_path, SYSTEMD_BOOT_MEMBER, efi);
+        if (r < 0)
+                return error_wrapf(r, "cannot extract %s from %s", SYSTEMD_BOOT_MEMBER,
+                                   sb->local_path);
+        DiskLayout l = {
+                .usr_image = c->path[ART_USR],
+                .verity_image = c->path[ART_VERITY],
+                .root_hash = c->root_hash,
+                .kernel = c->path[ART_VMLINUZ],
+                .initrd = c->path[ART_INITRD],
+                .systemd_boot = efi,
+                .cmdline = c->cmdline,
+                .slot = c->slot,
+                .image_name = spec->name,
+                .image_version = spec->version,
+                .boot_tries = spec->boot_tries,
+                .esp_size = spec->esp_size,
+                .usr_size = spec->usr_size,
+                .root_size = spec->root_size,
+                .source_date_epoch = c->sde,
+        };
+        r = disk_make(&l, disk);
+        if (r < 0)
+                return error_wrapf(r, "cannot make the disk image");
+        return artifact_made(c, ART_DISK);
+}
+
+/* Manifest and SBOM describe the artifacts made above. */
+static int step_manifest(Compose *c) {
+        _cleanup_free_ char *mpath = path_join(c->newdir, "manifest.json");
+        _cleanup_free_ char *spath = path_join(c->newdir, "sbom.spdx.json");
+        Artifact arts[_ART_MAX];
+        size_t n = 0;
+        int r;
+
+        if (!mpath || !spath)
+                return -ENOMEM;
+        for (size_t i = 0; i < _ART_MAX; i++)
+                if (c->path[i])
+                        arts[n++] = (Artifact){ artifact_file[i], c->path[i] };
+        ManifestInfo mi = {
+                .name = c->spec->name,
+                .version = c->spec->version,
+                .flavor = flavor_to_string(c->spec->flavor),
+                .architecture = c->spec->architecture,
+                .description = c->spec->description,
+                .packages = c->pkgs,
+                .root_hash = c->root_hash,
+                .kernel_version = c->kver,
+                .cmdline = c->cmdline,
+                .usr_tree_bytes = c->usr_bytes,
+                .artifacts = arts,
+                .n_artifacts = n,
+                .source_date_epoch = c->sde,
+        };
+        r = manifest_and_sbom_write(&mi, mpath, spath);
+        if (r < 0)
+                return error_wrapf(r, "cannot write %s and %s", mpath, spath);
+        return 0;
+}
+
+/* Into place: the old output stays until the new one is complete. */
+static int step_commit(Compose *c) {
+        int r;
+
+        (void) rm_rf(c->workdir);
+        r = fsync_directory(c->newdir);
+        if (r < 0)
+                return error_wrapf(r, "cannot sync %s", c->newdir);
+        if (access(c->outdir, F_OK) == 0 && rename(c->outdir, c->olddir) < 0)
+                return error_wrapf(errno, "cannot move %s aside", c->outdir);
+        if (rename(c->newdir, c->outdir) < 0) {
+                r = error_wrapf(errno, "cannot move %s to %s", c->newdir, c->outdir);
+                (void) rename(c->olddir, c->outdir);
+                return r;
+        }
+        (void) rm_rf(c->olddir);
+        return 0;
+}
+
+/* Every step, in order. A plan is this list with the steps the options leave
+ * out removed (no disk with --no-disk). */
+static const Step all_steps[] = {
+        { "sources", step_sources },
+        { "resolve", step_resolve },
+        { "fetch", step_fetch },
+        { "unpack", step_unpack, true },
+        { "tailor", step_tailor, true },
+        { "kernel", step_kernel, true },
+        { "initrd", step_initrd, true },
+        { "usr", step_usr, true },
+        { "cmdline", step_cmdline, true },
+        { "disk", step_disk, true },
+        { "manifest", step_manifest, true },
+        { "commit", step_commit, true },
+};
+
+typedef struct Plan {
+        const Step *steps[ELEMENTSOF(all_steps)];
+        size_t n;
+} Plan;
+
+/* Everything decided before anything is written: the spec, the slot, the
+ * directories, the steps. */
+static int compose_plan(const ComposeOptions *o, Compose *c, Plan *ret) {
+        Plan plan = {};
+        int r;
+
+        *c = (Compose){ .o = o, .slot = o->slot, .sde = source_date_epoch(), .t0 = now_s() };
+        if (c->slot < 0 || c->slot >= _SLOT_MAX)
+                return error_setf(EINVAL, "no such slot");
+        r = spec_parse(o->spec_path, &c->spec);
+        if (r < 0)
+                return r;
+        if (c->spec->flavor != FLAVOR_IMMUTABLE)
+                return error_setf(EOPNOTSUPP, "%s: Flavor=%s is not built yet (only immutable)",
+                                  c->spec->path, flavor_to_string(c->spec->flavor));
+
+        c->cache = o->cache_dir ? strdup(o->cache_dir) : default_cache_dir();
+        c->bindir = o->berth_bindir ? strdup(o->berth_bindir) : default_bindir();
+        /* Absolute, so every later step (initrd, disk) agrees on where things are. */
+        if (o->output_dir && o->output_dir[0] == '/')
+                c->outdir = strdup(o->output_dir);
+        else {
+                char cwd[PATH_MAX];
+                if (!getcwd(cwd, sizeof cwd))
+                        return error_wrapf(errno, "cannot get the current directory");
+                c->outdir = path_join(cwd, o->output_dir ? o->output_dir : "out");
+        }
+        if (!c->cache || !c->bindir || !c->outdir)
+                return -ENOMEM;
+        while (strlen(c->outdir) > 1 && c->outdir[strlen(c->outdir) - 1] == '/')
+                c->outdir[strlen(c->outdir) - 1] = 0;
+        c->newdir = strdup_printf("%s.new-%d", c->outdir, (int) getpid());
+        c->workdir = strdup_printf("%s.work-%d", c->outdir, (int) getpid());
+        c->olddir = strdup_printf("%s.old-%d", c->outdir, (int) getpid());
+        c->tree = c->workdir ? path_join(c->workdir, "tree") : NULL;
+        if (!c->newdir || !c->workdir || !c->olddir || !c->tree)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < ELEMENTSOF(all_steps); i++) {
+                if (o->no_disk && all_steps[i].run == step_disk)
+                        continue;
+                plan.steps[plan.n++] = &all_steps[i];
+        }
+        *ret = plan;
+        return 0;
+}
+
+static int compose_execute(Compose *c, const Plan *plan) {
+        bool in_work = false;
+        int r = 0;
+
+        log_info("building %s %s (slot %s) from %s (SOURCE_DATE_EPOCH=%lld)", c->spec->name,
+                 c->spec->version, slot_to_string(c->slot), c->spec->path, (long long) c->sde);
+        clean_stale(c->outdir);
+        for (size_t i = 0; i < plan->n; i++) {
+                const Step *s = plan->steps[i];
+                if (interrupted) {
+                        r = error_setf(EINTR, "interrupted by signal %d", (int) interrupted);
+                        break;
+                }
+                if (s->in_work && !in_work) {
+                        /* From here on, a failure removes the work and new directories. */
+                        in_work = true;
+                        r = mkdir_p(c->tree, 0755);
+                        if (r < 0) {
+                                r = error_wrapf(r, "cannot create %s", c->tree);
+                                break;
+                        }
+                        r = mkdir_p(c->newdir, 0755);
+                        if (r < 0) {
+                                r = error_wrapf(r, "cannot create %s", c->newdir);
+                                break;
+                        }
+                }
+                log_debug("step %s", s->name);
+                r = s->run(c);
+                if (r < 0)
+                        break;
+        }
+        if (r < 0) {
+                if (in_work) {
+                        (void) rm_rf(c->workdir);
+                        (void) rm_rf(c->newdir);
+                        log_info("build failed; %s was left as it was", c->outdir);
+                }
+                return r;
+        }
+        return 0;
+}
+
+static void print_summary(const Compose *c) {
+        uint64_t compressed = 0;
+
+        for (size_t i = 0; i < _ART_MAX; i++) {
+                _cleanup_free_ char *p = path_join(c->outdir, artifact_file[i]);
+                if (c->path[i] && p && (i == ART_VMLINUZ || i == ART_INITRD || i == ART_USR))
+                        compressed += file_size(p);
+        }
+        printf("\n"
+               "  image        %s %s (slot %s)\n"
+               "  packages     %zu (+%zu boot-only)\n"
+               "  /usr tree    %.1f MiB installed\n"
+               "  compressed   %.1f MiB (kernel + initrd + erofs /usr)\n"
+               "  root hash    %s\n"
+               "  kernel       %s\n"
+               "  output       %s\n"
+               "  time         %.1fs\n",
+               c->spec->name, c->spec->version, slot_to_string(c->slot), c->pkgs->n,
+               c->bootpkgs ? c->bootpkgs->n : 0, (double) c->usr_bytes / 1048576.0,
+               (double) compressed / 1048576.0, c->root_hash, c->kver, c->outdir,
+               now_s() - c->t0);
+        for (size_t i = 0; i < _ART_MAX; i++) {
+                if (!c->path[i])
+                        continue;
+                _cleanup_free_ char *p = path_join(c->outdir, artifact_file[i]);
+                printf("  %-12s %.1f MiB\n", artifact_file[i],
+                       (double) (p ? file_size(p) : 0) / 1048576.0);
+        }
+}
+
+int compose_image(const ComposeOptions *o) {
+        _cleanup_(compose_done) Compose c = {};
+        Plan plan;
+        int r;
+
+        interrupted = 0;
+        handle_interrupts(true);
+        r = compose_plan(o, &c, &plan);
+        if (r >= 0)
+                r = compose_execute(&c, &plan);
+        handle_interrupts(false);
+        if (r >= 0)
+                print_summary(&c);
         return r;
 }

@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 
+#include "slot.h"
+
 typedef struct ComposeOptions {
         const char *spec_path;
         const char *output_dir;    /* e.g. out/container-host */
@@ -14,6 +16,12 @@ typedef struct ComposeOptions {
         const char *berth_bindir;  /* where the built berth binaries are (to install) */
         unsigned jobs;             /* parallel downloads, 0 = default */
         bool no_disk;              /* skip the disk image (faster tests) */
+        Slot slot;                 /* the slot the artifacts are for (SLOT_A: a new disk) */
 } ComposeOptions;
 
+/* Plans the build (spec, slot, directories, steps), then executes the steps
+ * in order: sources, resolve, fetch, unpack, tailor, kernel, initrd, usr
+ * (erofs + verity), cmdline, disk, manifest, commit. Artifacts are named, not
+ * numbered; the slot is a parameter, so the updater writes slot b's artifacts
+ * with the same code. */
 int compose_image(const ComposeOptions *o);

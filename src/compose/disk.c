@@ -124,6 +124,14 @@ static int make_esp(const DiskLayout *l, const char *work, const char *img, uint
         volid = strndup(uuid, 8);
         if (!volid)
                 return -ENOMEM;
+        /* The slot's kernel and initrd live in /berth/<slot>/ on the ESP. */
+        const char *sn = slot_to_string(l->slot);
+        if (!sn)
+                return -EINVAL;
+        char slot_dir_esp[16], kernel_path[32], initrd_path[32];
+        snprintf(slot_dir_esp, sizeof slot_dir_esp, "::berth/%s", sn);
+        snprintf(kernel_path, sizeof kernel_path, "/berth/%s/vmlinuz", sn);
+        snprintf(initrd_path, sizeof initrd_path, "/berth/%s/initrd", sn);
         r = create_sized(img, size);
         if (r < 0)
                 return error_wrapf(r, "%s", img);
@@ -137,7 +145,7 @@ static int make_esp(const DiskLayout *l, const char *work, const char *img, uint
         r = mtools(env, "mmd", img,
                    (char *[]){(char *)"::EFI", (char *)"::EFI/BOOT", (char *)"::EFI/systemd",
                               (char *)"::loader", (char *)"::loader/entries", (char *)"::berth",
-                              (char *)"::berth/a", NULL});
+                              slot_dir_esp, NULL});
         if (r < 0)
                 return r;
 
@@ -149,10 +157,10 @@ static int make_esp(const DiskLayout *l, const char *work, const char *img, uint
                 if (r < 0)
                         return r;
         }
-        r = esp_copy(env, img, l->kernel, "berth/a/vmlinuz");
+        r = esp_copy(env, img, l->kernel, kernel_path + 1);
         if (r < 0)
                 return r;
-        r = esp_copy(env, img, l->initrd, "berth/a/initrd");
+        r = esp_copy(env, img, l->initrd, initrd_path + 1);
         if (r < 0)
                 return r;
 
@@ -165,16 +173,16 @@ static int make_esp(const DiskLayout *l, const char *work, const char *img, uint
         if (r < 0)
                 return r;
 
-        entry = strdup_printf("title %s %s (slot a)\n"
+        entry = strdup_printf("title %s %s (slot %s)\n"
                               "sort-key berth\n"
                               "version %s\n"
-                              "linux /berth/a/vmlinuz\n"
-                              "initrd /berth/a/initrd\n"
+                              "linux %s\n"
+                              "initrd %s\n"
                               "options %s\n",
-                              l->image_name, l->image_version, l->image_version,
-                              strempty(l->cmdline));
+                              l->image_name, l->image_version, slot_to_string(l->slot),
+                              l->image_version, kernel_path, initrd_path, strempty(l->cmdline));
         char name[BOOT_ENTRY_NAME_MAX];
-        r = boot_entry_new_name(SLOT_A, l->boot_tries, ".conf", name);
+        r = boot_entry_new_name(l->slot, l->boot_tries, ".conf", name);
         if (r < 0)
                 return r;
         entry_name = strdup_printf("loader/entries/%s", name);
@@ -356,20 +364,28 @@ static int plan(const DiskLayout *l, Part p[static _P_MAX], uint64_t *ret_total)
         ver = round_up(MAX(hash_img * 3 / 2, verity_hash_bytes(usr)), MIB);
         root = round_up(l->root_size ?: DISK_ROOT_SIZE_DEFAULT, MIB);
 
+        if (l->slot < 0 || l->slot >= _SLOT_MAX)
+                return error_setf(EINVAL, "disk: no such slot");
         p[P_ESP] = (Part){PART_LABEL_ESP, PART_TYPE_ESP, .size = esp};
-        p[P_USR_A] = (Part){usr_partition_label(SLOT_A, false), PART_TYPE_USR_X86_64, .image = l->usr_image,
-                            .size = usr, .read_only = true};
+        p[P_USR_A] = (Part){usr_partition_label(SLOT_A, false), PART_TYPE_USR_X86_64, .size = usr,
+                            .read_only = true};
         p[P_USR_A_VERITY] = (Part){usr_partition_label(SLOT_A, true), PART_TYPE_USR_VERITY_X86_64,
-                                   .image = l->verity_image, .size = ver, .read_only = true};
-        p[P_USR_B] = (Part){usr_partition_label(SLOT_B, false), PART_TYPE_USR_X86_64, .size = usr, .read_only = true};
+                                   .size = ver, .read_only = true};
+        p[P_USR_B] = (Part){usr_partition_label(SLOT_B, false), PART_TYPE_USR_X86_64, .size = usr,
+                            .read_only = true};
         p[P_USR_B_VERITY] = (Part){usr_partition_label(SLOT_B, true), PART_TYPE_USR_VERITY_X86_64,
                                    .size = ver, .read_only = true};
         p[P_ROOT] = (Part){PART_LABEL_ROOT, PART_TYPE_ROOT_X86_64, .size = root};
 
-        if ((r = usr_partuuids_from_hex(l->root_hash, p[P_USR_A].uuid, p[P_USR_A_VERITY].uuid)) < 0)
+        /* The image goes into its slot's pair, whose PARTUUIDs derive from the
+         * root hash; the other pair stays empty. */
+        size_t data = l->slot == SLOT_A ? P_USR_A : P_USR_B, hash = data + 1;
+        p[data].image = l->usr_image;
+        p[hash].image = l->verity_image;
+        if ((r = usr_partuuids_from_hex(l->root_hash, p[data].uuid, p[hash].uuid)) < 0)
                 return error_wrapf(r, "bad root hash '%s'", l->root_hash);
         for (size_t i = 0; i < _P_MAX; i++) {
-                if (i == P_USR_A || i == P_USR_A_VERITY)
+                if (i == data || i == hash)
                         continue;
                 r = partition_derive_uuid(l->image_name, l->image_version, p[i].label, p[i].uuid);
                 if (r < 0)

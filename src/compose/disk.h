@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* disk.h: the GPT disk image of DESIGN.md: ESP (FAT, systemd-boot, kernel +
- * initramfs + loader entry of slot A with boot counting), usr-A + usr-A-verity
- * (the erofs image and its hash tree), usr-B + usr-B-verity (empty, same sizes),
+ * initramfs + loader entry of the image's slot with boot counting), usr-A +
+ * usr-A-verity and usr-B + usr-B-verity (the image and its hash tree in its
+ * slot's pair, the other pair empty, same sizes),
  * root (ext4, grown on first boot). Partition type UUIDs follow the
  * Discoverable Partitions Specification (x86-64 usr / usr-verity / ESP /
  * root); the usr pair's partition UUIDs derive from the root hash (first 128
@@ -15,6 +16,7 @@
 #include <stdint.h>
 
 #include "partition.h"
+#include "slot.h"
 
 #define DISK_ESP_SIZE_DEFAULT (64ull << 20)
 #define DISK_ROOT_SIZE_DEFAULT (256ull << 20)
@@ -27,7 +29,8 @@ typedef struct DiskLayout {
         const char *initrd;
         const char *systemd_boot; /* systemd-bootx64.efi; NULL: no boot loader (direct kernel boot
                                      only) */
-        const char *cmdline;      /* full kernel command line for slot A */
+        const char *cmdline;      /* full kernel command line for the slot */
+        Slot slot;                /* the slot the image goes into; the other stays empty */
         const char *image_name, *image_version;
         unsigned boot_tries;                    /* +N in the entry name; 0 = no boot counting */
         uint64_t esp_size, usr_size, root_size; /* 0 = defaults */

@@ -30,7 +30,9 @@ int error_wrapf(int r, const char *fmt, ...) {
         char head[ERROR_MESSAGE_MAX], tail[ERROR_MESSAGE_MAX];
         va_list ap;
 
-        if (r >= 0)
+        if (r > 0)
+                r = -r; /* a positive errno, as log_error_errno() took it */
+        if (r == 0)
                 r = -EIO;
         va_start(ap, fmt);
         (void) vsnprintf(head, sizeof head, fmt, ap);

@@ -26,7 +26,8 @@
 /* Sets the error: code is a positive errno (EINVAL, EBADMSG, ...). Returns -code. */
 int error_setf(int code, const char *fmt, ...) _printf_(2, 3);
 
-/* Adds context to r (a negative errno) as described above. Returns r. */
+/* Adds context to r (a negative errno; a positive one is negated) as
+ * described above. Returns the negative errno. */
 int error_wrapf(int r, const char *fmt, ...) _printf_(2, 3);
 
 /* The message for r: the pending message if it is about -r, else strerror(-r).

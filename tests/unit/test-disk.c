@@ -263,11 +263,54 @@ static int teardown(void **state) {
         return rm_rf(dir) < 0 ? -1 : 0;
 }
 
+static void test_slot_b_image_goes_into_the_b_pair_with_a_b_entry(void **state) {
+        _cleanup_free_ char *disk = path_join(dir, "disk-b.img"), *out = NULL, *entry = NULL,
+                            *listing = NULL;
+        char uuid[37];
+        DiskLayout l = layout();
+        json_error_t err;
+
+        if (!have("sfdisk") || !have("mkfs.fat") || !have("mcopy") || !have("mkfs.ext4") ||
+            !have("debugfs"))
+                skip();
+        l.slot = SLOT_B;
+        l.cmdline = "usrhash=HASH berth.slot=b";
+        assert_int_equal(disk_make(&l, disk), 0);
+        assert_int_equal(spawn_run((char *[]){"sfdisk", "--json", disk, NULL}, NULL, &out), 0);
+        _cleanup_(json_decrefp) json_t *j = json_loads(out, 0, &err);
+        assert_non_null(j);
+        json_t *parts = json_object_get(json_object_get(j, "partitiontable"), "partitions");
+        assert_int_equal(json_array_size(parts), 6);
+        /* The b pair carries the root hash's UUIDs; the a pair the derived ones. */
+        assert_int_equal(usr_partuuids_from_hex(root_hash, uuid, NULL), 0);
+        expect_part(json_array_get(parts, 3), "usr-b", PART_TYPE_USR_X86_64, uuid);
+        assert_int_equal(usr_partuuids_from_hex(root_hash, NULL, uuid), 0);
+        expect_part(json_array_get(parts, 4), "usr-b-verity", PART_TYPE_USR_VERITY_X86_64, uuid);
+        assert_int_equal(partition_derive_uuid("test-host", "1.2.3", "usr-a", uuid), 0);
+        expect_part(json_array_get(parts, 1), "usr-a", PART_TYPE_USR_X86_64, uuid);
+
+        uint64_t esp_off = (uint64_t) json_integer_value(
+                                   json_object_get(json_array_get(parts, 0), "start")) * 512;
+        _cleanup_free_ char *img = strdup_printf("%s@@%" PRIu64, disk, esp_off);
+        SpawnOptions mt = { .env_extra = (char *[]){ "MTOOLS_SKIP_CHECK=1", NULL } };
+        assert_int_equal(spawn_run((char *[]){"mtype", "-i", img, "::loader/entries/berth-b+3.conf",
+                                             NULL}, &mt, &entry), 0);
+        assert_non_null(strstr(entry, "linux /berth/b/vmlinuz\n"));
+        assert_non_null(strstr(entry, "initrd /berth/b/initrd\n"));
+        assert_non_null(strstr(entry, "(slot b)"));
+        assert_int_equal(spawn_run((char *[]){"mdir", "-/", "-b", "-i", img, "::", NULL}, &mt,
+                                   &listing), 0);
+        assert_non_null(strstr(listing, "::/berth/b/vmlinuz"));
+        assert_null(strstr(listing, "::/berth/a/"));
+        assert_null(strstr(listing, "berth-a"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_erofs_is_reproducible_whatever_the_mtimes),
                 cmocka_unit_test(test_uuid_from_bytes_sets_version_and_variant),
                 cmocka_unit_test(test_disk_has_six_partitions_boot_entry_and_root_skeleton),
+                cmocka_unit_test(test_slot_b_image_goes_into_the_b_pair_with_a_b_entry),
                 cmocka_unit_test(test_disk_rejects_a_bad_root_hash_and_a_small_usr_size),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
