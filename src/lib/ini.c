@@ -2,12 +2,18 @@
 #include "ini.h"
 
 #include <ctype.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "error.h"
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
+#include "parse-util.h"
+#include "strv.h"
 
 static char *strip(char *s, char *end) {
         while (s < end && isspace((unsigned char) *s))
@@ -133,4 +139,117 @@ int ini_parse_file(const char *path, ini_handler_t handler, void *userdata) {
         if (r < 0)
                 return error_wrapf(r, "%s: cannot read", path);
         return ini_parse_string(path, data, size, handler, userdata);
+}
+
+/* ---- the table layer ---- */
+
+typedef struct TableState {
+        const IniTable *t;
+        IniContext c;
+} TableState;
+
+static int table_handler(const char *path, unsigned line, const char *section, const char *key,
+                         const char *value, void *userdata) {
+        TableState *st = userdata;
+        const IniTable *t = st->t;
+        IniContext *c = &st->c;
+        bool known = false;
+
+        c->line = line;
+        c->section = section;
+        c->key = key;
+        if (!key) {
+                for (const char *const *s = t->sections; s && *s; s++)
+                        if (streq(*s, section))
+                                known = true;
+                if (!known)
+                        return error_setf(EBADMSG, "%s:%u: unknown section [%s]", path, line,
+                                          section);
+                return t->section_start ? t->section_start(c) : 0;
+        }
+        if (t->free_section && t->free_key && streq(section, t->free_section))
+                return t->free_key(c, value);
+        for (size_t i = 0; i < t->n_keys; i++) {
+                const IniKey *k = &t->keys[i];
+                if (!streq(k->section, section) || !streq(k->key, key))
+                        continue;
+                void *base = t->base ? t->base(c, k) : c->userdata;
+                if (!base)
+                        return -EINVAL;
+                return k->parse(c, k, value, base);
+        }
+        return error_setf(EBADMSG, "%s:%u: unknown key '%s' in [%s]", path, line, key, section);
+}
+
+int ini_parse_table(const char *path, const char *data, size_t size, const IniTable *t,
+                    void *userdata) {
+        TableState st = { .t = t, .c = { .path = path, .userdata = userdata } };
+        return ini_parse_string(path, data, size, table_handler, &st);
+}
+
+int ini_bad_value(const IniContext *c, const char *fmt, ...) {
+        char why[ERROR_MESSAGE_MAX];
+        va_list ap;
+
+        va_start(ap, fmt);
+        (void) vsnprintf(why, sizeof why, fmt, ap);
+        va_end(ap);
+        return error_setf(EBADMSG, "%s:%u: %s.%s: %s", c->path, c->line, strna(c->section),
+                          strna(c->key), why);
+}
+
+bool ini_printable(const char *s) {
+        for (; *s; s++)
+                if ((unsigned char) *s < 0x20 || *s == 0x7f)
+                        return false;
+        return true;
+}
+
+#define FIELD(type, base, k) ((type *) ((uint8_t *) (base) + (k)->offset))
+
+int ini_key_string(IniContext *c, const IniKey *k, const char *value, void *base) {
+        char **field = FIELD(char *, base, k);
+        if (*value && (k->valid ? !k->valid(value) : !ini_printable(value)))
+                return ini_bad_value(c, "invalid %s '%s'", k->what ?: "value", value);
+        /* An empty value resets the field. */
+        char *copy = NULL;
+        if (*value && !(copy = strdup(value)))
+                return -ENOMEM;
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+int ini_key_words(IniContext *c, const IniKey *k, const char *value, void *base) {
+        char ***field = FIELD(char **, base, k);
+        _cleanup_free_ char *bad = NULL;
+        int r = strv_update_words(field, value, k->valid, &bad);
+        if (r == -EINVAL && bad)
+                return ini_bad_value(c, "invalid %s '%s'", k->what ?: "word", bad);
+        return r;
+}
+
+int ini_key_unsigned(IniContext *c, const IniKey *k, const char *value, void *base) {
+        uint64_t v;
+        if (parse_u64(value, &v) < 0 || v < k->min || v > k->max || v > UINT_MAX)
+                return ini_bad_value(c, "'%s' is not a number from %" PRIu64 " to %" PRIu64, value,
+                                     k->min, k->max);
+        *FIELD(unsigned, base, k) = (unsigned) v;
+        return 0;
+}
+
+int ini_key_size(IniContext *c, const IniKey *k, const char *value, void *base) {
+        int r = parse_bytes(value, FIELD(uint64_t, base, k));
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return ini_bad_value(c, "'%s' is not a size (bytes, or a number with K, M or G)",
+                                     value);
+        return 0;
+}
+
+int ini_key_bool(IniContext *c, const IniKey *k, const char *value, void *base) {
+        if (parse_bool(value, FIELD(bool, base, k)) < 0)
+                return ini_bad_value(c, "'%s' is not yes or no", value);
+        return 0;
 }
