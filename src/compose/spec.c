@@ -19,30 +19,15 @@
 #define ID_MAX UINT32_C(4294967294) /* (uid_t) -1 is "no id" */
 
 /* Parser state: the spec being filled and where the handler stands. */
-typedef struct Ctx {
+/* The spec parser's own state, in IniContext.userdata. */
+typedef struct SpecState {
         ImageSpec *spec;
-        const char *path;
-        unsigned line;
-        const char *section;
-        const char *key;
         unsigned source_line; /* header line of the open [Source]; 0: none open */
-} Ctx;
+} SpecState;
 
-typedef struct KeyDef KeyDef;
-typedef int (*key_parser_t)(Ctx *c, const KeyDef *k, const char *value, void *data);
-
-/* One key of one section: the parser, where it writes (an offset into
- * ImageSpec, or into the current SpecSource for [Source]) and, for generic
- * parsers, how each word is checked and the range of numbers. */
-struct KeyDef {
-        const char *section;
-        const char *key;
-        key_parser_t parse;
-        size_t offset;
-        bool (*valid)(const char *word);
-        const char *what;
-        uint64_t min, max;
-};
+static ImageSpec *spec_of(IniContext *c) {
+        return ((SpecState *) c->userdata)->spec;
+}
 
 static const char *const flavor_table[_FLAVOR_MAX] = {
         [FLAVOR_IMMUTABLE] = "immutable",
@@ -138,21 +123,6 @@ static void *grow(void *array_ptr, size_t *n, size_t size) {
         return a + (*n)++ * size;
 }
 
-/* Logs "PATH:LINE: Section.Key: why" and returns -EBADMSG. */
-_printf_(2, 3) static int bad_value(const Ctx *c, const char *fmt, ...) {
-        _cleanup_free_ char *why = NULL;
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&why, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        return error_setf(EBADMSG, "%s:%u: %s.%s: %s", c->path, c->line, c->section, c->key,
-                              why);
-}
-
 /* ---- word checks ---- */
 
 static bool in_set(char ch, const char *set) {
@@ -166,13 +136,6 @@ static bool only_chars(const char *s, const char *set) {
         return s[strspn(s, set)] == 0;
 }
 
-static bool printable(const char *s) {
-        for (; *s; s++)
-                if ((unsigned char) *s < 0x20 || *s == 0x7f)
-                        return false;
-        return true;
-}
-
 static bool valid_image_name(const char *s) {
         return in_set(s[0], LOWER_DIGITS) && only_chars(s, LOWER_DIGITS "-") &&
                strlen(s) <= NAME_MAX_LEN;
@@ -183,7 +146,7 @@ static bool valid_version(const char *s) {
 }
 
 static bool valid_text(const char *s) {
-        return printable(s);
+        return ini_printable(s);
 }
 
 static bool valid_architecture(const char *s) {
@@ -205,11 +168,11 @@ static bool valid_service_name(const char *s) {
 
 /* Absolute, without ".." components: these name places inside the image. */
 static bool valid_image_path(const char *s) {
-        return s[0] == '/' && printable(s) && path_is_safe_relative(s);
+        return s[0] == '/' && ini_printable(s) && path_is_safe_relative(s);
 }
 
 static bool valid_host_path(const char *s) {
-        return *s && printable(s);
+        return *s && ini_printable(s);
 }
 
 static bool valid_uri(const char *s) {
@@ -219,11 +182,11 @@ static bool valid_uri(const char *s) {
         for (const char *p = s; p < colon; p++)
                 if (!in_set(*p, LOWER_DIGITS "+.-"))
                         return false;
-        return printable(s) && !strpbrk(s, " \t");
+        return ini_printable(s) && !strpbrk(s, " \t");
 }
 
 static bool valid_word(const char *s) {
-        return *s && printable(s);
+        return *s && ini_printable(s);
 }
 
 static bool valid_compression(const char *s) {
@@ -298,80 +261,27 @@ static int split_fields(const char *s, size_t max, Fields *f) {
         }
 }
 
-/* ---- generic key parsers ---- */
-
-static int set_string(char **field, const char *value) {
-        char *d = NULL;
-        if (*value) {
-                d = strdup(value);
-                if (!d)
-                        return -ENOMEM;
-        }
-        free(*field);
-        *field = d;
-        return 0;
-}
-
-/* A single value; with a check, empty is checked too (and so usually refused). */
-static int parse_string(Ctx *c, const KeyDef *k, const char *value, void *data) {
-        char **field = (char **) ((uint8_t *) data + k->offset);
-        if (k->valid && !k->valid(value))
-                return bad_value(c, "invalid %s '%s'", k->what, value);
-        return set_string(field, value);
-}
-
-/* Words accumulate over repeated keys; an empty value resets the list. */
-static int parse_words(Ctx *c, const KeyDef *k, const char *value, void *data) {
-        char ***field = (char ***) ((uint8_t *) data + k->offset);
-        _cleanup_free_ char *bad = NULL;
-        int r = strv_update_words(field, value, k->valid, &bad);
-        if (r == -EINVAL && bad)
-                return bad_value(c, "invalid %s '%s'", k->what, bad);
-        return r;
-}
-
-static int parse_unsigned(Ctx *c, const KeyDef *k, const char *value, void *data) {
-        unsigned *field = (unsigned *) ((uint8_t *) data + k->offset);
-        uint64_t v;
-        if (parse_u64(value, &v) < 0 || v < k->min || v > k->max)
-                return bad_value(c, "'%s' is not a number from %" PRIu64 " to %" PRIu64, value,
-                                 k->min, k->max);
-        *field = (unsigned) v;
-        return 0;
-}
-
-static int parse_size(Ctx *c, const KeyDef *k, const char *value, void *data) {
-        uint64_t *field = (uint64_t *) ((uint8_t *) data + k->offset);
-        int r = parse_bytes(value, field);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                return bad_value(c, "'%s' is not a size (bytes, or a number with K, M or G)",
-                                 value);
-        return 0;
-}
-
 /* ---- special keys ---- */
 
-static int parse_flavor(Ctx *c, const KeyDef *k, const char *value, void *data) {
+static int parse_flavor(IniContext *c, const IniKey *k, const char *value, void *data) {
         Flavor f = flavor_from_string(value);
         if (f < 0)
-                return bad_value(c, "'%s' is not immutable or mutable", value);
-        c->spec->flavor = f;
+                return ini_bad_value(c, "'%s' is not immutable or mutable", value);
+        spec_of(c)->flavor = f;
         return 0;
 }
 
-static int parse_check_valid_until(Ctx *c, const KeyDef *k, const char *value, void *data) {
+static int parse_check_valid_until(IniContext *c, const IniKey *k, const char *value, void *data) {
         bool b;
         if (parse_bool(value, &b) < 0)
-                return bad_value(c, "'%s' is not yes or no", value);
-        c->spec->check_valid_until = b;
-        c->spec->check_valid_until_set = true;
+                return ini_bad_value(c, "'%s' is not yes or no", value);
+        spec_of(c)->check_valid_until = b;
+        spec_of(c)->check_valid_until_set = true;
         return 0;
 }
 
-static int parse_cmdline(Ctx *c, const KeyDef *k, const char *value, void *data) {
-        ImageSpec *s = c->spec;
+static int parse_cmdline(IniContext *c, const IniKey *k, const char *value, void *data) {
+        ImageSpec *s = spec_of(c);
         char *joined;
 
         if (!*value) {
@@ -379,22 +289,22 @@ static int parse_cmdline(Ctx *c, const KeyDef *k, const char *value, void *data)
                 s->cmdline = NULL;
                 return 0;
         }
-        if (!printable(value))
-                return bad_value(c, "contains control characters");
+        if (!ini_printable(value))
+                return ini_bad_value(c, "contains control characters");
         joined = s->cmdline ? strdup_printf("%s %s", s->cmdline, value) : strdup(value);
         if (!joined)
                 return -ENOMEM;
         if (strlen(joined) > CMDLINE_MAX) {
                 free(joined);
-                return bad_value(c, "the command line is longer than %u bytes", CMDLINE_MAX);
+                return ini_bad_value(c, "the command line is longer than %u bytes", CMDLINE_MAX);
         }
         free(s->cmdline);
         s->cmdline = joined;
         return 0;
 }
 
-static int parse_copy(Ctx *c, const KeyDef *k, const char *value, void *data) {
-        ImageSpec *s = c->spec;
+static int parse_copy(IniContext *c, const IniKey *k, const char *value, void *data) {
+        ImageSpec *s = spec_of(c);
         _cleanup_(fields_done) Fields fl = {};
         char **f = fl.v;
         uint32_t mode = 0644;
@@ -405,14 +315,14 @@ static int parse_copy(Ctx *c, const KeyDef *k, const char *value, void *data) {
         if (r == -ENOMEM)
                 return r;
         if (r < 0 || fl.n < 2)
-                return bad_value(c, "'%s' is not SOURCE:DEST[:MODE]", value);
+                return ini_bad_value(c, "'%s' is not SOURCE:DEST[:MODE]", value);
         if (!valid_host_path(f[0]))
-                return bad_value(c, "invalid source '%s'", f[0]);
+                return ini_bad_value(c, "invalid source '%s'", f[0]);
         if (!valid_image_path(f[1]) || streq(f[1] + strspn(f[1], "/"), ""))
-                return bad_value(c, "destination '%s' must be an absolute file path without '..'",
+                return ini_bad_value(c, "destination '%s' must be an absolute file path without '..'",
                                  f[1]);
         if (f[2] && parse_mode(f[2], &mode) < 0)
-                return bad_value(c, "'%s' is not an octal mode", f[2]);
+                return ini_bad_value(c, "'%s' is not an octal mode", f[2]);
 
         cp = grow(&s->copies, &s->n_copies, sizeof(SpecCopy));
         if (!cp)
@@ -423,8 +333,8 @@ static int parse_copy(Ctx *c, const KeyDef *k, const char *value, void *data) {
         return 0;
 }
 
-static int parse_user(Ctx *c, const KeyDef *k, const char *value, void *data) {
-        ImageSpec *s = c->spec;
+static int parse_user(IniContext *c, const IniKey *k, const char *value, void *data) {
+        ImageSpec *s = spec_of(c);
         _cleanup_(fields_done) Fields fl = {};
         char **f = fl.v;
         uint32_t uid, gid;
@@ -435,22 +345,22 @@ static int parse_user(Ctx *c, const KeyDef *k, const char *value, void *data) {
         if (r == -ENOMEM)
                 return r;
         if (r < 0 || fl.n < 5)
-                return bad_value(c, "'%s' is not name:uid:gid:home:shell[:gecos]", value);
+                return ini_bad_value(c, "'%s' is not name:uid:gid:home:shell[:gecos]", value);
         if (!valid_user_name(f[0]))
-                return bad_value(c, "invalid user name '%s'", f[0]);
+                return ini_bad_value(c, "invalid user name '%s'", f[0]);
         if (parse_id(f[1], &uid) < 0)
-                return bad_value(c, "invalid uid '%s'", f[1]);
+                return ini_bad_value(c, "invalid uid '%s'", f[1]);
         if (parse_id(f[2], &gid) < 0)
-                return bad_value(c, "invalid gid '%s'", f[2]);
-        if (f[3][0] != '/' || !printable(f[3]))
-                return bad_value(c, "home '%s' is not an absolute path", f[3]);
-        if (f[4][0] != '/' || !printable(f[4]))
-                return bad_value(c, "shell '%s' is not an absolute path", f[4]);
-        if (f[5] && !printable(f[5]))
-                return bad_value(c, "gecos contains control characters");
+                return ini_bad_value(c, "invalid gid '%s'", f[2]);
+        if (f[3][0] != '/' || !ini_printable(f[3]))
+                return ini_bad_value(c, "home '%s' is not an absolute path", f[3]);
+        if (f[4][0] != '/' || !ini_printable(f[4]))
+                return ini_bad_value(c, "shell '%s' is not an absolute path", f[4]);
+        if (f[5] && !ini_printable(f[5]))
+                return ini_bad_value(c, "gecos contains control characters");
         for (size_t i = 0; i < s->n_users; i++)
                 if (streq(s->users[i].name, f[0]))
-                        return bad_value(c, "user '%s' is defined twice", f[0]);
+                        return ini_bad_value(c, "user '%s' is defined twice", f[0]);
 
         u = grow(&s->users, &s->n_users, sizeof(SpecUser));
         if (!u)
@@ -465,8 +375,8 @@ static int parse_user(Ctx *c, const KeyDef *k, const char *value, void *data) {
         return 0;
 }
 
-static int parse_group(Ctx *c, const KeyDef *k, const char *value, void *data) {
-        ImageSpec *s = c->spec;
+static int parse_group(IniContext *c, const IniKey *k, const char *value, void *data) {
+        ImageSpec *s = spec_of(c);
         _cleanup_(fields_done) Fields fl = {};
         _cleanup_strv_free_ char **members = NULL;
         char **f = fl.v;
@@ -478,22 +388,22 @@ static int parse_group(Ctx *c, const KeyDef *k, const char *value, void *data) {
         if (r == -ENOMEM)
                 return r;
         if (r < 0 || fl.n < 2)
-                return bad_value(c, "'%s' is not name:gid[:member,member...]", value);
+                return ini_bad_value(c, "'%s' is not name:gid[:member,member...]", value);
         if (!valid_user_name(f[0]))
-                return bad_value(c, "invalid group name '%s'", f[0]);
+                return ini_bad_value(c, "invalid group name '%s'", f[0]);
         if (parse_id(f[1], &gid) < 0)
-                return bad_value(c, "invalid gid '%s'", f[1]);
+                return ini_bad_value(c, "invalid gid '%s'", f[1]);
         if (f[2]) {
                 r = strv_extend_words(&members, f[2], true);
                 if (r < 0)
                         return r;
                 STRV_FOREACH(m, members)
                         if (!valid_user_name(*m))
-                                return bad_value(c, "invalid member name '%s'", *m);
+                                return ini_bad_value(c, "invalid member name '%s'", *m);
         }
         for (size_t i = 0; i < s->n_groups; i++)
                 if (streq(s->groups[i].name, f[0]))
-                        return bad_value(c, "group '%s' is defined twice", f[0]);
+                        return ini_bad_value(c, "group '%s' is defined twice", f[0]);
 
         g = grow(&s->groups, &s->n_groups, sizeof(SpecGroup));
         if (!g)
@@ -528,134 +438,121 @@ static int kv_set(SpecKV **array, size_t *n, const char *key, const char *value)
         return 0;
 }
 
-static int parse_link(Ctx *c, const KeyDef *k, const char *value, void *data) {
-        ImageSpec *s = c->spec;
+static int parse_link(IniContext *c, const IniKey *k, const char *value, void *data) {
+        ImageSpec *s = spec_of(c);
         const char *colon = strchr(value, ':');
         _cleanup_free_ char *path = NULL;
 
         if (!colon || colon == value || !colon[1])
-                return bad_value(c, "'%s' is not /path:target", value);
+                return ini_bad_value(c, "'%s' is not /path:target", value);
         path = strndup(value, (size_t) (colon - value));
         if (!path)
                 return -ENOMEM;
         if (!valid_image_path(path) || streq(path + strspn(path, "/"), ""))
-                return bad_value(c, "link '%s' must be an absolute path without '..'", path);
-        if (!printable(colon + 1))
-                return bad_value(c, "target contains control characters");
+                return ini_bad_value(c, "link '%s' must be an absolute path without '..'", path);
+        if (!ini_printable(colon + 1))
+                return ini_bad_value(c, "target contains control characters");
         return kv_set(&s->links, &s->n_links, path, colon + 1);
 }
 
-static int parse_sysctl(Ctx *c, const char *key, const char *value) {
-        ImageSpec *s = c->spec;
+static int parse_sysctl(IniContext *c, const char *value) {
+        ImageSpec *s = spec_of(c);
+        const char *key = c->key;
         if (!valid_sysctl_key(key))
-                return bad_value(c, "invalid sysctl name");
-        if (!*value || !printable(value))
-                return bad_value(c, "'%s' is not a sysctl value", value);
+                return ini_bad_value(c, "invalid sysctl name");
+        if (!*value || !ini_printable(value))
+                return ini_bad_value(c, "'%s' is not a sysctl value", value);
         return kv_set(&s->sysctls, &s->n_sysctls, key, value);
 }
 
 #define SPEC(f) offsetof(ImageSpec, f)
 #define SOURCE(f) offsetof(SpecSource, f)
 
-static const KeyDef keys[] = {
-        { "Image", "Name", parse_string, SPEC(name), valid_image_name, "image name" },
-        { "Image", "Version", parse_string, SPEC(version), valid_version, "version" },
-        { "Image", "Description", parse_string, SPEC(description), valid_text, "description" },
+static const IniKey keys[] = {
+        { "Image", "Name", ini_key_string, SPEC(name), valid_image_name, "image name" },
+        { "Image", "Version", ini_key_string, SPEC(version), valid_version, "version" },
+        { "Image", "Description", ini_key_string, SPEC(description), valid_text, "description" },
         { "Image", "Flavor", parse_flavor },
-        { "Image", "Architecture", parse_string, SPEC(architecture), valid_architecture,
+        { "Image", "Architecture", ini_key_string, SPEC(architecture), valid_architecture,
           "architecture" },
-        { "Source", "URI", parse_string, SOURCE(uri), valid_uri, "URI" },
-        { "Source", "Suites", parse_words, SOURCE(suites), valid_word, "suite" },
-        { "Source", "Components", parse_words, SOURCE(components), valid_word, "component" },
-        { "Source", "SignedBy", parse_string, SOURCE(signed_by), valid_host_path, "path" },
+        { "Source", "URI", ini_key_string, SOURCE(uri), valid_uri, "URI" },
+        { "Source", "Suites", ini_key_words, SOURCE(suites), valid_word, "suite" },
+        { "Source", "Components", ini_key_words, SOURCE(components), valid_word, "component" },
+        { "Source", "SignedBy", ini_key_string, SOURCE(signed_by), valid_host_path, "path" },
         { "Source", "CheckValidUntil", parse_check_valid_until },
-        { "Packages", "Include", parse_words, SPEC(include), valid_package, "package name" },
-        { "Packages", "Exclude", parse_words, SPEC(exclude), valid_package, "package name" },
-        { "Packages", "BootPackages", parse_words, SPEC(boot_packages), valid_package,
+        { "Packages", "Include", ini_key_words, SPEC(include), valid_package, "package name" },
+        { "Packages", "Exclude", ini_key_words, SPEC(exclude), valid_package, "package name" },
+        { "Packages", "BootPackages", ini_key_words, SPEC(boot_packages), valid_package,
           "package name" },
-        { "Kernel", "Package", parse_string, SPEC(kernel_package), valid_package, "package name" },
-        { "Kernel", "Modules", parse_words, SPEC(modules), valid_module, "module name" },
-        { "Kernel", "Load", parse_words, SPEC(load_modules), valid_module, "module name" },
+        { "Kernel", "Package", ini_key_string, SPEC(kernel_package), valid_package, "package name" },
+        { "Kernel", "Modules", ini_key_words, SPEC(modules), valid_module, "module name" },
+        { "Kernel", "Load", ini_key_words, SPEC(load_modules), valid_module, "module name" },
         { "Kernel", "Cmdline", parse_cmdline },
-        { "Boot", "Tries", parse_unsigned, SPEC(boot_tries), NULL, NULL, 1, 10 },
-        { "Boot", "Timeout", parse_unsigned, SPEC(boot_timeout), NULL, NULL, 0, 3600 },
-        { "Files", "Remove", parse_words, SPEC(remove), valid_image_path, "absolute glob" },
-        { "Files", "Keep", parse_words, SPEC(keep), valid_image_path, "absolute glob" },
+        { "Boot", "Tries", ini_key_unsigned, SPEC(boot_tries), NULL, NULL, 1, 10 },
+        { "Boot", "Timeout", ini_key_unsigned, SPEC(boot_timeout), NULL, NULL, 0, 3600 },
+        { "Files", "Remove", ini_key_words, SPEC(remove), valid_image_path, "absolute glob" },
+        { "Files", "Keep", ini_key_words, SPEC(keep), valid_image_path, "absolute glob" },
         { "Files", "Copy", parse_copy },
         { "Users", "User", parse_user },
         { "Users", "Group", parse_group },
         { "Alternatives", "Link", parse_link },
-        { "Services", "Enable", parse_words, SPEC(services), valid_service_name, "service name" },
-        { "Disk", "Size", parse_size, SPEC(disk_size) },
-        { "Disk", "EspSize", parse_size, SPEC(esp_size) },
-        { "Disk", "UsrSize", parse_size, SPEC(usr_size) },
-        { "Disk", "RootSize", parse_size, SPEC(root_size) },
-        { "Output", "Compression", parse_string, SPEC(compression), valid_compression,
+        { "Services", "Enable", ini_key_words, SPEC(services), valid_service_name, "service name" },
+        { "Disk", "Size", ini_key_size, SPEC(disk_size) },
+        { "Disk", "EspSize", ini_key_size, SPEC(esp_size) },
+        { "Disk", "UsrSize", ini_key_size, SPEC(usr_size) },
+        { "Disk", "RootSize", ini_key_size, SPEC(root_size) },
+        { "Output", "Compression", ini_key_string, SPEC(compression), valid_compression,
           "compression (lz4, lz4hc or none)" },
 };
 
 static const char *const sections[] = {
         "Image", "Source", "Packages",     "Kernel",   "Boot", "Files",
-        "Users", "Sysctl", "Alternatives", "Services", "Disk", "Output",
+        "Users", "Sysctl", "Alternatives", "Services", "Disk", "Output", NULL,
 };
 
 /* A [Source] is complete when the next section starts or the file ends. */
-static int finish_source(Ctx *c) {
-        ImageSpec *s = c->spec;
-        if (c->source_line == 0)
+static int finish_source(const char *path, SpecState *st) {
+        ImageSpec *s = st->spec;
+        if (st->source_line == 0)
                 return 0;
         SpecSource *src = &s->sources[s->n_sources - 1];
         if (!src->uri || !src->suites)
-                return error_setf(EBADMSG, "%s:%u: [Source] needs URI= and Suites=", c->path,
-                                      c->source_line);
-        c->source_line = 0;
+                return error_setf(EBADMSG, "%s:%u: [Source] needs URI= and Suites=", path,
+                                  st->source_line);
+        st->source_line = 0;
         return 0;
 }
 
-static int start_section(Ctx *c, unsigned line, const char *section) {
-        bool known = false;
-        int r;
-
-        r = finish_source(c);
+static int start_section(IniContext *c) {
+        SpecState *st = c->userdata;
+        int r = finish_source(c->path, st);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < ELEMENTSOF(sections); i++)
-                if (streq(sections[i], section))
-                        known = true;
-        if (!known)
-                return error_setf(EBADMSG, "%s:%u: unknown section [%s]", c->path, line,
-                                      section);
-        if (streq(section, "Source")) {
-                if (!grow(&c->spec->sources, &c->spec->n_sources, sizeof(SpecSource)))
+        if (streq(c->section, "Source")) {
+                if (!grow(&st->spec->sources, &st->spec->n_sources, sizeof(SpecSource)))
                         return -ENOMEM;
-                c->source_line = line;
+                st->source_line = c->line;
         }
         return 0;
 }
 
-static int spec_handler(const char *path, unsigned line, const char *section, const char *key,
-                        const char *value, void *userdata) {
-        Ctx *c = userdata;
-
-        c->line = line;
-        c->section = section;
-        c->key = key;
-        if (!key)
-                return start_section(c, line, section);
-        if (streq(section, "Sysctl"))
-                return parse_sysctl(c, key, value);
-
-        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
-                const KeyDef *k = &keys[i];
-                void *data = c->spec;
-                if (!streq(k->section, section) || !streq(k->key, key))
-                        continue;
-                if (streq(section, "Source"))
-                        data = &c->spec->sources[c->spec->n_sources - 1];
-                return k->parse(c, k, value, data);
-        }
-        return error_setf(EBADMSG, "%s:%u: unknown key '%s' in [%s]", path, line, key, section);
+/* [Source] keys go into the open source, the rest into the spec. */
+static void *key_base(IniContext *c, const IniKey *k) {
+        ImageSpec *s = spec_of(c);
+        if (streq(k->section, "Source"))
+                return s->n_sources > 0 ? &s->sources[s->n_sources - 1] : NULL;
+        return s;
 }
+
+static const IniTable spec_table = {
+        .keys = keys,
+        .n_keys = ELEMENTSOF(keys),
+        .sections = sections,
+        .section_start = start_section,
+        .free_section = "Sysctl",
+        .free_key = parse_sysctl,
+        .base = key_base,
+};
 
 static char *dirname_dup(const char *path) {
         const char *e = strrchr(path, '/');
@@ -686,17 +583,17 @@ static ImageSpec *spec_new(const char *path) {
 
 int spec_parse_string(const char *path, const char *data, size_t size, ImageSpec **ret) {
         _cleanup_(spec_freep) ImageSpec *s = NULL;
-        Ctx c = { .path = path };
+        SpecState st = {};
         int r;
 
         s = spec_new(path);
         if (!s)
                 return -ENOMEM;
-        c.spec = s;
-        r = ini_parse_string(path, data, size, spec_handler, &c);
+        st.spec = s;
+        r = ini_parse_table(path, data, size, &spec_table, &st);
         if (r < 0)
                 return r;
-        r = finish_source(&c);
+        r = finish_source(path, &st);
         if (r < 0)
                 return r;
         if (!s->name)

@@ -159,13 +159,17 @@ static int table_handler(const char *path, unsigned line, const char *section, c
         c->section = section;
         c->key = key;
         if (!key) {
+                /* First: the format may have to close the previous section. */
+                int r = t->section_start ? t->section_start(c) : 0;
+                if (r < 0)
+                        return r;
                 for (const char *const *s = t->sections; s && *s; s++)
                         if (streq(*s, section))
                                 known = true;
                 if (!known)
                         return error_setf(EBADMSG, "%s:%u: unknown section [%s]", path, line,
                                           section);
-                return t->section_start ? t->section_start(c) : 0;
+                return 0;
         }
         if (t->free_section && t->free_key && streq(section, t->free_section))
                 return t->free_key(c, value);
@@ -209,7 +213,8 @@ bool ini_printable(const char *s) {
 
 int ini_key_string(IniContext *c, const IniKey *k, const char *value, void *base) {
         char **field = FIELD(char *, base, k);
-        if (*value && (k->valid ? !k->valid(value) : !ini_printable(value)))
+        /* With a check, an empty value is checked too (and so usually refused). */
+        if (k->valid ? !k->valid(value) : !ini_printable(value))
                 return ini_bad_value(c, "invalid %s '%s'", k->what ?: "value", value);
         /* An empty value resets the field. */
         char *copy = NULL;

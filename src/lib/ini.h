@@ -60,7 +60,8 @@ typedef struct IniTable {
         const IniKey *keys;
         size_t n_keys;
         const char *const *sections; /* known sections, NULL-terminated */
-        /* At each section header (after it is known to be valid); may be NULL. */
+        /* At each section header, before it is checked against sections (so a
+         * format can finish the previous one); may be NULL. */
         int (*section_start)(IniContext *c);
         /* A key of a section whose keys are free-form (e.g. [Sysctl]); NULL: none. */
         const char *free_section;
