@@ -6,6 +6,8 @@
 
 #include <cmocka.h>
 
+#include "tests.h"
+
 #include "aptsrc.h"
 #include "fileio.h"
 #include "strv.h"
@@ -178,7 +180,7 @@ static void test_check_valid_until_nested_and_order(void **state) {
 static void test_host_configuration_loads(void **state) {
         _cleanup_(apt_config_freep) AptConfig *c = NULL;
         if (access("/etc/apt", F_OK) < 0)
-                skip();
+                skip_test("the host has no /etc/apt");
         assert_int_equal(apt_config_load_for_arch("/", "amd64", &c), 0);
 }
 
@@ -192,5 +194,5 @@ int main(void) {
                 cmocka_unit_test(test_check_valid_until_nested_and_order),
                 cmocka_unit_test(test_host_configuration_loads),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return tests_run_group(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "tests.h"
+
 #include "digest.h"
 #include "disk.h"
 #include "erofs.h"
@@ -63,7 +65,7 @@ static void test_erofs_is_reproducible_whatever_the_mtimes(void **state) {
         struct stat st;
 
         if (!have("mkfs.erofs"))
-                skip();
+                skip_test("mkfs.erofs is not installed");
         assert_int_equal(make_tree(t1, 1000000000), 0);
         assert_int_equal(make_tree(t2, 1100000000), 0);
         assert_int_equal(erofs_make(t1, i1, "lz4hc", EPOCH, "1b4e28ba-2fa1-4d2e-9a3b-6c0d5e7f8a91"),
@@ -145,7 +147,7 @@ static void test_disk_has_six_partitions_boot_entry_and_root_skeleton(void **sta
 
         if (!have("sfdisk") || !have("mkfs.fat") || !have("mcopy") || !have("mkfs.ext4") ||
             !have("debugfs"))
-                skip();
+                skip_test("sfdisk, mkfs.fat, mcopy, mkfs.ext4 or debugfs is not installed");
         assert_int_equal(disk_make(&l, disk), 0);
 
         /* The partition table. */
@@ -313,5 +315,5 @@ int main(void) {
                 cmocka_unit_test(test_slot_b_image_goes_into_the_b_pair_with_a_b_entry),
                 cmocka_unit_test(test_disk_rejects_a_bad_root_hash_and_a_small_usr_size),
         };
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return tests_run_group(tests, setup, teardown);
 }

@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include "tests.h"
+
 #include "fileio.h"
 #include "macro.h"
 
@@ -57,5 +59,5 @@ int main(void) {
                 cmocka_unit_test(test_path_confinement),
                 cmocka_unit_test(test_path_join),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return tests_run_group(tests, NULL, NULL);
 }

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "tests.h"
+
 #include "error.h"
 #include "ini.h"
 #include "strv.h"
@@ -169,5 +171,5 @@ int main(void) {
                 cmocka_unit_test(test_bad_header_and_nul_are_errors),
                 cmocka_unit_test(test_handler_error_stops_parse),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return tests_run_group(tests, NULL, NULL);
 }

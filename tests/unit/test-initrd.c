@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "tests.h"
+
 #include "deb.h"
 #include "fileio.h"
 #include "initrd.h"
@@ -155,7 +157,7 @@ static void test_modules_from_real_kernel(void **state) {
                 deb = g.gl_pathv[0];
         if (!deb) {
                 globfree(&g);
-                skip();
+                skip_test("no Debian kernel package: set BERTH_TEST_KERNEL_DEB or warm the cache");
         }
         _cleanup_free_ char *root = wpath("kroot"), *out = wpath("initrd-k"),
                             *kver = NULL;
@@ -215,5 +217,5 @@ int main(void) {
                 cmocka_unit_test(test_missing_library_is_an_error),
                 cmocka_unit_test(test_modules_from_real_kernel),
         };
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return tests_run_group(tests, setup, teardown);
 }

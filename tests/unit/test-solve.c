@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "tests.h"
+
 #include "digest.h"
 #include "fetch.h"
 #include "fileio.h"
@@ -243,5 +245,5 @@ int main(void) {
         if (!getenv("BERTH_SOURCE_ROOT") || access("/usr/bin/apt-ftparchive", X_OK) < 0 ||
             access("/usr/bin/gpgv", X_OK) < 0 || access("/usr/bin/dpkg-deb", X_OK) < 0)
                 return 77;
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return tests_run_group(tests, setup, teardown);
 }

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "tests.h"
+
 #include "fileio.h"
 #include "initutil.h"
 #include "macro.h"
@@ -219,7 +221,7 @@ static void test_notify_ready(void **state) {
         /* No notify client in the base system is guaranteed; skip where the
          * test can't send a datagram with credentials from a shell. */
         if (access("/usr/bin/python3", X_OK) < 0)
-                skip();
+                skip_test("/usr/bin/python3 is not installed");
         Service *n = add(f, "notifier",
                          "exec /usr/bin/python3 -c 'import os,socket,time\n"
                          "s=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\n"
@@ -297,5 +299,5 @@ int main(void) {
                                                 teardown),
                 cmocka_unit_test(test_condition_cmdline),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return tests_run_group(tests, NULL, NULL);
 }

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "tests.h"
+
 #include "fileio.h"
 #include "macro.h"
 #include "strv.h"
@@ -261,5 +263,5 @@ int main(void) {
                 cmocka_unit_test(test_kernel_version_needs_exactly_one),
                 cmocka_unit_test(test_bad_user_fields_rejected),
         };
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return tests_run_group(tests, setup, teardown);
 }

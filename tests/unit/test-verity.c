@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "tests.h"
+
 #include "digest.h"
 #include "erofs.h"
 #include "spawn-util.h"
@@ -59,7 +61,7 @@ static void test_format_is_accepted_by_veritysetup_and_rejects_a_flipped_byte(vo
         char root[65];
 
         if (!have_veritysetup())
-                skip();
+                skip_test("veritysetup is not installed");
         assert_int_equal(make_random_file(data, 1024 * 1024), 0);
         assert_int_equal(verity_format(data, hash, SALT, UUID, root), 0);
         assert_int_equal(strlen(root), 64);
@@ -129,5 +131,5 @@ int main(void) {
                 cmocka_unit_test(test_unaligned_data_is_padded_to_4096),
                 cmocka_unit_test(test_bad_salt_is_rejected),
         };
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return tests_run_group(tests, setup, teardown);
 }
