@@ -138,7 +138,7 @@ static void test_after_waits_for_path_readiness(void **state) {
         assert_int_equal(strv_extend(&b->after, "a"), 0);
 
         pid_t pid = start(f);
-        assert_true(wait_for_file(f, "b.ok", 5000));
+        assert_true(wait_for_file(f, "b.ok", 15000));
         _cleanup_free_ char *ok = slurp(f, "b.ok");
         assert_string_equal(ok, "ok\n");
         stop(pid);
@@ -152,27 +152,55 @@ static void test_wants_does_not_block_on_a_failed_service(void **state) {
         assert_int_equal(strv_extend(&b->wants, "absent"), 0);
 
         pid_t pid = start(f);
-        assert_true(wait_for_file(f, "user.ran", 3000));
+        assert_true(wait_for_file(f, "user.ran", 15000));
         stop(pid);
+}
+
+/* Lines of FILE in the test dir, 0 if it does not exist. */
+static size_t count_lines(Fixture *f, const char *name) {
+        _cleanup_free_ char *d = slurp(f, name);
+        size_t n = 0;
+        for (char *p = d; (p = strchr(p, '\n')); p++)
+                n++;
+        return n;
 }
 
 static void test_crash_restarts_with_doubling_backoff(void **state) {
         Fixture *f = *state;
-        Service *c = add(f, "crash", "echo run >> %D/count; exit 3");
+        /* Each run appends its start time in ns: the time of a run is taken
+         * before it exits and the next run starts only after the backoff that
+         * began at that exit, so every gap is at least its backoff however
+         * loaded the machine is. Load only makes gaps longer. */
+        Service *c = add(f, "crash", "date +%s%N >> %D/starts; exit 3");
         c->restart = SERVICE_RESTART_ON_FAILURE;
         c->restart_sec = 0; /* 0.1 s, 0.2 s, 0.4 s, 0.8 s, ... */
 
         pid_t pid = start(f);
-        usleep(1300 * 1000);
+        /* Four runs take 0.7 s unloaded; allow 15 s. */
+        for (unsigned i = 0; i < 750 && count_lines(f, "starts") < 4; i++)
+                usleep(20 * 1000);
         stop(pid);
 
-        _cleanup_free_ char *count = slurp(f, "count");
-        size_t runs = 0;
-        for (char *p = count; (p = strchr(p, '\n')); p++)
-                runs++;
-        /* 0 + 0.1 + 0.2 + 0.4 = 0.7 s for 4 runs, the 5th at 1.5 s: a fixed
-         * delay would give 13, no restart 1. */
-        assert_in_range(runs, 3, 5);
+        _cleanup_free_ char *starts = slurp(f, "starts");
+        unsigned long long t[4];
+        char *p = starts;
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                char *end;
+                t[i] = strtoull(p, &end, 10);
+                assert_true(end > p && *end == '\n');
+                p = end + 1;
+        }
+        /* Each restart waits at least its doubling backoff (less 5 ms for
+         * clock granularity): a fixed 0.1 s delay fails the third gap, no
+         * backoff at all the first. */
+        static const unsigned long long backoff_ms[] = { 100, 200, 400 };
+        for (size_t i = 0; i < ELEMENTSOF(backoff_ms); i++) {
+                unsigned long long gap_ms = (t[i + 1] - t[i]) / 1000000ULL;
+                print_message("restart %zu after %llu ms (backoff %llu ms)\n", i + 1, gap_ms,
+                              backoff_ms[i]);
+                assert_true(t[i + 1] > t[i]);
+                assert_true(gap_ms + 5 >= backoff_ms[i]);
+        }
 
         _cleanup_free_ char *log = fpath(f, "log/crash.log");
         assert_int_equal(access(log, F_OK), 0);
@@ -186,7 +214,7 @@ static void test_restart_no_leaves_clean_exit_alone(void **state) {
         assert_int_equal(strv_extend(&n->after, "once"), 0);
 
         pid_t pid = start(f);
-        assert_true(wait_for_file(f, "next.ran", 3000));
+        assert_true(wait_for_file(f, "next.ran", 15000));
         usleep(300 * 1000);
         stop(pid);
         _cleanup_free_ char *count = slurp(f, "count");
@@ -203,15 +231,17 @@ static void test_never_ready_fails_after_timeout(void **state) {
         assert_int_equal(strv_extend(&e->after, "stuck"), 0);
 
         pid_t pid = start(f);
-        assert_true(wait_for_file(f, "stuck.pid", 2000));
+        assert_true(wait_for_file(f, "stuck.pid", 15000));
         _cleanup_free_ char *spid = slurp(f, "stuck.pid");
         char proc[64];
         snprintf(proc, sizeof proc, "/proc/%d", atoi(spid));
         assert_int_equal(access(proc, F_OK), 0);
 
-        usleep(1800 * 1000);
-        /* Killed and reaped; its dependent never started. */
+        /* Killed and reaped after its 1 s timeout; allow 15 s on a loaded machine. */
+        for (unsigned i = 0; i < 750 && access(proc, F_OK) == 0; i++)
+                usleep(20 * 1000);
         assert_int_equal(access(proc, F_OK), -1);
+        /* Its dependent never started. */
         assert_false(wait_for_file(f, "dependent.ran", 0));
         stop(pid);
 }
@@ -229,12 +259,12 @@ static void test_notify_ready(void **state) {
                          "s.sendto(b\"READY=1\",os.environ[\"NOTIFY_SOCKET\"])\n"
                          "time.sleep(100)'");
         n->ready = SERVICE_READY_NOTIFY;
-        n->ready_timeout_s = 5;
+        n->ready_timeout_s = 15;
         Service *m = add(f, "after-notify", "touch %D/after.ran; exec sleep 100");
         assert_int_equal(strv_extend(&m->after, "notifier"), 0);
 
         pid_t pid = start(f);
-        assert_true(wait_for_file(f, "after.ran", 4000));
+        assert_true(wait_for_file(f, "after.ran", 15000));
         stop(pid);
 }
 
@@ -253,7 +283,7 @@ static void test_stop_in_reverse_order(void **state) {
         }
 
         pid_t pid = start(f);
-        assert_true(wait_for_file(f, "three.up", 3000));
+        assert_true(wait_for_file(f, "three.up", 15000));
         stop(pid);
         _cleanup_free_ char *order = slurp(f, "stopped");
         assert_string_equal(order, "three\ntwo\none\n");
@@ -266,7 +296,7 @@ static void test_stop_timeout_kills_the_process_group(void **state) {
         s->stop_timeout_s = 1;
 
         pid_t pid = start(f);
-        assert_true(wait_for_file(f, "up", 3000));
+        assert_true(wait_for_file(f, "up", 15000));
         usec_t t = now_usec();
         stop(pid);
         assert_true(now_usec() - t >= 900 * USEC_PER_MSEC);
