@@ -1,9 +1,12 @@
 # Shared helpers for the shell-driven tests (integration and VM).
 # Each test prints "ok"/"FAIL" lines per check and exits 0, 1 or 77 (skipped).
+# A test that cannot run some of its cases calls skip_part: finish then exits
+# 77 unless a check failed, so a partial run is never reported as a pass.
 
 BERTH_SOURCE_ROOT=${BERTH_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 _checks_failed=0
 _checks_passed=0
+_parts_skipped=0
 
 step() {
         echo "--- $*"
@@ -12,6 +15,11 @@ step() {
 skip() {
         echo "SKIP: $*"
         exit 77
+}
+
+skip_part() {
+        echo "SKIP (part): $*"
+        _parts_skipped=$((_parts_skipped + 1))
 }
 
 need() {
@@ -44,6 +52,7 @@ check_fails() {
 }
 
 finish() {
-        echo "checks: $_checks_passed passed, $_checks_failed failed"
-        [ "$_checks_failed" -eq 0 ]
+        echo "checks: $_checks_passed passed, $_checks_failed failed, $_parts_skipped parts skipped"
+        [ "$_checks_failed" -eq 0 ] || return 1
+        [ "$_parts_skipped" -eq 0 ] || return 77
 }
