@@ -18,16 +18,6 @@
  * nothing comes this long, KVM is not really working and we retry with TCG. */
 #define KVM_SILENCE_S 20
 
-typedef struct Firmware {
-        char *code; /* pflash unit 0, read-only; or the -bios image if vars is NULL */
-        char *vars; /* template for the per-run variable store */
-} Firmware;
-
-static void firmware_done(Firmware *f) {
-        free(f->code);
-        free(f->vars);
-}
-
 static void workdir_cleanup(char **p) {
         if (*p) {
                 (void) rm_rf(*p);
@@ -35,7 +25,7 @@ static void workdir_cleanup(char **p) {
         }
 }
 
-static int find_firmware(Firmware *ret) {
+static int find_firmware(char **ret_code, char **ret_vars) {
         static const char *const pairs[][2] = {
                 { "/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd" },
                 { "/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd" },
@@ -66,9 +56,9 @@ static int find_firmware(Firmware *ret) {
                                               "package, scripts/deps) or boot with --direct",
                                               pairs[0][0]);
         }
-        ret->code = strdup(code);
-        ret->vars = isempty(vars) ? NULL : strdup(vars);
-        if (!ret->code || (!isempty(vars) && !ret->vars))
+        *ret_code = strdup(code);
+        *ret_vars = isempty(vars) ? NULL : strdup(vars);
+        if (!*ret_code || (!isempty(vars) && !*ret_vars))
                 return -ENOMEM;
         return 0;
 }
@@ -128,9 +118,9 @@ static int prepare_disk(const VmOptions *o, const char *disk_raw, const char *wo
 
 /* A per-run copy of the UEFI variable store (kept next to --disk-copy, so a
  * second boot of the same disk sees the same variables). */
-static int prepare_vars(const VmOptions *o, const Firmware *fw, const char *workdir,
+static int prepare_vars(const VmOptions *o, const VmPlan *p, const char *workdir,
                         char **ret_path) {
-        const char *template = fw->vars ? fw->vars : fw->code;
+        const char *template = p->fw_vars ? p->fw_vars : p->fw_code;
         _cleanup_free_ char *path = o->disk_copy ? strdup_printf("%s.efivars", o->disk_copy)
                                                  : path_join(workdir, "efivars.fd");
         if (!path)
@@ -190,35 +180,25 @@ static int choose_accel(const char **ret) {
         return 0;
 }
 
-typedef struct Plan {
-        char *qemu;
-        const char *accel;
-        char *disk;
-        const char *disk_format;
-        Firmware fw;
-        char *vars;
-        char *kernel, *initrd, *append;
-        char *payload;
-        char *fw_cmdline; /* file with the words for opt/berth/cmdline */
-} Plan;
-
-static void plan_done(Plan *p) {
+void vm_plan_done(VmPlan *p) {
         free(p->qemu);
         free(p->disk);
-        firmware_done(&p->fw);
+        free(p->fw_code);
+        free(p->fw_vars);
         free(p->vars);
         free(p->kernel);
         free(p->initrd);
         free(p->append);
         free(p->payload);
         free(p->fw_cmdline);
+        *p = (VmPlan) {};
 }
 
 static int push(char ***argv, char *s) {
         return s ? strv_push(argv, s) : -ENOMEM;
 }
 
-static int build_argv(const VmOptions *o, const Plan *p, char ***ret) {
+int vm_plan_argv(const VmOptions *o, const VmPlan *p, char ***ret) {
         _cleanup_strv_free_ char **a = NULL;
         int r = 0;
 
@@ -256,11 +236,11 @@ static int build_argv(const VmOptions *o, const Plan *p, char ***ret) {
                 r |= strv_extend(&a, p->append);
         }
         if (p->vars) {
-                if (p->fw.vars) {
+                if (p->fw_vars) {
                         r |= strv_extend(&a, "-drive");
                         r |= push(&a,
                                   strdup_printf("if=pflash,format=raw,unit=0,readonly=on,file=%s",
-                                                p->fw.code));
+                                                p->fw_code));
                         r |= strv_extend(&a, "-drive");
                         r |= push(&a,
                                   strdup_printf("if=pflash,format=raw,unit=1,file=%s", p->vars));
@@ -307,10 +287,27 @@ static int check_option_path(const char *what, const char *path) {
         return 0;
 }
 
-static int plan_vm(const VmOptions *o, const char *workdir, Plan *p) {
+static int check_options(const VmOptions *o) {
+        if (isempty(o->image_dir))
+                return error_setf(EINVAL, "vm: no image directory given");
+        if (o->memory_mib < 128 || o->memory_mib > 1024 * 1024)
+                return error_setf(EINVAL, "vm: memory %u MiB is out of range (128..1048576)",
+                                  o->memory_mib);
+        if (o->cpus < 1 || o->cpus > 256)
+                return error_setf(EINVAL, "vm: %u CPUs is out of range (1..256)", o->cpus);
+        if (o->run && !o->payload_dir)
+                return error_setf(EINVAL, "vm: --run needs --payload DIR");
+        return 0;
+}
+
+int vm_plan(const VmOptions *o, const char *workdir, VmPlan *p) {
         _cleanup_free_ char *disk_raw = NULL, *cmdline_file = NULL, *cmdline = NULL;
         _cleanup_strv_free_ char **words = NULL;
         int r;
+
+        r = check_options(o);
+        if (r < 0)
+                return r;
 
         r = require_file(o->image_dir, "disk.raw", &disk_raw);
         if (r < 0)
@@ -337,10 +334,10 @@ static int plan_vm(const VmOptions *o, const char *workdir, Plan *p) {
                                        "vm: %s not found (install qemu-system-x86, scripts/deps)",
                                        isempty(q) ? "qemu-system-x86_64" : q);
         if (!o->direct) {
-                r = find_firmware(&p->fw);
+                r = find_firmware(&p->fw_code, &p->fw_vars);
                 if (r < 0)
                         return r;
-                r = prepare_vars(o, &p->fw, workdir, &p->vars);
+                r = prepare_vars(o, p, workdir, &p->vars);
                 if (r < 0)
                         return r;
         }
@@ -387,7 +384,7 @@ static int plan_vm(const VmOptions *o, const char *workdir, Plan *p) {
 
         const char *paths[][2] = {
                 { "disk", p->disk },           { "payload", p->payload },
-                { "firmware", p->fw.code },    { "UEFI variables", p->vars },
+                { "firmware", p->fw_code },    { "UEFI variables", p->vars },
                 { "work directory", workdir },
         };
         for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
@@ -398,7 +395,7 @@ static int plan_vm(const VmOptions *o, const char *workdir, Plan *p) {
         return choose_accel(&p->accel);
 }
 
-static int run_console(const VmOptions *o, Plan *p, QemuResult *res) {
+static int run_console(const VmOptions *o, VmPlan *p, QemuResult *res) {
         _cleanup_close_ int log_fd = -EBADF;
         _cleanup_strv_free_ char **argv = NULL;
         int r;
@@ -409,7 +406,7 @@ static int run_console(const VmOptions *o, Plan *p, QemuResult *res) {
                         return error_wrapf(-errno, "vm: opening console log %s",
                                                o->console_log);
         }
-        r = build_argv(o, p, &argv);
+        r = vm_plan_argv(o, p, &argv);
         if (r < 0)
                 return r;
         if (log_get_max_level() >= LOG_LEVEL_DEBUG) {
@@ -427,20 +424,13 @@ static int run_console(const VmOptions *o, Plan *p, QemuResult *res) {
 
 int vm_run(const VmOptions *o) {
         _cleanup_(workdir_cleanup) char *workdir = NULL;
-        _cleanup_(plan_done) Plan p = {};
+        _cleanup_(vm_plan_done) VmPlan p = {};
         QemuResult res;
         int r;
 
-        if (isempty(o->image_dir))
-                return error_setf(EINVAL, "vm: no image directory given");
-        if (o->memory_mib < 128 || o->memory_mib > 1024 * 1024)
-                return error_setf(EINVAL, "vm: memory %u MiB is out of range (128..1048576)",
-                                      o->memory_mib);
-        if (o->cpus < 1 || o->cpus > 256)
-                return error_setf(EINVAL, "vm: %u CPUs is out of range (1..256)", o->cpus);
-
-        if (o->run && !o->payload_dir)
-                return error_setf(EINVAL, "vm: --run needs --payload DIR");
+        r = check_options(o);
+        if (r < 0)
+                return r;
 
         const char *tmp = getenv("TMPDIR");
         workdir = strdup_printf("%s/berth-vm-XXXXXX", isempty(tmp) ? "/tmp" : tmp);
@@ -452,7 +442,7 @@ int vm_run(const VmOptions *o) {
                 return r;
         }
 
-        r = plan_vm(o, workdir, &p);
+        r = vm_plan(o, workdir, &p);
         if (r < 0)
                 return r;
 

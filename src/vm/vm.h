@@ -30,3 +30,27 @@ typedef struct VmOptions {
  * status N` (-EPROTO if the guest never printed it); without one, QEMU's exit
  * status (0 after a guest power-off). */
 int vm_run(const VmOptions *o);
+
+/* The plan step of vm_run, apart so that it can be tested without QEMU: checks
+ * the options and the image, finds QEMU and the firmware, prepares the disk
+ * overlay (or --disk-copy), the UEFI variable store, the payload image and the
+ * fw_cfg command line in workdir, and picks the accelerator. It starts no
+ * guest. Fills p (free with vm_plan_done) and returns 0, or a negative errno
+ * (logged). */
+typedef struct VmPlan {
+        char *qemu;              /* the QEMU binary */
+        const char *accel;       /* "kvm" or "tcg" (static) */
+        char *disk;              /* what QEMU writes: an overlay or the --disk-copy */
+        const char *disk_format; /* "qcow2" or "raw" (static) */
+        char *fw_code;           /* pflash unit 0, read-only; or the -bios image if fw_vars is NULL */
+        char *fw_vars;           /* template of the per-run variable store */
+        char *vars;              /* the per-run variable store (or -bios copy); NULL: direct */
+        char *kernel, *initrd, *append; /* direct boot only */
+        char *payload;                  /* the payload disk image, or NULL */
+        char *fw_cmdline;               /* file with the words for opt/berth/cmdline, or NULL */
+} VmPlan;
+
+int vm_plan(const VmOptions *o, const char *workdir, VmPlan *p);
+void vm_plan_done(VmPlan *p);
+/* QEMU's argument vector for a plan (caller frees with strv_free). */
+int vm_plan_argv(const VmOptions *o, const VmPlan *p, char ***ret);
