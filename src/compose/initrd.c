@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "initrd.h"
 
-#include <elf.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "compress.h"
+#include "elfdeps.h"
 #include "error.h"
 #include "fileio.h"
 #include "spawn-util.h"
@@ -131,91 +131,6 @@ static int read_fd(int fd, char **ret, size_t *ret_size) {
         return read_full_file(p, ret, ret_size, 512u * 1024 * 1024);
 }
 
-/* ---- ELF: DT_NEEDED and PT_INTERP of an ELF64 little-endian file ---- */
-
-static int elf_off(const Elf64_Phdr *ph, size_t n, uint64_t vaddr, uint64_t *ret) {
-        for (size_t i = 0; i < n; i++)
-                if (ph[i].p_type == PT_LOAD && vaddr >= ph[i].p_vaddr &&
-                    vaddr - ph[i].p_vaddr < ph[i].p_filesz) {
-                        *ret = ph[i].p_offset + (vaddr - ph[i].p_vaddr);
-                        return 0;
-                }
-        return -EBADMSG;
-}
-
-static bool str_in(const char *data, size_t size, uint64_t off, uint64_t limit) {
-        if (off >= size || off >= limit)
-                return false;
-        return memchr(data + off, 0, MIN(size, limit) - off) != NULL;
-}
-
-static int elf_deps(const char *data, size_t size, char ***needed, char **ret_interp) {
-        const Elf64_Ehdr *eh = (const Elf64_Ehdr *) data;
-        const Elf64_Phdr *ph;
-        const Elf64_Dyn *dyn = NULL;
-        size_t n_dyn = 0;
-        uint64_t strtab = 0, strsz = 0, stroff;
-        bool have_strtab = false;
-        int r;
-
-        if (size < sizeof(Elf64_Ehdr) || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
-                return -ENOEXEC;
-        if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
-            eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > size ||
-            (size - eh->e_phoff) / sizeof(Elf64_Phdr) < eh->e_phnum)
-                return -EBADMSG;
-        /* memcpy'd copies would be stricter on alignment; ELF keeps these aligned. */
-        if (eh->e_phoff % _Alignof(Elf64_Phdr) != 0)
-                return -EBADMSG;
-        ph = (const Elf64_Phdr *) (data + eh->e_phoff);
-
-        for (size_t i = 0; i < eh->e_phnum; i++) {
-                if (ph[i].p_type == PT_INTERP && ret_interp) {
-                        if (ph[i].p_offset >= size || ph[i].p_filesz > size - ph[i].p_offset ||
-                            !str_in(data, size, ph[i].p_offset, ph[i].p_offset + ph[i].p_filesz))
-                                return -EBADMSG;
-                        free(*ret_interp);
-                        *ret_interp = strdup(data + ph[i].p_offset);
-                        if (!*ret_interp)
-                                return -ENOMEM;
-                } else if (ph[i].p_type == PT_DYNAMIC) {
-                        if (ph[i].p_offset >= size || ph[i].p_filesz > size - ph[i].p_offset ||
-                            ph[i].p_offset % _Alignof(Elf64_Dyn) != 0)
-                                return -EBADMSG;
-                        dyn = (const Elf64_Dyn *) (data + ph[i].p_offset);
-                        n_dyn = ph[i].p_filesz / sizeof(Elf64_Dyn);
-                }
-        }
-        for (size_t i = 0; i < n_dyn && dyn[i].d_tag != DT_NULL; i++) {
-                if (dyn[i].d_tag == DT_STRTAB) {
-                        strtab = dyn[i].d_un.d_ptr;
-                        have_strtab = true;
-                } else if (dyn[i].d_tag == DT_STRSZ)
-                        strsz = dyn[i].d_un.d_val;
-        }
-        if (!have_strtab)
-                return 0; /* static */
-        r = elf_off(ph, eh->e_phnum, strtab, &stroff);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n_dyn && dyn[i].d_tag != DT_NULL; i++) {
-                if (dyn[i].d_tag != DT_NEEDED)
-                        continue;
-                uint64_t v = dyn[i].d_un.d_val;
-                if (v >= strsz || !str_in(data, size, stroff + v, stroff + strsz))
-                        return -EBADMSG;
-                const char *name = data + stroff + v;
-                if (isempty(name) || streq(name, ".") || streq(name, ".."))
-                        return -EBADMSG;
-                if (!strv_contains(*needed, name)) {
-                        r = strv_extend(needed, name);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        return 0;
-}
-
 /* "/lib64/x" -> "usr/lib64/x": the initramfs has the same merged layout. */
 static char *merged(const char *p) {
         static const char *const dirs[] = { "bin/", "sbin/", "lib/", "lib64/" };
@@ -233,7 +148,7 @@ static int add_elf(Initrd *t, const char *dest, char *data, size_t size, mode_t 
         _cleanup_free_ char *interp = NULL;
         int r;
 
-        r = elf_deps(data, size, &needed, &interp);
+        r = elf_read_deps(data, size, &needed, &interp);
         if (r < 0) {
                 free(data);
                 return error_wrapf(r, "initrd: /%s: not a usable ELF64 file", dest);

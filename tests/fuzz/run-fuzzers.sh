@@ -3,10 +3,11 @@
 # Fuzz smoke test: builds the libFuzzer targets (clang, ASan+UBSan) in a build
 # directory of their own and runs each tests/fuzz/fuzz-*.c target for
 # FUZZ_SECONDS (default 15) on a copy of its seed corpus, corpus/<name>/ for
-# fuzz-<name>. Fails, printing the sanitizer report, if any target crashes,
-# leaks, times out on one input or runs out of memory; the input that did it is
-# kept under <fuzz build>/fuzz-artifacts/. Exit 77 (skipped) without clang or
-# its libFuzzer runtime.
+# fuzz-<name>, plus what an executable seeds-<name>.* DIR writes (binary
+# seeds are generated, not committed). Fails, printing the sanitizer report, if
+# any target crashes, leaks, times out on one input or runs out of memory; the
+# input that did it is kept under <fuzz build>/fuzz-artifacts/. Exit 77
+# (skipped) without clang or its libFuzzer runtime.
 #
 #   FUZZ_SECONDS=600 tests/fuzz/run-fuzzers.sh             every target, longer
 #   FUZZ_SECONDS=600 tests/fuzz/run-fuzzers.sh fuzz-release  one target
@@ -70,8 +71,14 @@ for t in "${targets[@]}"; do
         # A copy: libFuzzer adds what it finds to its first corpus directory.
         if [ -d "$corpus" ]; then
                 cp -r "$corpus/." "$run/corpus/"
-        else
-                echo "$t: no seed corpus at $corpus, starting empty"
+        fi
+        # Binary seeds are generated, not committed: seeds-<name>.* DIR adds them.
+        for g in "$src/tests/fuzz/seeds-$name".*; do
+                [ -x "$g" ] || continue
+                "$g" "$run/corpus" || { echo "FAIL $t: seed generator $g failed"; failed=1; }
+        done
+        if [ -z "$(ls -A "$run/corpus")" ]; then
+                echo "$t: no seeds (neither $corpus nor a seeds-$name generator), starting empty"
         fi
         start=$SECONDS
         rc=0
