@@ -48,7 +48,7 @@ typedef struct Buf {
 
 static void buf_done(Buf *b) {
         free(b->data);
-        *b = (Buf) {};
+        *b = (Buf){};
 }
 
 static int buf_put(Buf *b, const void *p, size_t n) {
@@ -212,8 +212,10 @@ static void check_sandbox(void) {
                         if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                                 continue;
                         n++;
-                        if (!streq(de->d_name, want) && !(level == 0 && streq(de->d_name, "outside"))) {
-                                fprintf(stderr, "escaped the unpack root: %s/%s\n", dir, de->d_name);
+                        if (!streq(de->d_name, want) &&
+                            !(level == 0 && streq(de->d_name, "outside"))) {
+                                fprintf(stderr, "escaped the unpack root: %s/%s\n", dir,
+                                        de->d_name);
                                 __builtin_trap();
                         }
                 }
@@ -253,8 +255,8 @@ static void check_files(char **files) {
                         goto bad;
                 for (const char *s = p, *e; (e = strchr(s, '/')); s = e + 1) {
                         _cleanup_free_ char *comp = strndup(s, (size_t) (e - s));
-                        int nfd = comp ? openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW |
-                                                                  O_CLOEXEC)
+                        int nfd = comp ? openat(fd, comp,
+                                                O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                                        : -1;
                         if (nfd < 0)
                                 goto bad;

@@ -22,12 +22,15 @@ static void test_buffer_matches_the_fips_180_vectors(void **state) {
         uint8_t raw[32];
 
         assert_int_equal(sha256_buffer_hex("", 0, hex), 0);
-        assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_string_equal(hex,
+                            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
         assert_int_equal(sha256_buffer_hex("abc", 3, hex), 0);
-        assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_string_equal(hex,
+                            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         static const char two_blocks[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
         assert_int_equal(sha256_buffer_hex(two_blocks, strlen(two_blocks), hex), 0);
-        assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+        assert_string_equal(hex,
+                            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 
         assert_int_equal(sha256_buffer("abc", 3, raw), 0);
         assert_int_equal(raw[0], 0xba);
@@ -63,7 +66,8 @@ static void test_file_agrees_with_sha256sum_across_read_boundaries(void **state)
         _cleanup_free_ char *e = path_join(dir, "empty");
         assert_int_equal(write_file_atomic(e, "", 0, 0644), 0);
         assert_int_equal(sha256_file_hex(e, hex), 0);
-        assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_string_equal(hex,
+                            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 static void test_file_errors_are_negative_errno(void **state) {

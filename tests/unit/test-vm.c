@@ -57,7 +57,7 @@ static bool has_arg(char **argv, const char *s) {
 }
 
 static VmOptions options(void) {
-        return (VmOptions) { .image_dir = image, .memory_mib = 512, .cpus = 2 };
+        return (VmOptions){ .image_dir = image, .memory_mib = 512, .cpus = 2 };
 }
 
 /* A fresh image directory and work directory for each test. */
@@ -93,7 +93,8 @@ static void test_direct_boot_passes_kernel_initrd_and_joined_cmdline(void **stat
         assert_int_equal(vm_plan(&o, work, &plan), 0);
         /* The cmdline file's newlines and tabs become spaces, the extra words
          * follow; the same extra words go to fw_cfg. */
-        assert_string_equal(plan.append, "usrhash=abc berth.slot=a  quiet berth.debug=1 loglevel=7");
+        assert_string_equal(plan.append,
+                            "usrhash=abc berth.slot=a  quiet berth.debug=1 loglevel=7");
         assert_non_null(plan.fw_cmdline);
         assert_int_equal(read_full_file(plan.fw_cmdline, &fwc, NULL, 0), 0);
         assert_string_equal(fwc, "berth.debug=1 loglevel=7");
@@ -334,8 +335,7 @@ int main(void) {
                 cmocka_unit_test_setup(test_uefi_uses_a_copy_of_the_variable_store, setup_each),
                 cmocka_unit_test_setup(test_unified_firmware_boots_from_a_writable_bios_copy,
                                        setup_each),
-                cmocka_unit_test_setup(test_disk_copy_raw_is_a_full_copy_and_is_reused,
-                                       setup_each),
+                cmocka_unit_test_setup(test_disk_copy_raw_is_a_full_copy_and_is_reused, setup_each),
                 cmocka_unit_test_setup(test_payload_becomes_a_labelled_ext4_disk_and_cmdline_words,
                                        setup_each),
                 cmocka_unit_test_setup(test_bad_options_and_missing_files_are_refused, setup_each),

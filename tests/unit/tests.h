@@ -18,11 +18,11 @@
 static unsigned tests_skipped;
 
 #undef skip
-#define skip_test(reason)                                                              \
-        do {                                                                           \
-                tests_skipped++;                                                       \
-                print_message("[  SKIP    ] %s:%d: %s\n", __FILE__, __LINE__, reason); \
-                _skip(__FILE__, __LINE__);                                             \
+#define skip_test(reason)                                                                          \
+        do {                                                                                       \
+                tests_skipped++;                                                                   \
+                print_message("[  SKIP    ] %s:%d: %s\n", __FILE__, __LINE__, reason);             \
+                _skip(__FILE__, __LINE__);                                                         \
         } while (0)
 
 static inline int tests_exit_status(int failed) {
@@ -35,5 +35,5 @@ static inline int tests_exit_status(int failed) {
         return 0;
 }
 
-#define tests_run_group(tests, setup, teardown) \
+#define tests_run_group(tests, setup, teardown)                                                    \
         tests_exit_status(cmocka_run_group_tests(tests, setup, teardown))
