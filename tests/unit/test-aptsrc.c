@@ -6,8 +6,6 @@
 
 #include <cmocka.h>
 
-#include "tests.h"
-
 #include "aptsrc.h"
 #include "fileio.h"
 #include "strv.h"
@@ -194,5 +192,5 @@ int main(void) {
                 cmocka_unit_test(test_check_valid_until_nested_and_order),
                 cmocka_unit_test(test_host_configuration_loads),
         };
-        return tests_run_group(tests, NULL, NULL);
+        return cmocka_run_group_tests(tests, NULL, NULL);
 }

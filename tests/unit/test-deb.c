@@ -7,8 +7,6 @@
 
 #include <cmocka.h>
 
-#include "tests.h"
-
 #include "deb.h"
 #include "fileio.h"
 #include "macro.h"
@@ -223,5 +221,5 @@ int main(void) {
                 cmocka_unit_test(test_malicious_members_are_confined),
                 cmocka_unit_test(test_not_a_deb),
         };
-        return tests_run_group(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -9,8 +9,6 @@
 
 #include <cmocka.h>
 
-#include "tests.h"
-
 #include "digest.h"
 #include "fileio.h"
 #include "macro.h"
@@ -93,5 +91,5 @@ int main(void) {
                 cmocka_unit_test(test_file_agrees_with_sha256sum_across_read_boundaries),
                 cmocka_unit_test(test_file_errors_are_negative_errno),
         };
-        return tests_run_group(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -11,8 +11,6 @@
 
 #include <cmocka.h>
 
-#include "tests.h"
-
 #include "digest.h"
 #include "disk.h"
 #include "erofs.h"
@@ -315,5 +313,5 @@ int main(void) {
                 cmocka_unit_test(test_slot_b_image_goes_into_the_b_pair_with_a_b_entry),
                 cmocka_unit_test(test_disk_rejects_a_bad_root_hash_and_a_small_usr_size),
         };
-        return tests_run_group(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -8,8 +8,6 @@
 
 #include <cmocka.h>
 
-#include "tests.h"
-
 #include "elfdeps.h"
 #include "fileio.h"
 #include "macro.h"
@@ -76,5 +74,5 @@ int main(void) {
                 cmocka_unit_test(test_shared_library_lists_its_own_needs_not_itself),
                 cmocka_unit_test(test_not_elf_and_truncated_files_are_refused),
         };
-        return tests_run_group(tests, NULL, NULL);
+        return cmocka_run_group_tests(tests, NULL, NULL);
 }

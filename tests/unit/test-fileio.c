@@ -7,8 +7,6 @@
 
 #include <cmocka.h>
 
-#include "tests.h"
-
 #include "fileio.h"
 #include "macro.h"
 
@@ -59,5 +57,5 @@ int main(void) {
                 cmocka_unit_test(test_path_confinement),
                 cmocka_unit_test(test_path_join),
         };
-        return tests_run_group(tests, NULL, NULL);
+        return cmocka_run_group_tests(tests, NULL, NULL);
 }

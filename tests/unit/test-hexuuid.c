@@ -8,8 +8,6 @@
 
 #include <cmocka.h>
 
-#include "tests.h"
-
 #include "hexuuid.h"
 #include "macro.h"
 
@@ -108,5 +106,5 @@ int main(void) {
                 cmocka_unit_test(test_uuid_sets_version_4_and_rfc4122_variant),
                 cmocka_unit_test(test_uuid_matches_systemd_derivation_of_a_root_hash),
         };
-        return tests_run_group(tests, NULL, NULL);
+        return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,8 +9,6 @@
 
 #include <cmocka.h>
 
-#include "tests.h"
-
 #include "error.h"
 #include "ini.h"
 #include "strv.h"
@@ -171,5 +169,5 @@ int main(void) {
                 cmocka_unit_test(test_bad_header_and_nul_are_errors),
                 cmocka_unit_test(test_handler_error_stops_parse),
         };
-        return tests_run_group(tests, NULL, NULL);
+        return cmocka_run_group_tests(tests, NULL, NULL);
 }

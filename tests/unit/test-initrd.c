@@ -8,8 +8,6 @@
 
 #include <cmocka.h>
 
-#include "tests.h"
-
 #include "deb.h"
 #include "fileio.h"
 #include "initrd.h"
@@ -217,5 +215,5 @@ int main(void) {
                 cmocka_unit_test(test_missing_library_is_an_error),
                 cmocka_unit_test(test_modules_from_real_kernel),
         };
-        return tests_run_group(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -6,8 +6,6 @@
 
 #include <cmocka.h>
 
-#include "tests.h"
-
 #include "digest.h"
 #include "fileio.h"
 #include "json-util.h"
@@ -328,5 +326,5 @@ int main(void) {
                 cmocka_unit_test(test_reader_round_trips_what_the_writer_wrote),
                 cmocka_unit_test(test_reader_names_the_bad_field),
         };
-        return tests_run_group(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -8,8 +8,6 @@
 
 #include <cmocka.h>
 
-#include "tests.h"
-
 #include "fileio.h"
 #include "macro.h"
 #include "service.h"
@@ -281,5 +279,5 @@ int main(void) {
                 cmocka_unit_test(test_load_reads_service_files_sorted_and_ordered),
                 cmocka_unit_test(test_parse_file_takes_name_from_file_name),
         };
-        return tests_run_group(tests, NULL, NULL);
+        return cmocka_run_group_tests(tests, NULL, NULL);
 }

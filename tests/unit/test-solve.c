@@ -9,8 +9,6 @@
 
 #include <cmocka.h>
 
-#include "tests.h"
-
 #include "digest.h"
 #include "fetch.h"
 #include "fileio.h"
@@ -245,5 +243,5 @@ int main(void) {
         if (!getenv("BERTH_SOURCE_ROOT") || access("/usr/bin/apt-ftparchive", X_OK) < 0 ||
             access("/usr/bin/gpgv", X_OK) < 0 || access("/usr/bin/dpkg-deb", X_OK) < 0)
                 return 77;
-        return tests_run_group(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, setup, teardown);
 }

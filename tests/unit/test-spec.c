@@ -7,8 +7,6 @@
 
 #include <cmocka.h>
 
-#include "tests.h"
-
 #include "fileio.h"
 #include "macro.h"
 #include "spec.h"
@@ -333,5 +331,5 @@ int main(void) {
                 cmocka_unit_test(test_spec_parse_reads_a_file),
                 cmocka_unit_test(test_default_image_spec_parses),
         };
-        return tests_run_group(tests, NULL, NULL);
+        return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,8 +9,6 @@
 
 #include <cmocka.h>
 
-#include "tests.h"
-
 #include "initutil.h"
 #include "partition.h"
 #include "verity.h"
@@ -58,5 +56,5 @@ int main(void) {
                 cmocka_unit_test(test_usrhash_partuuids_set_version_and_variant),
                 cmocka_unit_test(test_usrhash_rejects_bad_input),
         };
-        return tests_run_group(tests, NULL, NULL);
+        return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,8 +7,6 @@
 
 #include <cmocka.h>
 
-#include "tests.h"
-
 #include "macro.h"
 #include "strv.h"
 
@@ -143,5 +141,5 @@ int main(void) {
                 cmocka_unit_test(test_copy_is_deep_sort_orders_join_separates),
                 cmocka_unit_test(test_foreach_visits_every_element_and_free_accepts_null),
         };
-        return tests_run_group(tests, NULL, NULL);
+        return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,8 +12,6 @@
 
 #include <cmocka.h>
 
-#include "tests.h"
-
 #include "fileio.h"
 #include "initutil.h"
 #include "macro.h"
@@ -329,5 +327,5 @@ int main(void) {
                                                 teardown),
                 cmocka_unit_test(test_condition_cmdline),
         };
-        return tests_run_group(tests, NULL, NULL);
+        return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,8 +8,6 @@
 
 #include <cmocka.h>
 
-#include "tests.h"
-
 #include "fileio.h"
 #include "macro.h"
 #include "strv.h"
@@ -263,5 +261,5 @@ int main(void) {
                 cmocka_unit_test(test_kernel_version_needs_exactly_one),
                 cmocka_unit_test(test_bad_user_fields_rejected),
         };
-        return tests_run_group(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, setup, teardown);
 }

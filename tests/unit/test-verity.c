@@ -8,8 +8,6 @@
 
 #include <cmocka.h>
 
-#include "tests.h"
-
 #include "digest.h"
 #include "erofs.h"
 #include "spawn-util.h"
@@ -131,5 +129,5 @@ int main(void) {
                 cmocka_unit_test(test_unaligned_data_is_padded_to_4096),
                 cmocka_unit_test(test_bad_salt_is_rejected),
         };
-        return tests_run_group(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, setup, teardown);
 }

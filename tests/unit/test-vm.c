@@ -10,8 +10,6 @@
 
 #include <cmocka.h>
 
-#include "tests.h"
-
 #include "fileio.h"
 #include "macro.h"
 #include "strv.h"
@@ -340,5 +338,5 @@ int main(void) {
                                        setup_each),
                 cmocka_unit_test_setup(test_bad_options_and_missing_files_are_refused, setup_each),
         };
-        return tests_run_group(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,19 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* What every cmocka unit test includes after <cmocka.h>: a skip that is
- * reported as a skip. cmocka counts a skipped case as passed and its runner
- * exits 0; meson then shows the whole binary as OK although part of it never
- * ran. skip_test() records the case, and tests_run_group() makes the binary exit 77
- * (meson's "skipped") when any case was skipped and none failed.
+/* Included before anything else in every unit test (tests/unit/meson.build
+ * passes -include tests.h): makes a skipped case count as skipped. cmocka
+ * counts a skipped case as passed and its runner exits 0, so meson would show
+ * a binary as OK although part of it never ran. Here skip() and
+ * skip_test(reason) record the case, and cmocka_run_group_tests() makes the
+ * binary exit 77 (meson's "skipped") when a case was skipped and none failed:
  *
  *   if (!have("mkfs.erofs"))
  *           skip_test("mkfs.erofs is not installed");
- *   ...
- *   return tests_run_group(tests, setup, teardown);
- *
- * cmocka's own skip() is hidden, so a skip that is not counted does not build. */
+ */
 #pragma once
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include <cmocka.h>
 
 static unsigned tests_skipped;
 
@@ -24,6 +28,7 @@ static unsigned tests_skipped;
                 print_message("[  SKIP    ] %s:%d: %s\n", __FILE__, __LINE__, reason);             \
                 _skip(__FILE__, __LINE__);                                                         \
         } while (0)
+#define skip() skip_test("(no reason given)")
 
 static inline int tests_exit_status(int failed) {
         if (failed != 0)
@@ -35,5 +40,8 @@ static inline int tests_exit_status(int failed) {
         return 0;
 }
 
-#define tests_run_group(tests, setup, teardown)                                                    \
-        tests_exit_status(cmocka_run_group_tests(tests, setup, teardown))
+#undef cmocka_run_group_tests
+#define cmocka_run_group_tests(group_tests, group_setup, group_teardown)                           \
+        tests_exit_status(_cmocka_run_group_tests(#group_tests, group_tests,                       \
+                                                  sizeof(group_tests) / sizeof((group_tests)[0]),  \
+                                                  group_setup, group_teardown))
