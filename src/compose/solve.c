@@ -397,11 +397,14 @@ static int fill_package(Pool *pool, Id p, Package *pkg) {
                 return -ENOMEM;
         if (!loc || !ri)
                 return error_setf(EBADMSG, "package %s has no Filename", pkg->name);
-        if (strstr(loc, "..") || loc[0] == '/')
+        base = strrchr(loc, '/');
+        base = base ? base + 1 : loc;
+        /* The last component names the file in the package cache: "." or ""
+         * would name the cache directory itself. */
+        if (strstr(loc, "..") || loc[0] == '/' || isempty(base) || streq(base, "."))
                 return error_setf(EBADMSG, "package %s: unsafe Filename '%s'", pkg->name, loc);
         pkg->url = strdup_printf("%s/%s", ri->base_uri, loc);
-        base = strrchr(loc, '/');
-        pkg->filename = strdup(base ? base + 1 : loc);
+        pkg->filename = strdup(base);
         pkg->origin = strdup(ri->origin ?: "");
         if (!pkg->url || !pkg->filename || !pkg->origin)
                 return -ENOMEM;

@@ -25,22 +25,31 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static _noreturn_ void fail(const Package *p, const char *what) {
+        fprintf(stderr, "package %s %s: %s (url %s, filename %s, sha256 '%s')\n",
+                p->name ?: "(null)", p->version ?: "(null)", what, p->url ?: "(null)",
+                p->filename ?: "(null)", p->sha256);
+        __builtin_trap();
+}
+
 /* What the rest of the composer relies on in a resolved package. */
 static void check_list(const PackageList *l) {
+        static const char base[] = "http://repo.invalid/debian/";
         for (size_t i = 0; l && i < l->n; i++) {
                 const Package *p = &l->packages[i];
                 size_t n = strlen(p->sha256);
                 if (!p->name || !p->version || !p->architecture || !p->url || !p->filename ||
                     !p->origin || !p->wanted_by)
-                        __builtin_trap();
+                        fail(p, "a field is missing");
                 /* Fetch joins the URL from the Filename: it may not climb out
                  * of the repository, and the cache name has no directory. */
-                if (strstr(p->url + strlen("http://repo.invalid/debian/"), "..") ||
-                    !strneq(p->url, "http://repo.invalid/debian/", 27) ||
-                    strchr(p->filename, '/') || streq(p->filename, "..") || streq(p->filename, "."))
-                        __builtin_trap();
+                if (!strneq(p->url, base, strlen(base)) || strstr(p->url + strlen(base), ".."))
+                        fail(p, "URL outside the repository");
+                if (isempty(p->filename) || strchr(p->filename, '/') || streq(p->filename, ".") ||
+                    streq(p->filename, ".."))
+                        fail(p, "not a file name for the cache");
                 if (n != 0 && n != 64)
-                        __builtin_trap();
+                        fail(p, "SHA256 neither empty nor 64 digits");
         }
 }
 
