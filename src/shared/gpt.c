@@ -95,10 +95,19 @@ int gpt_grow_partition(const char *disk, unsigned partno, uint64_t *ret_start, u
         r = fdisk_get_partition(cxt, partno - 1, &before);
         if (r < 0)
                 return r;
+        if (!fdisk_partition_has_start(before))
+                return -EINVAL;
+        /* An explicit size up to the last usable sector: libfdisk resizes an
+         * existing partition only when it is given a start or a size, not for
+         * end_follow_default alone. On a grown disk the last usable sector is
+         * already the new one: opening the label relocated the backup header. */
+        fdisk_sector_t first = fdisk_partition_get_start(before), last = fdisk_get_last_lba(cxt);
+        if (last < first)
+                return -EINVAL;
         want = fdisk_new_partition();
         if (!want)
                 return -ENOMEM;
-        r = fdisk_partition_end_follow_default(want, 1);
+        r = fdisk_partition_set_size(want, last - first + 1);
         if (r < 0)
                 return r;
         r = fdisk_set_partition(cxt, partno - 1, want);
