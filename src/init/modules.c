@@ -40,27 +40,38 @@ int modules_load(const char *const *names) {
         return failed;
 }
 
-int modules_load_list_file(const char *path) {
+int modules_read_list(const char *path, char ***ret_names) {
         _cleanup_free_ char *data = NULL;
         _cleanup_strv_free_ char **names = NULL;
+        char *save = NULL;
         int r;
 
         r = read_full_file(path, &data, NULL, 0);
+        if (r < 0)
+                return r;
+        for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                line += strspn(line, " \t\r");
+                if (*line == '#' || *line == ';' || *line == 0)
+                        continue;
+                r = strv_extend_words(&names, line, false);
+                if (r < 0)
+                        return r;
+        }
+        *ret_names = TAKE_PTR(names);
+        return 0;
+}
+
+int modules_load_list_file(const char *path) {
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        r = modules_read_list(path, &names);
         if (r == -ENOENT) {
                 log_debug("%s absent, loading the default module list", path);
                 return modules_load(modules_initrd_default);
         }
         if (r < 0)
                 return log_error_errno(r, "cannot read %s", path);
-
-        for (char *line = strtok(data, "\n"); line; line = strtok(NULL, "\n")) {
-                line += strspn(line, " \t");
-                if (*line == '#' || *line == 0)
-                        continue;
-                r = strv_extend_words(&names, line, false);
-                if (r < 0)
-                        return r;
-        }
         if (!names)
                 return 0;
         return modules_load((const char *const *) names);
@@ -84,8 +95,8 @@ static void coldplug_walk(ModuleIndex *idx, int dfd, unsigned depth, unsigned *l
                 if (k > 0) {
                         alias[k] = 0;
                         alias[strcspn(alias, "\n")] = 0;
-                        int r = module_load(idx, alias, MODULE_LOAD_BLACKLIST | MODULE_LOAD_NEW_ONLY,
-                                            NULL);
+                        int r = module_load(idx, alias,
+                                            MODULE_LOAD_BLACKLIST | MODULE_LOAD_NEW_ONLY, NULL);
                         if (r > 0)
                                 *loaded += (unsigned) r;
                 }
@@ -103,7 +114,8 @@ static void coldplug_walk(ModuleIndex *idx, int dfd, unsigned depth, unsigned *l
                 if (de->d_type != DT_DIR || de->d_name[0] == '.')
                         continue;
                 /* Only real subdirectories: sysfs links (subsystem, driver) are DT_LNK. */
-                int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                int sub = openat(dirfd(d), de->d_name,
+                                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (sub < 0)
                         continue;
                 coldplug_walk(idx, sub, depth + 1, loaded);
@@ -128,27 +140,49 @@ int modules_coldplug(void) {
         return (int) loaded;
 }
 
-int modules_load_dir(const char *dir) {
+int modules_read_dir(const char *dir, char ***ret_names) {
         _cleanup_(closedirp) DIR *d = opendir(dir);
-        _cleanup_strv_free_ char **files = NULL;
+        _cleanup_strv_free_ char **files = NULL, **names = NULL;
         struct dirent *de;
-        int failed = 0;
+        int r;
 
         if (!d)
-                return errno == ENOENT ? 0 : -errno;
+                return -errno;
         while ((de = readdir(d))) {
                 size_t l = strlen(de->d_name);
-                if (l > 5 && streq(de->d_name + l - 5, ".conf") && strv_extend(&files, de->d_name) < 0)
-                        return log_oom();
+                if (l > 5 && streq(de->d_name + l - 5, ".conf") &&
+                    strv_extend(&files, de->d_name) < 0)
+                        return -ENOMEM;
         }
         strv_sort(files);
         STRV_FOREACH(f, files) {
                 _cleanup_free_ char *p = path_join(dir, *f);
+                _cleanup_strv_free_ char **more = NULL;
                 if (!p)
-                        return log_oom();
-                int r = modules_load_list_file(p);
-                if (r > 0)
-                        failed += r;
+                        return -ENOMEM;
+                r = modules_read_list(p, &more);
+                if (r == -ENOENT)
+                        continue; /* removed since the listing */
+                if (r < 0)
+                        return r;
+                STRV_FOREACH(n, more)
+                        if (!strv_contains(names, *n) && strv_extend(&names, *n) < 0)
+                                return -ENOMEM;
         }
-        return failed;
+        *ret_names = TAKE_PTR(names);
+        return 0;
+}
+
+int modules_load_dir(const char *dir) {
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        r = modules_read_dir(dir, &names);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (!names)
+                return 0;
+        return modules_load((const char *const *) names);
 }

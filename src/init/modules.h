@@ -13,14 +13,23 @@ extern const char *const modules_initrd_default[];
  * can't start. */
 int modules_load(const char *const *names);
 
-/* Reads a list file (one name per line, '#' comments) and loads it; falls
- * back to modules_initrd_default if the file is absent. */
+/* The module names of a list file in modules-load.d(5) format: one or more
+ * names a line; empty lines and lines starting with '#' or ';' are ignored.
+ * *ret_names is NULL for a file without names. -ENOENT if it is absent. */
+int modules_read_list(const char *path, char ***ret_names);
+
+/* Reads a list file and loads it; falls back to modules_initrd_default if the
+ * file is absent. */
 int modules_load_list_file(const char *path);
 
 /* Loads the modules matching the modalias of every device in /sys/devices
  * (what udev does at coldplug). Returns how many were loaded. */
 int modules_coldplug(void);
 
-/* Loads every *.conf list in dir (modules-load.d format), in name order.
- * A missing dir is fine. Returns how many modules failed. */
+/* The names of every *.conf list in dir, files in name order, each name
+ * once. -ENOENT if dir is absent. */
+int modules_read_dir(const char *dir, char ***ret_names);
+
+/* Loads every *.conf list in dir (modules-load.d format), in name order, with
+ * one libkmod context. A missing dir is fine. Returns how many modules failed. */
 int modules_load_dir(const char *dir);

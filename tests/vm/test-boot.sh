@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: MIT
 # The default image end to end, the real way: UEFI (OVMF) -> systemd-boot ->
 # berth-init stage 1 -> dm-verity /usr -> stage 2 supervisor. A payload in the
-# guest runs a container (containerd + crun), looks at /usr, cgroups and the
-# supervisor's restart of a killed service, and prints one "T: ok NAME" or
-# "T: FAIL NAME" line per check; the host turns each into a check. Afterwards
-# the ESP of the machine's disk copy must show systemd-boot's boot counting.
+# guest runs a container (containerd + crun), looks at /usr, cgroups, the
+# loaded kernel modules and the supervisor's restart of a killed service, and
+# prints one "T: ok NAME" or "T: FAIL NAME" line per check; the host turns each
+# into a check. The machine's disk is 512 MiB larger than the image: the root
+# partition and its ext4 must have grown on first boot. Afterwards the ESP of
+# the machine's disk copy must show systemd-boot's boot counting.
 set -euo pipefail
 . "$BERTH_SOURCE_ROOT/tests/vm/lib.sh"
 
@@ -76,12 +78,27 @@ new_pid() { new=$(pidof chronyd) && [ -n "$new" ] && [ "$new" != "$old" ]; }
 t chronyd-restarted wait_for 120 new_pid
 echo "chronyd pid after: $(pidof chronyd)"
 
+echo "--- kernel modules: stage 1's list, modules-load.d ([Kernel] Load=), coldplug (the NIC)"
+for m in dm_verity erofs overlay br_netfilter virtio_net; do
+        t module-$m wait_for 40 grep -q "^$m " /proc/modules
+done
+
+echo "--- the root file system grew with the disk on first boot"
+echo "root-kib: $(df -k /var | awk 'NR == 2 { print $2 }')"
+
 echo "checks failed: $fails"
 exit $fails
 GUEST
 
-step "boot through UEFI and systemd-boot, run the payload"
+step "the machine's disk is 512 MiB larger than the image, as a cloud volume would be"
 DISK=$VM_TMP/disk.raw
+cp --sparse=always "$IMG/disk.raw" "$DISK"
+truncate -s +512M "$DISK"
+# The root partition is the last one; its size in the image, in KiB.
+ROOT_KIB=$(sfdisk --dump "$IMG/disk.raw" | awk -F'size= *' '/start=/ { split($2, a, ","); s = a[1] } END { printf "%d\n", s / 2 }')
+echo "root partition in the image: $ROOT_KIB KiB"
+
+step "boot through UEFI and systemd-boot, run the payload"
 vm_boot_payload "$VM_TMP/boot.sh" --timeout 400 --disk-copy "$DISK"
 
 step "the guest's checks"
@@ -89,7 +106,8 @@ tr -d '\r' < "$VM_LOG" | grep -E '^(T: |container\| )' || true
 vm_guest_results "$VM_LOG" containerd-socket image-import container-output container-ran-as-root \
         container-removed usr-mounted-erofs-ro usr-dm-name usr-dm-two-vda-partitions \
         usr-dm-verity-target usr-not-writable cgroup2-mounted no-cgroup-v1 cgroup-controllers \
-        cgroup-subtree-control containerd-in-its-cgroup chronyd-running chronyd-restarted
+        cgroup-subtree-control containerd-in-its-cgroup chronyd-running chronyd-restarted \
+        module-dm_verity module-erofs module-overlay module-br_netfilter module-virtio_net
 check "payload exit status 0 (got $VM_PAYLOAD_STATUS)" [ "$VM_PAYLOAD_STATUS" = 0 ]
 check "berth vm exit status 0 (got $VM_RC)" [ "$VM_RC" = 0 ]
 
@@ -103,6 +121,17 @@ vm_expect "$VM_LOG" 'berth: poweroff$' "ordered power-off after the payload"
 vm_expect_not "$VM_LOG" 'berth: error: ' "no berth errors"
 vm_expect_not "$VM_LOG" 'Kernel panic' "no kernel panic"
 vm_timeline "$VM_LOG"
+
+step "first boot grew the root partition to the end of the disk, and its ext4 with it"
+vm_expect "$VM_LOG" 'grew /dev/vda[0-9]+ to [0-9]+ MiB' "stage 1 logged the growth"
+last_lba=$(sfdisk --dump "$DISK" | awk '/^last-lba:/ { print $2 }')
+root_end=$(sfdisk --dump "$DISK" | awk -F'[=,]' '/start=/ { s = $2 + 0; z = $4 + 0 } END { print s + z - 1 }')
+check "the root partition ends at the disk's last usable sector ($root_end = $last_lba)" \
+        [ "$root_end" = "$last_lba" ]
+check "sfdisk finds the grown table consistent" sfdisk --verify "$DISK"
+guest_kib=$(tr -d '\r' < "$VM_LOG" | sed -n 's/^root-kib: //p')
+check "the guest's root file system is over 400 MiB larger (${guest_kib:-?} KiB, was $ROOT_KIB)" \
+        [ "${guest_kib:-0}" -gt $((ROOT_KIB + 400 * 1024)) ]
 
 step "systemd-boot counted the boot on the disk copy's ESP"
 entries=$(mdir -b -i "$DISK@@1M" ::/loader/entries 2>&1 || true)
