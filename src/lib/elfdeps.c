@@ -72,13 +72,18 @@ int elf_read_deps(const char *data, size_t size, char ***needed, char **ret_inte
         r = elf_off(ph, eh->e_phnum, strtab, &stroff);
         if (r < 0)
                 return r;
+        /* Offsets are outside input: no sum of them may wrap (a wrapped
+         * offset can land back inside the file, and the pointer arithmetic
+         * on the way is undefined). */
+        if (stroff >= size || strsz > UINT64_MAX - stroff)
+                return -EBADMSG;
         for (size_t i = 0; i < n_dyn && dyn[i].d_tag != DT_NULL; i++) {
                 if (dyn[i].d_tag != DT_NEEDED)
                         continue;
                 uint64_t v = dyn[i].d_un.d_val;
                 if (v >= strsz || !str_in(data, size, stroff + v, stroff + strsz))
                         return -EBADMSG;
-                const char *name = data + stroff + v;
+                const char *name = data + (stroff + v);
                 if (isempty(name) || streq(name, ".") || streq(name, ".."))
                         return -EBADMSG;
                 if (!strv_contains(*needed, name)) {
