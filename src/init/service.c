@@ -254,21 +254,36 @@ static int parse_condition(Ctx *c, const char *value) {
 }
 
 static int parse_ready(Ctx *c, const char *value) {
+        static const struct {
+                const char *word;
+                ServiceReady ready;
+        } plain[] = {
+                { "started", SERVICE_READY_STARTED },
+                { "notify", SERVICE_READY_NOTIFY },
+                { "network", SERVICE_READY_NETWORK },
+        };
         Service *s = c->service;
-        if (streq(value, "started") || streq(value, "notify")) {
-                s->ready = streq(value, "started") ? SERVICE_READY_STARTED : SERVICE_READY_NOTIFY;
-                free(s->ready_path);
-                s->ready_path = NULL;
-                return 0;
-        }
-        if (strneq(value, "path:", 5) && value[5] == '/') {
-                int r = parse_abs_path(c, value + 5, &s->ready_path);
+
+        for (size_t i = 0; i < ELEMENTSOF(plain); i++)
+                if (streq(value, plain[i].word)) {
+                        s->ready = plain[i].ready;
+                        free(s->ready_path);
+                        s->ready_path = NULL;
+                        return 0;
+                }
+        if ((strneq(value, "path:", 5) && value[5] == '/') ||
+            (strneq(value, "socket:", 7) && value[7] == '/')) {
+                bool sock = value[0] == 's';
+                int r = parse_abs_path(c, value + (sock ? 7 : 5), &s->ready_path);
                 if (r < 0)
                         return r;
-                s->ready = SERVICE_READY_PATH;
+                s->ready = sock ? SERVICE_READY_SOCKET : SERVICE_READY_PATH;
                 return 0;
         }
-        return bad_value(c, "'%s' is not started, notify or path:/absolute/path", value);
+        return bad_value(c,
+                         "'%s' is not started, notify, network, path:/absolute/path or "
+                         "socket:/absolute/path",
+                         value);
 }
 
 static int parse_restart(Ctx *c, const char *value) {

@@ -7,7 +7,7 @@
  *   Exec=/usr/bin/containerd --config /etc/containerd/config.toml
  *   After=network chrony          (start after these are ready; missing ones are errors)
  *   Wants=network                 (ordering only if present)
- *   Ready=path:/run/containerd/containerd.sock | notify | started
+ *   Ready=socket:/run/containerd/containerd.sock | path:/file | network | notify | started
  *   ReadyTimeout=60               (seconds; a service that never becomes ready is failed)
  *   Restart=always | on-failure | no
  *   RestartSec=1                  (first backoff; doubles up to RestartMaxSec=30)
@@ -34,6 +34,8 @@ typedef enum ServiceReady {
         SERVICE_READY_STARTED, /* ready as soon as it is running */
         SERVICE_READY_NOTIFY,  /* READY=1 on $NOTIFY_SOCKET */
         SERVICE_READY_PATH,    /* ready_path appears */
+        SERVICE_READY_SOCKET,  /* the Unix socket ready_path accepts a connection */
+        SERVICE_READY_NETWORK, /* an address off lo and a default route (rtnetlink) */
         _SERVICE_READY_MAX,
         _SERVICE_READY_INVALID = -EINVAL,
 } ServiceReady;

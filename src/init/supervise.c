@@ -20,6 +20,7 @@
 #include "fileio.h"
 #include "initutil.h"
 #include "log.h"
+#include "netready.h"
 #include "payload.h"
 #include "strv.h"
 
@@ -62,6 +63,9 @@ typedef struct Manager {
         size_t n;
         Service payload_service;
         int epoll_fd, signal_fd, notify_fd, timer_fd;
+        int net_fd;         /* rtnetlink changes, while a Ready=network unit waits */
+        bool net_dirty;     /* check the network again this turn */
+        NetState net;       /* what the last check saw */
         bool stopping;
         bool payload_done;
         ShutdownAction action;
@@ -203,6 +207,7 @@ static void manager_done(Manager *m) {
         safe_close(m->epoll_fd);
         safe_close(m->signal_fd);
         safe_close(m->timer_fd);
+        safe_close(m->net_fd);
         if (m->notify_fd >= 0) {
                 safe_close(m->notify_fd);
                 (void) unlink(m->cfg->notify_path);
@@ -218,7 +223,7 @@ static int manager_init(Manager *m, const ServiceSet *set, const SuperviseConfig
         int r;
 
         m->cfg = cfg;
-        m->epoll_fd = m->signal_fd = m->notify_fd = m->timer_fd = -EBADF;
+        m->epoll_fd = m->signal_fd = m->notify_fd = m->timer_fd = m->net_fd = -EBADF;
         m->units = calloc(set->n + 1, sizeof *m->units);
         if (!m->units)
                 return -ENOMEM;
@@ -278,6 +283,26 @@ static int manager_init(Manager *m, const ServiceSet *set, const SuperviseConfig
                         return log_error_errno(negative_errno(), "epoll_ctl");
         }
         return 0;
+}
+
+/* rtnetlink events only while a Ready=network unit waits: afterwards every
+ * container's veth would wake PID 1 for nothing. */
+static void net_watch(Manager *m, bool on) {
+        bool waiting = false;
+        for (size_t i = 0; i < m->n; i++)
+                if (m->units[i].state == UNIT_STARTING &&
+                    m->units[i].svc->ready == SERVICE_READY_NETWORK)
+                        waiting = true;
+        if (on && m->net_fd < 0) {
+                m->net_fd = netready_monitor_open();
+                struct epoll_event ev = { .events = EPOLLIN, .data.fd = m->net_fd };
+                if (m->net_fd >= 0 && epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, m->net_fd, &ev) < 0)
+                        m->net_fd = safe_close(m->net_fd);
+                if (m->net_fd < 0)
+                        log_warning("cannot watch rtnetlink, polling the network instead");
+        } else if (!on && !waiting && m->net_fd >= 0)
+                m->net_fd = safe_close(m->net_fd); /* close() leaves the epoll set too */
+        m->net_dirty = true;
 }
 
 /* ---- the child side: between fork and exec, no allocation ---- */
@@ -373,6 +398,8 @@ static void unit_spawn(Manager *m, Unit *u) {
                 return;
         }
         u->state = UNIT_STARTING;
+        if (s->ready == SERVICE_READY_NETWORK)
+                net_watch(m, true);
         u->deadline = s->ready_timeout_s > 0 ? u->started_at + s->ready_timeout_s * USEC_PER_SEC
                                              : USEC_INFINITY;
 }
@@ -526,14 +553,77 @@ static void kill_hard(Unit *u) {
         (void) kill(u->pid, SIGKILL);
 }
 
+/* Runs the readiness checks that look at the system; true once u is ready. */
+static bool unit_check_ready(Manager *m, Unit *u, bool *net_checked) {
+        const Service *s = u->svc;
+        char what[256];
+        int r;
+
+        switch (s->ready) {
+        case SERVICE_READY_PATH:
+                return access(s->ready_path, F_OK) == 0;
+        case SERVICE_READY_SOCKET:
+                r = socket_ready_check(s->ready_path);
+                if (r < 0)
+                        log_debug_errno(r, "%s: connecting to %s", s->name, s->ready_path);
+                return r > 0;
+        case SERVICE_READY_NETWORK:
+                /* Once per loop turn at most, and only after rtnetlink said
+                 * something changed (or without a monitor, at every poll). */
+                if (!*net_checked && (m->net_dirty || m->net_fd < 0)) {
+                        r = netready_check(&m->net);
+                        m->net_dirty = r < 0; /* a failed dump is retried at the next poll */
+                        *net_checked = true;
+                        if (r < 0)
+                                log_debug_errno(r, "%s: rtnetlink dump", s->name);
+                }
+                if (!m->net.has_address || !m->net.has_default)
+                        return false;
+                netready_describe(&m->net, what, sizeof what);
+                log_notice("%s: %s", s->name, what);
+                return true;
+        default:
+                return false;
+        }
+}
+
+static void log_ready_timeout(const Manager *m, const Unit *u) {
+        const Service *s = u->svc;
+        char saw[256];
+
+        switch (s->ready) {
+        case SERVICE_READY_NETWORK:
+                netready_describe(&m->net, saw, sizeof saw);
+                log_error("%s did not become ready within %us, stopping it; it waited for an "
+                          "address on an interface other than lo and a default route, and "
+                          "saw: %s",
+                          s->name, s->ready_timeout_s, saw);
+                break;
+        case SERVICE_READY_PATH:
+        case SERVICE_READY_SOCKET:
+                log_error("%s did not become ready within %us, stopping it; it waited for %s %s",
+                          s->name, s->ready_timeout_s, s->ready_path,
+                          s->ready == SERVICE_READY_PATH ? "to appear"
+                                                         : "to accept a connection");
+                break;
+        default:
+                log_error("%s did not become ready within %us, stopping it; it waited for "
+                          "READY=1",
+                          s->name, s->ready_timeout_s);
+        }
+}
+
 static void check_timeouts(Manager *m, usec_t now) {
+        bool net_checked = false;
+
         for (size_t i = 0; i < m->n; i++) {
                 Unit *u = &m->units[i];
                 const Service *s = u->svc;
 
-                if (u->state == UNIT_STARTING && s->ready == SERVICE_READY_PATH && s->ready_path &&
-                    access(s->ready_path, F_OK) == 0) {
+                if (u->state == UNIT_STARTING && unit_check_ready(m, u, &net_checked)) {
                         unit_ready(u);
+                        if (s->ready == SERVICE_READY_NETWORK)
+                                net_watch(m, false);
                         continue;
                 }
                 if (u->deadline > now)
@@ -541,8 +631,7 @@ static void check_timeouts(Manager *m, usec_t now) {
                 u->deadline = USEC_INFINITY;
                 switch (u->state) {
                 case UNIT_STARTING:
-                        log_error("%s did not become ready within %us, stopping it", s->name,
-                                  s->ready_timeout_s);
+                        log_ready_timeout(m, u);
                         u->state = UNIT_KILLING;
                         u->settled = true;
                         u->deadline = now + MAX(s->stop_timeout_s, 1u) * USEC_PER_SEC;
@@ -611,7 +700,10 @@ static void arm_timer(Manager *m, usec_t now) {
         for (size_t i = 0; i < m->n; i++) {
                 const Unit *u = &m->units[i];
                 next = MIN(next, u->deadline);
-                if (u->state == UNIT_STARTING && u->svc->ready == SERVICE_READY_PATH)
+                if (u->state != UNIT_STARTING)
+                        continue;
+                if (u->svc->ready == SERVICE_READY_PATH || u->svc->ready == SERVICE_READY_SOCKET ||
+                    (u->svc->ready == SERVICE_READY_NETWORK && (m->net_fd < 0 || m->net_dirty)))
                         next = MIN(next, now + PATH_POLL_USEC);
         }
         struct itimerspec its = {};
@@ -756,7 +848,7 @@ int supervise_run(const ServiceSet *set, const SuperviseConfig *cfg,
         }
 
         for (;;) {
-                struct epoll_event ev[4];
+                struct epoll_event ev[5];
                 usec_t now = now_usec();
 
                 check_timeouts(&m, now);
@@ -777,6 +869,10 @@ int supervise_run(const ServiceSet *set, const SuperviseConfig *cfg,
                                 handle_signals(&m);
                         else if (ev[i].data.fd == m.notify_fd)
                                 handle_notify(&m);
+                        else if (ev[i].data.fd == m.net_fd) {
+                                netready_monitor_drain(m.net_fd);
+                                m.net_dirty = true;
+                        }
                         else if (ev[i].data.fd == m.timer_fd) {
                                 uint64_t exp;
                                 (void) !read(m.timer_fd, &exp, sizeof exp);

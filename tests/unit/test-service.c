@@ -122,6 +122,19 @@ static void assert_rejected(const char *name, const char *text) {
         assert_null(s.argv);
 }
 
+static void test_ready_network_and_socket(void **state) {
+        _cleanup_(service_done) Service a = {}, b = {};
+        assert_int_equal(parse("x", "[Service]\nExec=/x\nReady=socket:/run/x.sock\n", &a), 0);
+        assert_int_equal(a.ready, SERVICE_READY_SOCKET);
+        assert_string_equal(a.ready_path, "/run/x.sock");
+        assert_int_equal(parse("x", "[Service]\nExec=/x\nReady=socket:/a\nReady=network\n", &b),
+                         0);
+        assert_int_equal(b.ready, SERVICE_READY_NETWORK);
+        assert_null(b.ready_path);
+        assert_rejected("x", "[Service]\nExec=/x\nReady=socket:relative\n");
+        assert_rejected("x", "[Service]\nExec=/x\nReady=networks\n");
+}
+
 static void test_bad_input_is_rejected(void **state) {
         assert_rejected("x", "[Unit]\nExec=/x\n");
         assert_rejected("x", "[Service]\nExec=/x\nExecStart=/x\n");
@@ -271,6 +284,7 @@ int main(void) {
                 cmocka_unit_test(test_defaults_apply_when_keys_are_absent),
                 cmocka_unit_test(test_exec_quotes_group_words_and_escape),
                 cmocka_unit_test(test_ready_and_signal_forms),
+                cmocka_unit_test(test_ready_network_and_socket),
                 cmocka_unit_test(test_bad_input_is_rejected),
                 cmocka_unit_test(test_order_puts_dependencies_first_and_ties_by_name),
                 cmocka_unit_test(test_order_missing_after_is_error),
