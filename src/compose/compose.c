@@ -82,8 +82,14 @@ static char *default_bindir(void) {
         return strdup(self);
 }
 
-static char *find_berth_init(const char *bindir) {
-        const char *cands[] = { "init/berth-init", "berth-init", "../lib/berth/berth-init" };
+/* A berth binary for the image: in a build tree SUBDIR/NAME (init/berth-init),
+ * installed NAME or ../lib/berth/NAME. */
+static char *find_berth_binary(const char *bindir, const char *subdir, const char *name) {
+        _cleanup_free_ char *in_build = path_join(subdir, name),
+                            *installed = path_join("../lib/berth", name);
+        const char *cands[] = { in_build, name, installed };
+        if (!in_build || !installed)
+                return NULL;
         for (size_t i = 0; i < ELEMENTSOF(cands); i++) {
                 char *p = path_join(bindir, cands[i]);
                 if (p && access(p, X_OK) == 0)
@@ -100,7 +106,9 @@ static const char *data_dir(void) {
 
 /* berth's own files: PID 1, service definitions of enabled services, factory /etc. */
 static int install_berth_files(const ImageSpec *spec, const char *tree, const char *bindir) {
-        _cleanup_free_ char *init_src = find_berth_init(bindir);
+        _cleanup_free_ char *init_src = find_berth_binary(bindir, "init", "berth-init");
+        _cleanup_free_ char *netevent_src = find_berth_binary(bindir, "net", "berth-netevent");
+        _cleanup_free_ char *netevent_dst = path_join(tree, "usr/lib/berth/berth-netevent");
         _cleanup_free_ char *libdir = path_join(tree, "usr/lib/berth");
         _cleanup_free_ char *svcdir = path_join(tree, "usr/lib/berth/services");
         _cleanup_free_ char *init_dst = path_join(tree, "usr/lib/berth/berth-init");
@@ -111,7 +119,8 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
         _cleanup_free_ char *mods = NULL;
         int r;
 
-        if (!libdir || !svcdir || !init_dst || !init_link || !factory || !data_factory || !modlist)
+        if (!libdir || !svcdir || !init_dst || !init_link || !factory || !data_factory ||
+            !modlist || !netevent_dst)
                 return -ENOMEM;
         if (!init_src)
                 return error_setf(ENOENT, "berth-init not found next to %s (build it first)",
@@ -122,6 +131,13 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
         r = copy_file(init_src, init_dst, 0755);
         if (r < 0)
                 return error_wrapf(r, "cannot install %s", init_src);
+        /* dhcpcd's event program (/etc/dhcpcd.conf: script). */
+        if (!netevent_src)
+                return error_setf(ENOENT, "berth-netevent not found next to %s (build it first)",
+                                  bindir);
+        r = copy_file(netevent_src, netevent_dst, 0755);
+        if (r < 0)
+                return error_wrapf(r, "cannot install %s", netevent_src);
         r = mkdir_parents(init_link, 0755);
         if (r < 0)
                 return r;

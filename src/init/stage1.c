@@ -34,7 +34,8 @@ _noreturn_ _printf_(1, 2) static void fail(const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
-        log_error("%s — %s", msg, noreboot ? "halting" : "rebooting");
+        /* "boot failed: " is what `berth vm` watches for (docs/vm.md). */
+        log_error("boot failed: %s — %s", msg, noreboot ? "halting" : "rebooting");
 
         sync();
         sleep(5);

@@ -23,13 +23,17 @@ static int cmd_vm(int argc, char **argv) {
                 { "disk-copy", required_argument, NULL, 'k' },
                 { "cmdline", required_argument, NULL, 'a' },
                 { "no-reboot", no_argument, NULL, 'R' },
+                { "qmp", required_argument, NULL, 'Q' },
                 {},
         };
         int c, r;
-        while ((c = getopt_long(argc, argv, "dl:p:r:m:C:t:k:a:R", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "dl:p:r:m:C:t:k:a:RQ:", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'R':
                         o.no_reboot = true;
+                        break;
+                case 'Q':
+                        o.qmp_socket = optarg;
                         break;
                 case 'd':
                         o.direct = true;

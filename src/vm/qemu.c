@@ -17,12 +17,15 @@
 #define KILL_GRACE_MS 5000
 #define LINE_MAX_BYTES 1024
 #define PAYLOAD_EXIT_PREFIX "berth: payload exited with status "
+#define BOOT_FAILED "boot failed: " /* stage 1's fatal errors */
 
 typedef struct LineWatch {
         char buf[LINE_MAX_BYTES];
         size_t len;
         bool echo; /* echo "berth: " lines to stdout */
         int payload_status;
+        unsigned failures;
+        char failure[256];
 } LineWatch;
 
 static long long now_ms(void) {
@@ -54,6 +57,13 @@ static void line_done(LineWatch *w) {
         if (show && w->echo) {
                 write_all_ignore(STDOUT_FILENO, w->buf, w->len);
                 write_all_ignore(STDOUT_FILENO, "\n", 1);
+        }
+        const char *f = strstr(w->buf, BOOT_FAILED);
+        if (!f)
+                f = strstr(w->buf, "Kernel panic");
+        if (f) {
+                if (w->failures++ == 0)
+                        snprintf(w->failure, sizeof w->failure, "%s", f);
         }
         if (s) {
                 if (strneq(s, PAYLOAD_EXIT_PREFIX, strlen(PAYLOAD_EXIT_PREFIX))) {
@@ -216,6 +226,8 @@ int qemu_run(const QemuRun *c, QemuResult *ret) {
                 line_done(&w);
         ret->exit_status = exit_status(status);
         ret->payload_status = w.payload_status;
+        ret->failures = w.failures;
+        memcpy(ret->failure, w.failure, sizeof ret->failure);
 
 restore:
         (void) sigaction(SIGPIPE, &old_pipe, NULL);

@@ -17,9 +17,14 @@ typedef struct QemuResult {
         int exit_status;    /* QEMU's exit status; 128+N if killed by signal N */
         int payload_status; /* from "berth: payload exited with status N"; -1: not seen */
         bool got_output;
+        unsigned failures;  /* boots that failed: "berth: error: boot failed: ", kernel panics */
+        char failure[256];  /* the first such line, from "boot failed" or "Kernel panic" on */
 } QemuResult;
 
-/* With a log file, lines that contain "berth: " (and berth-init's errors and
+/* Lines that say the guest failed to boot (berth-init's "boot failed: ...",
+ * "Kernel panic") are counted and the first one kept; QEMU goes on (a reboot
+ * may boot the other slot).
+ * With a log file, lines that contain "berth: " (and berth-init's errors and
  * warnings, kernel panics) are also echoed to stdout so the user sees
  * progress. Returns 0 when QEMU exited by itself,
  * -ETIMEDOUT after timeout_s, -ESTALE when the first_output_s watchdog

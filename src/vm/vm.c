@@ -272,6 +272,13 @@ int vm_plan_argv(const VmOptions *o, const VmPlan *p, char ***ret) {
         r |= strv_extend(&a, "virtio-net-pci,netdev=net0");
         r |= strv_extend(&a, "-device");
         r |= strv_extend(&a, "virtio-rng-pci");
+        if (o->qmp_socket) {
+                r |= strv_extend(&a, "-qmp");
+                r |= push(&a, strdup_printf("unix:%s,server=on,wait=off", o->qmp_socket));
+                /* q35's root bus takes no hot-plugged devices; a root port does. */
+                r |= strv_extend(&a, "-device");
+                r |= strv_extend(&a, "pcie-root-port,id=hotplug0,chassis=1");
+        }
         if (r < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(a);
@@ -385,7 +392,7 @@ int vm_plan(const VmOptions *o, const char *workdir, VmPlan *p) {
         const char *paths[][2] = {
                 { "disk", p->disk },           { "payload", p->payload },
                 { "firmware", p->fw_code },    { "UEFI variables", p->vars },
-                { "work directory", workdir },
+                { "work directory", workdir }, { "QMP socket", o->qmp_socket },
         };
         for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
                 r = check_option_path(paths[i][0], paths[i][1]);
@@ -462,6 +469,27 @@ int vm_run(const VmOptions *o) {
                 p.accel = "tcg";
                 r = run_console(o, &p, &res);
         }
+        /* A payload that reported ran, whatever failed before (a rollback
+         * boots the other slot after failed tries). */
+        if (r >= 0 && o->payload_dir && res.payload_status >= 0) {
+                if (res.failures > 0)
+                        log_warning("vm: %u failed boot%s before the payload ran; the first: %s",
+                                    res.failures, res.failures == 1 ? "" : "s", res.failure);
+                if (res.exit_status != 0)
+                        log_error("vm: QEMU exited with status %d", res.exit_status);
+                log_info("vm: payload exited with status %d", res.payload_status);
+                return res.payload_status;
+        }
+        /* The failure that kept the guest from its payload or power-off is the
+         * message, whether QEMU then ended by itself or at the timeout. */
+        if (res.failures > 0 && r != -EINTR && (r >= 0 || r == -ETIMEDOUT)) {
+                if (res.exit_status > 0)
+                        log_warning("vm: QEMU exited with status %d", res.exit_status);
+                return error_setf(ECANCELED, "vm: the guest failed to boot%s: %s%s%s",
+                                  res.failures > 1 ? " (more than once; the first failure)" : "",
+                                  res.failure, o->console_log ? "; console in " : "",
+                                  strempty(o->console_log));
+        }
         if (r == -ETIMEDOUT)
                 return error_setf(ETIMEDOUT, "vm: stopped QEMU after the timeout of %u s%s%s",
                                       o->timeout_s, o->console_log ? "; console in " : "",
@@ -475,10 +503,8 @@ int vm_run(const VmOptions *o) {
                 log_error("vm: QEMU exited with status %d", res.exit_status);
         if (!o->payload_dir)
                 return res.exit_status;
-        if (res.payload_status < 0)
-                return error_setf(EPROTO,
-                                      "vm: the guest never reported the payload's exit status "
-                                      "('berth: payload exited with status N')");
-        log_info("vm: payload exited with status %d", res.payload_status);
-        return res.payload_status;
+        return error_setf(EPROTO,
+                          "vm: the guest never reached its payload (no 'berth: payload exited "
+                          "with status N' on the console%s%s)",
+                          o->console_log ? "; console in " : "", strempty(o->console_log));
 }

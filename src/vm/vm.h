@@ -21,6 +21,8 @@ typedef struct VmOptions {
         const char *extra_cmdline; /* direct: appended to the kernel command line; both
                                     * modes: also in fw_cfg opt/berth/cmdline */
         bool no_reboot;            /* a guest reboot ends QEMU (default: the guest reboots) */
+        const char *qmp_socket;    /* QEMU's QMP monitor on this Unix socket, plus an empty
+                                    * PCIe root port "hotplug0" for device_add */
 } VmOptions;
 
 /* Boots the image and waits for QEMU to end. Returns a negative errno on
