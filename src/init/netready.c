@@ -23,11 +23,19 @@ typedef struct Link {
         char name[IF_NAMESIZE];
 } Link;
 
+enum { V4, V6, _FAMILIES };
+
+typedef struct Found {
+        bool address, route;
+        char ifname[IF_NAMESIZE], address_text[64];
+        double since;
+        char gw_ifname[IF_NAMESIZE], gateway[64];
+} Found;
+
 typedef struct Dump {
         Link links[NETREADY_MAX_LINKS];
         size_t n_links;
-        NetState *state;
-        bool v4_address, v4_default;
+        Found found[_FAMILIES];
 } Dump;
 
 static const Link *find_link(const Dump *d, int index) {
@@ -66,9 +74,10 @@ static void on_address(Dump *d, const struct nlmsghdr *h) {
         int len = (int) IFA_PAYLOAD(h);
         const void *addr = NULL;
         uint32_t flags = ifa->ifa_flags;
+        double since = -1;
 
         if (ifa->ifa_scope != RT_SCOPE_UNIVERSE)
-                return; /* 127.0.0.1, ::1, fe80::/10 */
+                return; /* 127.0.0.1, ::1, fe80::/10, fec0::/10 */
         if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
                 return;
         for (const struct rtattr *a = IFA_RTA(ifa); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
@@ -76,6 +85,12 @@ static void on_address(Dump *d, const struct nlmsghdr *h) {
                         addr = RTA_DATA(a);
                 else if (a->rta_type == IFA_FLAGS && RTA_PAYLOAD(a) >= sizeof(uint32_t))
                         memcpy(&flags, RTA_DATA(a), sizeof flags);
+                else if (a->rta_type == IFA_CACHEINFO &&
+                         RTA_PAYLOAD(a) >= sizeof(struct ifa_cacheinfo)) {
+                        struct ifa_cacheinfo ci;
+                        memcpy(&ci, RTA_DATA(a), sizeof ci);
+                        since = ci.cstamp / 100.0; /* hundredths of a second since boot */
+                }
         }
         if (!addr || (flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)))
                 return;
@@ -83,15 +98,14 @@ static void on_address(Dump *d, const struct nlmsghdr *h) {
         if (!l || (l->flags & IFF_LOOPBACK))
                 return;
 
-        /* The first IPv4 address is the one to show; IPv6 only without one. */
-        bool v4 = ifa->ifa_family == AF_INET;
-        if (!d->state->has_address || (v4 && !d->v4_address)) {
-                snprintf(d->state->ifname, sizeof d->state->ifname, "%s", l->name);
-                format_addr(ifa->ifa_family, addr, ifa->ifa_prefixlen, d->state->address,
-                            sizeof d->state->address);
-        }
-        d->state->has_address = true;
-        d->v4_address |= v4;
+        Found *f = &d->found[ifa->ifa_family == AF_INET ? V4 : V6];
+        if (f->address)
+                return; /* the first one is shown */
+        f->address = true;
+        f->since = since;
+        memcpy(f->ifname, l->name, sizeof f->ifname);
+        format_addr(ifa->ifa_family, addr, ifa->ifa_prefixlen, f->address_text,
+                    sizeof f->address_text);
 }
 
 static void on_route(Dump *d, const struct nlmsghdr *h) {
@@ -116,17 +130,36 @@ static void on_route(Dump *d, const struct nlmsghdr *h) {
         if (table != RT_TABLE_MAIN)
                 return;
 
-        bool v4 = rt->rtm_family == AF_INET;
-        if (!d->state->has_default || (v4 && !d->v4_default)) {
-                const Link *l = find_link(d, oif);
-                snprintf(d->state->gw_ifname, sizeof d->state->gw_ifname, "%s", l ? l->name : "?");
-                d->state->gateway[0] = 0;
-                if (gw)
-                        format_addr(rt->rtm_family, gw, UINT32_MAX, d->state->gateway,
-                                    sizeof d->state->gateway);
+        Found *f = &d->found[rt->rtm_family == AF_INET ? V4 : V6];
+        if (f->route)
+                return;
+        f->route = true;
+        const Link *l = find_link(d, oif);
+        memcpy(f->gw_ifname, l ? l->name : "?", l ? sizeof f->gw_ifname : 2);
+        if (gw)
+                format_addr(rt->rtm_family, gw, UINT32_MAX, f->gateway, sizeof f->gateway);
+}
+
+/* Shows the family that is ready, else the one with most, IPv4 first. */
+static void summarize(const Dump *d, NetState *s) {
+        const Found *v4 = &d->found[V4], *v6 = &d->found[V6];
+        bool ready4 = v4->address && v4->route, ready6 = v6->address && v6->route;
+        const Found *a = ready4 || (!ready6 && (v4->address || !v6->address)) ? v4 : v6;
+        const Found *r = ready4 ? v4 : ready6 ? v6 : v4->route ? v4 : v6;
+
+        *s = (NetState){ .address_since = -1 };
+        s->ready = ready4 || ready6;
+        s->has_address = v4->address || v6->address;
+        s->has_default = v4->route || v6->route;
+        if (a->address) {
+                snprintf(s->ifname, sizeof s->ifname, "%s", a->ifname);
+                snprintf(s->address, sizeof s->address, "%s", a->address_text);
+                s->address_since = a->since;
         }
-        d->state->has_default = true;
-        d->v4_default |= v4;
+        if (r->route) {
+                snprintf(s->gw_ifname, sizeof s->gw_ifname, "%s", r->gw_ifname);
+                snprintf(s->gateway, sizeof s->gateway, "%s", r->gateway);
+        }
 }
 
 /* One dump request; every answer goes to the callback. Non-blocking: the
@@ -181,8 +214,7 @@ static int dump(int fd, uint16_t type, uint8_t family, uint32_t seq, Dump *d,
 int netready_check(NetState *ret) {
         _cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
                                         NETLINK_ROUTE);
-        NetState s = {};
-        Dump d = { .state = &s };
+        Dump d = {};
         int r;
 
         if (fd < 0)
@@ -194,14 +226,17 @@ int netready_check(NetState *ret) {
                 r = dump(fd, RTM_GETROUTE, AF_UNSPEC, 3, &d, on_route);
         if (r < 0)
                 return r;
-        *ret = s;
-        return s.has_address && s.has_default;
+        summarize(&d, ret);
+        return ret->ready;
 }
 
 void netready_describe(const NetState *s, char *buf, size_t size) {
         char a[128], g[128];
 
-        if (s->has_address)
+        if (s->has_address && s->address_since >= 0)
+                snprintf(a, sizeof a, "%s has %s (since %.2f s)", s->ifname, s->address,
+                         s->address_since);
+        else if (s->has_address)
                 snprintf(a, sizeof a, "%s has %s", s->ifname, s->address);
         else
                 snprintf(a, sizeof a, "no address on any interface but lo");

@@ -11,17 +11,21 @@
 
 /* What the network check saw, for the log and the tests. */
 typedef struct NetState {
-        char ifname[16];     /* the first interface with a usable address, "" if none */
-        char address[64];    /* its address, "10.0.2.15/24" */
+        char ifname[16];     /* the interface with the address shown, "" if none */
+        char address[64];    /* that address, "10.0.2.15/24" */
+        double address_since; /* when it was added, seconds since boot; <0 unknown */
         char gw_ifname[16];  /* the default route's interface, "" if none */
         char gateway[64];    /* its gateway, "" for an on-link default route */
-        bool has_address;    /* a global IPv4 or IPv6 address (not tentative) off lo */
-        bool has_default;    /* an IPv4 or IPv6 default route in the main table */
+        bool has_address;    /* a global address (not tentative) off lo, either family */
+        bool has_default;    /* a default route in the main table, either family */
+        bool ready;          /* an address and a default route of the same family */
 } NetState;
 
-/* Dumps addresses and routes over rtnetlink into ret. Returns 1 when the
- * network is ready (has_address && has_default), 0 when not, a negative errno
- * if netlink failed. */
+/* Dumps addresses and routes over rtnetlink into ret. The network is ready
+ * when an interface other than lo has a global IPv4 address (or IPv6: global
+ * scope, not tentative) and the main table has a default route of the same
+ * family; what is shown prefers the family that is ready, then IPv4.
+ * Returns 1 when ready, 0 when not, a negative errno if netlink failed. */
 int netready_check(NetState *ret);
 
 /* One line about ret: "eth0 has 10.0.2.15/24, default route via 10.0.2.2 dev

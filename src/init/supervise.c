@@ -577,7 +577,7 @@ static bool unit_check_ready(Manager *m, Unit *u, bool *net_checked) {
                         if (r < 0)
                                 log_debug_errno(r, "%s: rtnetlink dump", s->name);
                 }
-                if (!m->net.has_address || !m->net.has_default)
+                if (!m->net.ready)
                         return false;
                 netready_describe(&m->net, what, sizeof what);
                 log_notice("%s: %s", s->name, what);
@@ -595,8 +595,8 @@ static void log_ready_timeout(const Manager *m, const Unit *u) {
         case SERVICE_READY_NETWORK:
                 netready_describe(&m->net, saw, sizeof saw);
                 log_error("%s did not become ready within %us, stopping it; it waited for an "
-                          "address on an interface other than lo and a default route, and "
-                          "saw: %s",
+                          "address on an interface other than lo and a default route of the "
+                          "same family, and saw: %s",
                           s->name, s->ready_timeout_s, saw);
                 break;
         case SERVICE_READY_PATH:

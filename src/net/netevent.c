@@ -29,13 +29,15 @@ typedef struct Options {
         bool sethostname, kmsg;
 } Options;
 
-static void kmsg(const Options *o, const char *line) {
+/* To stderr (dhcpcd's log), and to the kernel log when it matters: a lease
+ * that came, changed or went. */
+static void note(const Options *o, bool kernel_log, const char *line) {
         fprintf(stderr, "berth-netevent: %s\n", line);
-        if (!o->kmsg)
+        if (!o->kmsg || !kernel_log)
                 return;
         _cleanup_close_ int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd >= 0)
-                (void) dprintf(fd, "<6>berth-netevent: %s\n", line);
+        if (fd < 0 || dprintf(fd, "<6>berth-netevent: %s\n", line) < 0)
+                fprintf(stderr, "berth-netevent: /dev/kmsg: %m\n");
 }
 
 static int apply(const Options *o, const Lease *l) {
@@ -49,7 +51,7 @@ static int apply(const Options *o, const Lease *l) {
         snprintf(line, sizeof line, "%s %s%s%s%s", l->ifname, l->reason,
                  l->address[0] && l->up ? " " : "", l->up ? l->address : "",
                  l->up && l->n_servers ? ", DNS from the lease" : "");
-        kmsg(o, line);
+        note(o, changed > 0, line);
         if (!changed && access(o->resolv_conf, F_OK) == 0)
                 return 0;
 
@@ -71,7 +73,7 @@ static int apply(const Options *o, const Lease *l) {
         if (r < 0)
                 return log_error_errno(r, "writing %s", o->hostname_file);
         snprintf(line, sizeof line, "host name %s (from the lease)", name);
-        kmsg(o, line);
+        note(o, true, line);
         return 0;
 }
 

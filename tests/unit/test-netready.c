@@ -72,13 +72,37 @@ static void test_address_without_route_is_not_ready(void **state) {
         assert_int_equal(netready_check(&s), 0);
         assert_true(s.has_address);
         assert_false(s.has_default);
+        /* The kernel's creation stamp of the address, since boot. */
+        assert_true(s.address_since > 0);
         netready_describe(&s, why, sizeof why);
-        assert_string_equal(why, "v0 has 192.0.2.10/24, no default route");
+        assert_true(strneq(why, "v0 has 192.0.2.10/24 (since ", 28));
+        assert_non_null(strstr(why, " s), no default route"));
 
         sh("ip route add default via 192.0.2.1");
         assert_int_equal(netready_check(&s), 1);
         netready_describe(&s, why, sizeof why);
-        assert_string_equal(why, "v0 has 192.0.2.10/24, default route via 192.0.2.1 dev v0");
+        assert_non_null(strstr(why, "s), default route via 192.0.2.1 dev v0"));
+}
+
+static void test_families_must_match(void **state) {
+        NetState s;
+
+        /* An IPv4 address and only an IPv6 default route (an RA that came
+         * before the DHCP client added its route) is not ready. */
+        sh("ip link add v0 type veth peer name v1 && ip link set v0 up && ip link set v1 up");
+        sh("ip addr add 192.0.2.10/24 dev v0");
+        sh("ip -6 addr add 2001:db8::10/64 dev v1 nodad");
+        sh("ip -6 route add default via 2001:db8::1 dev v1");
+        assert_int_equal(netready_check(&s), 1); /* v1 has both of IPv6 */
+        sh("ip -6 addr del 2001:db8::10/64 dev v1");
+        assert_int_equal(netready_check(&s), 0);
+        assert_true(s.has_address);
+        assert_true(s.has_default);
+        assert_false(s.ready);
+        sh("ip route add default via 192.0.2.1");
+        assert_int_equal(netready_check(&s), 1);
+        assert_string_equal(s.address, "192.0.2.10/24");
+        assert_string_equal(s.gateway, "192.0.2.1");
 }
 
 static void test_route_in_another_table_does_not_count(void **state) {
@@ -286,6 +310,7 @@ int main(void) {
                 cmocka_unit_test_setup(test_empty_namespace_is_not_ready, fresh_netns),
                 cmocka_unit_test_setup(test_address_without_route_is_not_ready, fresh_netns),
                 cmocka_unit_test_setup(test_route_in_another_table_does_not_count, fresh_netns),
+                cmocka_unit_test_setup(test_families_must_match, fresh_netns),
                 cmocka_unit_test_setup(test_ipv6_only_counts, fresh_netns),
                 cmocka_unit_test_setup(test_monitor_wakes_on_a_new_address, fresh_netns),
                 cmocka_unit_test(test_socket_ready_needs_a_listener),
