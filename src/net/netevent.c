@@ -35,8 +35,11 @@ static void note(const Options *o, bool kernel_log, const char *line) {
         fprintf(stderr, "berth-netevent: %s\n", line);
         if (!o->kmsg || !kernel_log)
                 return;
+        /* One write() per record; not dprintf(), whose lseek(SEEK_CUR) kmsg refuses. */
+        char buf[600];
+        int n = snprintf(buf, sizeof buf, "<6>berth-netevent: %s\n", line);
         _cleanup_close_ int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0 || dprintf(fd, "<6>berth-netevent: %s\n", line) < 0)
+        if (fd < 0 || write(fd, buf, (size_t) MIN(n, (int) sizeof buf - 1)) < 0)
                 fprintf(stderr, "berth-netevent: /dev/kmsg: %m\n");
 }
 

@@ -59,7 +59,7 @@ vm_need() {
 
 # vm_image_dir: prints the directory of an image to boot. BERTH_IMAGE_DIR if
 # set; else $BERTH_BUILD_DIR/vm-image, (re)built with `berth build` when it is
-# missing or older than the composer, berth-init or the spec. The composer is
+# missing or older than the composer, berth-init, berth-netevent, data/ or the spec. The composer is
 # the plain build's berth if there is one (see vm_spec_image). Concurrent tests wait
 # for one build (flock).
 vm_image_dir() {
@@ -78,7 +78,9 @@ vm_image_dir() {
                 flock 9
                 local stale=0 f
                 [ -f "$img/disk.raw" ] && [ -f "$img/manifest.json" ] || stale=1
-                for f in "$composer" "$BERTH_PLAIN_BUILD/src/init/berth-init" "$BERTH_PLAIN_BUILD/src/berth-init" "$VM_SPEC"; do
+                for f in "$composer" "$BERTH_PLAIN_BUILD/src/init/berth-init" "$BERTH_PLAIN_BUILD/src/berth-init" \
+                        "$BERTH_PLAIN_BUILD/src/net/berth-netevent" "$VM_SPEC" \
+                        $(find "$BERTH_SOURCE_ROOT/data" -type f); do
                         [ -e "$f" ] && [ "$f" -nt "$img/disk.raw" ] && stale=1
                 done
                 if [ $stale = 1 ]; then
@@ -201,7 +203,8 @@ vm_spec_image() {
                 local stale=0 f
                 [ -f "$img/disk.raw" ] && [ -f "$img/manifest.json" ] || stale=1
                 for f in "$composer" "$BERTH_PLAIN_BUILD/src/init/berth-init" "$spec" \
-                        "$BERTH_SOURCE_ROOT"/data/services/*.service; do
+                        "$BERTH_PLAIN_BUILD/src/net/berth-netevent" \
+                        $(find "$BERTH_SOURCE_ROOT/data" -type f); do
                         [ -e "$f" ] && [ "$f" -nt "$img/disk.raw" ] && stale=1
                 done
                 if [ $stale = 1 ]; then
@@ -256,4 +259,73 @@ vm_expect_order() {
                 line=$((line + n))
         done
         check "$what" true
+}
+
+# vm_boot_bg [berth vm options...]: like vm_boot, in the background, so the
+# test can act on the running guest (QMP, a registry...). Sets VM_LOG and
+# VM_PID; vm_wait collects VM_RC. The lock is held until QEMU ends.
+vm_boot_bg() {
+        local img=${IMG:-}
+        [ -n "$img" ] || img=$(vm_image_dir) || return 1
+        _vm_boot_n=$((_vm_boot_n + 1))
+        VM_LOG=$VM_TMP/console-$_vm_boot_n.log
+        _vm_bg_start=$SECONDS
+        echo "vm: berth vm $* $img (console: $VM_LOG, in the background)"
+        flock "$BERTH_VM_LOCK" "$BERTH" vm --log "$VM_LOG" "$@" "$img" &
+        VM_PID=$!
+}
+
+# vm_wait: waits for the background boot; sets VM_RC and VM_PAYLOAD_STATUS.
+vm_wait() {
+        set +e
+        wait "$VM_PID"
+        VM_RC=$?
+        set -e
+        echo "vm: berth vm exited with $VM_RC after $((SECONDS - _vm_bg_start)) s"
+        VM_PAYLOAD_STATUS=$(vm_payload_status "$VM_LOG")
+        echo "vm: payload status: $VM_PAYLOAD_STATUS"
+}
+
+# vm_wait_console PATTERN SECONDS: waits until the console log of the running
+# background boot matches the extended regular expression; fails if QEMU ends
+# or the time runs out first.
+vm_wait_console() {
+        local pattern=$1 until=$((SECONDS + $2))
+        while [ $SECONDS -lt "$until" ]; do
+                if [ -f "$VM_LOG" ] && tr -d '\r' < "$VM_LOG" | grep -Eq -- "$pattern"; then
+                        return 0
+                fi
+                kill -0 "$VM_PID" 2>/dev/null || return 1
+                sleep 0.2
+        done
+        return 1
+}
+
+# vm_qmp SOCKET JSON...: sends each QMP command (after qmp_capabilities) to
+# the running guest's monitor (berth vm --qmp SOCKET); fails on an error reply.
+vm_qmp() {
+        python3 - "$@" <<'PY'
+import json, socket, sys, time
+path, cmds = sys.argv[1], sys.argv[2:]
+s = socket.socket(socket.AF_UNIX)
+for _ in range(50):
+    try:
+        s.connect(path)
+        break
+    except OSError:
+        time.sleep(0.1)
+f = s.makefile("rw")
+def reply():
+    while True:
+        m = json.loads(f.readline())
+        if "return" in m or "error" in m:
+            return m
+json.loads(f.readline())  # greeting
+for c in ['{"execute": "qmp_capabilities"}'] + cmds:
+    f.write(c + "\n")
+    f.flush()
+    m = reply()
+    if "error" in m:
+        sys.exit("qmp: %s: %s" % (c, m["error"]))
+PY
 }
