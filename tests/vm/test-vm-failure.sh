@@ -28,7 +28,7 @@ boot() {
 step "no usr partition, no payload"
 boot plain
 check "berth vm exits non-zero (got $RC)" [ "$RC" != 0 ]
-check "it names the failure" grep -q "vm: the guest failed to boot: boot failed: cannot find the usr partition PARTUUID=00000000-0000-0000-0000-000000000000" "$VM_TMP/plain.out"
+check "it names the failure" grep -q "vm: the guest failed to boot: boot failed: cannot find the usr partition PARTUUID=00000000-" "$VM_TMP/plain.out"
 check "and not a timeout" sh -c "! grep -q 'after the timeout' '$VM_TMP/plain.out'"
 
 step "no usr partition, with a payload"
