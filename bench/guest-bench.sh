@@ -9,7 +9,11 @@
 # Prints `bench: KEY VALUE` lines on stdout (the serial console in both):
 #   init-start S          when the kernel ran init (kmsg "Run /init as init process")
 #   root-init S           (ref) when systemd started in the real root
-#   containerd-ready S    uptime when containerd's socket first accepts
+#   containerd-ready S    uptime when containerd's socket first accepts (seen
+#                         from here; berth's figure is its timeline's, since
+#                         its payload starts only after the network is up)
+#   network-ready S       (ref, from bench-net.service) address + default
+#                         route, bench/netwait.c; berth: its timeline
 #   containerd-active S   (ref) when systemd saw containerd's READY=1
 #   ctr-answers S         uptime after the first `ctr version` answered
 #   own-rss-kb N          total VmRSS of the host's own processes
@@ -51,6 +55,9 @@ if [ "$kind" = ref ]; then
 fi
 ctr version >/dev/null 2>&1 || { say error "ctr version failed"; say done; exit 1; }
 say ctr-answers "$(up)"
+# Both go on with the network up (berth's payload starts after it anyway).
+netwait 300 >/dev/null || say error "network not ready"
+say payload-network "$(up)"
 
 # Memory once boot-time device work is over (berth: its coldplug child has
 # exited; reference: udev has settled), before any container work.
