@@ -212,8 +212,8 @@ static int dump(int fd, uint16_t type, uint8_t family, uint32_t seq, Dump *d,
 }
 
 int netready_check(NetState *ret) {
-        _cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                                        NETLINK_ROUTE);
+        _cleanup_close_ int fd =
+                socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
         Dump d = {};
         int r;
 

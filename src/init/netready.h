@@ -11,14 +11,14 @@
 
 /* What the network check saw, for the log and the tests. */
 typedef struct NetState {
-        char ifname[16];     /* the interface with the address shown, "" if none */
-        char address[64];    /* that address, "10.0.2.15/24" */
+        char ifname[16];      /* the interface with the address shown, "" if none */
+        char address[64];     /* that address, "10.0.2.15/24" */
         double address_since; /* when it was added, seconds since boot; <0 unknown */
-        char gw_ifname[16];  /* the default route's interface, "" if none */
-        char gateway[64];    /* its gateway, "" for an on-link default route */
-        bool has_address;    /* a global address (not tentative) off lo, either family */
-        bool has_default;    /* a default route in the main table, either family */
-        bool ready;          /* an address and a default route of the same family */
+        char gw_ifname[16];   /* the default route's interface, "" if none */
+        char gateway[64];     /* its gateway, "" for an on-link default route */
+        bool has_address;     /* a global address (not tentative) off lo, either family */
+        bool has_default;     /* a default route in the main table, either family */
+        bool ready;           /* an address and a default route of the same family */
 } NetState;
 
 /* Dumps addresses and routes over rtnetlink into ret. The network is ready

@@ -38,8 +38,8 @@ bool lease_valid_domain(const char *s) {
                         label = 0;
                         continue;
                 }
-                bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                             (c >= '0' && c <= '9');
+                bool alnum =
+                        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
                 if (!alnum && !(c == '-' && label > 0))
                         return false;
                 if (++label > 63)
@@ -63,8 +63,8 @@ static bool env_true(const char *name) {
 }
 
 /* Appends the valid words of value to an array of fixed-size strings. */
-static void add_words(const char *what, const char *value, bool (*valid)(const char *),
-                      char *arr, size_t width, size_t max, size_t *n) {
+static void add_words(const char *what, const char *value, bool (*valid)(const char *), char *arr,
+                      size_t width, size_t max, size_t *n) {
         _cleanup_strv_free_ char **words = NULL;
         if (strv_extend_words(&words, value, false) < 0)
                 return;
@@ -99,9 +99,9 @@ int lease_from_env(Lease *ret) {
                 l.up = env_true("if_up");
                 l.down = env_true("if_down");
         } else {
-                static const char *const up[] = { "BOUND", "RENEW", "REBIND", "REBOOT",
-                                                  "INFORM", "STATIC" };
-                static const char *const down[] = { "EXPIRE", "FAIL", "RELEASE", "STOP",
+                static const char *const up[] = { "BOUND",  "RENEW",  "REBIND",
+                                                  "REBOOT", "INFORM", "STATIC" };
+                static const char *const down[] = { "EXPIRE",    "FAIL",     "RELEASE", "STOP",
                                                     "NOCARRIER", "DEPARTED", "STOPPED" };
                 for (size_t i = 0; i < ELEMENTSOF(up); i++)
                         l.up |= streq(reason, up[i]);
@@ -216,7 +216,9 @@ typedef struct Resolv {
 
 static void collect(void *userdata, const char *key, const char *value) {
         Resolv *r = userdata;
-        char ***l = streq(key, "nameserver") ? &r->servers : streq(key, "search") ? &r->search : NULL;
+        char ***l = streq(key, "nameserver") ? &r->servers
+                    : streq(key, "search")   ? &r->search
+                                             : NULL;
         size_t max = l == &r->servers ? RESOLV_MAX_SERVERS : RESOLV_MAX_SEARCH;
         if (!l || strv_contains(*l, value) || strv_length(*l) >= max)
                 return;

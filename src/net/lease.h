@@ -22,14 +22,14 @@
 typedef struct Lease {
         char ifname[16];
         char reason[32];
-        bool up;                                     /* the lease is (still) valid */
-        bool down;                                   /* the interface lost it */
-        char address[64];                            /* "10.0.2.15/24", for the log */
-        char servers[LEASE_MAX_SERVERS][64];         /* numeric IPv4/IPv6 addresses */
+        bool up;                             /* the lease is (still) valid */
+        bool down;                           /* the interface lost it */
+        char address[64];                    /* "10.0.2.15/24", for the log */
+        char servers[LEASE_MAX_SERVERS][64]; /* numeric IPv4/IPv6 addresses */
         size_t n_servers;
         char search[LEASE_MAX_SEARCH][LEASE_NAME_MAX];
         size_t n_search;
-        char hostname[64];                           /* one label or a FQDN, "" if none */
+        char hostname[64]; /* one label or a FQDN, "" if none */
 } Lease;
 
 /* Fills ret from getenv(). Invalid values (a server that is not an address, a

@@ -19,10 +19,16 @@ static int setup(void **state) {
         snprintf(dir, sizeof dir, "/tmp/berth-lease-XXXXXX");
         if (!mkdtemp(dir))
                 return -1;
-        static const char *const vars[] = { "interface", "reason", "if_up", "if_down",
-                                            "new_ip_address", "new_subnet_cidr",
-                                            "new_domain_name_servers", "new_domain_name",
-                                            "new_domain_search", "new_host_name" };
+        static const char *const vars[] = { "interface",
+                                            "reason",
+                                            "if_up",
+                                            "if_down",
+                                            "new_ip_address",
+                                            "new_subnet_cidr",
+                                            "new_domain_name_servers",
+                                            "new_domain_name",
+                                            "new_domain_search",
+                                            "new_host_name" };
         for (size_t i = 0; i < ELEMENTSOF(vars); i++)
                 (void) unsetenv(vars[i]);
         return 0;
@@ -33,8 +39,7 @@ static int teardown(void **state) {
         return 0;
 }
 
-static void bound(const char *ifname, const char *servers, const char *domain,
-                  const char *host) {
+static void bound(const char *ifname, const char *servers, const char *domain, const char *host) {
         setenv("interface", ifname, 1);
         setenv("reason", "BOUND", 1);
         setenv("if_up", "true", 1);
@@ -122,7 +127,7 @@ static void test_hostile_lease_is_filtered(void **state) {
         assert_int_equal(lease_store(dir, &l), 1);
         _cleanup_free_ char *t = render();
         assert_string_equal(strchr(t, '\n'), "\nnameserver 10.0.2.3\nnameserver ::1\n"
-                                              "search ok.test\n");
+                                             "search ok.test\n");
         char host[64];
         assert_int_equal(lease_hostname(dir, host, sizeof host), -ENOENT);
 

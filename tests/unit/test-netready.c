@@ -268,12 +268,12 @@ static void test_after_socket_waits_for_listen(void **state) {
         Service s[2];
 
         /* Bound at once (the path exists), listening only 0.5 s later. */
-        assert_non_null(s1 = strdup_printf(
-                                "exec python3 -c 'import socket,time,sys; "
-                                "s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); "
-                                "time.sleep(0.5); open(sys.argv[2],\"w\").close(); s.listen(4); "
-                                "time.sleep(100)' %s %s",
-                                sock, listening));
+        assert_non_null(
+                s1 = strdup_printf("exec python3 -c 'import socket,time,sys; "
+                                   "s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); "
+                                   "time.sleep(0.5); open(sys.argv[2],\"w\").close(); s.listen(4); "
+                                   "time.sleep(100)' %s %s",
+                                   sock, listening));
         svc(&s[0], "daemon", s1)->ready = SERVICE_READY_SOCKET;
         assert_non_null(s[0].ready_path = strdup(sock));
         s[0].ready_timeout_s = 10;
@@ -314,10 +314,8 @@ int main(void) {
                 cmocka_unit_test_setup(test_ipv6_only_counts, fresh_netns),
                 cmocka_unit_test_setup(test_monitor_wakes_on_a_new_address, fresh_netns),
                 cmocka_unit_test(test_socket_ready_needs_a_listener),
-                cmocka_unit_test_setup(test_after_network_waits_for_address_and_route,
-                                       fresh_netns),
-                cmocka_unit_test_setup(test_network_never_ready_fails_its_dependents,
-                                       fresh_netns),
+                cmocka_unit_test_setup(test_after_network_waits_for_address_and_route, fresh_netns),
+                cmocka_unit_test_setup(test_network_never_ready_fails_its_dependents, fresh_netns),
                 cmocka_unit_test(test_after_socket_waits_for_listen),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
