@@ -485,7 +485,7 @@ int vm_run(const VmOptions *o) {
         if (res.failures > 0 && r != -EINTR && (r >= 0 || r == -ETIMEDOUT)) {
                 if (res.exit_status > 0)
                         log_warning("vm: QEMU exited with status %d", res.exit_status);
-                return error_setf(ECANCELED, "vm: the guest failed to boot%s: %s%s%s",
+                return error_setf(ENOEXEC, "vm: the guest failed to boot%s: %s%s%s",
                                   res.failures > 1 ? " (more than once; the first failure)" : "",
                                   res.failure, o->console_log ? "; console in " : "",
                                   strempty(o->console_log));

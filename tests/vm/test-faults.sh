@@ -48,14 +48,16 @@ with open(path, "r+b") as f:
     f.write(bytes(x ^ 0xFF for x in b))
 PY
         vm_boot --direct --no-reboot --timeout 180 --disk-copy "$disk"
-        vm_expect "$VM_LOG" 'berth: error: cannot (open dm-verity for usr|mount /dev/mapper/usr).*— rebooting' \
-                "berth: error: line about usr, then rebooting"
+        vm_expect "$VM_LOG" 'berth: error: boot failed: cannot (open dm-verity for usr|mount /dev/mapper/usr).*— rebooting' \
+                "berth: error: boot failed: line about usr, then rebooting"
         vm_expect "$VM_LOG" 'verity.*(corrupt|[Ii]/?O error)|Input/output error|corruption' \
                 "the error is dm-verity's corruption / I/O error"
         vm_expect "$VM_LOG" 'berth: timeline init-start' "stage 1 ran"
         vm_expect_not "$VM_LOG" 'berth: timeline switch-root' "no switch to the real root"
         vm_expect_not "$VM_LOG" 'berth: starting ' "no service started"
-        check "QEMU ended at the guest's reboot (berth vm exit $VM_RC)" [ "$VM_RC" = 0 ]
+        # QEMU ended at the guest's reboot (--no-reboot); berth vm names the
+        # failure and exits 65 (docs/errors.md), not 0 and not at the timeout.
+        check "berth vm failed with the guest's failure (exit $VM_RC)" [ "$VM_RC" = 65 ]
         [ $_checks_failed = 0 ] || berth_lines
 fi
 
@@ -69,11 +71,13 @@ if want b; then
         vm_boot --direct --no-reboot --timeout 180 --cmdline "usrhash=$bad"
         # The usr partition's PARTUUID derived from the bad hash (stage 1's rule).
         vm_expect "$VM_LOG" "berth: slot a: usr partition ${bad:0:8}-" "stage 1 used the later usrhash="
-        vm_expect "$VM_LOG" 'berth: error: cannot find the usr partition PARTUUID=[0-9a-f-]+ \(slot a\) — rebooting' \
-                "berth: error: cannot find the usr partition, then rebooting"
+        vm_expect "$VM_LOG" 'berth: error: boot failed: cannot find the usr partition PARTUUID=[0-9a-f-]+ \(slot a\) — rebooting' \
+                "berth: error: boot failed: cannot find the usr partition, then rebooting"
         vm_expect_not "$VM_LOG" 'berth: timeline switch-root' "no switch to the real root"
         vm_expect_not "$VM_LOG" 'berth: starting ' "no service started"
-        check "QEMU ended at the guest's reboot (berth vm exit $VM_RC)" [ "$VM_RC" = 0 ]
+        # QEMU ended at the guest's reboot (--no-reboot); berth vm names the
+        # failure and exits 65 (docs/errors.md), not 0 and not at the timeout.
+        check "berth vm failed with the guest's failure (exit $VM_RC)" [ "$VM_RC" = 65 ]
         [ $_checks_failed = 0 ] || berth_lines
 
         step "b2. wrong root hash naming the right partitions: dm-verity refuses it"
@@ -87,11 +91,13 @@ if want b; then
         vm_expect "$VM_LOG" "berth: slot a: usr partition ${usrhash:0:8}-" "the partitions are the image's"
         vm_expect "$VM_LOG" 'device-mapper: verity: .*block [0-9]+ is corrupted' \
                 "the kernel's dm-verity rejects the hash tree"
-        vm_expect "$VM_LOG" 'berth: error: cannot (open dm-verity for usr|mount /dev/mapper/usr).*— rebooting' \
-                "berth: error: line about dm-verity/usr, then rebooting"
+        vm_expect "$VM_LOG" 'berth: error: boot failed: cannot (open dm-verity for usr|mount /dev/mapper/usr).*— rebooting' \
+                "berth: error: boot failed: line about dm-verity/usr, then rebooting"
         vm_expect_not "$VM_LOG" 'berth: timeline switch-root' "no switch to the real root"
         vm_expect_not "$VM_LOG" 'berth: starting ' "no service started"
-        check "QEMU ended at the guest's reboot (berth vm exit $VM_RC)" [ "$VM_RC" = 0 ]
+        # QEMU ended at the guest's reboot (--no-reboot); berth vm names the
+        # failure and exits 65 (docs/errors.md), not 0 and not at the timeout.
+        check "berth vm failed with the guest's failure (exit $VM_RC)" [ "$VM_RC" = 65 ]
         [ $_checks_failed = 0 ] || berth_lines
 fi
 
