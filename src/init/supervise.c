@@ -289,20 +289,25 @@ static int manager_init(Manager *m, const ServiceSet *set, const SuperviseConfig
  * container's veth would wake PID 1 for nothing. */
 static void net_watch(Manager *m, bool on) {
         bool waiting = false;
+
         for (size_t i = 0; i < m->n; i++)
                 if (m->units[i].state == UNIT_STARTING &&
                     m->units[i].svc->ready == SERVICE_READY_NETWORK)
                         waiting = true;
-        if (on && m->net_fd < 0) {
+        if (!on) {
+                if (!waiting && m->net_fd >= 0)
+                        m->net_fd = safe_close(m->net_fd); /* close() leaves the epoll set too */
+                return;
+        }
+        if (m->net_fd < 0) {
                 m->net_fd = netready_monitor_open();
                 struct epoll_event ev = { .events = EPOLLIN, .data.fd = m->net_fd };
                 if (m->net_fd >= 0 && epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, m->net_fd, &ev) < 0)
                         m->net_fd = safe_close(m->net_fd);
                 if (m->net_fd < 0)
                         log_warning("cannot watch rtnetlink, polling the network instead");
-        } else if (!on && !waiting && m->net_fd >= 0)
-                m->net_fd = safe_close(m->net_fd); /* close() leaves the epoll set too */
-        m->net_dirty = true;
+        }
+        m->net_dirty = true; /* check at once: it may be up already */
 }
 
 /* ---- the child side: between fork and exec, no allocation ---- */
@@ -615,6 +620,11 @@ static void log_ready_timeout(const Manager *m, const Unit *u) {
 
 static void check_timeouts(Manager *m, usec_t now) {
         bool net_checked = false;
+
+        /* A Ready=network unit that left (failed, or waits to restart) needs
+         * no rtnetlink events until it starts again. */
+        if (m->net_fd >= 0)
+                net_watch(m, false);
 
         for (size_t i = 0; i < m->n; i++) {
                 Unit *u = &m->units[i];
