@@ -75,6 +75,12 @@ t ipv6-slaac-from-ra wait_for 40 sh -c 'ip -6 addr show eth0 | grep -q "inet6 fe
 t ipv6-default-route-from-ra has "$(ip -6 route show default)" 'via fe80::2 dev eth0'
 t no-local-image-on-payload test ! -e /run/berth/payload/busybox-oci.tar
 
+echo "--- containerd's effective configuration (what it parsed, not just the file)"
+dump=$(containerd --config /etc/containerd/config.toml config dump 2>/dev/null)
+echo "$dump" | grep -E 'config_path|unset_seccomp_profile' | sed 's/^/  /'
+t cri-registry-config-path has "$dump" 'config_path = "/etc/containerd/certs.d"'
+t cri-default-seccomp has "$dump" 'unset_seccomp_profile = "runtime/default"'
+
 echo "--- pull by name from the registry on the host (plain HTTP, hosts.toml)"
 mkdir -p /etc/containerd/certs.d/10.0.2.2:$PORT
 cat > /etc/containerd/certs.d/10.0.2.2:$PORT/hosts.toml <<EOF
@@ -141,7 +147,8 @@ step "the guest's checks"
 tr -d '\r' < "$VM_LOG" | grep -E '^(T: |container\| |berth-test: )' || true
 vm_guest_results "$VM_LOG" eth0-up eth0-lease-address default-route resolv-conf-from-lease \
         resolv-conf-rendered accept-ra-2 ipv6-forwarding-on ipv6-slaac-from-ra \
-        ipv6-default-route-from-ra no-local-image-on-payload containerd-socket image-pulled \
+        ipv6-default-route-from-ra no-local-image-on-payload cri-registry-config-path \
+        cri-default-seccomp containerd-socket image-pulled \
         container-ran eth1-appeared eth1-lease-address eth1-address-within-10s \
         hostname-from-lease etc-hostname-from-lease
 check "payload exit status 0 (got $VM_PAYLOAD_STATUS)" [ "$VM_PAYLOAD_STATUS" = 0 ]
