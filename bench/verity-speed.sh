@@ -1,12 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Times dm-verity hashing of the same file by `veritysetup format` (the
-# reference) and by berth's verity_format() (src/compose/verity.c), checks both
+# reference) and by berth's verity_format() (src/shared/verity.c), checks both
 # give the same root hash and hash file, and prints the time ratio.
 #
 #   bench/verity-speed.sh [BUILD_DIR] [SIZE_MIB]    (defaults: build, 256)
 #
-# BUILD_DIR must hold a built libcompose.a and libbasic.a (ninja -C BUILD_DIR).
+# BUILD_DIR must hold a built libshared.a and libbasic.a (ninja -C BUILD_DIR).
 set -eu
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,15 +17,15 @@ salt=5f2a0c8e4b1d3a6978e0c2b4d6f8a1c3e5b7d9f1a3c5e7092b4d6f8a0c2e4b6d
 uuid=1b4e28ba-2fa1-4d2e-9a3b-6c0d5e7f8a91
 
 command -v veritysetup >/dev/null || { echo "veritysetup missing: skipped"; exit 77; }
-for f in "$build/src/compose/libcompose.a" "$build/src/lib/libbasic.a"; do
+for f in "$build/src/shared/libshared.a" "$build/src/lib/libbasic.a"; do
         [ -f "$f" ] || { echo "$f missing: build first"; exit 1; }
 done
 
 work=$(mktemp -d /tmp/berth-verity-bench-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-${CC:-cc} -O2 -I"$src/src/lib" -I"$src/src/compose" -o "$work/verity-bench" \
-        "$src/bench/verity-bench.c" "$build/src/compose/libcompose.a" "$build/src/lib/libbasic.a" \
+${CC:-cc} -O2 -I"$src/src/lib" -I"$src/src/shared" -o "$work/verity-bench" \
+        "$src/bench/verity-bench.c" "$build/src/shared/libshared.a" "$build/src/lib/libbasic.a" \
         $(pkg-config --libs libcryptsetup libcrypto)
 
 head -c $((size * 1024 * 1024)) /dev/urandom >"$work/data"
