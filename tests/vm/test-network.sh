@@ -61,6 +61,10 @@ echo "--- the network (payload started at $(up) s, after every service settled)"
 ip addr show eth0
 ip route
 ip -6 route show default
+# Whether eth0 existed when dhcpcd started (its driver comes by coldplug,
+# beside the first services): informational, the timing varies.
+echo "dhcpcd's log, first lines:"
+sed -n 1,8p /var/log/berth/network.log | sed 's/^/  | /'
 echo "resolv.conf:"
 sed 's/^/  /' /etc/resolv.conf
 t eth0-up test "$(cat /sys/class/net/eth0/operstate)" = up
