@@ -17,8 +17,8 @@ typedef struct QemuResult {
         int exit_status;    /* QEMU's exit status; 128+N if killed by signal N */
         int payload_status; /* from "berth: payload exited with status N"; -1: not seen */
         bool got_output;
-        unsigned failures;  /* boots that failed: "berth: error: boot failed: ", kernel panics */
-        char failure[256];  /* the first such line, from "boot failed" or "Kernel panic" on */
+        unsigned failures; /* boots that failed: "berth: error: boot failed: ", kernel panics */
+        char failure[256]; /* the first such line, from "boot failed" or "Kernel panic" on */
 } QemuResult;
 
 /* Lines that say the guest failed to boot (berth-init's "boot failed: ...",

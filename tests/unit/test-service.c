@@ -127,8 +127,7 @@ static void test_ready_network_and_socket(void **state) {
         assert_int_equal(parse("x", "[Service]\nExec=/x\nReady=socket:/run/x.sock\n", &a), 0);
         assert_int_equal(a.ready, SERVICE_READY_SOCKET);
         assert_string_equal(a.ready_path, "/run/x.sock");
-        assert_int_equal(parse("x", "[Service]\nExec=/x\nReady=socket:/a\nReady=network\n", &b),
-                         0);
+        assert_int_equal(parse("x", "[Service]\nExec=/x\nReady=socket:/a\nReady=network\n", &b), 0);
         assert_int_equal(b.ready, SERVICE_READY_NETWORK);
         assert_null(b.ready_path);
         assert_rejected("x", "[Service]\nExec=/x\nReady=socket:relative\n");
