@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "cgroup.h"
+#include "error.h"
 #include "fileio.h"
 #include "initutil.h"
 #include "log.h"
@@ -41,7 +42,8 @@ static ServiceSet *load_services(const char *dir) {
         ServiceSet *set = NULL;
         int r = service_set_load(dir, &set);
         if (r < 0) {
-                log_error_errno(r, "cannot load the services of %s, starting none", dir);
+                log_error("cannot load the services of %s, starting none: %s", dir,
+                          error_message(r));
                 set = calloc(1, sizeof *set);
         }
         return set;
@@ -151,7 +153,8 @@ static int supervise_main(const char *dir, const char *cgroup_root, const char *
         _cleanup_(service_set_freep) ServiceSet *set = NULL;
         r = service_set_load(real, &set);
         if (r < 0)
-                return log_error_errno(r, "cannot load the services of %s", real);
+                return log_error_code(-r, "cannot load the services of %s: %s", real,
+                                      error_message(r));
 
         SuperviseConfig cfg = {
                 .log_dir = log_dir,

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "error.h"
 #include "fileio.h"
 #include "ini.h"
 #include "log.h"
@@ -19,33 +20,8 @@
 #define WHITESPACE " \t\r\n"
 #define NR_OPEN_MAX UINT64_C(1073741816) /* the kernel's ceiling for fs.nr_open */
 
-typedef struct Ctx {
-        Service *service;
-        const char *path;
-        unsigned line;
-        const char *key;
-} Ctx;
-
-/* Logs "PATH:LINE: Service.Key: why" and returns -EBADMSG. */
-_printf_(2, 3) static int bad_value(const Ctx *c, const char *fmt, ...) {
-        _cleanup_free_ char *why = NULL;
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&why, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        return log_error_code(EBADMSG, "%s:%u: Service.%s: %s", c->path, c->line, c->key, why);
-}
-
-static bool printable(const char *s) {
-        for (; *s; s++)
-                if ((unsigned char) *s < 0x20 || *s == 0x7f)
-                        return false;
-        return true;
-}
+/* The Service being parsed is the table's base (IniContext.userdata). */
+#define SERVICE(c) ((Service *) (c)->userdata)
 
 static bool valid_name(const char *s) {
         static const char alnum[] = "abcdefghijklmnopqrstuvwxyz"
@@ -130,59 +106,59 @@ static int split_quoted(const char *s, char ***ret) {
         return 0;
 }
 
-static int parse_description(Ctx *c, const char *value) {
+static int parse_description(IniContext *c, const IniKey *k, const char *value, void *base) {
         char *d = NULL;
-        if (!printable(value))
-                return bad_value(c, "contains control characters");
+        if (!ini_printable(value))
+                return ini_bad_value(c, "contains control characters");
         if (*value && !(d = strdup(value)))
                 return -ENOMEM;
-        free(c->service->description);
-        c->service->description = d;
+        free(SERVICE(c)->description);
+        SERVICE(c)->description = d;
         return 0;
 }
 
-static int parse_exec(Ctx *c, const char *value) {
+static int parse_exec(IniContext *c, const IniKey *k, const char *value, void *base) {
         char **argv = NULL;
         int r = split_quoted(value, &argv);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return bad_value(c, "unterminated quote");
+                return ini_bad_value(c, "unterminated quote");
         if (!argv || argv[0][0] != '/') {
                 strv_free(argv);
-                return bad_value(c, "the program must be an absolute path");
+                return ini_bad_value(c, "the program must be an absolute path");
         }
         STRV_FOREACH(a, argv)
-                if (!printable(*a)) {
+                if (!ini_printable(*a)) {
                         strv_free(argv);
-                        return bad_value(c, "contains control characters");
+                        return ini_bad_value(c, "contains control characters");
                 }
-        strv_free(c->service->argv);
-        c->service->argv = argv;
+        strv_free(SERVICE(c)->argv);
+        SERVICE(c)->argv = argv;
         return 0;
 }
 
 /* Names of other services; accumulate, an empty value resets. */
-static int parse_names(Ctx *c, const char *value, char ***field) {
+static int parse_names(IniContext *c, const char *value, char ***field) {
         _cleanup_free_ char *bad = NULL;
         int r = strv_update_words(field, value, valid_name, &bad);
         if (r == -EINVAL && bad)
-                return bad_value(c, "invalid service name '%s'", bad);
+                return ini_bad_value(c, "invalid service name '%s'", bad);
         return r;
 }
 
-static int parse_after(Ctx *c, const char *value) {
-        return parse_names(c, value, &c->service->after);
+static int parse_after(IniContext *c, const IniKey *k, const char *value, void *base) {
+        return parse_names(c, value, &SERVICE(c)->after);
 }
 
-static int parse_wants(Ctx *c, const char *value) {
-        return parse_names(c, value, &c->service->wants);
+static int parse_wants(IniContext *c, const IniKey *k, const char *value, void *base) {
+        return parse_names(c, value, &SERVICE(c)->wants);
 }
 
 /* KEY=value words; a later value for a key replaces the earlier one. */
-static int parse_environment(Ctx *c, const char *value) {
+static int parse_environment(IniContext *c, const IniKey *k, const char *value, void *base) {
         _cleanup_strv_free_ char **words = NULL;
-        char ***env = &c->service->environment;
+        char ***env = &SERVICE(c)->environment;
         int r;
 
         if (!*value) {
@@ -193,11 +169,11 @@ static int parse_environment(Ctx *c, const char *value) {
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return bad_value(c, "unterminated quote");
+                return ini_bad_value(c, "unterminated quote");
         STRV_FOREACH(w, words) {
                 const char *eq = strchr(*w, '=');
-                if (!eq || !valid_env_key(*w, (size_t) (eq - *w)) || !printable(*w))
-                        return bad_value(c, "'%s' is not KEY=value", *w);
+                if (!eq || !valid_env_key(*w, (size_t) (eq - *w)) || !ini_printable(*w))
+                        return ini_bad_value(c, "'%s' is not KEY=value", *w);
         }
         STRV_FOREACH(w, words) {
                 size_t klen = (size_t) (strchr(*w, '=') - *w) + 1;
@@ -221,11 +197,11 @@ static int parse_environment(Ctx *c, const char *value) {
         return 0;
 }
 
-static int parse_abs_path(Ctx *c, const char *value, char **field) {
+static int parse_abs_path(IniContext *c, const char *value, char **field) {
         char *d = NULL;
         if (*value) {
-                if (value[0] != '/' || !printable(value) || strpbrk(value, WHITESPACE))
-                        return bad_value(c, "'%s' is not an absolute path", value);
+                if (value[0] != '/' || !ini_printable(value) || strpbrk(value, WHITESPACE))
+                        return ini_bad_value(c, "'%s' is not an absolute path", value);
                 d = strdup(value);
                 if (!d)
                         return -ENOMEM;
@@ -235,25 +211,25 @@ static int parse_abs_path(Ctx *c, const char *value, char **field) {
         return 0;
 }
 
-static int parse_working_directory(Ctx *c, const char *value) {
-        return parse_abs_path(c, value, &c->service->working_directory);
+static int parse_working_directory(IniContext *c, const IniKey *k, const char *value, void *base) {
+        return parse_abs_path(c, value, &SERVICE(c)->working_directory);
 }
 
-static int parse_condition(Ctx *c, const char *value) {
+static int parse_condition(IniContext *c, const IniKey *k, const char *value, void *base) {
         char *d = NULL;
         if (*value) {
-                if (!printable(value) || strpbrk(value, WHITESPACE))
-                        return bad_value(c, "'%s' is not one word", value);
+                if (!ini_printable(value) || strpbrk(value, WHITESPACE))
+                        return ini_bad_value(c, "'%s' is not one word", value);
                 d = strdup(value);
                 if (!d)
                         return -ENOMEM;
         }
-        free(c->service->condition_cmdline);
-        c->service->condition_cmdline = d;
+        free(SERVICE(c)->condition_cmdline);
+        SERVICE(c)->condition_cmdline = d;
         return 0;
 }
 
-static int parse_ready(Ctx *c, const char *value) {
+static int parse_ready(IniContext *c, const IniKey *k, const char *value, void *base) {
         static const struct {
                 const char *word;
                 ServiceReady ready;
@@ -262,7 +238,7 @@ static int parse_ready(Ctx *c, const char *value) {
                 { "notify", SERVICE_READY_NOTIFY },
                 { "network", SERVICE_READY_NETWORK },
         };
-        Service *s = c->service;
+        Service *s = SERVICE(c);
 
         for (size_t i = 0; i < ELEMENTSOF(plain); i++)
                 if (streq(value, plain[i].word)) {
@@ -280,13 +256,13 @@ static int parse_ready(Ctx *c, const char *value) {
                 s->ready = sock ? SERVICE_READY_SOCKET : SERVICE_READY_PATH;
                 return 0;
         }
-        return bad_value(c,
+        return ini_bad_value(c,
                          "'%s' is not started, notify, network, path:/absolute/path or "
                          "socket:/absolute/path",
                          value);
 }
 
-static int parse_restart(Ctx *c, const char *value) {
+static int parse_restart(IniContext *c, const IniKey *k, const char *value, void *base) {
         static const char *const table[_SERVICE_RESTART_MAX] = {
                 [SERVICE_RESTART_NO] = "no",
                 [SERVICE_RESTART_ON_FAILURE] = "on-failure",
@@ -294,13 +270,13 @@ static int parse_restart(Ctx *c, const char *value) {
         };
         for (int i = 0; i < _SERVICE_RESTART_MAX; i++)
                 if (streq(value, table[i])) {
-                        c->service->restart = (ServiceRestart) i;
+                        SERVICE(c)->restart = (ServiceRestart) i;
                         return 0;
                 }
-        return bad_value(c, "'%s' is not no, on-failure or always", value);
+        return ini_bad_value(c, "'%s' is not no, on-failure or always", value);
 }
 
-static int parse_signal(Ctx *c, const char *value) {
+static int parse_signal(IniContext *c, const IniKey *k, const char *value, void *base) {
         static const struct {
                 const char *name;
                 int sig;
@@ -313,29 +289,29 @@ static int parse_signal(Ctx *c, const char *value) {
 
         for (size_t i = 0; i < ELEMENTSOF(table); i++)
                 if (streq(value, table[i].name)) {
-                        c->service->stop_signal = table[i].sig;
+                        SERVICE(c)->stop_signal = table[i].sig;
                         return 0;
                 }
         if (parse_i64(value, false, &v) < 0 || v < 1 || v > SIGRTMAX)
-                return bad_value(c, "'%s' is not a signal name or number", value);
-        c->service->stop_signal = (int) v;
+                return ini_bad_value(c, "'%s' is not a signal name or number", value);
+        SERVICE(c)->stop_signal = (int) v;
         return 0;
 }
 
-static int parse_range(Ctx *c, const char *value, int64_t min, int64_t max, int64_t *ret) {
+static int parse_range(IniContext *c, const char *value, int64_t min, int64_t max, int64_t *ret) {
         if (parse_i64(value, min < 0, ret) < 0 || *ret < min || *ret > max)
-                return bad_value(c, "'%s' is not a number from %" PRId64 " to %" PRId64, value, min,
+                return ini_bad_value(c, "'%s' is not a number from %" PRId64 " to %" PRId64, value, min,
                                  max);
         return 0;
 }
 
 #define DEFINE_PARSE_NUMBER(fname, field, min, max)                                                \
-        static int fname(Ctx *c, const char *value) {                                              \
+        static int fname(IniContext *c, const IniKey *k, const char *value, void *base) {                                              \
                 int64_t v;                                                                         \
                 int r = parse_range(c, value, (min), (max), &v);                                   \
                 if (r < 0)                                                                         \
                         return r;                                                                  \
-                c->service->field = (__typeof__(c->service->field)) v;                             \
+                SERVICE(c)->field = (__typeof__(SERVICE(c)->field)) v;                             \
                 return 0;                                                                          \
         }
 
@@ -345,53 +321,40 @@ DEFINE_PARSE_NUMBER(parse_restart_max_sec, restart_max_sec, 1, 3600)
 DEFINE_PARSE_NUMBER(parse_stop_timeout, stop_timeout_s, 0, 3600)
 DEFINE_PARSE_NUMBER(parse_limit_nofile, limit_nofile, 1, (int64_t) NR_OPEN_MAX)
 
-static int parse_oom_score_adjust(Ctx *c, const char *value) {
+static int parse_oom_score_adjust(IniContext *c, const IniKey *k, const char *value, void *base) {
         int64_t v;
         int r = parse_range(c, value, -1000, 1000, &v);
         if (r < 0)
                 return r;
-        c->service->oom_score_adjust = (int) v;
-        c->service->oom_score_adjust_set = true;
+        SERVICE(c)->oom_score_adjust = (int) v;
+        SERVICE(c)->oom_score_adjust_set = true;
         return 0;
 }
 
-static const struct {
-        const char *key;
-        int (*parse)(Ctx *c, const char *value);
-} keys[] = {
-        { "Description", parse_description },
-        { "Exec", parse_exec },
-        { "After", parse_after },
-        { "Wants", parse_wants },
-        { "Ready", parse_ready },
-        { "ReadyTimeout", parse_ready_timeout },
-        { "Restart", parse_restart },
-        { "RestartSec", parse_restart_sec },
-        { "RestartMaxSec", parse_restart_max_sec },
-        { "Environment", parse_environment },
-        { "WorkingDirectory", parse_working_directory },
-        { "StopSignal", parse_signal },
-        { "StopTimeout", parse_stop_timeout },
-        { "LimitNOFILE", parse_limit_nofile },
-        { "OOMScoreAdjust", parse_oom_score_adjust },
-        { "ConditionKernelCmdline", parse_condition },
+static const IniKey keys[] = {
+        { "Service", "Description", parse_description },
+        { "Service", "Exec", parse_exec },
+        { "Service", "After", parse_after },
+        { "Service", "Wants", parse_wants },
+        { "Service", "Ready", parse_ready },
+        { "Service", "ReadyTimeout", parse_ready_timeout },
+        { "Service", "Restart", parse_restart },
+        { "Service", "RestartSec", parse_restart_sec },
+        { "Service", "RestartMaxSec", parse_restart_max_sec },
+        { "Service", "Environment", parse_environment },
+        { "Service", "WorkingDirectory", parse_working_directory },
+        { "Service", "StopSignal", parse_signal },
+        { "Service", "StopTimeout", parse_stop_timeout },
+        { "Service", "LimitNOFILE", parse_limit_nofile },
+        { "Service", "OOMScoreAdjust", parse_oom_score_adjust },
+        { "Service", "ConditionKernelCmdline", parse_condition },
 };
 
-static int service_handler(const char *path, unsigned line, const char *section, const char *key,
-                           const char *value, void *userdata) {
-        Ctx *c = userdata;
-
-        if (!streq(section, "Service"))
-                return log_error_code(EBADMSG, "%s:%u: unknown section [%s]", path, line, section);
-        if (!key)
-                return 0;
-        c->line = line;
-        c->key = key;
-        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
-                if (streq(keys[i].key, key))
-                        return keys[i].parse(c, value);
-        return log_error_code(EBADMSG, "%s:%u: unknown key '%s' in [%s]", path, line, key, section);
-}
+static const IniTable service_table = {
+        .keys = keys,
+        .n_keys = ELEMENTSOF(keys),
+        .sections = (const char *const[]){ "Service", NULL },
+};
 
 void service_done(Service *s) {
         if (!s)
@@ -434,20 +397,19 @@ int service_parse_string(const char *path, const char *name, const char *data, s
                 .stop_signal = SIGTERM,
                 .stop_timeout_s = 10,
         };
-        Ctx c = { .service = &s, .path = path };
         int r;
 
         if (!valid_name(name))
-                return log_error_code(EINVAL, "%s: invalid service name '%s'", path, name);
+                return error_setf(EINVAL, "%s: invalid service name '%s'", path, name);
         strcpy(s.name, name);
 
-        r = ini_parse_string(path, data, size, service_handler, &c);
+        r = ini_parse_table(path, data, size, &service_table, &s);
         if (r < 0)
                 return r;
         if (!s.argv)
-                return log_error_code(EBADMSG, "%s: [Service] Exec= is required", path);
+                return error_setf(EBADMSG, "%s: [Service] Exec= is required", path);
         if (s.restart_max_sec < s.restart_sec)
-                return log_error_code(EBADMSG, "%s: RestartMaxSec= is less than RestartSec=", path);
+                return error_setf(EBADMSG, "%s: RestartMaxSec= is less than RestartSec=", path);
 
         *ret = s;
         s = (Service){};
@@ -464,13 +426,13 @@ int service_parse_file(const char *path, Service *ret) {
         n = strlen(base);
         if (n <= strlen(SERVICE_SUFFIX) ||
             !streq(base + n - strlen(SERVICE_SUFFIX), SERVICE_SUFFIX))
-                return log_error_code(EINVAL, "%s: not a *" SERVICE_SUFFIX " file", path);
+                return error_setf(EINVAL, "%s: not a *" SERVICE_SUFFIX " file", path);
         name = strndup(base, n - strlen(SERVICE_SUFFIX));
         if (!name)
                 return -ENOMEM;
         r = read_full_file(path, &data, &size, SERVICE_FILE_MAX);
         if (r < 0)
-                return log_error_errno(r, "%s: cannot read", path);
+                return error_wrapf(r, "%s: cannot read", path);
         return service_parse_string(path, name, data, size, ret);
 }
 
@@ -487,10 +449,10 @@ int service_set_load(const char *dir, ServiceSet **ret) {
 
         fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
-                return log_error_errno(negative_errno(), "%s: cannot open", dir);
+                return error_wrapf(negative_errno(), "%s: cannot open", dir);
         d = fdopendir(fd);
         if (!d)
-                return log_error_errno(negative_errno(), "%s: cannot open", dir);
+                return error_wrapf(negative_errno(), "%s: cannot open", dir);
         fd = -EBADF; /* owned by d now */
 
         for (struct dirent *de; (de = readdir(d));) {
@@ -585,7 +547,7 @@ static int report_cycle(const ServiceSet *set, const bool *done) {
                 i = first_pending_dep(set, i, done);
         }
         if (i == SIZE_MAX) /* cannot happen: every leftover has a pending dependency */
-                return log_error_code(ELOOP, "ordering cycle among services");
+                return error_setf(ELOOP, "ordering cycle among services");
 
         /* path[step[i]] is i: the loop runs from there to the end and back to i. */
         msg = strdup(set->services[i].name);
@@ -596,9 +558,8 @@ static int report_cycle(const ServiceSet *set, const bool *done) {
         }
         if (!msg)
                 return -ENOMEM;
-        /* Logged without strerror(ELOOP), which speaks of symbolic links. */
-        log_error("ordering cycle: %s", msg);
-        return -ELOOP;
+        /* Our own marker: no strerror(ELOOP), which speaks of symbolic links. */
+        return error_setf(ELOOP, "ordering cycle: %s", msg);
 }
 
 int service_set_order(ServiceSet *set) {
@@ -612,14 +573,13 @@ int service_set_order(ServiceSet *set) {
         for (size_t i = 0; i < n; i++) {
                 for (size_t j = i + 1; j < n; j++)
                         if (streq(set->services[i].name, set->services[j].name))
-                                return log_error_code(EEXIST, "service '%s' is defined twice",
+                                return error_setf(EEXIST, "service '%s' is defined twice",
                                                       set->services[i].name);
                 STRV_FOREACH(a, set->services[i].after)
-                        if (find_service(set, *a) == SIZE_MAX) {
-                                log_error("service '%s' is After= '%s', which does not exist",
-                                          set->services[i].name, *a);
-                                return -ENOENT;
-                        }
+                        if (find_service(set, *a) == SIZE_MAX)
+                                return error_setf(ENOENT,
+                                                  "service '%s' is After= '%s', which does not exist",
+                                                  set->services[i].name, *a);
         }
 
         pending = calloc(n, sizeof(size_t));
