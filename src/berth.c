@@ -55,6 +55,11 @@ static int cmd_build(int argc, char **argv) {
         return exec_helper("berth-compose", argv - 1);
 }
 
+static int cmd_compose_helper(int argc, char **argv) {
+        argv[-1] = (char *) "berth-compose";
+        return exec_helper("berth-compose", argv - 1);
+}
+
 static int cmd_vm(int argc, char **argv) {
         argv[-1] = (char *) "berth-vm";
         return exec_helper("berth-vm", argv - 1);
@@ -75,6 +80,8 @@ static const struct {
         const char *summary;
 } verbs[] = {
         { "build", cmd_build, "compose an image from a spec (host only)" },
+        { "keygen", cmd_compose_helper, "make update signing keys and root metadata (host only)" },
+        { "publish", cmd_compose_helper, "add an image to an update repository (host only)" },
         { "vm", cmd_vm, "boot a composed image under QEMU (host only)" },
         { "version", cmd_version, "print the version" },
         { "help", cmd_help, "this text" },
