@@ -38,6 +38,7 @@ typedef struct Transfer {
         uint64_t written;     /* bytes written in this transfer */
         bool restarted;       /* server ignored the Range: partial truncated */
         int tries;
+        int write_errno;      /* why writing the partial file failed, 0 if it did not */
         char curl_error[CURL_ERROR_SIZE];
 } Transfer;
 
@@ -129,6 +130,7 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userdata) {
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
+                        t->write_errno = errno;
                         return 0;
                 }
                 off += (size_t) k;
@@ -174,6 +176,7 @@ static int transfer_start(Transfer *t, CURLM *multi, Progress *pg) {
                 t->resume_from = 0;
         }
         t->written = 0;
+        t->write_errno = 0;
         t->restarted = false;
         t->curl_error[0] = 0;
 
@@ -233,6 +236,16 @@ static int transfer_finish(Transfer *t, CURLcode cc, Progress *pg) {
                         (void) unlink(t->partial);
                         item_fail(it, -EFBIG, "%s: larger than %" PRIu64 " bytes", it->url,
                                   it->max_size);
+                        return 0;
+                }
+                if (cc == CURLE_WRITE_ERROR && t->write_errno) {
+                        item_fail(it, -t->write_errno, "cannot write %s: %s", t->partial,
+                                  strerror(t->write_errno));
+                        return 0;
+                }
+                if (cc == CURLE_OPERATION_TIMEDOUT && !(t->tries < FETCH_MAX_TRIES)) {
+                        item_fail(it, -ETIMEDOUT, "%s: timed out after %d tries (%s)", it->url,
+                                  t->tries, msg);
                         return 0;
                 }
                 bool transient = !missing && (cc != CURLE_HTTP_RETURNED_ERROR || code >= 500) &&

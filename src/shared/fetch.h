@@ -19,7 +19,7 @@ typedef struct FetchItem {
         unsigned stall_timeout;    /* seconds under 1 KiB/s (or connecting) before a try fails;
                                       0: 30 to connect, 60 for data */
         int result;                /* out: 0 or negative errno */
-        char error[256];           /* out: what went wrong, for the message */
+        char error[512];           /* out: what went wrong, for the message */
 } FetchItem;
 
 /* Fetch one URL to dest (no checksum). Returns -ENOENT for HTTP 404. */

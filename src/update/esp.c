@@ -86,7 +86,10 @@ int esp_make_writable(Esp *e) {
                 return error_wrapf(-errno, "%s", e->dir);
         if (!(sv.f_flag & ST_RDONLY))
                 return 0;
-        if (mount(NULL, e->dir, NULL, MS_REMOUNT, NULL) < 0)
+        unsigned long keep = (sv.f_flag & ST_NOSUID ? MS_NOSUID : 0) |
+                             (sv.f_flag & ST_NODEV ? MS_NODEV : 0) |
+                             (sv.f_flag & ST_NOEXEC ? MS_NOEXEC : 0);
+        if (mount(NULL, e->dir, NULL, MS_REMOUNT | keep, NULL) < 0)
                 return error_wrapf(-errno, "cannot remount the ESP %s read-write", e->dir);
         e->remounted = true;
         return 0;

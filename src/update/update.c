@@ -192,8 +192,8 @@ static int select_release(Ctx *c) {
                                   c->channel, newest, cur);
         if (!best && is_bad(bad, newest) && strverscmp(newest, cur) > 0)
                 return error_setf(EPERM,
-                                  "release %s is marked bad on this machine (it failed "
-                                  "boot assessment); waiting for a newer one",
+                                  "release %s is marked bad on this machine (berth "
+                                  "update mark-bad); waiting for a newer one",
                                   newest);
         if (!best)
                 return 0;
