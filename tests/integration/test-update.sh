@@ -266,6 +266,38 @@ step "mark-good blesses the new slot's entry"
 "$BERTH" update mark-good "${UPD[@]}" --state "$TMP/state" > /dev/null
 check "berth-b+3.conf is now berth-b.conf" bash -c "mdir -b -i '$ESP' ::/loader/entries | grep -q 'berth-b.conf' && ! mdir -b -i '$ESP' ::/loader/entries | grep -q 'berth-b+3'"
 
+step "root rotation"
+SUM=$(sha256sum < "$DISK" | cut -d' ' -f1)
+"$BERTH" keygen --output "$TMP/k3" --rotate "$KEEP/keys" >/dev/null
+check "the rotated root is version 2, the chain came along" \
+        test -f "$TMP/k3/1.root.json" -a -f "$TMP/k3/2.root.json"
+check "root version 2 is signed by the old root key and by its own" \
+        bash -c "$TOOL verify '$KEEP/keys/root.json' '$TMP/k3/2.root.json' && $TOOL verify '$TMP/k3/2.root.json' '$TMP/k3/2.root.json'"
+REPO3=$TMP/repo3
+"$BERTH" publish --repo "$REPO3" --key "$KEEP/keys" "$KEEP/v2" >/dev/null
+"$BERTH" publish --repo "$REPO3" --key "$TMP/k3" "$KEEP/v2" >/dev/null
+URL3=$("$FIX/serve.sh" "$REPO3" "$TMP/r3.pid")
+PIDS+=("$(cat "$TMP/r3.pid")")
+"$BERTH" update check "${UPD[@]}" --state "$TMP/st-rot" --repo "$URL3" > "$TMP/rot.out" 2>&1 || true
+check "a client trusting root 1 follows the chain to root 2 and the new keys" \
+        grep -q "up to date: 2.0.0" "$TMP/rot.out"
+check "it keeps root 2 as its trusted root" grep -q '"version": 2' "$TMP/st-rot/metadata/root.json"
+$TOOL sign "$REPO3/2.root.json" "$TMP/k3/root.key"
+bad "a new root not signed by the old root keys" "2.root.json: 0 valid root signature\(s\), 1 required" \
+        "${UPD[@]}" --state "$TMP/st-rot2" --repo "$URL3"
+
+step "the image carries the root it trusts under /usr"
+if command -v fsck.erofs >/dev/null && fsck.erofs --extract="$TMP/usr" "$KEEP/v1/usr.erofs" >/dev/null 2>&1; then
+        check "usr/share/berth/update/root.json is the spec's Root=" cmp "$TMP/usr/share/berth/update/root.json" "$KEEP/keys/root.json"
+        check "update.conf names repository, channel, architecture, image" \
+                bash -c "grep -qx 'Repository=http://127.0.0.1:9/berth' '$TMP/usr/share/berth/update/update.conf' &&
+                         grep -qx 'Channel=stable' '$TMP/usr/share/berth/update/update.conf' &&
+                         grep -qx 'Architecture=amd64' '$TMP/usr/share/berth/update/update.conf'"
+        rm -rf "$TMP/usr"
+else
+        echo "skip - cannot extract the erofs image here"
+fi
+
 step "a downgrade is refused"
 SUM=$(sha256sum < "$DISK" | cut -d' ' -f1)
 REPO1=$TMP/repo1
