@@ -151,14 +151,19 @@ int update_target_open(const char *disk, const char *esp_dir, UpdateTarget *ret)
         if (r < 0)
                 return r;
         if (!t.live) {
-                /* A disk image boots the labelled slot with the newest entry. */
-                for (Slot s = 0; s < _SLOT_MAX; s++) {
-                        SlotPair *p = &t.slots[s];
-                        if (!p->labelled || !p->version)
-                                continue;
-                        if (t.current < 0 || strverscmp(p->version, t.slots[t.current].version) > 0)
-                                t.current = s;
-                }
+                /* A disk image boots the labelled slot with the newest entry
+                 * that has tries left (systemd-boot boots "+0" entries only
+                 * when nothing else is left). */
+                for (int pass = 0; pass < 2 && t.current < 0; pass++)
+                        for (Slot s = 0; s < _SLOT_MAX; s++) {
+                                SlotPair *p = &t.slots[s];
+                                if (!p->labelled || !p->version ||
+                                    (pass == 0 && boot_entry_is_bad(&p->boot)))
+                                        continue;
+                                if (t.current < 0 ||
+                                    strverscmp(p->version, t.slots[t.current].version) > 0)
+                                        t.current = s;
+                        }
                 if (t.current < 0)
                         return error_setf(ENODEV,
                                           "%s: no slot with a usr pair and a loader "

@@ -70,6 +70,8 @@ static int config_value(const char *conf, const char *key, char **ret) {
         return 0;
 }
 
+static int note_rollback(const Ctx *c);
+
 static int ctx_init(Ctx *c, const UpdateOptions *o, bool need_repo) {
         const char *cdir = o->config_dir ?: UPDATE_CONFIG_DIR;
         _cleanup_free_ char *conf_path = path_join(cdir, "update.conf"), *conf = NULL;
@@ -125,7 +127,10 @@ static int ctx_init(Ctx *c, const UpdateOptions *o, bool need_repo) {
                 return errno == EWOULDBLOCK
                                ? error_setf(EBUSY, "another berth update is running (%s)", lock)
                                : error_wrapf(-errno, "cannot lock %s", lock);
-        return update_target_open(o->disk, o->esp_dir, &c->t);
+        r = update_target_open(o->disk, o->esp_dir, &c->t);
+        if (r < 0)
+                return r;
+        return note_rollback(c);
 }
 
 static int read_bad(const Ctx *c, char ***ret) {
@@ -219,6 +224,49 @@ static int select_release(Ctx *c) {
                         return error_setf(EBADMSG, "release %s has no %s target", best->version,
                                           release_file[f]);
         return 1;
+}
+
+/* Adds version to the bad list (once). */
+static int add_bad(const Ctx *c, const char *version) {
+        _cleanup_strv_free_ char **bad = NULL;
+        _cleanup_free_ char *text = NULL, *p = NULL;
+        int r = read_bad(c, &bad);
+        if (r < 0)
+                return r;
+        if (is_bad(bad, version))
+                return 0;
+        if (strv_extend(&bad, version) < 0)
+                return -ENOMEM;
+        text = strv_join(bad, "\n");
+        p = path_join(c->state_dir, "bad-versions");
+        if (!text || !p)
+                return -ENOMEM;
+        r = write_file_atomic(p, text, strlen(text), 0644);
+        return r < 0 ? error_wrapf(r, "cannot write %s", p) : 1;
+}
+
+/* A release this agent installed whose entry ran out of tries failed boot
+ * assessment: systemd-boot fell back to the other slot. It is recorded as
+ * bad, so it is never installed again (the slot is reused for the next
+ * release). */
+static int note_rollback(const Ctx *c) {
+        Journal j;
+        int r = journal_read(c->state_dir, &j);
+        if (r == -ENOENT || r == -EBADMSG)
+                return 0;
+        if (r < 0)
+                return r;
+        const SlotPair *p = &c->t.slots[j.slot];
+        if (j.step != JOURNAL_DONE || j.slot == c->t.current || !p->entry ||
+            !boot_entry_is_bad(&p->boot) || !p->version || !streq(p->version, j.version))
+                return 0;
+        r = add_bad(c, j.version);
+        if (r > 0)
+                log_info("release %s in slot %s ran out of boot tries (%s): marked bad, running "
+                         "%s in slot %s",
+                         j.version, slot_to_string(j.slot), p->entry,
+                         strna(c->t.slots[c->t.current].version), slot_to_string(c->t.current));
+        return r < 0 ? r : 0;
 }
 
 static int refresh(Ctx *c) {
@@ -591,25 +639,12 @@ int update_mark_good(const UpdateOptions *o) {
 
 int update_mark_bad(const UpdateOptions *o, const char *version) {
         _cleanup_(ctx_done) Ctx c;
-        _cleanup_strv_free_ char **bad = NULL;
-        _cleanup_free_ char *text = NULL, *p = NULL;
         int r = ctx_init(&c, o, false);
         if (r < 0)
                 return r;
-        r = read_bad(&c, &bad);
+        r = add_bad(&c, version);
         if (r < 0)
                 return r;
-        if (is_bad(bad, version))
-                return 0;
-        if (strv_extend(&bad, version) < 0)
-                return -ENOMEM;
-        text = strv_join(bad, "\n");
-        p = path_join(c.state_dir, "bad-versions");
-        if (!text || !p)
-                return -ENOMEM;
-        r = write_file_atomic(p, text, strlen(text), 0644);
-        if (r < 0)
-                return error_wrapf(r, "cannot write %s", p);
         printf("marked %s bad: it will not be installed again\n", version);
         return 0;
 }

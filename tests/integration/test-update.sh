@@ -266,6 +266,23 @@ step "mark-good blesses the new slot's entry"
 "$BERTH" update mark-good "${UPD[@]}" --state "$TMP/state" > /dev/null
 check "berth-b+3.conf is now berth-b.conf" bash -c "mdir -b -i '$ESP' ::/loader/entries | grep -q 'berth-b.conf' && ! mdir -b -i '$ESP' ::/loader/entries | grep -q 'berth-b+3'"
 
+step "a rollback marks the release bad"
+# As systemd-boot leaves it after three failed boots of slot b: berth-b+0-3.conf.
+cp --sparse=always "$DISK" "$TMP/rolled.raw"
+cp -a "$TMP/state" "$TMP/st-rolled"
+RESP="$TMP/rolled.raw@@$((2048 * 512))"
+mmove -i "$RESP" ::/loader/entries/berth-b.conf ::/loader/entries/berth-b+0-3.conf
+sed -i 's/^step=.*/step=done/' "$TMP/st-rolled/journal"
+"$BERTH" update status --disk "$TMP/rolled.raw" --root "$KEEP/keys/root.json" --state "$TMP/st-rolled" > "$TMP/rolled.out" 2>&1
+check "status: slot a runs again, b is out of tries, 2.0.0 is bad" \
+        bash -c "grep -q 'slot a: usr pair labelled, running' '$TMP/rolled.out' &&
+                 grep -q 'berth-b+0-3.conf (out of tries: bad)' '$TMP/rolled.out' &&
+                 grep -q 'bad versions: 2.0.0' '$TMP/rolled.out'"
+rc=0
+"$BERTH" update apply --disk "$TMP/rolled.raw" --root "$KEEP/keys/root.json" --state "$TMP/st-rolled" --repo "$URL" > /dev/null 2> "$TMP/rolled.err" || rc=$?
+check "2.0.0 is not installed again" grep -q "release 2.0.0 is marked bad" "$TMP/rolled.err"
+rm -f "$TMP/rolled.raw"
+
 step "root rotation"
 SUM=$(sha256sum < "$DISK" | cut -d' ' -f1)
 "$BERTH" keygen --output "$TMP/k3" --rotate "$KEEP/keys" >/dev/null
