@@ -219,6 +219,53 @@ else
         echo "skip - full state directory (cannot mount a tmpfs here)"
 fi
 
+# --- power cuts -----------------------------------------------------------------
+step "apply killed (SIGKILL, whole process group) at 20 random points, each then re-run"
+CUT=$TMP/cut.raw
+CESP="$CUT@@$((2048 * 512))"
+read -r A2 AN2 A3 AN3 B4 BN4 B5 BN5 < <(sfdisk -J "$KEEP/v1/disk.raw" | python3 -c 'import json,sys; p=json.load(sys.stdin)["partitiontable"]["partitions"]; print(*[x for i in (1,2,3,4) for x in (p[i]["start"], p[i]["size"])])')
+region() { dd if="$CUT" bs=512 skip="$1" count="$2" status=none | sha256sum | cut -d' ' -f1; }
+slot_b_verifies() {
+        dd if="$CUT" of="$TMP/cut.usr" bs=512 skip="$B4" count="$BN4" status=none
+        dd if="$CUT" of="$TMP/cut.verity" bs=512 skip="$B5" count="$BN5" status=none
+        veritysetup verify "$TMP/cut.usr" "$TMP/cut.verity" "$R2" && sfdisk -J "$CUT" | grep -q '"usr-b"'
+}
+cp --sparse=always "$KEEP/v1/disk.raw" "$CUT"
+SLOT_A=$(region "$A2" "$AN2")$(region "$A3" "$AN3")
+ENTRY_A=$(mtype -i "$CESP" ::/loader/entries/berth-a+3.conf | sha256sum)
+cut_bad=0 resume_bad=0 steps=
+for i in $(seq 1 20); do
+        cp --sparse=always "$KEEP/v1/disk.raw" "$CUT"
+        rm -f "$TMP/st-cut/journal"   # "download" below: cut before the first step
+        setsid "$BERTH" update apply --disk "$CUT" --root "$KEEP/keys/root.json" --state "$TMP/st-cut" \
+                --repo "$URL" > /dev/null 2>&1 &
+        pid=$!
+        sleep "0.$(printf '%02d' $((RANDOM % 70)))"
+        kill -9 -- "-$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        steps="$steps $(sed -n 's/^step=//p' "$TMP/st-cut/journal" 2>/dev/null || echo download)"
+        # The old slot boots: its pair and entry are untouched. The new one
+        # can be booted only if its entry exists, and then it is complete.
+        ok=1
+        [ "$(region "$A2" "$AN2")$(region "$A3" "$AN3")" = "$SLOT_A" ] || ok=0
+        [ "$(mtype -i "$CESP" ::/loader/entries/berth-a+3.conf | sha256sum)" = "$ENTRY_A" ] || ok=0
+        if mdir -b -i "$CESP" ::/loader/entries | grep -q berth-b; then
+                slot_b_verifies > /dev/null 2>&1 || ok=0
+        fi
+        [ "$ok" = 1 ] || { cut_bad=$((cut_bad + 1)); echo "       cut $i broke the disk (journal: $(tr '\n' ' ' < "$TMP/st-cut/journal"))"; }
+        # A re-run finishes the update.
+        if ! "$BERTH" update apply --disk "$CUT" --root "$KEEP/keys/root.json" --state "$TMP/st-cut" \
+                --repo "$URL" > "$TMP/cut.out" 2>&1 ||
+           ! mdir -b -i "$CESP" ::/loader/entries | grep -q berth-b+3.conf || ! slot_b_verifies > /dev/null 2>&1; then
+                resume_bad=$((resume_bad + 1))
+                echo "       re-run after cut $i: $(cat "$TMP/cut.out")"
+        fi
+done
+echo "       journal step at each cut:$(echo "$steps" | tr ' ' '\n' | grep . | sort | uniq -c | tr -s ' \n' ' ')"
+check "after each of 20 cuts slot a is intact and an entry for b exists only with a complete slot b" test "$cut_bad" = 0
+check "after each cut a re-run of apply finishes: entry berth-b+3.conf, slot b verifies" test "$resume_bad" = 0
+rm -f "$CUT" "$TMP/cut.usr" "$TMP/cut.verity"
+
 # --- the update itself -------------------------------------------------------
 step "apply v2 to the v1 disk"
 "$BERTH" update apply "${UPD[@]}" --state "$TMP/state" --repo "$URL" | tee "$TMP/apply.out"
