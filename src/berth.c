@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* berth: the one CLI. A table of verbs; each parses its own arguments and makes
  * one library call; only main prints errors. This binary ships in images, so
- * it links no host-only library: the host verbs (build, vm) run the helper
- * that holds them (berth-compose, berth-vm), found next to this binary, in
- * $BERTH_LIBEXECDIR, or in PATH. */
+ * it links libc only: verbs that need outside libraries run the helper that
+ * holds them, found next to this binary, in $BERTH_LIBEXECDIR, or in PATH:
+ * the host-only berth-compose (build, keygen, publish) and berth-vm (vm), and
+ * berth-update (update), which ships in images too. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,6 @@
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
-#include "update.h"
 
 static int help(void);
 
@@ -46,9 +45,10 @@ static int exec_helper(const char *name, char **argv) {
                 }
         execvp(name, argv);
         if (errno == ENOENT)
-                return error_setf(ENOENT, "'berth %s' needs %s, which is not installed here "
-                                          "(it is host-only and not part of images)",
-                                  argv[1], name);
+                return error_setf(ENOENT, "'berth %s' needs %s, which is not installed here%s",
+                                  argv[1], name,
+                                  streq(name, "berth-update") ? "" :
+                                  " (it is host-only and not part of images)");
         return error_wrapf(-errno, "cannot run %s", name);
 }
 
@@ -67,80 +67,9 @@ static int cmd_vm(int argc, char **argv) {
         return exec_helper("berth-vm", argv - 1);
 }
 
-#define UPDATE_USAGE                                                                               \
-        "usage: berth update status|check|download|apply|mark-good|mark-bad VERSION [--disk PATH] "  \
-        "[--state DIR] [--repo URL] [--channel NAME] [--root FILE] [--timeout SECONDS]"
-
 static int cmd_update(int argc, char **argv) {
-        UpdateOptions o = {};
-        static const struct option opts[] = {
-                { "disk", required_argument, NULL, 'd' },
-                { "state", required_argument, NULL, 's' },
-                { "repo", required_argument, NULL, 'r' },
-                { "channel", required_argument, NULL, 'c' },
-                { "root", required_argument, NULL, 'R' },
-                { "config", required_argument, NULL, 'C' },
-                { "esp", required_argument, NULL, 'e' },
-                { "timeout", required_argument, NULL, 't' },
-                {},
-        };
-        int c, r;
-
-        optind = 1;
-        while ((c = getopt_long(argc, argv, "d:s:r:c:R:C:e:t:", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'd':
-                        o.disk = optarg;
-                        break;
-                case 's':
-                        o.state_dir = optarg;
-                        break;
-                case 'r':
-                        o.repo_url = optarg;
-                        break;
-                case 'c':
-                        o.channel = optarg;
-                        break;
-                case 'R':
-                        o.root_path = optarg;
-                        break;
-                case 'C':
-                        o.config_dir = optarg;
-                        break;
-                case 'e':
-                        o.esp_dir = optarg;
-                        break;
-                case 't':
-                        r = cli_number_arg("timeout", optarg, 1, 3600, &o.timeout);
-                        if (r < 0)
-                                return r;
-                        break;
-                default:
-                        return cli_usage_error(UPDATE_USAGE);
-                }
-        }
-        if (optind >= argc)
-                return cli_usage_error(UPDATE_USAGE);
-        const char *verb = argv[optind];
-        if (streq(verb, "mark-bad")) {
-                if (optind + 2 != argc)
-                        return cli_usage_error(UPDATE_USAGE);
-                return update_mark_bad(&o, argv[optind + 1]);
-        }
-        if (optind + 1 != argc)
-                return cli_usage_error(UPDATE_USAGE);
-        static const struct {
-                const char *name;
-                int (*run)(const UpdateOptions *o);
-        } verbs[] = {
-                { "status", update_status },     { "check", update_check },
-                { "download", update_download }, { "apply", update_apply },
-                { "mark-good", update_mark_good },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                if (streq(verb, verbs[i].name))
-                        return verbs[i].run(&o);
-        return cli_usage_error("unknown update verb '%s'\n%s", verb, UPDATE_USAGE);
+        argv[-1] = (char *) "berth-update";
+        return exec_helper("berth-update", argv - 1);
 }
 
 static int cmd_version(int argc, char **argv) {
