@@ -85,7 +85,9 @@ static int run(int argc, char **argv) {
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(verb, verbs[i].name))
                         return verbs[i].run(&o);
-        return cli_usage_error("unknown update verb '%s'\n%s", verb, UPDATE_USAGE);
+        return cli_usage_error("unknown update verb '%s' (status, check, download, apply, "
+                               "mark-good, mark-bad)",
+                               verb);
 }
 
 int main(int argc, char **argv) {

@@ -108,8 +108,8 @@ static int ctx_init(Ctx *c, const UpdateOptions *o, bool need_repo) {
                 c->repo[strlen(c->repo) - 1] = 0;
         if (need_repo && !c->repo)
                 return error_setf(ENOENT,
-                                  "no update repository: %s has no Repository= "
-                                  "(the image's spec has no [Update]); give --repo URL",
+                                  "no update repository: no --repo URL and no Repository= "
+                                  "in %s",
                                   conf_path);
         if (need_repo && access(c->root_path, R_OK) < 0)
                 return error_setf(ENOENT, "no trusted root metadata at %s%s", c->root_path,
@@ -521,7 +521,7 @@ static int check_common(Ctx *c, const UpdateOptions *o) {
 }
 
 int update_check(const UpdateOptions *o) {
-        _cleanup_(ctx_done) Ctx c;
+        _cleanup_(ctx_done) Ctx c = { .lock_fd = -EBADF };
         int r = check_common(&c, o);
         if (r < 0)
                 return r;
@@ -534,7 +534,7 @@ int update_check(const UpdateOptions *o) {
 }
 
 int update_download(const UpdateOptions *o) {
-        _cleanup_(ctx_done) Ctx c;
+        _cleanup_(ctx_done) Ctx c = { .lock_fd = -EBADF };
         int r = check_common(&c, o);
         if (r <= 0) {
                 if (r == 0)
@@ -550,7 +550,7 @@ int update_download(const UpdateOptions *o) {
 }
 
 int update_apply(const UpdateOptions *o) {
-        _cleanup_(ctx_done) Ctx c;
+        _cleanup_(ctx_done) Ctx c = { .lock_fd = -EBADF };
         int r = check_common(&c, o);
         if (r <= 0) {
                 if (r == 0)
@@ -564,7 +564,7 @@ int update_apply(const UpdateOptions *o) {
 }
 
 int update_status(const UpdateOptions *o) {
-        _cleanup_(ctx_done) Ctx c;
+        _cleanup_(ctx_done) Ctx c = { .lock_fd = -EBADF };
         _cleanup_strv_free_ char **bad = NULL;
         Journal j;
         int r = ctx_init(&c, o, false);
@@ -605,7 +605,7 @@ int update_status(const UpdateOptions *o) {
 }
 
 int update_mark_good(const UpdateOptions *o) {
-        _cleanup_(ctx_done) Ctx c;
+        _cleanup_(ctx_done) Ctx c = { .lock_fd = -EBADF };
         BootEntry e;
         char blessed[BOOT_ENTRY_NAME_MAX];
         int r = ctx_init(&c, o, false);
@@ -638,7 +638,7 @@ int update_mark_good(const UpdateOptions *o) {
 }
 
 int update_mark_bad(const UpdateOptions *o, const char *version) {
-        _cleanup_(ctx_done) Ctx c;
+        _cleanup_(ctx_done) Ctx c = { .lock_fd = -EBADF };
         int r = ctx_init(&c, o, false);
         if (r < 0)
                 return r;
