@@ -191,6 +191,8 @@ int gpt_read(const char *disk, GptEntry ret[static GPT_ENTRIES_MAX], size_t *ret
         if (!cxt)
                 return -ENOMEM;
         r = fdisk_assign_device(cxt, disk, /* readonly= */ 1);
+        if (r == -EINVAL) /* libfdisk: too small to hold any partition table */
+                return error_setf(ENOMEDIUM, "%s: no GPT partition table", disk);
         if (r < 0)
                 return error_wrapf(r, "cannot open %s", disk);
         if (!fdisk_is_labeltype(cxt, FDISK_DISKLABEL_GPT))
