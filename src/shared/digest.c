@@ -61,7 +61,8 @@ int sha256_file_hex(const char *path, char ret_hex[static SHA256_HEX_SIZE]) {
 
 int ed25519_generate(uint8_t ret_public[static ED25519_KEY_SIZE],
                      uint8_t ret_private[static ED25519_KEY_SIZE]) {
-        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx =
+                EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         size_t pub_len = ED25519_KEY_SIZE, priv_len = ED25519_KEY_SIZE;
 

@@ -38,7 +38,7 @@ typedef struct Transfer {
         uint64_t written;     /* bytes written in this transfer */
         bool restarted;       /* server ignored the Range: partial truncated */
         int tries;
-        int write_errno;      /* why writing the partial file failed, 0 if it did not */
+        int write_errno; /* why writing the partial file failed, 0 if it did not */
         char curl_error[CURL_ERROR_SIZE];
 } Transfer;
 
@@ -254,11 +254,11 @@ static int transfer_finish(Transfer *t, CURLcode cc, Progress *pg) {
                 if (transient && t->tries < FETCH_MAX_TRIES)
                         return 1; /* the partial file stays: the next try resumes */
                 item_fail(it,
-                          missing                            ? -ENOENT :
-                          cc == CURLE_OPERATION_TIMEDOUT     ? -ETIMEDOUT :
-                          cc == CURLE_COULDNT_CONNECT        ? -ECONNREFUSED :
-                          cc == CURLE_COULDNT_RESOLVE_HOST   ? -EHOSTUNREACH :
-                                                               -EIO,
+                          missing                            ? -ENOENT
+                          : cc == CURLE_OPERATION_TIMEDOUT   ? -ETIMEDOUT
+                          : cc == CURLE_COULDNT_CONNECT      ? -ECONNREFUSED
+                          : cc == CURLE_COULDNT_RESOLVE_HOST ? -EHOSTUNREACH
+                                                             : -EIO,
                           "%s: %s", it->url, msg);
                 return 0;
         }
