@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* berth: the one CLI. A table of verbs; each parses its own arguments and makes
  * one library call; only main prints errors. This binary ships in images, so
- * it links no host-only library: the host verbs (build, vm) run the helper
- * that holds them (berth-compose, berth-vm), found next to this binary, in
- * $BERTH_LIBEXECDIR, or in PATH. */
+ * it links libc only: verbs that need outside libraries run the helper that
+ * holds them, found next to this binary, in $BERTH_LIBEXECDIR, or in PATH:
+ * the host-only berth-compose (build, keygen, publish) and berth-vm (vm), and
+ * berth-update (update), which ships in images too. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -44,9 +45,10 @@ static int exec_helper(const char *name, char **argv) {
                 }
         execvp(name, argv);
         if (errno == ENOENT)
-                return error_setf(ENOENT, "'berth %s' needs %s, which is not installed here "
-                                          "(it is host-only and not part of images)",
-                                  argv[1], name);
+                return error_setf(ENOENT, "'berth %s' needs %s, which is not installed here%s",
+                                  argv[1], name,
+                                  streq(name, "berth-update") ? "" :
+                                  " (it is host-only and not part of images)");
         return error_wrapf(-errno, "cannot run %s", name);
 }
 
@@ -55,9 +57,19 @@ static int cmd_build(int argc, char **argv) {
         return exec_helper("berth-compose", argv - 1);
 }
 
+static int cmd_compose_helper(int argc, char **argv) {
+        argv[-1] = (char *) "berth-compose";
+        return exec_helper("berth-compose", argv - 1);
+}
+
 static int cmd_vm(int argc, char **argv) {
         argv[-1] = (char *) "berth-vm";
         return exec_helper("berth-vm", argv - 1);
+}
+
+static int cmd_update(int argc, char **argv) {
+        argv[-1] = (char *) "berth-update";
+        return exec_helper("berth-update", argv - 1);
 }
 
 static int cmd_version(int argc, char **argv) {
@@ -75,6 +87,9 @@ static const struct {
         const char *summary;
 } verbs[] = {
         { "build", cmd_build, "compose an image from a spec (host only)" },
+        { "keygen", cmd_compose_helper, "make update signing keys and root metadata (host only)" },
+        { "publish", cmd_compose_helper, "add an image to an update repository (host only)" },
+        { "update", cmd_update, "signed A/B updates: status, check, download, apply, mark-good" },
         { "vm", cmd_vm, "boot a composed image under QEMU (host only)" },
         { "version", cmd_version, "print the version" },
         { "help", cmd_help, "this text" },

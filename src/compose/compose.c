@@ -549,9 +549,7 @@ static int step_cmdline(Compose *c) {
         _cleanup_free_ char *p = artifact_dest(c, ART_CMDLINE), *t = NULL;
         int r;
 
-        c->cmdline = strdup_printf("usrhash=%s berth.slot=%s%s%s", c->root_hash,
-                                   slot_to_string(c->slot), isempty(c->spec->cmdline) ? "" : " ",
-                                   strempty(c->spec->cmdline));
+        c->cmdline = slot_cmdline(c->root_hash, c->slot, c->spec->cmdline);
         if (!c->cmdline || !p)
                 return -ENOMEM;
         t = strdup_printf("%s\n", c->cmdline);

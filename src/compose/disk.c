@@ -130,8 +130,8 @@ static int make_esp(const DiskLayout *l, const char *work, const char *img, uint
                 return -EINVAL;
         char slot_dir_esp[16], kernel_path[32], initrd_path[32];
         snprintf(slot_dir_esp, sizeof slot_dir_esp, "::berth/%s", sn);
-        snprintf(kernel_path, sizeof kernel_path, "/berth/%s/vmlinuz", sn);
-        snprintf(initrd_path, sizeof initrd_path, "/berth/%s/initrd", sn);
+        snprintf(kernel_path, sizeof kernel_path, BOOT_KERNEL_FMT, sn);
+        snprintf(initrd_path, sizeof initrd_path, BOOT_INITRD_FMT, sn);
         r = create_sized(img, size);
         if (r < 0)
                 return error_wrapf(r, "%s", img);
@@ -173,14 +173,7 @@ static int make_esp(const DiskLayout *l, const char *work, const char *img, uint
         if (r < 0)
                 return r;
 
-        entry = strdup_printf("title %s %s (slot %s)\n"
-                              "sort-key berth\n"
-                              "version %s\n"
-                              "linux %s\n"
-                              "initrd %s\n"
-                              "options %s\n",
-                              l->image_name, l->image_version, slot_to_string(l->slot),
-                              l->image_version, kernel_path, initrd_path, strempty(l->cmdline));
+        entry = boot_entry_text(l->image_name, l->image_version, l->slot, l->cmdline);
         char name[BOOT_ENTRY_NAME_MAX];
         r = boot_entry_new_name(l->slot, l->boot_tries, ".conf", name);
         if (r < 0)
@@ -391,6 +384,11 @@ static int plan(const DiskLayout *l, Part p[static _P_MAX], uint64_t *ret_total)
                 if (r < 0)
                         return r;
         }
+        /* The empty pair keeps its types (the updater finds it by them) but is
+         * labelled "_empty", so Discoverable Partitions tools never pick it. */
+        size_t other = l->slot == SLOT_A ? P_USR_B : P_USR_A;
+        p[other].label = PART_LABEL_EMPTY;
+        p[other + 1].label = PART_LABEL_EMPTY;
 
         off = MIB;
         for (size_t i = 0; i < _P_MAX; i++) {

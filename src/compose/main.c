@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* berth-compose: the host-only half of the CLI behind `berth build` (and
- * `berth publish` later). It links libsolv, libarchive and libcurl; the `berth`
+/* berth-compose: the host-only half of the CLI behind `berth build`,
+ * `berth keygen` and `berth publish`. It links libsolv, libarchive and libcurl; the `berth`
  * that ships in images links none of them. Usage: berth-compose build ... */
 #include <getopt.h>
 #include <stdio.h>
@@ -10,6 +10,7 @@
 #include "compose.h"
 #include "log.h"
 #include "macro.h"
+#include "publish.h"
 
 static int cmd_build(int argc, char **argv) {
         ComposeOptions o = {};
@@ -57,11 +58,100 @@ static int cmd_build(int argc, char **argv) {
         return compose_image(&o);
 }
 
-int main(int argc, char **argv) {
-        log_set_prefix("berth");
-        if (argc >= 2 && streq(argv[1], "build")) {
-                optind = 1;
-                return cli_finish(cmd_build(argc - 1, argv + 1));
+#define KEYGEN_USAGE "usage: berth keygen --output DIR [--threshold N] [--expires DAYS] [--rotate OLDDIR]"
+
+static int cmd_keygen(int argc, char **argv) {
+        KeygenOptions o = {};
+        static const struct option opts[] = {
+                { "output", required_argument, NULL, 'o' },
+                { "threshold", required_argument, NULL, 't' },
+                { "expires", required_argument, NULL, 'e' },
+                { "rotate", required_argument, NULL, 'R' },
+                {},
+        };
+        int c, r;
+        while ((c = getopt_long(argc, argv, "o:t:e:R:", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'o':
+                        o.output_dir = optarg;
+                        break;
+                case 't':
+                        r = cli_number_arg("threshold", optarg, 1, 8, &o.threshold);
+                        if (r < 0)
+                                return r;
+                        break;
+                case 'e':
+                        r = cli_number_arg("expires", optarg, 1, 3650, &o.expires_days);
+                        if (r < 0)
+                                return r;
+                        break;
+                case 'R':
+                        o.rotate_from = optarg;
+                        break;
+                default:
+                        return cli_usage_error(KEYGEN_USAGE);
+                }
         }
-        return cli_finish(cli_usage_error("usage: berth-compose build [OPTIONS] SPEC"));
+        if (optind != argc || !o.output_dir)
+                return cli_usage_error(KEYGEN_USAGE);
+        return publish_keygen(&o);
+}
+
+#define PUBLISH_USAGE                                                                              \
+        "usage: berth publish --repo DIR --key DIR [--channel NAME] [--expires DAYS] IMAGEDIR"
+
+static int cmd_publish(int argc, char **argv) {
+        PublishOptions o = { .expires_days = 30 };
+        static const struct option opts[] = {
+                { "repo", required_argument, NULL, 'r' },
+                { "key", required_argument, NULL, 'k' },
+                { "channel", required_argument, NULL, 'c' },
+                { "expires", required_argument, NULL, 'e' },
+                {},
+        };
+        int c, r;
+        while ((c = getopt_long(argc, argv, "r:k:c:e:", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'r':
+                        o.repo_dir = optarg;
+                        break;
+                case 'k':
+                        o.key_dir = optarg;
+                        break;
+                case 'c':
+                        o.channel = optarg;
+                        break;
+                case 'e':
+                        r = cli_number_arg("expires", optarg, 0, 3650, &o.expires_days);
+                        if (r < 0)
+                                return r;
+                        break;
+                default:
+                        return cli_usage_error(PUBLISH_USAGE);
+                }
+        }
+        if (optind != argc - 1 || !o.repo_dir || !o.key_dir)
+                return cli_usage_error(PUBLISH_USAGE);
+        if (o.channel && (isempty(o.channel) || strspn(o.channel, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(o.channel)))
+                return cli_usage_error("--channel: expected [a-z0-9-]+, got '%s'", o.channel);
+        o.image_dir = argv[optind];
+        return publish_image(&o);
+}
+
+int main(int argc, char **argv) {
+        static const struct {
+                const char *name;
+                int (*run)(int argc, char **argv);
+        } verbs[] = {
+                { "build", cmd_build },
+                { "keygen", cmd_keygen },
+                { "publish", cmd_publish },
+        };
+        log_set_prefix("berth");
+        for (size_t i = 0; argc >= 2 && i < ELEMENTSOF(verbs); i++)
+                if (streq(argv[1], verbs[i].name)) {
+                        optind = 1;
+                        return cli_finish(verbs[i].run(argc - 1, argv + 1));
+                }
+        return cli_finish(cli_usage_error("usage: berth-compose build|keygen|publish [OPTIONS]"));
 }

@@ -73,6 +73,9 @@ ImageSpec *spec_free(ImageSpec *s) {
         free(s->version);
         free(s->description);
         free(s->architecture);
+        free(s->update_root);
+        free(s->update_repository);
+        free(s->update_channel);
         for (size_t i = 0; i < s->n_sources; i++)
                 source_done(&s->sources[i]);
         free(s->sources);
@@ -187,6 +190,10 @@ static bool valid_uri(const char *s) {
 
 static bool valid_word(const char *s) {
         return *s && ini_printable(s);
+}
+
+static bool valid_channel(const char *s) {
+        return in_set(s[0], LOWER_DIGITS) && only_chars(s, LOWER_DIGITS "-") && strlen(s) <= 64;
 }
 
 static bool valid_compression(const char *s) {
@@ -501,13 +508,16 @@ static const IniKey keys[] = {
         { "Disk", "EspSize", ini_key_size, SPEC(esp_size) },
         { "Disk", "UsrSize", ini_key_size, SPEC(usr_size) },
         { "Disk", "RootSize", ini_key_size, SPEC(root_size) },
+        { "Update", "Root", ini_key_string, SPEC(update_root), valid_host_path, "path" },
+        { "Update", "Repository", ini_key_string, SPEC(update_repository), valid_uri, "URL" },
+        { "Update", "Channel", ini_key_string, SPEC(update_channel), valid_channel, "channel name" },
         { "Output", "Compression", ini_key_string, SPEC(compression), valid_compression,
           "compression (lz4, lz4hc or none)" },
 };
 
 static const char *const sections[] = {
         "Image", "Source", "Packages",     "Kernel",   "Boot", "Files",
-        "Users", "Sysctl", "Alternatives", "Services", "Disk", "Output", NULL,
+        "Users", "Sysctl", "Alternatives", "Services", "Disk", "Update", "Output", NULL,
 };
 
 /* A [Source] is complete when the next section starts or the file ends. */
@@ -600,6 +610,9 @@ int spec_parse_string(const char *path, const char *data, size_t size, ImageSpec
                 return error_setf(EBADMSG, "%s: [Image] Name= is required", path);
         if (!s->version)
                 return error_setf(EBADMSG, "%s: [Image] Version= is required", path);
+        if ((s->update_root || s->update_repository || s->update_channel) &&
+            (!s->update_root || !s->update_repository))
+                return error_setf(EBADMSG, "%s: [Update] needs both Root= and Repository=", path);
         *ret = TAKE_PTR(s);
         return 0;
 }

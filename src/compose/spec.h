@@ -105,6 +105,11 @@ typedef struct ImageSpec {
         /* [Disk] sizes in bytes (0 = computed) */
         uint64_t disk_size, esp_size, usr_size, root_size;
 
+        /* [Update]: what the image's update agent trusts and asks */
+        char *update_root;       /* TUF root.json on the build host, installed under /usr */
+        char *update_repository; /* base URL of the repository */
+        char *update_channel;    /* default "stable" */
+
         /* [Output] */
         char *compression;   /* erofs compressor, default lz4hc */
 } ImageSpec;

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "macro.h"
 #include "strv.h"
+#include "tuf.h"
 
 #define FACTORY_ETC "usr/share/factory/etc"
 
@@ -374,6 +375,42 @@ static int write_sysctl(const ImageSpec *spec, const char *root) {
         if (fflush(f))
                 return -ENOMEM;
         return write_tree_file(root, "usr/lib/sysctl.d/50-berth.conf", buf, 0644);
+}
+
+/* [Update]: the root metadata the image trusts and where it looks for
+ * releases, under /usr so dm-verity covers them. The root is checked to be
+ * TUF root metadata here, so a wrong file fails the build, not the update. */
+static int write_update_config(const ImageSpec *spec, const char *root) {
+        _cleanup_(tuf_metadata_freep) TufMetadata *m = NULL;
+        _cleanup_free_ char *src = NULL, *data = NULL, *conf = NULL;
+        size_t size;
+        int r;
+
+        if (!spec->update_root)
+                return 0;
+        src = spec->update_root[0] == '/' || !spec->dir ? strdup(spec->update_root) :
+                                                          path_join(spec->dir, spec->update_root);
+        if (!src)
+                return -ENOMEM;
+        r = read_full_file(src, &data, &size, TUF_ROOT_SIZE_MAX);
+        if (r < 0)
+                return error_wrapf(r, "[Update] Root=%s", src);
+        r = tuf_parse(data, size, TUF_ROOT, src, &m);
+        if (r < 0)
+                return r;
+        r = tuf_verify(m, m, TUF_ROOT, src);
+        if (r < 0)
+                return r;
+        conf = strdup_printf("# From the berth image spec's [Update] section.\n"
+                             "Repository=%s\nChannel=%s\nArchitecture=%s\nImage=%s\n",
+                             spec->update_repository, spec->update_channel ?: "stable",
+                             spec->architecture ?: "amd64", spec->name);
+        if (!conf)
+                return -ENOMEM;
+        if ((r = write_tree_file(root, "usr/share/berth/update/root.json", data, 0644)) < 0 ||
+            (r = write_tree_file(root, "usr/share/berth/update/update.conf", conf, 0644)) < 0)
+                return r;
+        return 0;
 }
 
 /* A value for os-release, double-quoted with shell escapes. */
@@ -839,6 +876,7 @@ int tailor_tree(const ImageSpec *spec, const char *root, int64_t source_date_epo
             (r = root_symlinks(root_fd)) < 0 || (r = ca_bundle(root, root_fd)) < 0 ||
             (r = remove_globs(spec, root_fd)) < 0 || (r = write_users(spec, root)) < 0 ||
             (r = write_sysctl(spec, root)) < 0 || (r = write_os_release(spec, root, root_fd)) < 0 ||
+            (r = write_update_config(spec, root)) < 0 ||
             (r = make_links(spec, root)) < 0 || (r = make_copies(spec, root)) < 0 ||
             (r = run_ldconfig(root, root_fd)) < 0 || (r = compress_modules(root, root_fd)) < 0 ||
             (r = run_depmod(root, root_fd)) < 0)

@@ -86,6 +86,8 @@ int error_exit_code(int r) {
         case EEXIST:
         case ENOTDIR:
         case EISDIR:
+        case ESTALE:    /* update metadata older than what was seen: a replay */
+        case ENOMEDIUM: /* a disk without a partition table */
                 return EXIT_CODE_DATAERR;
         case ENOENT:
         case EHOSTUNREACH:

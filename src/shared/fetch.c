@@ -38,6 +38,7 @@ typedef struct Transfer {
         uint64_t written;     /* bytes written in this transfer */
         bool restarted;       /* server ignored the Range: partial truncated */
         int tries;
+        int write_errno; /* why writing the partial file failed, 0 if it did not */
         char curl_error[CURL_ERROR_SIZE];
 } Transfer;
 
@@ -129,6 +130,7 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userdata) {
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
+                        t->write_errno = errno;
                         return 0;
                 }
                 off += (size_t) k;
@@ -136,6 +138,8 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userdata) {
         t->written += n;
         if (t->item->size > 0 && t->resume_from + t->written > t->item->size)
                 return 0; /* more than promised: stop early */
+        if (t->item->max_size > 0 && t->resume_from + t->written > t->item->max_size)
+                return 0;
         return n;
 }
 
@@ -172,6 +176,7 @@ static int transfer_start(Transfer *t, CURLM *multi, Progress *pg) {
                 t->resume_from = 0;
         }
         t->written = 0;
+        t->write_errno = 0;
         t->restarted = false;
         t->curl_error[0] = 0;
 
@@ -187,9 +192,11 @@ static int transfer_start(Transfer *t, CURLM *multi, Progress *pg) {
         (void) curl_easy_setopt(t->easy, CURLOPT_FOLLOWLOCATION, 1L);
         (void) curl_easy_setopt(t->easy, CURLOPT_MAXREDIRS, 10L);
         (void) curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
-        (void) curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT, 30L);
+        (void) curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT,
+                                it->stall_timeout ? (long) it->stall_timeout : 30L);
         (void) curl_easy_setopt(t->easy, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-        (void) curl_easy_setopt(t->easy, CURLOPT_LOW_SPEED_TIME, 60L);
+        (void) curl_easy_setopt(t->easy, CURLOPT_LOW_SPEED_TIME,
+                                it->stall_timeout ? (long) it->stall_timeout : 60L);
         (void) curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "berth/" BERTH_VERSION);
         if (t->resume_from > 0)
                 (void) curl_easy_setopt(t->easy, CURLOPT_RESUME_FROM_LARGE,
@@ -224,12 +231,35 @@ static int transfer_finish(Transfer *t, CURLcode cc, Progress *pg) {
                                   it->url, it->size);
                         return 0;
                 }
+                if (cc == CURLE_WRITE_ERROR && it->max_size > 0 &&
+                    t->resume_from + t->written > it->max_size) {
+                        (void) unlink(t->partial);
+                        item_fail(it, -EFBIG, "%s: larger than %" PRIu64 " bytes", it->url,
+                                  it->max_size);
+                        return 0;
+                }
+                if (cc == CURLE_WRITE_ERROR && t->write_errno) {
+                        item_fail(it, -t->write_errno, "cannot write %s: %s", t->partial,
+                                  strerror(t->write_errno));
+                        return 0;
+                }
+                if (cc == CURLE_OPERATION_TIMEDOUT && !(t->tries < FETCH_MAX_TRIES)) {
+                        item_fail(it, -ETIMEDOUT, "%s: timed out after %d tries (%s)", it->url,
+                                  t->tries, msg);
+                        return 0;
+                }
                 bool transient = !missing && (cc != CURLE_HTTP_RETURNED_ERROR || code >= 500) &&
                                  cc != CURLE_WRITE_ERROR && cc != CURLE_UNSUPPORTED_PROTOCOL &&
                                  cc != CURLE_URL_MALFORMAT;
                 if (transient && t->tries < FETCH_MAX_TRIES)
                         return 1; /* the partial file stays: the next try resumes */
-                item_fail(it, missing ? -ENOENT : -EIO, "%s: %s", it->url, msg);
+                item_fail(it,
+                          missing                            ? -ENOENT
+                          : cc == CURLE_OPERATION_TIMEDOUT   ? -ETIMEDOUT
+                          : cc == CURLE_COULDNT_CONNECT      ? -ECONNREFUSED
+                          : cc == CURLE_COULDNT_RESOLVE_HOST ? -EHOSTUNREACH
+                                                             : -EIO,
+                          "%s: %s", it->url, msg);
                 return 0;
         }
 

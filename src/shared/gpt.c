@@ -2,7 +2,12 @@
 #include "gpt.h"
 
 #include <errno.h>
+#include <ctype.h>
 #include <libfdisk.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
 
 #include "macro.h"
 
@@ -164,4 +169,59 @@ int gpt_set_partition(const char *disk, unsigned partno, const char *label, cons
         if (r < 0)
                 return r;
         return fdisk_deassign_device(cxt, /* nosync= */ 0);
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct fdisk_table *, fdisk_unref_table);
+
+static void copy_lower(char *dst, size_t size, const char *src) {
+        snprintf(dst, size, "%s", src ?: "");
+        for (char *p = dst; *p; p++)
+                *p = (char) tolower((unsigned char) *p);
+}
+
+int gpt_read(const char *disk, GptEntry ret[static GPT_ENTRIES_MAX], size_t *ret_n) {
+        _cleanup_(fdisk_unref_contextp) struct fdisk_context *cxt = NULL;
+        _cleanup_(fdisk_unref_tablep) struct fdisk_table *tb = NULL;
+        struct fdisk_partition *pa;
+        struct fdisk_iter *itr;
+        size_t n = 0;
+        int r;
+
+        cxt = fdisk_new_context();
+        if (!cxt)
+                return -ENOMEM;
+        r = fdisk_assign_device(cxt, disk, /* readonly= */ 1);
+        if (r == -EINVAL) /* libfdisk: too small to hold any partition table */
+                return error_setf(ENOMEDIUM, "%s: no GPT partition table", disk);
+        if (r < 0)
+                return error_wrapf(r, "cannot open %s", disk);
+        if (!fdisk_is_labeltype(cxt, FDISK_DISKLABEL_GPT))
+                return error_setf(ENOMEDIUM, "%s: no GPT partition table", disk);
+        r = fdisk_get_partitions(cxt, &tb);
+        if (r < 0)
+                return error_wrapf(r, "%s: cannot read the partition table", disk);
+        itr = fdisk_new_iter(FDISK_ITER_FORWARD);
+        if (!itr)
+                return -ENOMEM;
+        uint64_t ss = fdisk_get_sector_size(cxt);
+        while (fdisk_table_next_partition(tb, itr, &pa) == 0) {
+                struct fdisk_parttype *t;
+                if (!fdisk_partition_is_used(pa) || !fdisk_partition_has_partno(pa))
+                        continue;
+                if (n >= GPT_ENTRIES_MAX)
+                        break;
+                GptEntry *e = &ret[n++];
+                *e = (GptEntry){
+                        .partno = (unsigned) fdisk_partition_get_partno(pa) + 1,
+                        .offset = fdisk_partition_get_start(pa) * ss,
+                        .size = fdisk_partition_get_size(pa) * ss,
+                };
+                snprintf(e->label, sizeof e->label, "%s", fdisk_partition_get_name(pa) ?: "");
+                t = fdisk_partition_get_type(pa);
+                copy_lower(e->type, sizeof e->type, t ? fdisk_parttype_get_string(t) : NULL);
+                copy_lower(e->uuid, sizeof e->uuid, fdisk_partition_get_uuid(pa));
+        }
+        fdisk_free_iter(itr);
+        *ret_n = n;
+        return 0;
 }

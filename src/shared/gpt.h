@@ -34,3 +34,19 @@ int gpt_grow_partition(const char *disk, unsigned partno, uint64_t *ret_start, u
 /* Sets the name and partition UUID of partition PARTNO (1-based) of DISK;
  * NULL leaves that field as it is. */
 int gpt_set_partition(const char *disk, unsigned partno, const char *label, const char *uuid);
+
+/* A partition as read back from a GPT: owns nothing (fixed buffers). */
+typedef struct GptEntry {
+        unsigned partno;     /* 1-based */
+        char label[72];      /* GPT name (36 UTF-16 units, as UTF-8) */
+        char type[40];       /* type UUID, lowercase */
+        char uuid[40];       /* partition UUID, lowercase */
+        uint64_t offset, size; /* bytes */
+} GptEntry;
+
+#define GPT_ENTRIES_MAX 128
+
+/* Reads the GPT of DISK (a disk image file or a whole-disk device): the used
+ * entries in table order into ret (at most GPT_ENTRIES_MAX), their count in
+ * *ret_n. -ENOMEDIUM (with a message) when DISK has no GPT. */
+int gpt_read(const char *disk, GptEntry ret[static GPT_ENTRIES_MAX], size_t *ret_n);

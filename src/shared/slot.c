@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "error.h"
+#include "fileio.h"
 #include "macro.h"
 
 const char *slot_to_string(Slot s) {
@@ -145,4 +147,73 @@ int boot_entry_bless(int dirfd, const char *filename) {
         if (fsync(dirfd) < 0)
                 return -errno;
         return 1;
+}
+
+char *slot_cmdline(const char *root_hash, Slot slot, const char *extra) {
+        if (!root_hash || !slot_to_string(slot))
+                return NULL;
+        return strdup_printf("usrhash=%s berth.slot=%s%s%s", root_hash, slot_to_string(slot),
+                             isempty(extra) ? "" : " ", strempty(extra));
+}
+
+int slot_cmdline_retarget(const char *cmdline, const char *root_hash, Slot slot, char **ret) {
+        _cleanup_free_ char *copy = strdup(cmdline ?: ""), *extra = NULL;
+        bool hash_seen = false;
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        extra = calloc(1, strlen(copy) + 1);
+        if (!extra)
+                return -ENOMEM;
+        for (char *w = strtok_r(copy, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+                if (strneq(w, "usrhash=", 8)) {
+                        if (!streq(w + 8, root_hash))
+                                return error_setf(EBADMSG, "the release's command line has "
+                                                  "usrhash=%.16s..., its signed root hash is "
+                                                  "%.16s...", w + 8, root_hash);
+                        hash_seen = true;
+                        continue;
+                }
+                if (strneq(w, "berth.slot=", 11))
+                        continue;
+                if (extra[0])
+                        strcat(extra, " ");
+                strcat(extra, w);
+        }
+        if (!hash_seen)
+                return error_setf(EBADMSG, "the release's command line has no usrhash=");
+        *ret = slot_cmdline(root_hash, slot, extra);
+        return *ret ? 0 : -ENOMEM;
+}
+
+char *boot_entry_text(const char *image_name, const char *version, Slot slot, const char *cmdline) {
+        const char *sn = slot_to_string(slot);
+        char kernel[32], initrd[32];
+
+        if (!sn)
+                return NULL;
+        snprintf(kernel, sizeof kernel, BOOT_KERNEL_FMT, sn);
+        snprintf(initrd, sizeof initrd, BOOT_INITRD_FMT, sn);
+        return strdup_printf("title %s %s (slot %s)\n"
+                             "sort-key berth\n"
+                             "version %s\n"
+                             "linux %s\n"
+                             "initrd %s\n"
+                             "options %s\n",
+                             image_name, version, sn, version, kernel, initrd, strempty(cmdline));
+}
+
+int boot_entry_text_version(const char *text, char **ret) {
+        for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                if (!strneq(l, "version", 7) || (l[7] != ' ' && l[7] != '\t'))
+                        continue;
+                const char *v = l + 7 + strspn(l + 7, " \t");
+                size_t n = strcspn(v, " \t\r\n");
+                if (n == 0)
+                        break;
+                *ret = strndup(v, n);
+                return *ret ? 0 : -ENOMEM;
+        }
+        return -ENOENT;
 }

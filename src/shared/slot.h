@@ -60,3 +60,24 @@ static inline bool boot_entry_is_bad(const BootEntry *e) {
  * Returns 1 if renamed, 0 if it was already blessed; -EINVAL for a name that
  * is no berth entry; -EEXIST if the blessed name exists already. */
 int boot_entry_bless(int dirfd, const char *filename);
+
+/* The kernel command line of a slot: "usrhash=<root hash> berth.slot=<slot>"
+ * and then extra (may be NULL). NULL on OOM or a bad slot. */
+char *slot_cmdline(const char *root_hash, Slot slot, const char *extra);
+
+/* A release's command line rewritten for another slot: its usrhash= must be
+ * root_hash (-EBADMSG otherwise), its berth.slot= becomes slot, every other
+ * word stays. */
+int slot_cmdline_retarget(const char *cmdline, const char *root_hash, Slot slot, char **ret);
+
+/* Where a slot's kernel and initrd live on the ESP: "/berth/a/vmlinuz". */
+#define BOOT_KERNEL_FMT "/berth/%s/vmlinuz"
+#define BOOT_INITRD_FMT "/berth/%s/initrd"
+
+/* The type #1 loader entry of a slot (title, sort-key berth, version, linux,
+ * initrd, options): systemd-boot sorts berth's entries by version, newest
+ * first. NULL on OOM or a bad slot. */
+char *boot_entry_text(const char *image_name, const char *version, Slot slot, const char *cmdline);
+
+/* The "version" of a loader entry's text (caller frees); -ENOENT if none. */
+int boot_entry_text_version(const char *text, char **ret);

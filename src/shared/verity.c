@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "verity.h"
 
+#include <endian.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <unistd.h>
 #include <libcryptsetup.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "digest.h"
+#include "error.h"
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
@@ -146,6 +150,147 @@ int verity_verify(const char *data_path, const char *hash_path, const char *root
         if (r == -EPERM || r == -EFAULT)
                 return -EPERM;
         return r < 0 ? r : 0;
+}
+
+/* The on-disk superblock of a verity hash device (little endian). */
+struct verity_sb {
+        uint8_t signature[8]; /* "verity\0\0" */
+        uint32_t version;
+        uint32_t hash_type;
+        uint8_t uuid[16];
+        uint8_t algorithm[32];
+        uint32_t data_block_size;
+        uint32_t hash_block_size;
+        uint64_t data_blocks;
+        uint16_t salt_size;
+        uint8_t pad1[6];
+        uint8_t salt[256];
+        uint8_t pad2[168];
+} __attribute__((packed));
+
+static int pread_full(int fd, void *buf, size_t size, uint64_t offset) {
+        size_t done = 0;
+        while (done < size) {
+                ssize_t k = pread(fd, (uint8_t *) buf + done, size - done, (off_t) (offset + done));
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        return -EIO; /* short: the file ends inside the area */
+                done += (size_t) k;
+        }
+        return 0;
+}
+
+/* sha256(salt || block), the hash of verity format 1. */
+static int salted_hash(uint8_t *scratch, const uint8_t *salt, size_t salt_size, const uint8_t *block,
+                       uint8_t ret[static VERITY_HASH_SIZE]) {
+        memcpy(scratch, salt, salt_size);
+        memcpy(scratch + salt_size, block, VERITY_BLOCK_SIZE);
+        return sha256_buffer(scratch, salt_size + VERITY_BLOCK_SIZE, ret);
+}
+
+int verity_verify_at(const char *data_path, uint64_t data_offset, uint64_t data_max,
+                     const char *hash_path, uint64_t hash_offset, const char *root_hash_hex) {
+        _cleanup_close_ int dfd = -EBADF, hfd = -EBADF;
+        _cleanup_free_ uint8_t *buf = NULL, *scratch = NULL, *upper = NULL, *lower = NULL;
+        struct verity_sb sb;
+        uint8_t root[VERITY_HASH_SIZE], h[VERITY_HASH_SIZE];
+        uint64_t level_block[64], level_size[64], blocks, pos;
+        const unsigned per_block_bits = 7; /* 4096 / 32 hashes per block */
+        int levels = 0, r;
+
+        if (!data_path || !hash_path || !root_hash_hex ||
+            hex_decode(root_hash_hex, root, sizeof root) < 0)
+                return -EINVAL;
+        dfd = open(data_path, O_RDONLY | O_CLOEXEC);
+        if (dfd < 0)
+                return error_wrapf(-errno, "%s", data_path);
+        hfd = open(hash_path, O_RDONLY | O_CLOEXEC);
+        if (hfd < 0)
+                return error_wrapf(-errno, "%s", hash_path);
+        r = pread_full(hfd, &sb, sizeof sb, hash_offset);
+        if (r < 0)
+                return error_wrapf(r, "%s: reading the verity superblock", hash_path);
+        if (memcmp(sb.signature, "verity\0\0", 8) != 0 || le32toh(sb.version) != 1 ||
+            le32toh(sb.hash_type) != 1 || strncmp((char *) sb.algorithm, "sha256", 32) != 0 ||
+            le32toh(sb.data_block_size) != VERITY_BLOCK_SIZE ||
+            le32toh(sb.hash_block_size) != VERITY_BLOCK_SIZE || le16toh(sb.salt_size) > 256)
+                return error_setf(EBADMSG, "%s: no sha256/4096 verity superblock at offset %" PRIu64,
+                                  hash_path, hash_offset);
+        blocks = le64toh(sb.data_blocks);
+        if (blocks == 0 || blocks > data_max / VERITY_BLOCK_SIZE)
+                return error_setf(EBADMSG, "%s: verity superblock claims %" PRIu64
+                                  " data blocks, the data area holds %" PRIu64, hash_path, blocks,
+                                  data_max / VERITY_BLOCK_SIZE);
+        size_t salt_size = le16toh(sb.salt_size);
+
+        /* Levels as libcryptsetup lays them out: the tree starts in the block
+         * after the superblock, the level nearest the root first. */
+        while (per_block_bits * (unsigned) levels < 64 && ((blocks - 1) >> (per_block_bits * levels)))
+                levels++;
+        pos = hash_offset / VERITY_BLOCK_SIZE + 1;
+        for (int i = levels - 1; i >= 0; i--) {
+                unsigned shift = (unsigned) (i + 1) * per_block_bits;
+                level_block[i] = pos;
+                level_size[i] = shift >= 64 ? 1 : (blocks + (1ull << shift) - 1) >> shift;
+                pos += level_size[i];
+        }
+        buf = malloc(VERITY_BLOCK_SIZE);
+        scratch = malloc(256 + VERITY_BLOCK_SIZE);
+        if (!buf || !scratch)
+                return -ENOMEM;
+        if (levels == 0) {
+                if ((r = pread_full(dfd, buf, VERITY_BLOCK_SIZE, data_offset)) < 0 ||
+                    (r = salted_hash(scratch, sb.salt, salt_size, buf, h)) < 0)
+                        return r;
+                return memcmp(h, root, sizeof h) == 0 ? 0 :
+                       error_setf(EPERM, "%s: root hash mismatch", data_path);
+        }
+        /* Level 0 covers the data blocks; level i covers level i-1. */
+        for (int i = 0; i < levels; i++) {
+                uint64_t n = i == 0 ? blocks : level_size[i - 1];
+                free(upper);
+                upper = malloc(level_size[i] * VERITY_BLOCK_SIZE);
+                if (!upper)
+                        return -ENOMEM;
+                r = pread_full(hfd, upper, level_size[i] * VERITY_BLOCK_SIZE,
+                               level_block[i] * VERITY_BLOCK_SIZE);
+                if (r < 0)
+                        return error_wrapf(r, "%s: reading hash level %d", hash_path, i);
+                for (uint64_t j = 0; j < n; j++) {
+                        const uint8_t *block;
+                        if (i == 0) {
+                                r = pread_full(dfd, buf, VERITY_BLOCK_SIZE,
+                                               data_offset + j * VERITY_BLOCK_SIZE);
+                                if (r < 0)
+                                        return error_wrapf(r, "%s: reading data block %" PRIu64,
+                                                           data_path, j);
+                                block = buf;
+                        } else
+                                block = lower + j * VERITY_BLOCK_SIZE;
+                        r = salted_hash(scratch, sb.salt, salt_size, block, h);
+                        if (r < 0)
+                                return r;
+                        if (memcmp(h, upper + j * VERITY_HASH_SIZE, VERITY_HASH_SIZE) != 0)
+                                return i == 0 ? error_setf(EPERM, "%s: data block %" PRIu64
+                                                           " does not match its hash", data_path, j) :
+                                                error_setf(EPERM, "%s: hash block %" PRIu64
+                                                           " of level %d does not match", hash_path,
+                                                           j, i - 1);
+                }
+                free(lower);
+                lower = TAKE_PTR(upper);
+        }
+        r = salted_hash(scratch, sb.salt, salt_size, lower, h);
+        if (r < 0)
+                return r;
+        if (memcmp(h, root, sizeof h) != 0)
+                return error_setf(EPERM, "%s: the hash tree's top does not match root hash %.16s...",
+                                  hash_path, root_hash_hex);
+        return 0;
 }
 
 static char *last_msg;

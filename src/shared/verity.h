@@ -22,6 +22,16 @@ int verity_format(const char *data_path, const char *hash_path, const char *salt
  * Reads every block (a userspace check, as `veritysetup verify` does). */
 int verity_verify(const char *data_path, const char *hash_path, const char *root_hash_hex);
 
+/* The same check for a usr pair inside a disk image or a whole disk: the data
+ * at data_offset (at most data_max bytes) of data_path, the hash tree with its
+ * superblock at hash_offset of hash_path. libcryptsetup takes no data offset,
+ * so this walks the tree in userspace: every data block's salted SHA-256
+ * against level 0, every stored hash block against the level above, the top
+ * block against root_hash_hex. 0 if all agree; -EPERM (with a message naming
+ * the first bad block) if not; -EBADMSG for a missing or foreign superblock. */
+int verity_verify_at(const char *data_path, uint64_t data_offset, uint64_t data_max,
+                     const char *hash_path, uint64_t hash_offset, const char *root_hash_hex);
+
 /* Opens /dev/mapper/NAME read-only over data_dev with the hash tree (and its
  * superblock) on hash_dev, checked against root_hash. udev sync is off (no udev
  * in the initramfs); libdevmapper creates the node itself. On failure ret_msg

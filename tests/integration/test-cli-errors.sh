@@ -47,4 +47,11 @@ expect "--memory too small" 64 "berth: error: --memory: '12' is not a number fro
 expect "--timeout not a number" 64 "berth: error: --timeout: '5s' is not a number from 0 to 604800" -- vm --timeout 5s "$tmp"
 expect "unknown verb" 64 "berth: error: unknown verb 'frob' (try 'berth help')" -- frob
 check "nothing was written" [ ! -e "$tmp/out" ]
+# berth update (the berth-update helper)
+expect "unknown update verb" 64 "berth: error: unknown update verb 'frob' (status, check, download, apply, mark-good, mark-bad)" -- update frob
+expect "update without a repository" 69 "berth: error: no update repository: no --repo URL and no Repository= in $tmp/none/update.conf" -- update check --config "$tmp/none" --disk "$tmp/x.raw" --state "$tmp/st"
+printf 'not a disk' > "$tmp/x.raw"
+expect "update on a file without GPT" 65 "berth: error: $tmp/x.raw: no GPT partition table" -- update status --disk "$tmp/x.raw" --state "$tmp/st"
+expect "update timeout out of range" 64 "berth: error: --timeout: '0' is not a number from 1 to 3600" -- update check --timeout 0
+
 finish

@@ -204,6 +204,20 @@ static void test_unknown_key_is_rejected(void **state) {
         assert_rejected("[Image]\nName=x\nVersion=1\nname=x\n");
 }
 
+static void test_update_section(void **state) {
+        _cleanup_(spec_freep) ImageSpec *s = NULL;
+        const char *t = IMAGE "[Update]\nRoot=keys/root.json\nRepository=https://u.example/b\n";
+
+        assert_int_equal(parse(t, &s), 0);
+        assert_string_equal(s->update_root, "keys/root.json");
+        assert_string_equal(s->update_repository, "https://u.example/b");
+        assert_null(s->update_channel);
+        assert_rejected(IMAGE "[Update]\nRoot=r.json\n");
+        assert_rejected(IMAGE "[Update]\nRepository=https://u.example/b\nChannel=beta\n");
+        assert_rejected(IMAGE "[Update]\nRoot=r.json\nRepository=https://u/b\nChannel=Beta\n");
+        assert_rejected(IMAGE "[Update]\nRoot=r.json\nRepository=no-scheme\n");
+}
+
 static void test_bad_image_name_is_rejected(void **state) {
         assert_rejected("[Image]\nName=Upper\nVersion=1\n");
         assert_rejected("[Image]\nName=-lead\nVersion=1\n");
@@ -320,6 +334,7 @@ int main(void) {
                 cmocka_unit_test(test_minimal_spec_gets_defaults),
                 cmocka_unit_test(test_flavor_strings_round_trip),
                 cmocka_unit_test(test_unknown_section_is_rejected),
+                cmocka_unit_test(test_update_section),
                 cmocka_unit_test(test_unknown_key_is_rejected),
                 cmocka_unit_test(test_bad_image_name_is_rejected),
                 cmocka_unit_test(test_bad_numbers_are_rejected),

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "digest.h"
+#include "error.h"
 #include "erofs.h"
 #include "spawn-util.h"
 #include "fileio.h"
@@ -105,6 +106,54 @@ static void test_unaligned_data_is_padded_to_4096(void **state) {
         assert_int_equal(verity_verify(data, hash, root), 0);
 }
 
+/* The userspace walk agrees with libcryptsetup on files at offset 0 and on
+ * the same pair placed at offsets inside one bigger file (a disk image), for
+ * one-level and multi-level trees, and names the first bad block. */
+static void check_at_offsets(size_t size) {
+        _cleanup_free_ char *data = path_join(dir, "at.data"), *hash = path_join(dir, "at.hash"),
+                            *disk = path_join(dir, "at.disk");
+        _cleanup_free_ char *dbuf = NULL, *hbuf = NULL;
+        size_t dsize, hsize;
+        char root[65], other[65];
+
+        assert_int_equal(make_random_file(data, size), 0);
+        assert_int_equal(verity_format(data, hash, SALT, UUID, root), 0);
+        assert_int_equal(verity_verify(data, hash, root), 0);
+        assert_int_equal(verity_verify_at(data, 0, size, hash, 0, root), 0);
+
+        /* data at 1 MiB, hash at 1 MiB + data + 64 KiB of zeros */
+        assert_int_equal(read_full_file(data, &dbuf, &dsize, 128u << 20), 0);
+        assert_int_equal(read_full_file(hash, &hbuf, &hsize, 0), 0);
+        uint64_t doff = 1 << 20, hoff = doff + dsize + (64 << 10);
+        _cleanup_close_ int fd = open(disk, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(pwrite(fd, dbuf, dsize, (off_t) doff), (ssize_t) dsize);
+        assert_int_equal(pwrite(fd, hbuf, hsize, (off_t) hoff), (ssize_t) hsize);
+        assert_int_equal(ftruncate(fd, (off_t) (hoff + hsize + (1 << 20))), 0);
+        assert_int_equal(verity_verify_at(disk, doff, dsize, disk, hoff, root), 0);
+
+        /* another root hash, a data block, a hash block */
+        memcpy(other, root, sizeof other);
+        other[0] = other[0] == '0' ? '1' : '0';
+        assert_int_equal(verity_verify_at(disk, doff, dsize, disk, hoff, other), -EPERM);
+        assert_int_equal(flip_byte(disk, (off_t) (doff + dsize - 100)), 0);
+        assert_int_equal(verity_verify_at(disk, doff, dsize, disk, hoff, root), -EPERM);
+        assert_non_null(strstr(error_message(-EPERM), "data block"));
+        assert_int_equal(flip_byte(disk, (off_t) (doff + dsize - 100)), 0);
+        assert_int_equal(flip_byte(disk, (off_t) (hoff + 4096 + 5)), 0);
+        assert_int_equal(verity_verify_at(disk, doff, dsize, disk, hoff, root), -EPERM);
+        /* no superblock where the hash should start */
+        assert_int_equal(verity_verify_at(disk, doff, dsize, disk, doff, root), -EBADMSG);
+        /* a data area too small for the superblock's block count */
+        assert_int_equal(verity_verify_at(disk, doff, dsize - 4096, disk, hoff, root), -EBADMSG);
+}
+
+static void test_verify_at_offsets_agrees_with_libcryptsetup(void **state) {
+        check_at_offsets(64 * 4096);        /* one level */
+        check_at_offsets(300 * 4096);       /* two levels */
+        check_at_offsets(16500 * 4096);     /* three levels */
+}
+
 static void test_bad_salt_is_rejected(void **state) {
         _cleanup_free_ char *data = path_join(dir, "data3"), *hash = path_join(dir, "h3");
         char root[65];
@@ -128,6 +177,7 @@ int main(void) {
                 cmocka_unit_test(test_same_input_salt_uuid_gives_identical_hash_file),
                 cmocka_unit_test(test_unaligned_data_is_padded_to_4096),
                 cmocka_unit_test(test_bad_salt_is_rejected),
+                cmocka_unit_test(test_verify_at_offsets_agrees_with_libcryptsetup),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/* berth-update: the update agent behind `berth update` (docs/updates.md). A
+ * helper of its own so that `berth` itself links libc only; this one links
+ * libcurl, libcryptsetup, libfdisk and OpenSSL, and ships in images. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+#include "macro.h"
+#include "update.h"
+
+#define UPDATE_USAGE                                                                               \
+        "usage: berth update status|check|download|apply|mark-good|mark-bad VERSION [--disk "      \
+        "PATH] "                                                                                   \
+        "[--state DIR] [--repo URL] [--channel NAME] [--root FILE] [--timeout SECONDS]"
+
+static int run(int argc, char **argv) {
+        UpdateOptions o = {};
+        static const struct option opts[] = {
+                { "disk", required_argument, NULL, 'd' },
+                { "state", required_argument, NULL, 's' },
+                { "repo", required_argument, NULL, 'r' },
+                { "channel", required_argument, NULL, 'c' },
+                { "root", required_argument, NULL, 'R' },
+                { "config", required_argument, NULL, 'C' },
+                { "esp", required_argument, NULL, 'e' },
+                { "timeout", required_argument, NULL, 't' },
+                {},
+        };
+        int c, r;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "d:s:r:c:R:C:e:t:", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'd':
+                        o.disk = optarg;
+                        break;
+                case 's':
+                        o.state_dir = optarg;
+                        break;
+                case 'r':
+                        o.repo_url = optarg;
+                        break;
+                case 'c':
+                        o.channel = optarg;
+                        break;
+                case 'R':
+                        o.root_path = optarg;
+                        break;
+                case 'C':
+                        o.config_dir = optarg;
+                        break;
+                case 'e':
+                        o.esp_dir = optarg;
+                        break;
+                case 't':
+                        r = cli_number_arg("timeout", optarg, 1, 3600, &o.timeout);
+                        if (r < 0)
+                                return r;
+                        break;
+                default:
+                        return cli_usage_error(UPDATE_USAGE);
+                }
+        }
+        if (optind >= argc)
+                return cli_usage_error(UPDATE_USAGE);
+        const char *verb = argv[optind];
+        if (streq(verb, "mark-bad")) {
+                if (optind + 2 != argc)
+                        return cli_usage_error(UPDATE_USAGE);
+                return update_mark_bad(&o, argv[optind + 1]);
+        }
+        if (optind + 1 != argc)
+                return cli_usage_error(UPDATE_USAGE);
+        static const struct {
+                const char *name;
+                int (*run)(const UpdateOptions *o);
+        } verbs[] = {
+                { "status", update_status },       { "check", update_check },
+                { "download", update_download },   { "apply", update_apply },
+                { "mark-good", update_mark_good },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(verb, verbs[i].name))
+                        return verbs[i].run(&o);
+        return cli_usage_error("unknown update verb '%s' (status, check, download, apply, "
+                               "mark-good, mark-bad)",
+                               verb);
+}
+
+int main(int argc, char **argv) {
+        log_set_prefix("berth");
+        /* argv[0] "berth-update", argv[1] "update", then the verb. */
+        if (argc < 2 || !streq(argv[1], "update"))
+                return cli_finish(cli_usage_error(UPDATE_USAGE));
+        return cli_finish(run(argc - 1, argv + 1));
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* update.h: the update agent behind `berth update` (docs/updates.md). Its
+ * target is the running machine or a disk image (--disk): the same steps on
+ * both. check: refresh and verify the repository's TUF metadata, pick the
+ * newest release of the channel for this architecture. download: fetch its
+ * files into the state directory (resumable, hash-checked). apply: download,
+ * then install into the other slot: clear it (old entry gone, pair labelled
+ * _empty), write the usr pair, verify it by reading it back against the
+ * signed root hash, give it its UUIDs and labels, copy kernel and initrd to
+ * the ESP, and last write the loader entry with tries. Every step is
+ * recorded in the journal and safe to redo. Refuses downgrades, other
+ * architectures and versions marked bad. */
+#pragma once
+
+#include <stdbool.h>
+
+#define UPDATE_STATE_DIR "/var/lib/berth/update"
+#define UPDATE_CONFIG_DIR "/usr/share/berth/update"
+#define UPDATE_TRIES 3
+
+typedef struct UpdateOptions {
+        const char *disk;       /* NULL: the running machine */
+        const char *state_dir;  /* NULL: UPDATE_STATE_DIR */
+        const char *repo_url;   /* NULL: update.conf's Repository= */
+        const char *channel;    /* NULL: update.conf's Channel=, else "stable" */
+        const char *root_path;  /* NULL: UPDATE_CONFIG_DIR/root.json */
+        const char *config_dir; /* NULL: UPDATE_CONFIG_DIR */
+        const char *esp_dir;    /* NULL: /efi (running machine only) */
+        unsigned timeout;       /* download stall timeout, seconds; 0: fetch's default */
+} UpdateOptions;
+
+int update_status(const UpdateOptions *o);
+int update_check(const UpdateOptions *o);
+int update_download(const UpdateOptions *o);
+int update_apply(const UpdateOptions *o);
+/* Blesses the running slot's loader entry (ends boot counting). */
+int update_mark_good(const UpdateOptions *o);
+/* Records version as bad: never installed again. */
+int update_mark_bad(const UpdateOptions *o, const char *version);

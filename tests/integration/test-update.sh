@@ -1,0 +1,374 @@
+#!/bin/bash
+# berth keygen / publish / update on the host, against real images and a real
+# HTTP server on loopback: compose v1 (with a disk) and v2 (one package more),
+# publish both to a TUF repository, `berth update apply --disk v1.raw`, and
+# check the other slot with veritysetup and the ESP with mtools. Then every
+# bad input of issue 9 (signatures, keys, thresholds, expiry, replay, target
+# hash/length, truncation, downgrade, architecture, bad-listed version,
+# repository down/404/500/hanging, full state directory): each must fail with
+# one error line and leave the disk file's SHA-256 unchanged.
+#
+# The composed images and their keys are kept in $BERTH_BUILD_DIR/update-test
+# and reused while the specs and the composer binary are the same.
+set -euo pipefail
+. "$BERTH_SOURCE_ROOT/tests/lib.sh"
+
+need veritysetup
+need sfdisk
+need mcopy
+need python3
+python3 -c 'import cryptography' 2>/dev/null || skip "python3-cryptography is not installed"
+
+PLAIN=${BERTH_PLAIN_BUILD:-$BERTH_BUILD_DIR}
+COMPOSE_BERTH=$PLAIN/src/berth
+FIX=$BERTH_SOURCE_ROOT/tests/fixtures
+TOOL="python3 $FIX/tuf-tool.py"
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
+export MTOOLS_SKIP_CHECK=1
+KEEP=$BERTH_BUILD_DIR/update-test
+TMP=$(mktemp -d /var/tmp/berth-test-update.XXXXXX)
+PIDS=()
+cleanup() {
+        for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+        mountpoint -q "$TMP/full" 2>/dev/null && umount "$TMP/full"
+        rm -rf "$TMP"
+}
+trap cleanup EXIT
+mkdir -p "$KEEP"
+
+# --- images, keys (kept between runs) -------------------------------------
+spec() { # VERSION EXTRA-PACKAGE
+        sed -e "s/^Version=.*/Version=$1/" \
+            -e "s/^Include=linux-image-amd64 /Include=linux-image-amd64 $2 /" \
+            "$BERTH_SOURCE_ROOT/images/container-host.conf"
+        printf '\n[Update]\nRoot=%s\nRepository=http://127.0.0.1:9/berth\nChannel=stable\n' "$KEEP/keys/root.json"
+}
+# Composed again when the specs or the sources of what goes into an image
+# change; BERTH_UPDATE_TEST_REUSE=1 reuses them regardless (while developing).
+stamp=$( (spec 1.0.0 ""; spec 2.0.0 less
+          find "$BERTH_SOURCE_ROOT"/src/{lib,shared,compose,init} "$BERTH_SOURCE_ROOT/data" -type f -print0 |
+                  sort -z | xargs -0 cat) | sha256sum | cut -d' ' -f1)
+if [ "${BERTH_UPDATE_TEST_REUSE:-0}" = 1 ] && [ -f "$KEEP/v1/disk.raw" ] && [ -f "$KEEP/v2/usr.erofs" ]; then
+        stamp=$(cat "$KEEP/stamp")
+fi
+if [ "$(cat "$KEEP/stamp" 2>/dev/null)" != "$stamp" ] || [ ! -f "$KEEP/v1/disk.raw" ] || [ ! -f "$KEEP/v2/usr.erofs" ]; then
+        step "compose v1 (disk) and v2 (one package more, no disk)"
+        rm -rf "$KEEP/keys" "$KEEP/v1" "$KEEP/v2"
+        "$COMPOSE_BERTH" keygen --output "$KEEP/keys" >/dev/null
+        spec 1.0.0 "" > "$KEEP/v1.conf"
+        spec 2.0.0 less > "$KEEP/v2.conf"
+        "$COMPOSE_BERTH" build --bindir "$PLAIN/src" --output "$KEEP/v1" "$KEEP/v1.conf" > "$TMP/v1.log"
+        "$COMPOSE_BERTH" build --no-disk --bindir "$PLAIN/src" --output "$KEEP/v2" "$KEEP/v2.conf" > "$TMP/v2.log"
+        echo "$stamp" > "$KEEP/stamp"
+else
+        step "reusing the composed v1 and v2 in $KEEP"
+fi
+R1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["root_hash"])' "$KEEP/v1/manifest.json")
+R2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["root_hash"])' "$KEEP/v2/manifest.json")
+
+step "keygen: private keys 0600, root metadata signed"
+"$BERTH" keygen --output "$TMP/k2" --threshold 2 >/dev/null
+check "keygen --threshold 2 wrote two keys per role, mode 0600" \
+        test "$(stat -c %a "$TMP/k2/timestamp.key") $(stat -c %a "$TMP/k2/timestamp-2.key")" = "600 600"
+check "root.json verifies with an independent Ed25519 + canonical JSON" \
+        $TOOL verify "$KEEP/keys/root.json" "$KEEP/keys/root.json"
+
+step "publish v1 and v2"
+REPO=$TMP/repo
+"$BERTH" publish --repo "$REPO" --key "$KEEP/keys" "$KEEP/v1" >/dev/null
+cp "$REPO/timestamp.json" "$TMP/timestamp-v1.json"
+"$BERTH" publish --repo "$REPO" --key "$KEEP/keys" "$KEEP/v2" >/dev/null
+check "repository metadata verifies independently" \
+        $TOOL verify "$REPO/root.json" "$REPO/timestamp.json" "$REPO/2.snapshot.json" "$REPO/2.targets.json" "$REPO/1.root.json"
+check "targets carry version, channel, architecture and root hash" python3 - "$REPO/2.targets.json" "$R2" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))["signed"]["targets"]["container-host/2.0.0/usr.erofs"]
+c = t["custom"]
+assert (c["version"], c["channel"], c["architecture"], c["root_hash"]) == ("2.0.0", "stable", "amd64", sys.argv[2]), c
+assert t["length"] > 0 and len(t["hashes"]["sha256"]) == 64
+PY
+cp -a "$KEEP/v2" "$TMP/v2-other"
+echo " quiet" >> "$TMP/v2-other/cmdline"
+"$BERTH" publish --repo "$REPO" --key "$KEEP/keys" "$TMP/v2-other" > /dev/null 2> "$TMP/republish.err" || true
+check "publishing 2.0.0 again with other content is refused" \
+        grep -q "container-host 2.0.0 is already published with other content (cmdline differs)" "$TMP/republish.err"
+
+URL=$("$FIX/serve.sh" "$REPO" "$TMP/server.pid")
+PIDS+=("$(cat "$TMP/server.pid")")
+
+DISK=$TMP/v1.raw
+cp --sparse=always "$KEEP/v1/disk.raw" "$DISK"
+check "the new disk's empty pair is labelled _empty" \
+        test "$(sfdisk -J "$DISK" | python3 -c 'import json,sys; print(" ".join(p["name"] for p in json.load(sys.stdin)["partitiontable"]["partitions"]))')" = "esp usr-a usr-a-verity _empty _empty root"
+SUM=$(sha256sum < "$DISK" | cut -d' ' -f1)
+UPD=(--disk "$DISK" --root "$KEEP/keys/root.json")
+
+# --- bad input: one error line, disk unchanged ------------------------------
+# bad NAME EXPECTED-MESSAGE-REGEX ARGS...: berth update apply must fail with
+# one "berth: error:" line matching the regex, the disk untouched.
+bad() {
+        local name=$1 want=$2
+        shift 2
+        local rc=0
+        "$BERTH" update apply "$@" > "$TMP/out" 2> "$TMP/err" || rc=$?
+        local lines
+        lines=$(grep -c . "$TMP/err" || true)
+        if [ "$rc" -ne 0 ] && [ "$lines" -eq 1 ] && grep -Eq "^berth: error: .*$want" "$TMP/err" &&
+           [ "$(sha256sum < "$DISK" | cut -d' ' -f1)" = "$SUM" ]; then
+                echo "ok   - $name: exit $rc, $(cat "$TMP/err")"
+                _checks_passed=$((_checks_passed + 1))
+        else
+                echo "FAIL - $name: exit $rc, $lines line(s) on stderr:"
+                sed 's/^/       /' "$TMP/err"
+                [ "$(sha256sum < "$DISK" | cut -d' ' -f1)" = "$SUM" ] || echo "       the disk changed"
+                _checks_failed=$((_checks_failed + 1))
+        fi
+}
+# A served copy of the repository to spoil, and a state directory that has
+# already seen the good repository (so replays are detectable).
+spoiled() {
+        rm -rf "$TMP/bad" "$TMP/bad-state"
+        cp -a "$REPO" "$TMP/bad"
+        cp -a "$TMP/seen-state" "$TMP/bad-state"
+}
+step "a state directory that has seen the repository"
+"$BERTH" update check "${UPD[@]}" --state "$TMP/seen-state" --repo "$URL" > "$TMP/check.out"
+check "check finds 2.0.0" grep -q "update available: container-host 2.0.0" "$TMP/check.out"
+BADURL=$("$FIX/serve.sh" "$TMP/bad" "$TMP/bad.pid")
+PIDS+=("$(cat "$TMP/bad.pid")")
+ST=(--state "$TMP/bad-state" --repo "$BADURL")
+
+step "bad metadata"
+spoiled; $TOOL flip-sig "$TMP/bad/timestamp.json"
+bad "bad signature" "timestamp.json: 0 valid timestamp signature.*does not verify" "${UPD[@]}" "${ST[@]}"
+spoiled; $TOOL sign "$TMP/bad/timestamp.json" "$TMP/k2/timestamp.key"
+bad "signature by an unknown key" "timestamp.json: 0 valid.*not trust" "${UPD[@]}" "${ST[@]}"
+spoiled; $TOOL set "$TMP/bad/timestamp.json" expires '"2020-01-01T00:00:00Z"'
+$TOOL sign "$TMP/bad/timestamp.json" "$KEEP/keys/timestamp.key"
+bad "expired timestamp" "timestamp.json: expired at 2020-01-01T00:00:00Z" "${UPD[@]}" "${ST[@]}"
+spoiled; $TOOL set "$TMP/bad/2.targets.json" expires '"2021-01-01T00:00:00Z"'
+$TOOL sign "$TMP/bad/2.targets.json" "$KEEP/keys/targets.key"
+$TOOL rehash "$TMP/bad/2.snapshot.json" targets.json "$TMP/bad/2.targets.json"
+$TOOL sign "$TMP/bad/2.snapshot.json" "$KEEP/keys/snapshot.key"
+$TOOL rehash "$TMP/bad/timestamp.json" snapshot.json "$TMP/bad/2.snapshot.json"
+$TOOL sign "$TMP/bad/timestamp.json" "$KEEP/keys/timestamp.key"
+bad "expired targets" "2.targets.json: expired at 2021-01-01" "${UPD[@]}" "${ST[@]}"
+spoiled; cp "$TMP/timestamp-v1.json" "$TMP/bad/timestamp.json"
+bad "replayed older timestamp/snapshot" "timestamp.json: version 1 is lower than version 2 seen before" "${UPD[@]}" "${ST[@]}"
+spoiled; echo '{"x":1}' >> "$TMP/bad/2.snapshot.json"
+bad "snapshot that differs from what timestamp signed" "2.snapshot.json" "${UPD[@]}" "${ST[@]}"
+
+step "thresholds (keys with threshold 2)"
+REPO2=$TMP/repo2
+"$BERTH" publish --repo "$REPO2" --key "$TMP/k2" "$KEEP/v2" >/dev/null
+check "threshold-2 metadata carries two signatures that verify" $TOOL verify "$REPO2/root.json" "$REPO2/timestamp.json"
+$TOOL keep-sigs "$REPO2/timestamp.json" 1
+URL2=$("$FIX/serve.sh" "$REPO2" "$TMP/r2.pid")
+PIDS+=("$(cat "$TMP/r2.pid")")
+bad "too few signatures for the threshold" "timestamp.json: 1 valid timestamp signature\(s\), 2 required" \
+        --disk "$DISK" --root "$TMP/k2/root.json" --state "$TMP/st-k2" --repo "$URL2"
+
+step "bad targets"
+usr_target() { ls "$TMP/bad/targets/container-host/2.0.0/"*.usr.erofs; }
+spoiled; python3 - "$(usr_target)" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(5000); b = f.read(1); f.seek(5000); f.write(bytes([b[0] ^ 1]))
+PY
+bad "target whose hash differs" "SHA-256 mismatch" "${UPD[@]}" "${ST[@]}"
+spoiled; head -c 4096 /dev/zero >> "$(usr_target)"
+bad "target longer than signed" "more data than the expected" "${UPD[@]}" "${ST[@]}"
+spoiled; truncate -s -4096 "$(usr_target)"
+bad "truncated target" "size mismatch" "${UPD[@]}" "${ST[@]}"
+
+step "releases the disk must not take"
+REPO_ARM=$TMP/repo-arm
+cp -a "$KEEP/v2" "$TMP/v2-arm"
+python3 - "$TMP/v2-arm/manifest.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1])); m["architecture"] = "arm64"; m["version"] = "3.0.0"
+json.dump(m, open(sys.argv[1], "w"), indent=1, sort_keys=True)
+PY
+"$BERTH" publish --repo "$REPO_ARM" --key "$KEEP/keys" "$TMP/v2-arm" >/dev/null
+URL_ARM=$("$FIX/serve.sh" "$REPO_ARM" "$TMP/arm.pid")
+PIDS+=("$(cat "$TMP/arm.pid")")
+bad "wrong architecture" "releases for arm64 only, none for this machine's amd64" "${UPD[@]}" --state "$TMP/st-arm" --repo "$URL_ARM"
+"$BERTH" update mark-bad 2.0.0 "${UPD[@]}" --state "$TMP/st-bad" > /dev/null
+bad "bad-listed version" "release 2.0.0 is marked bad" "${UPD[@]}" --state "$TMP/st-bad" --repo "$URL"
+
+step "repository faults"
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+bad "repository down" "Could not connect|Connection refused|connect" "${UPD[@]}" --state "$TMP/st-down" --repo "http://127.0.0.1:$(port)"
+for mode in 404 500 hang; do
+        p=$(port)
+        python3 "$FIX/fault-server.py" "$mode" "$p" > "$TMP/fault-$mode.out" 2>/dev/null &
+        PIDS+=("$!")
+        for _ in $(seq 1 50); do grep -q ready "$TMP/fault-$mode.out" 2>/dev/null && break; sleep 0.1; done
+        case $mode in
+        404) want="timestamp.json: not found \(404\)" ;;
+        500) want="500" ;;
+        hang) want="timed out after 3 tries" ;;
+        esac
+        start=$SECONDS
+        bad "repository answers $mode" "$want" "${UPD[@]}" --state "$TMP/st-$mode" --repo "http://127.0.0.1:$p" --timeout 2
+        [ "$mode" = hang ] && echo "       (hanging repository given up after $((SECONDS - start)) s)"
+done
+if mkdir -p "$TMP/full" && mount -t tmpfs -o size=2m tmpfs "$TMP/full" 2>/dev/null; then
+        bad "full state directory" "No space left on device" "${UPD[@]}" --state "$TMP/full/state" --repo "$URL"
+else
+        echo "skip - full state directory (cannot mount a tmpfs here)"
+fi
+
+# --- power cuts -----------------------------------------------------------------
+step "apply killed (SIGKILL, whole process group) at 20 random points, each then re-run"
+CUT=$TMP/cut.raw
+CESP="$CUT@@$((2048 * 512))"
+read -r A2 AN2 A3 AN3 B4 BN4 B5 BN5 < <(sfdisk -J "$KEEP/v1/disk.raw" | python3 -c 'import json,sys; p=json.load(sys.stdin)["partitiontable"]["partitions"]; print(*[x for i in (1,2,3,4) for x in (p[i]["start"], p[i]["size"])])')
+region() { dd if="$CUT" bs=512 skip="$1" count="$2" status=none | sha256sum | cut -d' ' -f1; }
+slot_b_verifies() {
+        dd if="$CUT" of="$TMP/cut.usr" bs=512 skip="$B4" count="$BN4" status=none
+        dd if="$CUT" of="$TMP/cut.verity" bs=512 skip="$B5" count="$BN5" status=none
+        veritysetup verify "$TMP/cut.usr" "$TMP/cut.verity" "$R2" && sfdisk -J "$CUT" | grep -q '"usr-b"'
+}
+cp --sparse=always "$KEEP/v1/disk.raw" "$CUT"
+SLOT_A=$(region "$A2" "$AN2")$(region "$A3" "$AN3")
+ENTRY_A=$(mtype -i "$CESP" ::/loader/entries/berth-a+3.conf | sha256sum)
+cut_bad=0 resume_bad=0 steps=
+for i in $(seq 1 20); do
+        cp --sparse=always "$KEEP/v1/disk.raw" "$CUT"
+        rm -f "$TMP/st-cut/journal"   # "download" below: cut before the first step
+        setsid "$BERTH" update apply --disk "$CUT" --root "$KEEP/keys/root.json" --state "$TMP/st-cut" \
+                --repo "$URL" > /dev/null 2>&1 &
+        pid=$!
+        sleep "0.$(printf '%02d' $((RANDOM % 70)))"
+        kill -9 -- "-$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        steps="$steps $(sed -n 's/^step=//p' "$TMP/st-cut/journal" 2>/dev/null || echo download)"
+        # The old slot boots: its pair and entry are untouched. The new one
+        # can be booted only if its entry exists, and then it is complete.
+        ok=1
+        [ "$(region "$A2" "$AN2")$(region "$A3" "$AN3")" = "$SLOT_A" ] || ok=0
+        [ "$(mtype -i "$CESP" ::/loader/entries/berth-a+3.conf | sha256sum)" = "$ENTRY_A" ] || ok=0
+        if mdir -b -i "$CESP" ::/loader/entries | grep -q berth-b; then
+                slot_b_verifies > /dev/null 2>&1 || ok=0
+        fi
+        [ "$ok" = 1 ] || { cut_bad=$((cut_bad + 1)); echo "       cut $i broke the disk (journal: $(tr '\n' ' ' < "$TMP/st-cut/journal"))"; }
+        # A re-run finishes the update.
+        if ! "$BERTH" update apply --disk "$CUT" --root "$KEEP/keys/root.json" --state "$TMP/st-cut" \
+                --repo "$URL" > "$TMP/cut.out" 2>&1 ||
+           ! mdir -b -i "$CESP" ::/loader/entries | grep -q berth-b+3.conf || ! slot_b_verifies > /dev/null 2>&1; then
+                resume_bad=$((resume_bad + 1))
+                echo "       re-run after cut $i: $(cat "$TMP/cut.out")"
+        fi
+done
+echo "       journal step at each cut:$(echo "$steps" | tr ' ' '\n' | grep . | sort | uniq -c | tr -s ' \n' ' ')"
+check "after each of 20 cuts slot a is intact and an entry for b exists only with a complete slot b" test "$cut_bad" = 0
+check "after each cut a re-run of apply finishes: entry berth-b+3.conf, slot b verifies" test "$resume_bad" = 0
+rm -f "$CUT" "$TMP/cut.usr" "$TMP/cut.verity"
+
+# --- the update itself -------------------------------------------------------
+step "apply v2 to the v1 disk"
+"$BERTH" update apply "${UPD[@]}" --state "$TMP/state" --repo "$URL" | tee "$TMP/apply.out"
+check "apply says what it did" grep -q "installed container-host 2.0.0 into slot b" "$TMP/apply.out"
+read -r S4 N4 S5 N5 < <(sfdisk -J "$DISK" | python3 -c 'import json,sys; p=json.load(sys.stdin)["partitiontable"]["partitions"]; print(p[3]["start"], p[3]["size"], p[4]["start"], p[4]["size"])')
+dd if="$DISK" of="$TMP/b.usr" bs=512 skip="$S4" count="$N4" status=none
+dd if="$DISK" of="$TMP/b.verity" bs=512 skip="$S5" count="$N5" status=none
+check "slot b verifies with veritysetup against v2's root hash" veritysetup verify "$TMP/b.usr" "$TMP/b.verity" "$R2"
+check_fails "slot b does not verify against v1's root hash" veritysetup verify "$TMP/b.usr" "$TMP/b.verity" "$R1"
+check "slot b is labelled usr-b/usr-b-verity with the root hash's UUIDs" python3 - "$DISK" "$R2" <<'PY'
+import json, subprocess, sys
+p = json.loads(subprocess.check_output(["sfdisk", "-J", sys.argv[1]]))["partitiontable"]["partitions"]
+h = sys.argv[2]
+def uuid(x):
+    b = bytearray(bytes.fromhex(x)); b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80
+    s = b.hex(); return f"{s[:8]}-{s[8:12]}-{s[12:16]}-{s[16:20]}-{s[20:]}".upper()
+assert [q["name"] for q in p] == ["esp", "usr-a", "usr-a-verity", "usr-b", "usr-b-verity", "root"], p
+assert p[3]["uuid"] == uuid(h[:32]) and p[4]["uuid"] == uuid(h[32:]), (p[3]["uuid"], p[4]["uuid"])
+PY
+ESP="$DISK@@$((2048 * 512))"
+check "the ESP holds berth-b+3.conf with version 2.0.0 and slot b's command line" \
+        bash -c "mtype -i '$ESP' ::/loader/entries/berth-b+3.conf | grep -q '^version 2.0.0' &&
+                 mtype -i '$ESP' ::/loader/entries/berth-b+3.conf | grep -q 'options usrhash=$R2 berth.slot=b '"
+check "the ESP holds v2's kernel and initrd in berth/b" \
+        bash -c "cmp <(mtype -i '$ESP' ::/berth/b/vmlinuz) '$KEEP/v2/vmlinuz' && cmp <(mtype -i '$ESP' ::/berth/b/initrd) '$KEEP/v2/initrd'"
+check "slot a's entry is still there" bash -c "mdir -b -i '$ESP' ::/loader/entries | grep -q berth-a+3.conf"
+"$BERTH" update apply "${UPD[@]}" --state "$TMP/state" --repo "$URL" > "$TMP/again.out"
+check "a second apply is a no-op (up to date)" grep -q "up to date: 2.0.0" "$TMP/again.out"
+
+step "an interrupted apply resumes from its journal"
+# As after a power cut between the read-back check and the entry: journal at
+# "written", the entry not yet there, the pair still _empty.
+mdel -i "$ESP" ::/loader/entries/berth-b+3.conf
+sfdisk --part-label "$DISK" 4 _empty >/dev/null 2>&1
+sfdisk --part-label "$DISK" 5 _empty >/dev/null 2>&1
+sed -i 's/^step=.*/step=written/' "$TMP/state/journal"
+"$BERTH" update status "${UPD[@]}" --state "$TMP/state" > "$TMP/status.out"
+check "status shows the journal at step written" grep -q "journal: 2.0.0 -> slot b, step written" "$TMP/status.out"
+"$BERTH" update apply "${UPD[@]}" --state "$TMP/state" --repo "$URL" > "$TMP/resume.out"
+check "the resumed apply finishes" grep -q "installed container-host 2.0.0 into slot b" "$TMP/resume.out"
+check "the entry is back" bash -c "mdir -b -i '$ESP' ::/loader/entries | grep -q berth-b+3.conf"
+check "the pair is labelled again" bash -c "sfdisk -J '$DISK' | grep -q '\"usr-b-verity\"'"
+
+step "mark-good blesses the new slot's entry"
+"$BERTH" update mark-good "${UPD[@]}" --state "$TMP/state" > /dev/null
+check "berth-b+3.conf is now berth-b.conf" bash -c "mdir -b -i '$ESP' ::/loader/entries | grep -q 'berth-b.conf' && ! mdir -b -i '$ESP' ::/loader/entries | grep -q 'berth-b+3'"
+
+step "a rollback marks the release bad"
+# As systemd-boot leaves it after three failed boots of slot b: berth-b+0-3.conf.
+cp --sparse=always "$DISK" "$TMP/rolled.raw"
+cp -a "$TMP/state" "$TMP/st-rolled"
+RESP="$TMP/rolled.raw@@$((2048 * 512))"
+mmove -i "$RESP" ::/loader/entries/berth-b.conf ::/loader/entries/berth-b+0-3.conf
+sed -i 's/^step=.*/step=done/' "$TMP/st-rolled/journal"
+"$BERTH" update status --disk "$TMP/rolled.raw" --root "$KEEP/keys/root.json" --state "$TMP/st-rolled" > "$TMP/rolled.out" 2>&1
+check "status: slot a runs again, b is out of tries, 2.0.0 is bad" \
+        bash -c "grep -q 'slot a: usr pair labelled, running' '$TMP/rolled.out' &&
+                 grep -q 'berth-b+0-3.conf (out of tries: bad)' '$TMP/rolled.out' &&
+                 grep -q 'bad versions: 2.0.0' '$TMP/rolled.out'"
+rc=0
+"$BERTH" update apply --disk "$TMP/rolled.raw" --root "$KEEP/keys/root.json" --state "$TMP/st-rolled" --repo "$URL" > /dev/null 2> "$TMP/rolled.err" || rc=$?
+check "2.0.0 is not installed again" grep -q "release 2.0.0 is marked bad" "$TMP/rolled.err"
+rm -f "$TMP/rolled.raw"
+
+step "root rotation"
+SUM=$(sha256sum < "$DISK" | cut -d' ' -f1)
+"$BERTH" keygen --output "$TMP/k3" --rotate "$KEEP/keys" >/dev/null
+check "the rotated root is version 2, the chain came along" \
+        test -f "$TMP/k3/1.root.json" -a -f "$TMP/k3/2.root.json"
+check "root version 2 is signed by the old root key and by its own" \
+        bash -c "$TOOL verify '$KEEP/keys/root.json' '$TMP/k3/2.root.json' && $TOOL verify '$TMP/k3/2.root.json' '$TMP/k3/2.root.json'"
+REPO3=$TMP/repo3
+"$BERTH" publish --repo "$REPO3" --key "$KEEP/keys" "$KEEP/v2" >/dev/null
+"$BERTH" publish --repo "$REPO3" --key "$TMP/k3" "$KEEP/v2" >/dev/null
+URL3=$("$FIX/serve.sh" "$REPO3" "$TMP/r3.pid")
+PIDS+=("$(cat "$TMP/r3.pid")")
+"$BERTH" update check "${UPD[@]}" --state "$TMP/st-rot" --repo "$URL3" > "$TMP/rot.out" 2>&1 || true
+check "a client trusting root 1 follows the chain to root 2 and the new keys" \
+        grep -q "up to date: 2.0.0" "$TMP/rot.out"
+check "it keeps root 2 as its trusted root" grep -q '"version": 2' "$TMP/st-rot/metadata/root.json"
+$TOOL sign "$REPO3/2.root.json" "$TMP/k3/root.key"
+bad "a new root not signed by the old root keys" "2.root.json: 0 valid root signature\(s\), 1 required" \
+        "${UPD[@]}" --state "$TMP/st-rot2" --repo "$URL3"
+
+step "the image carries the root it trusts under /usr"
+if command -v fsck.erofs >/dev/null && fsck.erofs --extract="$TMP/usr" "$KEEP/v1/usr.erofs" >/dev/null 2>&1; then
+        check "usr/share/berth/update/root.json is the spec's Root=" cmp "$TMP/usr/share/berth/update/root.json" "$KEEP/keys/root.json"
+        check "update.conf names repository, channel, architecture, image" \
+                bash -c "grep -qx 'Repository=http://127.0.0.1:9/berth' '$TMP/usr/share/berth/update/update.conf' &&
+                         grep -qx 'Channel=stable' '$TMP/usr/share/berth/update/update.conf' &&
+                         grep -qx 'Architecture=amd64' '$TMP/usr/share/berth/update/update.conf'"
+        rm -rf "$TMP/usr"
+else
+        echo "skip - cannot extract the erofs image here"
+fi
+
+step "a downgrade is refused"
+SUM=$(sha256sum < "$DISK" | cut -d' ' -f1)
+REPO1=$TMP/repo1
+"$BERTH" publish --repo "$REPO1" --key "$KEEP/keys" "$KEEP/v1" >/dev/null
+URL1=$("$FIX/serve.sh" "$REPO1" "$TMP/r1.pid")
+PIDS+=("$(cat "$TMP/r1.pid")")
+bad "downgrade" "newest release in channel stable is 1.0.0, older than the installed 2.0.0: refusing a downgrade" \
+        "${UPD[@]}" --state "$TMP/st-down1" --repo "$URL1"
+
+finish
