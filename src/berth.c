@@ -5,8 +5,11 @@
  * holds them, found next to this binary, in $BERTH_LIBEXECDIR, or in PATH:
  * the host-only berth-compose (build, keygen, publish) and berth-vm (vm), and
  * berth-update (update), which ships in images too. */
+#include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +18,10 @@
 #include "cli.h"
 #include "error.h"
 #include "fileio.h"
+#include "initctl.h"
 #include "log.h"
 #include "macro.h"
+#include "strv.h"
 
 static int help(void);
 
@@ -72,6 +77,110 @@ static int cmd_update(int argc, char **argv) {
         return exec_helper("berth-update", argv - 1);
 }
 
+static void print_status(const ServiceStatus *st, bool table) {
+        char ready[32] = "-", last[32] = "-";
+        if (st->ready_usec > 0)
+                snprintf(ready, sizeof ready, "%.3f", (double) st->ready_usec / 1e6);
+        if (st->exit_signal > 0)
+                snprintf(last, sizeof last, "SIG%s", sigabbrev_np(st->exit_signal) ?: "?");
+        else if (st->exit_status >= 0)
+                snprintf(last, sizeof last, "status %d", st->exit_status);
+        if (table)
+                printf("%-20s %-11s %8d %8u %10s  %s\n", st->name, st->state, st->pid,
+                       st->restarts, ready, last);
+        else
+                printf("name: %s\nstate: %s\npid: %d\nrestarts: %u\nready at: %s%s\n"
+                       "last exit: %s\n",
+                       st->name, st->state, st->pid, st->restarts, ready,
+                       st->ready_usec > 0 ? " s uptime" : "", last);
+}
+
+static int service_list(const char *dir) {
+        _cleanup_(closedirp) DIR *d = opendir(dir);
+        _cleanup_strv_free_ char **names = NULL;
+        struct dirent *de;
+        int r;
+
+        if (!d)
+                return error_wrapf(-errno, "cannot read %s (is berth-init PID 1?)", dir);
+        while ((de = readdir(d)))
+                if (service_name_is_valid(de->d_name) && strv_extend(&names, de->d_name) < 0)
+                        return -ENOMEM;
+        strv_sort(names);
+        printf("%-20s %-11s %8s %8s %10s  %s\n", "SERVICE", "STATE", "PID", "RESTARTS", "READY AT",
+               "LAST EXIT");
+        STRV_FOREACH(n, names) {
+                ServiceStatus st;
+                r = service_status_read(dir, *n, &st);
+                if (r < 0)
+                        return error_wrapf(r, "%s/%s: cannot read the status", dir, *n);
+                print_status(&st, true);
+        }
+        return 0;
+}
+
+/* PID 1's "error ..." reply as an error a script can tell apart. */
+static int refused(const char *why) {
+        int code = strneq(why, "no such service", 15) ? ENOENT
+                 : strneq(why, "busy", 4) || strstr(why, "shutting down") ? EBUSY
+                 : strneq(why, "permission", 10) ? EACCES
+                                                 : EINVAL;
+        return error_setf(code, "berth-init: %s", why);
+}
+
+static int cmd_service(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "run-dir", required_argument, NULL, 'r' },
+                {},
+        };
+        const char *run_dir = INITCTL_RUN_DIR;
+        _cleanup_free_ char *status_dir = NULL, *sock = NULL;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "+", opts, NULL)) >= 0) {
+                if (c != 'r')
+                        return cli_usage_error("usage: berth service [--run-dir DIR] [status [NAME] | "
+                                               "start|stop|restart NAME]");
+                run_dir = optarg;
+        }
+        argc -= optind;
+        argv += optind;
+        status_dir = path_join(run_dir, "services");
+        sock = path_join(run_dir, "init.sock");
+        if (!status_dir || !sock)
+                return -ENOMEM;
+
+        if (argc == 0 || (argc == 1 && streq(argv[0], "status")))
+                return service_list(status_dir);
+        if (argc == 2 && streq(argv[0], "status")) {
+                ServiceStatus st;
+                if (!service_name_is_valid(argv[1]))
+                        return cli_usage_error("'%s' is not a service name", argv[1]);
+                r = service_status_read(status_dir, argv[1], &st);
+                if (r == -ENOENT)
+                        return error_setf(ENOENT, "no service %s", argv[1]);
+                if (r < 0)
+                        return error_wrapf(r, "%s/%s: cannot read the status", status_dir, argv[1]);
+                print_status(&st, false);
+                return 0;
+        }
+        InitCtlVerb verb = argc == 2 ? initctl_verb_from_string(argv[0]) : _INITCTL_VERB_INVALID;
+        if (verb < 0)
+                return cli_usage_error("usage: berth service [status [NAME] | start NAME | stop NAME | "
+                                       "restart NAME]");
+        if (!service_name_is_valid(argv[1]))
+                return cli_usage_error("'%s' is not a service name", argv[1]);
+
+        char reply[INITCTL_REPLY_MAX];
+        r = initctl_request(sock, verb, argv[1], 10000, reply, sizeof reply);
+        if (r == -EBADR)
+                return refused(reply + strcspn(reply, " ") + (reply[strcspn(reply, " ")] ? 1 : 0));
+        if (r < 0)
+                return error_wrapf(r, "cannot talk to berth-init on %s", sock);
+        printf("%s\n", reply + strcspn(reply, " ") + (reply[strcspn(reply, " ")] ? 1 : 0));
+        return 0;
+}
+
 static int cmd_version(int argc, char **argv) {
         printf("berth %s\n", BERTH_VERSION);
         return 0;
@@ -91,6 +200,7 @@ static const struct {
         { "publish", cmd_compose_helper, "add an image to an update repository (host only)" },
         { "update", cmd_update, "signed A/B updates: status, check, download, apply, mark-good" },
         { "vm", cmd_vm, "boot a composed image under QEMU (host only)" },
+        { "service", cmd_service, "show services, start, stop or restart one" },
         { "version", cmd_version, "print the version" },
         { "help", cmd_help, "this text" },
 };

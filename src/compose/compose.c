@@ -109,6 +109,9 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
         _cleanup_free_ char *init_src = find_berth_binary(bindir, "init", "berth-init");
         _cleanup_free_ char *netevent_src = find_berth_binary(bindir, "net", "berth-netevent");
         _cleanup_free_ char *netevent_dst = path_join(tree, "usr/lib/berth/berth-netevent");
+        /* The CLI: it links libc only, so it ships in images (berth service). */
+        _cleanup_free_ char *cli_src = find_berth_binary(bindir, ".", "berth");
+        _cleanup_free_ char *cli_dst = path_join(tree, "usr/bin/berth");
         _cleanup_free_ char *libdir = path_join(tree, "usr/lib/berth");
         _cleanup_free_ char *svcdir = path_join(tree, "usr/lib/berth/services");
         _cleanup_free_ char *init_dst = path_join(tree, "usr/lib/berth/berth-init");
@@ -138,6 +141,16 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
         r = copy_file(netevent_src, netevent_dst, 0755);
         if (r < 0)
                 return error_wrapf(r, "cannot install %s", netevent_src);
+        if (!cli_dst)
+                return -ENOMEM;
+        if (!cli_src)
+                return error_setf(ENOENT, "berth (the CLI) not found in %s (build it first)",
+                                  bindir);
+        r = mkdir_parents(cli_dst, 0755);
+        if (r >= 0)
+                r = copy_file(cli_src, cli_dst, 0755);
+        if (r < 0)
+                return error_wrapf(r, "cannot install %s as /usr/bin/berth", cli_src);
         r = mkdir_parents(init_link, 0755);
         if (r < 0)
                 return r;
@@ -180,6 +193,19 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
                         r = write_file_atomic(ml, text, strlen(text), 0644);
                 if (r < 0)
                         return error_wrapf(r, "cannot write %s", ml);
+        }
+
+        /* Test images only: berth-init honours berth.payload=1 when this file
+         * is in /usr (covered by dm-verity, so no one adds it later). */
+        if (spec->test_payload) {
+                _cleanup_free_ char *marker = path_join(tree, "usr/lib/berth/test-payload");
+                static const char text[] = "# [Test] Payload=yes: berth-init runs the "
+                                           "BERTHPAYLOAD disk when berth.payload=1\n";
+                if (!marker)
+                        return -ENOMEM;
+                r = write_file_atomic(marker, text, strlen(text), 0644);
+                if (r < 0)
+                        return error_wrapf(r, "cannot write %s", marker);
         }
 
         /* The module list berth-init loads in the initramfs. */

@@ -3,8 +3,11 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "error.h"
 #include "fileio.h"
@@ -17,12 +20,16 @@
 #define NAME_MAX_LEN 64
 #define CMDLINE_MAX 1024
 #define ID_MAX UINT32_C(4294967294) /* (uid_t) -1 is "no id" */
+#define INCLUDE_DEPTH_MAX 8
 
 /* Parser state: the spec being filled and where the handler stands. */
 /* The spec parser's own state, in IniContext.userdata. */
 typedef struct SpecState {
         ImageSpec *spec;
         unsigned source_line; /* header line of the open [Source]; 0: none open */
+        const char *dir;      /* the current file's directory (includes are relative to it) */
+        unsigned depth;       /* 0: the spec itself, 1: a file it includes, ... */
+        char **includes;      /* canonical paths of the files being read, outermost first */
 } SpecState;
 
 static ImageSpec *spec_of(IniContext *c) {
@@ -334,6 +341,14 @@ static int parse_copy(IniContext *c, const IniKey *k, const char *value, void *d
         cp = grow(&s->copies, &s->n_copies, sizeof(SpecCopy));
         if (!cp)
                 return -ENOMEM;
+        if (((SpecState *) c->userdata)->depth > 0 && f[0][0] != '/') {
+                /* Relative to the file that says it, also in an included spec. */
+                char *abs = path_join(((SpecState *) c->userdata)->dir, f[0]);
+                if (!abs)
+                        return -ENOMEM;
+                free(f[0]);
+                f[0] = abs;
+        }
         cp->source = TAKE_PTR(f[0]);
         cp->dest = TAKE_PTR(f[1]);
         cp->mode = mode;
@@ -475,6 +490,8 @@ static int parse_sysctl(IniContext *c, const char *value) {
 #define SPEC(f) offsetof(ImageSpec, f)
 #define SOURCE(f) offsetof(SpecSource, f)
 
+static int parse_include(IniContext *c, const IniKey *k, const char *value, void *data);
+
 static const IniKey keys[] = {
         { "Image", "Name", ini_key_string, SPEC(name), valid_image_name, "image name" },
         { "Image", "Version", ini_key_string, SPEC(version), valid_version, "version" },
@@ -513,11 +530,13 @@ static const IniKey keys[] = {
         { "Update", "Channel", ini_key_string, SPEC(update_channel), valid_channel, "channel name" },
         { "Output", "Compression", ini_key_string, SPEC(compression), valid_compression,
           "compression (lz4, lz4hc or none)" },
+        { "Test", "Payload", ini_key_bool, SPEC(test_payload) },
+        { "Spec", "Include", parse_include },
 };
 
 static const char *const sections[] = {
-        "Image", "Source", "Packages",     "Kernel",   "Boot", "Files",
-        "Users", "Sysctl", "Alternatives", "Services", "Disk", "Update", "Output", NULL,
+        "Spec",  "Image",  "Source",       "Packages", "Kernel", "Boot",   "Files",  "Users",
+        "Sysctl", "Alternatives", "Services", "Disk",  "Update", "Output", "Test",   NULL,
 };
 
 /* A [Source] is complete when the next section starts or the file ends. */
@@ -575,6 +594,63 @@ static char *dirname_dup(const char *path) {
         return strndup(path, (size_t) (e - path));
 }
 
+/* [Spec] Include=PATH: the included spec is read at this point, as if its
+ * text stood here. */
+static int parse_include(IniContext *c, const IniKey *k, const char *value, void *data) {
+        SpecState *st = c->userdata;
+        _cleanup_free_ char *joined = NULL, *real = NULL, *chain = NULL, *text = NULL,
+                            *dir = NULL;
+        struct stat sb;
+        size_t size;
+        int r;
+
+        if (!*value || !ini_printable(value))
+                return ini_bad_value(c, "'%s' is not a path", value);
+        joined = value[0] == '/' ? strdup(value) : path_join(st->dir, value);
+        if (!joined)
+                return -ENOMEM;
+        real = realpath(joined, NULL);
+        if (!real || stat(real, &sb) < 0)
+                return ini_bad_value(c, "cannot read %s: %s", joined, strerror(errno));
+        /* Kernel files look regular but may block (/proc/kmsg) or never end. */
+        if (!S_ISREG(sb.st_mode) || strneq(real, "/proc/", 6) || strneq(real, "/sys/", 5) ||
+            strneq(real, "/dev/", 5))
+                return ini_bad_value(c, "%s is not a regular file", joined);
+        STRV_FOREACH(p, st->includes)
+                if (streq(*p, real)) {
+                        chain = strv_join(st->includes, " -> ");
+                        return ini_bad_value(c, "include cycle: %s -> %s", chain ? chain : "?",
+                                             real);
+                }
+        if (st->depth + 1 > INCLUDE_DEPTH_MAX)
+                return ini_bad_value(c, "includes nest deeper than %u files", INCLUDE_DEPTH_MAX);
+        r = read_full_file(real, &text, &size, SPEC_FILE_MAX);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return ini_bad_value(c, "cannot read %s: %s", joined, strerror(-r));
+        dir = dirname_dup(real);
+        if (!dir)
+                return -ENOMEM;
+        r = strv_extend(&st->includes, real);
+        if (r < 0)
+                return r;
+
+        const char *saved_dir = st->dir;
+        st->dir = dir;
+        st->depth++;
+        st->source_line = 0;
+        r = ini_parse_table(joined, text, size, &spec_table, st);
+        if (r >= 0)
+                r = finish_source(joined, st); /* a [Source] at the end of the included file */
+        size_t n = strv_length(st->includes);
+        free(st->includes[n - 1]);
+        st->includes[n - 1] = NULL;
+        st->dir = saved_dir;
+        st->depth--;
+        return r;
+}
+
 static ImageSpec *spec_new(const char *path) {
         _cleanup_(spec_freep) ImageSpec *s = calloc(1, sizeof(ImageSpec));
         if (!s)
@@ -593,14 +669,23 @@ static ImageSpec *spec_new(const char *path) {
 
 int spec_parse_string(const char *path, const char *data, size_t size, ImageSpec **ret) {
         _cleanup_(spec_freep) ImageSpec *s = NULL;
+        _cleanup_strv_free_ char **includes = NULL;
         SpecState st = {};
+        char *real;
         int r;
 
         s = spec_new(path);
         if (!s)
                 return -ENOMEM;
         st.spec = s;
+        st.dir = s->dir;
+        /* The spec itself heads the chain, so including it again is a cycle. */
+        real = realpath(path, NULL);
+        if (real && strv_push(&includes, real) < 0)
+                return -ENOMEM;
+        st.includes = TAKE_PTR(includes);
         r = ini_parse_table(path, data, size, &spec_table, &st);
+        includes = st.includes;
         if (r < 0)
                 return r;
         r = finish_source(path, &st);

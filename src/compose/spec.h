@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* spec.h: the image spec, an INI file (see docs/spec.md). spec_parse() fills an
  * ImageSpec owned by the caller (spec_free()). Unknown sections and keys, bad
- * values and missing required keys are errors naming path:line. */
+ * values and missing required keys are errors naming path:line. [Spec]
+ * Include=PATH reads another spec at that point (relative to the including
+ * file; cycles and more than 8 levels are errors naming the including line). */
 #pragma once
 
 #include <stdbool.h>
@@ -112,6 +114,9 @@ typedef struct ImageSpec {
 
         /* [Output] */
         char *compression;   /* erofs compressor, default lz4hc */
+
+        /* [Test] */
+        bool test_payload;   /* berth-init honours berth.payload=1 (test images only) */
 } ImageSpec;
 
 ImageSpec *spec_free(ImageSpec *s);

@@ -101,10 +101,13 @@ _noreturn_ static void pid1_main(void) {
          * (overlay, netfilter, ...): the initramfs loaded only storage. A child
          * does it, so libkmod's indexes and heap never become PID 1's memory. */
         load_modules();
+        sysinit_mount_efivarfs();
 
         SuperviseConfig cfg = {
                 .log_dir = LOG_DIR,
                 .notify_path = NOTIFY_PATH,
+                .status_dir = INITCTL_STATUS_DIR,
+                .control_path = INITCTL_SOCKET,
                 .console_fd = console,
         };
         if (cgroup_is_usable(CGROUP_ROOT) && cgroup_setup(CGROUP_ROOT) >= 0)
@@ -112,7 +115,11 @@ _noreturn_ static void pid1_main(void) {
         else
                 log_warning("no usable cgroup2 at %s, services share PID 1's cgroup",
                             CGROUP_ROOT);
-        if (proc_cmdline_get_bool("berth.payload")) {
+        if (proc_cmdline_get_bool("berth.payload") && access(PAYLOAD_MARKER, F_OK) < 0)
+                /* A production image: whoever can add a word to the kernel
+                 * command line must not get a root shell from a USB stick. */
+                log_notice("berth.payload ignored: this image has no test payload hook");
+        else if (proc_cmdline_get_bool("berth.payload")) {
                 cfg.payload_dir = PAYLOAD_DIR;
                 cfg.payload_mount = true;
                 cfg.payload_poweroff = proc_cmdline_get_bool("berth.payload.poweroff");
@@ -134,7 +141,7 @@ _noreturn_ static void pid1_main(void) {
 
 static int supervise_main(const char *dir, const char *cgroup_root, const char *payload) {
         char base[PATH_MAX], real[PATH_MAX];
-        _cleanup_free_ char *log_dir = NULL, *notify = NULL;
+        _cleanup_free_ char *log_dir = NULL, *notify = NULL, *status = NULL, *control = NULL;
         ShutdownAction action;
         int r;
 
@@ -144,7 +151,9 @@ static int supervise_main(const char *dir, const char *cgroup_root, const char *
         const char *parent = dirname(base);
         log_dir = path_join(parent, "log");
         notify = path_join(parent, "notify");
-        if (!log_dir || !notify)
+        status = path_join(parent, "services");
+        control = path_join(parent, "init.sock");
+        if (!log_dir || !notify || !status || !control)
                 return log_oom();
         r = mkdir_p(log_dir, 0755);
         if (r < 0)
@@ -159,6 +168,8 @@ static int supervise_main(const char *dir, const char *cgroup_root, const char *
         SuperviseConfig cfg = {
                 .log_dir = log_dir,
                 .notify_path = notify,
+                .status_dir = status,
+                .control_path = control,
                 .cgroup_root = cgroup_root,
                 .payload_dir = payload,
                 .console_fd = -1,

@@ -23,18 +23,6 @@
 /* The Service being parsed is the table's base (IniContext.userdata). */
 #define SERVICE(c) ((Service *) (c)->userdata)
 
-static bool valid_name(const char *s) {
-        static const char alnum[] = "abcdefghijklmnopqrstuvwxyz"
-                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-        size_t n = strlen(s);
-        if (n == 0 || n >= SERVICE_NAME_MAX || (!strchr(alnum, s[0]) && s[0] != '_'))
-                return false;
-        for (; *s; s++)
-                if (!strchr(alnum, *s) && !strchr("_.@-", *s))
-                        return false;
-        return true;
-}
-
 static bool valid_env_key(const char *s, size_t n) {
         if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
                 return false;
@@ -141,7 +129,7 @@ static int parse_exec(IniContext *c, const IniKey *k, const char *value, void *b
 /* Names of other services; accumulate, an empty value resets. */
 static int parse_names(IniContext *c, const char *value, char ***field) {
         _cleanup_free_ char *bad = NULL;
-        int r = strv_update_words(field, value, valid_name, &bad);
+        int r = strv_update_words(field, value, service_name_is_valid, &bad);
         if (r == -EINVAL && bad)
                 return ini_bad_value(c, "invalid service name '%s'", bad);
         return r;
@@ -399,7 +387,7 @@ int service_parse_string(const char *path, const char *name, const char *data, s
         };
         int r;
 
-        if (!valid_name(name))
+        if (!service_name_is_valid(name))
                 return error_setf(EINVAL, "%s: invalid service name '%s'", path, name);
         strcpy(s.name, name);
 

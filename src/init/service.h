@@ -26,9 +26,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "initctl.h"
 #include "macro.h"
-
-#define SERVICE_NAME_MAX 64
 
 typedef enum ServiceReady {
         SERVICE_READY_STARTED, /* ready as soon as it is running */

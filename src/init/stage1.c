@@ -17,6 +17,7 @@
 #include "blockdev.h"
 #include "copy.h"
 #include "fileio.h"
+#include "firstboot.h"
 #include "growfs.h"
 #include "initutil.h"
 #include "log.h"
@@ -83,13 +84,15 @@ static void open_console(void) {
         log_set_fd(fd);
 }
 
-typedef struct RootMatch {
+/* A partition of one GPT type on one disk. */
+typedef struct PartMatch {
         const char *disk;
-} RootMatch;
+        const char *type;
+} PartMatch;
 
-static bool match_root(const BlockInfo *info, const void *userdata) {
-        const RootMatch *m = userdata;
-        return streq(info->disk, m->disk) && streq(info->parttype, PART_TYPE_ROOT_X86_64);
+static bool match_part(const BlockInfo *info, const void *userdata) {
+        const PartMatch *m = userdata;
+        return streq(info->disk, m->disk) && streq(info->parttype, m->type);
 }
 
 static bool match_dev(const BlockInfo *info, const void *userdata) {
@@ -127,11 +130,32 @@ static void find_root(const BlockInfo *usr, BlockInfo *root) {
                 return;
         }
 
-        RootMatch m = { .disk = usr->disk };
-        r = wait_for(match_root, &m, root);
+        PartMatch m = { .disk = usr->disk, .type = PART_TYPE_ROOT_X86_64 };
+        r = wait_for(match_part, &m, root);
         if (r <= 0)
                 fail("cannot find the root partition (type %s) on /dev/%s",
                      PART_TYPE_ROOT_X86_64, usr->disk);
+}
+
+/* The ESP of the disk that holds usr, read-only, never executable, root
+ * only, at /efi (docs/init.md). The updater remounts it writable for its own
+ * writes. A disk without one boots all the same. */
+static void mount_esp(const BlockInfo *usr) {
+        PartMatch m = { .disk = usr->disk, .type = PART_TYPE_ESP };
+        BlockInfo esp;
+        char dev[PATH_MAX];
+
+        /* No waiting: the partitions of the disk appeared together with usr. */
+        if (isempty(usr->disk) || blockdev_find(match_part, &m, &esp) <= 0) {
+                log_info("no ESP on /dev/%s, nothing mounted on " ESP_MOUNTPOINT,
+                         isempty(usr->disk) ? "?" : usr->disk);
+                return;
+        }
+        snprintf(dev, sizeof dev, "/dev/%s", esp.name);
+        int r = mount_one(dev, STAGE1_SYSROOT ESP_MOUNTPOINT, "vfat",
+                          MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "umask=0077");
+        if (r < 0)
+                log_warning_errno(r, "cannot mount the ESP %s on " ESP_MOUNTPOINT, dev);
 }
 
 static void grow_root(const BlockInfo *root) {
@@ -154,17 +178,19 @@ static void grow_root(const BlockInfo *root) {
                 log_warning_errno(r, "cannot resize the file system on %s, continuing", part);
                 return;
         }
-        (void) mkdir_parents(STAGE1_SYSROOT "/" GROWN_MARKER, 0755);
-        r = write_file_atomic(STAGE1_SYSROOT "/" GROWN_MARKER, "", 0, 0644);
+        r = firstboot_done(STAGE1_SYSROOT, FIRSTBOOT_TASK_GROWFS);
         if (r < 0)
-                log_warning_errno(r, "cannot write %s", GROWN_MARKER);
+                log_warning_errno(r, "cannot record first-boot task %s", FIRSTBOOT_TASK_GROWFS);
 }
 
-/* A random machine ID made once per node and kept on /var: partition and
- * file system UUIDs come from the image and are the same on every node. */
+/* A random machine ID made once per node (the first-boot task machine-id)
+ * and kept on /var: partition and file system UUIDs come from the image and
+ * are the same on every node. The boot that makes it is the machine's first. */
 static void write_machine_id(void) {
         const char *keep = STAGE1_SYSROOT "/var/lib/berth/machine-id";
+        bool first = firstboot_pending(STAGE1_SYSROOT, FIRSTBOOT_TASK_MACHINE_ID);
         _cleanup_free_ char *old = NULL;
+        bool made = false;
         char id[34];
         int r;
 
@@ -172,6 +198,9 @@ static void write_machine_id(void) {
             strspn(old, "0123456789abcdef") >= 32) {
                 memcpy(id, old, 32);
         } else {
+                if (!first)
+                        log_warning("%s is gone or damaged, making a new machine ID", keep);
+                made = true;
                 uint8_t b[16];
                 /* An identifier, not a key: it must be unique, not secret, so it
                  * does not wait (about a second under TCG) for the entropy pool,
@@ -191,10 +220,23 @@ static void write_machine_id(void) {
         }
         id[32] = '\n';
         id[33] = 0;
-        (void) mkdir_parents(keep, 0755);
-        r = write_file_atomic(keep, id, 33, 0444);
-        if (r < 0)
-                log_warning_errno(r, "cannot write %s", keep);
+        if (made) {
+                (void) mkdir_parents(keep, 0755);
+                r = write_file_atomic(keep, id, 33, 0444);
+                if (r < 0)
+                        log_warning_errno(r, "cannot write %s", keep);
+        }
+        if (first) {
+                log_info("first boot of this machine");
+                r = firstboot_done(STAGE1_SYSROOT, FIRSTBOOT_TASK_MACHINE_ID);
+                if (r < 0)
+                        log_warning_errno(r, "cannot record first-boot task %s",
+                                          FIRSTBOOT_TASK_MACHINE_ID);
+                (void) mkdir_parents(FIRSTBOOT_FLAG, 0755);
+                r = write_file_atomic(FIRSTBOOT_FLAG, "1\n", 2, 0644);
+                if (r < 0)
+                        log_warning_errno(r, "cannot write %s", FIRSTBOOT_FLAG);
+        }
         r = write_file_atomic(STAGE1_SYSROOT "/etc/machine-id", id, 33, 0444);
         if (r < 0)
                 log_warning_errno(r, "cannot write /etc/machine-id");
@@ -319,7 +361,7 @@ _noreturn_ void stage1_main(void) {
         r = mount_one(root_dev, STAGE1_SYSROOT, "ext4", MS_NOATIME, NULL);
         if (r < 0)
                 fail("cannot mount root %s on %s: %s", root_dev, STAGE1_SYSROOT, strerror(-r));
-        if (access(STAGE1_SYSROOT "/" GROWN_MARKER, F_OK) < 0 && !isempty(root.disk))
+        if (firstboot_pending(STAGE1_SYSROOT, FIRSTBOOT_TASK_GROWFS) && !isempty(root.disk))
                 grow_root(&root);
 
         r = verity_open("usr", data_dev, hash_dev, hash, sizeof hash, msg, sizeof msg);
@@ -330,6 +372,7 @@ _noreturn_ void stage1_main(void) {
                       NULL);
         if (r < 0)
                 fail("cannot mount /dev/mapper/usr (erofs) on /usr: %s", strerror(-r));
+        mount_esp(&data);
 
         setup_etc();
         setup_var();

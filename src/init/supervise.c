@@ -26,6 +26,10 @@
 
 #define PATH_POLL_USEC (50 * USEC_PER_MSEC)
 #define MIN_BACKOFF_USEC (100 * USEC_PER_MSEC)
+/* Control connections served at once, and how long one may take to send its
+ * request: a client that connects and says nothing holds a slot only so long. */
+#define CONTROL_CLIENTS_MAX 4
+#define CONTROL_CLIENT_USEC (5 * USEC_PER_SEC)
 
 typedef enum UnitState {
         UNIT_WAITING,  /* dependencies not ready yet */
@@ -38,7 +42,17 @@ typedef enum UnitState {
         UNIT_SKIPPED,  /* ConditionKernelCmdline= false */
         UNIT_STOPPING, /* ordered stop, stop signal sent; deadline = kill */
         UNIT_STOPPED,
+        _UNIT_STATE_MAX,
 } UnitState;
+
+/* The state as status files (initctl.h, docs/services.md) name it. */
+static const char *const unit_state_table[_UNIT_STATE_MAX] = {
+        [UNIT_WAITING] = "waiting",   [UNIT_STARTING] = "starting",
+        [UNIT_READY] = "ready",       [UNIT_KILLING] = "stopping",
+        [UNIT_BACKOFF] = "restarting", [UNIT_FAILED] = "failed",
+        [UNIT_EXITED] = "exited",     [UNIT_SKIPPED] = "skipped",
+        [UNIT_STOPPING] = "stopping", [UNIT_STOPPED] = "stopped",
+};
 
 typedef struct Unit {
         const Service *svc;
@@ -47,6 +61,12 @@ typedef struct Unit {
         bool settled;      /* was ready or failed at least once */
         bool ready_once;   /* timeline line printed */
         bool is_payload;
+        bool spawned;           /* started at least once: later starts count as restarts */
+        bool restart_requested; /* stopping on request, start again once gone */
+        unsigned restarts;
+        uint64_t ready_usec;    /* uptime of the last readiness */
+        int exit_status, exit_signal;
+        ServiceStatus published; /* what its status file holds */
         usec_t deadline;
         usec_t started_at;
         usec_t backoff;    /* the next restart delay */
@@ -66,10 +86,20 @@ typedef struct Manager {
         int net_fd;         /* rtnetlink changes, while a Ready=network unit waits */
         bool net_dirty;     /* check the network again this turn */
         NetState net;       /* what the last check saw */
+        int status_dir_fd, control_fd;
+        struct {
+                int fd;
+                usec_t deadline;
+        } clients[CONTROL_CLIENTS_MAX];
+        bool status_warned;
         bool stopping;
         bool payload_done;
         ShutdownAction action;
 } Manager;
+
+static usec_t unit_base_backoff(const Service *s) {
+        return s->restart_sec > 0 ? s->restart_sec * USEC_PER_SEC : MIN_BACKOFF_USEC;
+}
 
 static bool unit_running(const Unit *u) {
         return u->pid > 0;
@@ -166,8 +196,9 @@ static int unit_init(Manager *m, Unit *u, const char *cmdline) {
                 }
         }
 
-        u->backoff = s->restart_sec > 0 ? s->restart_sec * USEC_PER_SEC : MIN_BACKOFF_USEC;
+        u->backoff = unit_base_backoff(s);
         u->deadline = USEC_INFINITY;
+        u->exit_status = -1;
         if (s->condition_cmdline && !supervise_condition_cmdline(cmdline, s->condition_cmdline)) {
                 log_info("%s: skipped, %s not on the kernel command line", s->name,
                          s->condition_cmdline);
@@ -177,19 +208,45 @@ static int unit_init(Manager *m, Unit *u, const char *cmdline) {
         return 0;
 }
 
-static int notify_open(const char *path) {
+/* A Unix socket bound at path (a stale one removed first), non-blocking; the
+ * file gets the mode the umask leaves of 0777. */
+static int unix_bind(const char *path, int type, mode_t mask) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int one = 1;
 
         if (strlen(path) >= sizeof sa.sun_path)
                 return -ENAMETOOLONG;
         strcpy(sa.sun_path, path);
-        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;
         (void) unlink(path);
-        if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 ||
-            setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0) {
+        mode_t old = umask(mask);
+        int r = bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 ? -errno : 0;
+        umask(old);
+        if (r < 0) {
+                (void) close(fd);
+                return r;
+        }
+        return fd;
+}
+
+static int notify_open(const char *path) {
+        int one = 1;
+        int fd = unix_bind(path, SOCK_DGRAM, 0022);
+        if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0) {
+                int r = -errno;
+                (void) close(fd);
+                return r;
+        }
+        return fd;
+}
+
+/* The control socket: SOCK_SEQPACKET, so a request arrives whole or not at
+ * all and PID 1 keeps no partial lines; mode 0600, and the peer's
+ * credentials are checked on every connection as well. */
+static int control_open(const char *path) {
+        int fd = unix_bind(path, SOCK_SEQPACKET, 0177);
+        if (fd >= 0 && listen(fd, CONTROL_CLIENTS_MAX) < 0) {
                 int r = -errno;
                 (void) close(fd);
                 return r;
@@ -208,6 +265,13 @@ static void manager_done(Manager *m) {
         safe_close(m->signal_fd);
         safe_close(m->timer_fd);
         safe_close(m->net_fd);
+        safe_close(m->status_dir_fd);
+        for (size_t i = 0; i < CONTROL_CLIENTS_MAX; i++)
+                safe_close(m->clients[i].fd);
+        if (m->control_fd >= 0) {
+                safe_close(m->control_fd);
+                (void) unlink(m->cfg->control_path);
+        }
         if (m->notify_fd >= 0) {
                 safe_close(m->notify_fd);
                 (void) unlink(m->cfg->notify_path);
@@ -224,6 +288,9 @@ static int manager_init(Manager *m, const ServiceSet *set, const SuperviseConfig
 
         m->cfg = cfg;
         m->epoll_fd = m->signal_fd = m->notify_fd = m->timer_fd = m->net_fd = -EBADF;
+        m->status_dir_fd = m->control_fd = -EBADF;
+        for (size_t i = 0; i < CONTROL_CLIENTS_MAX; i++)
+                m->clients[i].fd = -EBADF;
         m->units = calloc(set->n + 1, sizeof *m->units);
         if (!m->units)
                 return -ENOMEM;
@@ -276,7 +343,25 @@ static int manager_init(Manager *m, const ServiceSet *set, const SuperviseConfig
                                           cfg->notify_path);
         }
 
-        int fds[] = { m->signal_fd, m->timer_fd, m->notify_fd };
+        if (cfg->status_dir) {
+                r = mkdir_p(cfg->status_dir, 0755);
+                m->status_dir_fd = r < 0 ? r
+                                          : open(cfg->status_dir,
+                                                 O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (m->status_dir_fd < 0)
+                        log_warning_errno(r < 0 ? r : negative_errno(),
+                                          "cannot open %s, no service status files",
+                                          cfg->status_dir);
+        }
+        if (cfg->control_path) {
+                m->control_fd = control_open(cfg->control_path);
+                if (m->control_fd < 0)
+                        log_warning_errno(m->control_fd,
+                                          "cannot bind %s, services cannot be controlled",
+                                          cfg->control_path);
+        }
+
+        int fds[] = { m->signal_fd, m->timer_fd, m->notify_fd, m->control_fd };
         for (size_t i = 0; i < ELEMENTSOF(fds); i++) {
                 struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
                 if (fds[i] >= 0 && epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
@@ -367,6 +452,7 @@ static void unit_ready(Unit *u) {
         u->state = UNIT_READY;
         u->settled = true;
         u->deadline = USEC_INFINITY;
+        u->ready_usec = (uint64_t) (uptime_sec() * 1e6);
         if (!u->ready_once) {
                 snprintf(ev, sizeof ev, "%s-ready", u->svc->name);
                 timeline(ev);
@@ -397,6 +483,9 @@ static void unit_spawn(Manager *m, Unit *u) {
 
         u->pid = pid;
         u->started_at = now_usec();
+        if (u->spawned)
+                u->restarts++;
+        u->spawned = true;
         log_info("starting %s (pid %d)", s->name, (int) pid);
         if (s->ready == SERVICE_READY_STARTED) {
                 unit_ready(u);
@@ -419,7 +508,7 @@ static void format_delay(usec_t d, char *buf, size_t size) {
 /* Restart per Restart= after the backoff, or give up. what: "exited with status 3". */
 static void unit_schedule_restart(Unit *u, usec_t now, const char *what) {
         const Service *s = u->svc;
-        usec_t base = s->restart_sec > 0 ? s->restart_sec * USEC_PER_SEC : MIN_BACKOFF_USEC;
+        usec_t base = unit_base_backoff(s);
         usec_t cap = MAX((usec_t) s->restart_max_sec * USEC_PER_SEC, base);
         char delay[32];
 
@@ -447,8 +536,12 @@ static void unit_exited(Manager *m, Unit *u, int status) {
                 code = WEXITSTATUS(status);
                 snprintf(what, sizeof what, "exited with status %d", code);
                 failed = code != 0;
+                u->exit_status = code;
+                u->exit_signal = 0;
         } else {
                 code = 128 + WTERMSIG(status);
+                u->exit_status = -1;
+                u->exit_signal = WTERMSIG(status);
                 snprintf(what, sizeof what, "killed by signal %s",
                          sigabbrev_np(WTERMSIG(status)) ?: "?");
                 failed = true;
@@ -460,6 +553,15 @@ static void unit_exited(Manager *m, Unit *u, int status) {
         u->deadline = USEC_INFINITY;
 
         if (u->state == UNIT_STOPPING) {
+                if (u->restart_requested && !m->stopping) {
+                        /* berth service restart: start again once the
+                         * dependencies allow, as at boot. */
+                        u->restart_requested = false;
+                        u->state = UNIT_WAITING;
+                        u->backoff = unit_base_backoff(s);
+                        log_info("stopped %s (%s), starting it again", s->name, what);
+                        return;
+                }
                 u->state = UNIT_STOPPED;
                 log_info("stopped %s (%s)", s->name, what);
                 return;
@@ -667,6 +769,17 @@ static void check_timeouts(Manager *m, usec_t now) {
         }
 }
 
+/* StopSignal to the main process; after StopTimeout the whole cgroup is
+ * killed (check_timeouts). */
+static void unit_stop(Unit *u, usec_t now) {
+        const Service *s = u->svc;
+        log_info("stopping %s", s->name);
+        u->state = UNIT_STOPPING;
+        u->deadline = now + MAX(s->stop_timeout_s, 1u) * USEC_PER_SEC;
+        (void) kill(u->pid, s->stop_signal > 0 ? s->stop_signal : SIGTERM);
+        (void) kill(u->pid, SIGCONT);
+}
+
 static bool has_running_dependent(const Manager *m, size_t idx) {
         for (size_t j = 0; j < m->n; j++) {
                 const Unit *d = &m->units[j];
@@ -695,18 +808,16 @@ static bool advance_stop(Manager *m, usec_t now) {
                 any = true;
                 if (u->state == UNIT_STOPPING || has_running_dependent(m, i - 1))
                         continue;
-                const Service *s = u->svc;
-                log_info("stopping %s", s->name);
-                u->state = UNIT_STOPPING;
-                u->deadline = now + MAX(s->stop_timeout_s, 1u) * USEC_PER_SEC;
-                (void) kill(u->pid, s->stop_signal > 0 ? s->stop_signal : SIGTERM);
-                (void) kill(u->pid, SIGCONT);
+                unit_stop(u, now);
         }
         return !any;
 }
 
 static void arm_timer(Manager *m, usec_t now) {
         usec_t next = USEC_INFINITY;
+        for (size_t i = 0; i < CONTROL_CLIENTS_MAX; i++)
+                if (m->clients[i].fd >= 0)
+                        next = MIN(next, m->clients[i].deadline);
         for (size_t i = 0; i < m->n; i++) {
                 const Unit *u = &m->units[i];
                 next = MIN(next, u->deadline);
@@ -836,6 +947,167 @@ static void handle_signals(Manager *m) {
         reap(m);
 }
 
+/* ---- service state for other processes (initctl.h) ---- */
+
+/* Rewrites the status file of every unit whose state changed since the last
+ * turn: a stack buffer and a rename, no allocation. */
+static void publish_status(Manager *m) {
+        if (m->status_dir_fd < 0)
+                return;
+        for (size_t i = 0; i < m->n; i++) {
+                Unit *u = &m->units[i];
+                ServiceStatus st;
+
+                if (u->is_payload)
+                        continue;
+                memset(&st, 0, sizeof st);
+                snprintf(st.name, sizeof st.name, "%s", u->svc->name);
+                snprintf(st.state, sizeof st.state, "%s", unit_state_table[u->state]);
+                st.pid = u->pid;
+                st.restarts = u->restarts;
+                st.ready_usec = u->ready_usec;
+                st.exit_status = u->exit_status;
+                st.exit_signal = u->exit_signal;
+                if (memcmp(&st, &u->published, sizeof st) == 0)
+                        continue;
+                int r = service_status_write(m->status_dir_fd, &st);
+                if (r < 0) {
+                        if (!m->status_warned)
+                                log_warning_errno(r, "cannot write the status file of %s",
+                                                  st.name);
+                        m->status_warned = true;
+                        continue;
+                }
+                memcpy(&u->published, &st, sizeof st);
+        }
+}
+
+/* Carries out one request; the reply says what was done or why not. */
+static void control_apply(Manager *m, InitCtlVerb verb, const char *name, char *reply,
+                          size_t size) {
+        usec_t now = now_usec();
+        ssize_t k = find_unit(m, name);
+        Unit *u = k >= 0 ? &m->units[k] : NULL;
+
+        if (!u || u->is_payload) {
+                snprintf(reply, size, "error no such service: %s", name);
+                return;
+        }
+        if (m->stopping) {
+                snprintf(reply, size, "error the system is shutting down");
+                return;
+        }
+        log_notice("%s %s requested", initctl_verb_to_string(verb), name);
+
+        if (verb == INITCTL_STOP || (verb == INITCTL_RESTART && unit_running(u))) {
+                u->restart_requested = verb == INITCTL_RESTART;
+                if (unit_running(u)) {
+                        if (u->state != UNIT_STOPPING)
+                                unit_stop(u, now);
+                } else {
+                        u->state = UNIT_STOPPED;
+                        u->deadline = USEC_INFINITY;
+                }
+                snprintf(reply, size, "ok %s %s", verb == INITCTL_STOP ? "stopping" : "restarting",
+                         name);
+                return;
+        }
+
+        /* start, or restart of a service that does not run */
+        if (u->state == UNIT_STOPPING) {
+                u->restart_requested = true;
+                snprintf(reply, size, "ok starting %s once it stopped", name);
+                return;
+        }
+        if (unit_running(u) || u->state == UNIT_WAITING) {
+                snprintf(reply, size, "ok %s is %s", name, unit_state_table[u->state]);
+                return;
+        }
+        if (u->state == UNIT_BACKOFF)
+                u->deadline = now; /* skip the rest of the delay */
+        else {
+                u->state = UNIT_WAITING;
+                u->deadline = USEC_INFINITY;
+                u->backoff = unit_base_backoff(u->svc);
+        }
+        snprintf(reply, size, "ok starting %s", name);
+}
+
+static void control_close(Manager *m, size_t slot) {
+        m->clients[slot].fd = safe_close(m->clients[slot].fd);
+}
+
+static void control_reply(int fd, const char *reply) {
+        /* A fresh socket's buffer takes a short reply; if it did not, the
+         * client gets nothing rather than PID 1 waiting for it. */
+        (void) send(fd, reply, strlen(reply), MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static void control_accept(Manager *m) {
+        for (;;) {
+                int fd = accept4(m->control_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                if (fd < 0)
+                        return;
+
+                struct ucred cred;
+                socklen_t len = sizeof cred;
+                if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+                    (cred.uid != 0 && cred.uid != geteuid())) {
+                        control_reply(fd, "error permission denied");
+                        (void) close(fd);
+                        continue;
+                }
+                size_t slot = CONTROL_CLIENTS_MAX;
+                for (size_t i = 0; i < CONTROL_CLIENTS_MAX && slot == CONTROL_CLIENTS_MAX; i++)
+                        if (m->clients[i].fd < 0)
+                                slot = i;
+                struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+                if (slot == CONTROL_CLIENTS_MAX ||
+                    epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+                        control_reply(fd, "error busy, try again");
+                        (void) close(fd);
+                        continue;
+                }
+                m->clients[slot].fd = fd;
+                m->clients[slot].deadline = now_usec() + CONTROL_CLIENT_USEC;
+        }
+}
+
+static void control_read(Manager *m, size_t slot) {
+        char buf[INITCTL_LINE_MAX + 2], reply[INITCTL_REPLY_MAX], name[SERVICE_NAME_MAX];
+        int fd = m->clients[slot].fd;
+        InitCtlVerb verb;
+
+        /* MSG_TRUNC: the real length of a longer message, which is refused. */
+        ssize_t k = recv(fd, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC);
+        if (k < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        if (k <= 0) {
+                control_close(m, slot);
+                return;
+        }
+        if ((size_t) k > sizeof buf || initctl_parse_request(buf, (size_t) k, &verb, name) < 0)
+                snprintf(reply, sizeof reply, "error bad request, expected: start|stop|restart NAME");
+        else
+                control_apply(m, verb, name, reply, sizeof reply);
+        control_reply(fd, reply);
+        control_close(m, slot);
+}
+
+static void control_expire(Manager *m, usec_t now) {
+        for (size_t i = 0; i < CONTROL_CLIENTS_MAX; i++)
+                if (m->clients[i].fd >= 0 && m->clients[i].deadline <= now)
+                        control_close(m, i);
+}
+
+/* The epoll data of a control connection, or CONTROL_CLIENTS_MAX. */
+static size_t control_slot(const Manager *m, int fd) {
+        for (size_t i = 0; i < CONTROL_CLIENTS_MAX; i++)
+                if (m->clients[i].fd >= 0 && m->clients[i].fd == fd)
+                        return i;
+        return CONTROL_CLIENTS_MAX;
+}
+
 int supervise_run(const ServiceSet *set, const SuperviseConfig *cfg,
                   ShutdownAction *ret_action) {
         Manager m = {};
@@ -858,15 +1130,17 @@ int supervise_run(const ServiceSet *set, const SuperviseConfig *cfg,
         }
 
         for (;;) {
-                struct epoll_event ev[5];
+                struct epoll_event ev[8];
                 usec_t now = now_usec();
 
                 check_timeouts(&m, now);
+                control_expire(&m, now);
                 if (!m.stopping)
                         start_units(&m);
                 if (m.stopping && advance_stop(&m, now))
                         break;
                 arm_timer(&m, now);
+                publish_status(&m);
 
                 int k = epoll_wait(m.epoll_fd, ev, ELEMENTSOF(ev), -1);
                 if (k < 0) {
@@ -882,14 +1156,17 @@ int supervise_run(const ServiceSet *set, const SuperviseConfig *cfg,
                         else if (ev[i].data.fd == m.net_fd) {
                                 netready_monitor_drain(m.net_fd);
                                 m.net_dirty = true;
-                        }
+                        } else if (ev[i].data.fd == m.control_fd)
+                                control_accept(&m);
                         else if (ev[i].data.fd == m.timer_fd) {
                                 uint64_t exp;
                                 (void) !read(m.timer_fd, &exp, sizeof exp);
-                        }
+                        } else if (control_slot(&m, ev[i].data.fd) < CONTROL_CLIENTS_MAX)
+                                control_read(&m, control_slot(&m, ev[i].data.fd));
                 }
         }
 
+        publish_status(&m);
         manager_done(&m);
         if (ret_action)
                 *ret_action = m.action;

@@ -13,7 +13,13 @@
  * cgroup, so containerd's shims (and containers) survive a containerd
  * restart. Ordered stop: a service is stopped once nothing that orders after
  * it still runs; StopSignal, then after StopTimeout the whole cgroup is
- * killed (the process group when cgroups are off). */
+ * killed (the process group when cgroups are off).
+ *
+ * Other processes see each service's state in status_dir/NAME, rewritten
+ * (temp file + rename) whenever it changes, and ask for start, stop and
+ * restart on control_path; both are served from the same loop, with a fixed
+ * number of control connections, never blocking on a client
+ * (docs/services.md). */
 #pragma once
 
 #include <stdbool.h>
@@ -24,6 +30,8 @@
 typedef struct SuperviseConfig {
         const char *log_dir;      /* NAME.log per service; NULL: inherit stderr */
         const char *notify_path;  /* socket for Ready=notify; NULL: notify services never get ready */
+        const char *status_dir;   /* a status file per service (initctl.h); NULL: none */
+        const char *control_path; /* control socket (initctl.h); NULL: none */
         const char *cgroup_root;  /* cgroup2 root; NULL: no per-service cgroups */
         const char *payload_dir;  /* run payload_dir/run once every service settled; NULL: none */
         bool payload_mount;       /* first mount LABEL=BERTHPAYLOAD read-only at payload_dir */

@@ -23,6 +23,13 @@ const char *shutdown_action_to_string(ShutdownAction a);
  * on with what works. */
 void sysinit_setup(void);
 
+#define EFIVARS_PATH "/sys/firmware/efi/efivars"
+
+/* Mounts efivarfs (nosuid, nodev, noexec) on EFIVARS_PATH when the machine
+ * booted through UEFI. After the module lists are loaded: efivarfs is a
+ * module ([Kernel] Load=), and there is no modprobe for the kernel to call. */
+void sysinit_mount_efivarfs(void);
+
 /* Applies every *.conf of the sysctl.d directories, /usr/lib then /etc. */
 void sysinit_apply_sysctl(void);
 

@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "error.h"
 #include "fileio.h"
 #include "macro.h"
 #include "spec.h"
@@ -328,6 +329,134 @@ static void test_default_image_spec_parses(void **state) {
         assert_string_equal(s->compression, "lz4hc");
 }
 
+/* Writes text to DIR/NAME (parents created). */
+static void put(const char *dir, const char *name, const char *text) {
+        _cleanup_free_ char *p = path_join(dir, name);
+        assert_non_null(p);
+        assert_int_equal(mkdir_parents(p, 0755), 0);
+        assert_int_equal(write_file_atomic(p, text, strlen(text), 0644), 0);
+}
+
+/* spec_parse(DIR/NAME); *ret_message gets the error message (or ""). */
+static int parse_file(const char *dir, const char *name, ImageSpec **ret, char **ret_message) {
+        _cleanup_free_ char *p = path_join(dir, name);
+        assert_non_null(p);
+        error_clear();
+        int r = spec_parse(p, ret);
+        *ret_message = strdup(r < 0 ? error_message(r) : "");
+        assert_non_null(*ret_message);
+        return r;
+}
+
+static void test_include_reads_the_other_spec_in_place(void **state) {
+        char dir[] = "/tmp/test-spec-XXXXXX";
+        _cleanup_(spec_freep) ImageSpec *s = NULL;
+        _cleanup_free_ char *log = NULL, *copy = NULL;
+
+        assert_non_null(mkdtemp(dir));
+        put(dir, "base.conf",
+            IMAGE "Description=base\n[Packages]\nInclude=a1\n[Files]\nCopy=files/x:/etc/x\n"
+                  "[Source]\nURI=http://h/d\nSuites=s\n");
+        /* Relative to the including file; later keys override and add up. */
+        put(dir, "sub/top.conf",
+            "[Spec]\nInclude=../base.conf\n[Image]\nName=top\n[Packages]\nInclude=b2\n"
+            "[Test]\nPayload=yes\n");
+        assert_int_equal(parse_file(dir, "sub/top.conf", &s, &log), 0);
+        assert_string_equal(s->name, "top");
+        assert_string_equal(s->version, "1");
+        assert_string_equal(s->description, "base");
+        assert_true(strv_contains(s->include, "a1") && strv_contains(s->include, "b2"));
+        assert_int_equal(s->n_sources, 1);
+        assert_true(s->test_payload);
+        /* Copy= sources stay relative to the file that names them. */
+        copy = path_join(dir, "files/x");
+        assert_string_equal(s->copies[0].source, copy);
+        (void) rm_rf(dir);
+}
+
+static void test_include_errors_name_file_and_line(void **state) {
+        char dir[] = "/tmp/test-spec-XXXXXX";
+        ImageSpec *s = NULL;
+
+        assert_non_null(mkdtemp(dir));
+        put(dir, "a.conf", IMAGE "[Spec]\nInclude=b.conf\n");
+        put(dir, "b.conf", "# b\n[Spec]\nInclude=a.conf\n");
+        put(dir, "self.conf", IMAGE "[Spec]\nInclude=./self.conf\n");
+        put(dir, "missing.conf", IMAGE "[Spec]\nInclude=nothere.conf\n");
+        put(dir, "bad.conf", "[Spec]\nInclude=inner.conf\n");
+        put(dir, "inner.conf", IMAGE "[Boot]\nTries=99\n");
+        put(dir, "dir.conf", "[Spec]\nInclude=/tmp\n");
+        put(dir, "kmsg.conf", "[Spec]\nInclude=/proc/kmsg\n");
+        for (int i = 0; i < 10; i++) {
+                char name[16], text[64];
+                snprintf(name, sizeof name, "d%d.conf", i);
+                snprintf(text, sizeof text, "[Spec]\nInclude=d%d.conf\n", i + 1);
+                put(dir, name, text);
+        }
+        put(dir, "d10.conf", IMAGE);
+
+        static const struct {
+                const char *file, *message;
+        } cases[] = {
+                { "a.conf", "b.conf:3: Spec.Include: include cycle: " },
+                { "self.conf", "self.conf:5: Spec.Include: include cycle: " },
+                { "missing.conf", "missing.conf:5: Spec.Include: cannot read " },
+                { "bad.conf", "inner.conf:5: Boot.Tries: '99' is not a number from 1 to 10" },
+                { "dir.conf", "dir.conf:2: Spec.Include: /tmp is not a regular file" },
+                { "kmsg.conf", "kmsg.conf:2: Spec.Include: /proc/kmsg is not a regular file" },
+                { "d0.conf", "d8.conf:2: Spec.Include: includes nest deeper than 8 files" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *log = NULL;
+                int r = parse_file(dir, cases[i].file, &s, &log);
+                if (r != -EBADMSG || !strstr(log, cases[i].message))
+                        fail_msg("%s: got %d and message:\n%s\nexpected: %s", cases[i].file, r,
+                                 log, cases[i].message);
+                assert_null(s);
+                /* One line, no strerror suffix. */
+                assert_null(strchr(log, '\n'));
+                assert_null(strstr(log, "Bad message"));
+        }
+        (void) rm_rf(dir);
+}
+
+static bool same_words(char **a, char **b) {
+        if (strv_length(a) != strv_length(b))
+                return false;
+        for (size_t i = 0; a && a[i]; i++)
+                if (!streq(a[i], b[i]))
+                        return false;
+        return true;
+}
+
+static void test_test_spec_and_faults_spec_include_the_default(void **state) {
+        const char *root = getenv("BERTH_SOURCE_ROOT");
+        _cleanup_(spec_freep) ImageSpec *def = NULL, *test = NULL, *faults = NULL;
+        _cleanup_free_ char *p1 = NULL, *p2 = NULL, *p3 = NULL;
+
+        if (!root)
+                skip();
+        p1 = path_join(root, "images/container-host.conf");
+        p2 = path_join(root, "images/test.conf");
+        p3 = path_join(root, "tests/vm/faults.conf");
+        assert_int_equal(spec_parse(p1, &def), 0);
+        assert_int_equal(spec_parse(p2, &test), 0);
+        assert_int_equal(spec_parse(p3, &faults), 0);
+        /* Production has no payload hook; the test images have it. */
+        assert_false(def->test_payload);
+        assert_true(test->test_payload);
+        assert_true(faults->test_payload);
+        assert_string_equal(test->name, "container-host-test");
+        assert_string_equal(faults->name, "container-host-faults");
+        /* Everything else comes from the default spec. */
+        assert_true(same_words(def->include, test->include));
+        assert_true(same_words(def->remove, faults->remove));
+        assert_string_equal(def->cmdline, faults->cmdline);
+        assert_true(strv_contains(faults->services, "containerd"));
+        assert_true(strv_contains(faults->services, "test-crash"));
+        assert_false(strv_contains(def->services, "test-crash"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_full_spec_fills_every_field),
@@ -345,6 +474,9 @@ int main(void) {
                 cmocka_unit_test(test_empty_value_resets_accumulated_list),
                 cmocka_unit_test(test_spec_parse_reads_a_file),
                 cmocka_unit_test(test_default_image_spec_parses),
+                cmocka_unit_test(test_include_reads_the_other_spec_in_place),
+                cmocka_unit_test(test_include_errors_name_file_and_line),
+                cmocka_unit_test(test_test_spec_and_faults_spec_include_the_default),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

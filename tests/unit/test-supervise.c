@@ -7,7 +7,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <cmocka.h>
@@ -24,6 +26,7 @@ typedef struct Fixture {
         char log_dir[128];
         Service services[8];
         size_t n;
+        pid_t supervisor; /* killed by teardown if a failed test left it running */
 } Fixture;
 
 static int setup(void **state) {
@@ -39,6 +42,11 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
         Fixture *f = *state;
+        /* Still our unreaped child: a failed assertion skipped stop(). */
+        if (f->supervisor > 0 && waitpid(f->supervisor, NULL, WNOHANG) == 0) {
+                (void) kill(f->supervisor, SIGKILL);
+                (void) waitpid(f->supervisor, NULL, 0);
+        }
         for (size_t i = 0; i < f->n; i++)
                 service_done(&f->services[i]);
         (void) rm_rf(f->dir);
@@ -106,9 +114,13 @@ static pid_t start(Fixture *f) {
         if (pid == 0) {
                 ServiceSet set = { .services = f->services, .n = f->n };
                 _cleanup_free_ char *notify = fpath(f, "notify");
+                _cleanup_free_ char *status = fpath(f, "services");
+                _cleanup_free_ char *control = fpath(f, "init.sock");
                 SuperviseConfig cfg = {
                         .log_dir = f->log_dir,
                         .notify_path = notify,
+                        .status_dir = status,
+                        .control_path = control,
                         .console_fd = -1,
                         .subreaper = true,
                 };
@@ -116,6 +128,7 @@ static pid_t start(Fixture *f) {
                 int r = supervise_run(&set, &cfg, &a);
                 _exit(r < 0 ? 1 : a == SHUTDOWN_REBOOT ? 0 : 2);
         }
+        f->supervisor = pid;
         return pid;
 }
 
@@ -300,6 +313,134 @@ static void test_stop_timeout_kills_the_process_group(void **state) {
         assert_true(now_usec() - t >= 900 * USEC_PER_MSEC);
 }
 
+/* Waits until the status file of name shows state (and, if pid_not > 0, a
+ * pid other than pid_not); fills st. */
+static bool wait_for_status(Fixture *f, const char *name, const char *state, int pid_not,
+                            unsigned restarts, ServiceStatus *st, unsigned ms) {
+        _cleanup_free_ char *dir = fpath(f, "services");
+        for (unsigned i = 0; i <= ms / 20; i++) {
+                if (service_status_read(dir, name, st) == 0 && streq(st->state, state) &&
+                    (pid_not <= 0 || st->pid != pid_not) && st->restarts >= restarts)
+                        return true;
+                usleep(20 * 1000);
+        }
+        return false;
+}
+
+static void test_status_files_and_control(void **state) {
+        Fixture *f = *state;
+        _cleanup_free_ char *sock = fpath(f, "init.sock");
+        ServiceStatus st;
+        char reply[INITCTL_REPLY_MAX];
+
+        add(f, "daemon", "echo $$ >> %D/daemon.pids; exec sleep 100");
+        add(f, "oneshot", "exit 4");
+        pid_t pid = start(f);
+
+        assert_true(wait_for_status(f, "daemon", "ready", 0, 0, &st, 3000));
+        int first = st.pid;
+        struct stat sst;
+        assert_int_equal(stat(sock, &sst), 0);
+        assert_int_equal(sst.st_mode & 07777, 0600);
+        assert_true(first > 0);
+        assert_int_equal(st.restarts, 0);
+        assert_true(st.ready_usec > 0);
+        assert_true(wait_for_status(f, "oneshot", "failed", 0, 0, &st, 3000));
+        assert_int_equal(st.pid, 0);
+        assert_int_equal(st.exit_status, 4);
+
+        /* restart: a new process, the count goes up, the old one got SIGTERM. */
+        assert_int_equal(initctl_request(sock, INITCTL_RESTART, "daemon", 3000, reply,
+                                         sizeof reply),
+                         0);
+        assert_string_equal(reply, "ok restarting daemon");
+        assert_true(wait_for_status(f, "daemon", "ready", first, 1, &st, 3000));
+        assert_int_equal(st.restarts, 1);
+        assert_int_equal(st.exit_signal, SIGTERM);
+        assert_int_equal(kill(first, 0), -1);
+
+        /* stop, then start again. */
+        assert_int_equal(initctl_request(sock, INITCTL_STOP, "daemon", 3000, reply,
+                                         sizeof reply),
+                         0);
+        assert_true(wait_for_status(f, "daemon", "stopped", 0, 0, &st, 3000));
+        assert_int_equal(st.pid, 0);
+        assert_int_equal(initctl_request(sock, INITCTL_START, "daemon", 3000, reply,
+                                         sizeof reply),
+                         0);
+        assert_true(wait_for_status(f, "daemon", "ready", 0, 2, &st, 3000));
+        assert_int_equal(st.restarts, 2);
+
+        /* A failed service can be started again by hand. */
+        assert_int_equal(initctl_request(sock, INITCTL_START, "oneshot", 3000, reply,
+                                         sizeof reply),
+                         0);
+        assert_true(wait_for_status(f, "oneshot", "failed", 0, 1, &st, 3000));
+        assert_int_equal(st.restarts, 1);
+
+        /* Unknown services are refused with PID 1's reason. */
+        assert_int_equal(initctl_request(sock, INITCTL_RESTART, "nothere", 3000, reply,
+                                         sizeof reply),
+                         -EBADR);
+        assert_string_equal(reply, "error no such service: nothere");
+
+        _cleanup_free_ char *pids = slurp(f, "daemon.pids");
+        size_t runs = 0;
+        for (char *p = pids; (p = strchr(p, '\n')); p++)
+                runs++;
+        assert_int_equal(runs, 3);
+        stop(pid);
+}
+
+static void test_control_refuses_junk_and_idle_clients_do_not_block(void **state) {
+        Fixture *f = *state;
+        _cleanup_free_ char *sock = fpath(f, "init.sock");
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int idle[6];
+        char reply[INITCTL_REPLY_MAX];
+        ServiceStatus st;
+
+        add(f, "daemon", "exec sleep 100");
+        pid_t pid = start(f);
+        assert_true(wait_for_status(f, "daemon", "ready", 0, 0, &st, 3000));
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
+
+        /* More silent clients than PID 1 has slots: the extra ones are told
+         * it is busy, and PID 1 goes on serving. */
+        for (size_t i = 0; i < ELEMENTSOF(idle); i++) {
+                idle[i] = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+                assert_true(idle[i] >= 0);
+                assert_int_equal(connect(idle[i], (struct sockaddr *) &sa, sizeof sa), 0);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(idle); i++)
+                (void) close(idle[i]);
+
+        /* A request longer than a line is refused whole. Until PID 1 has seen
+         * the idle clients go, it may still answer "busy" (or reset the
+         * connection while saying so): try again. */
+        char big[4096];
+        memset(big, 'a', sizeof big);
+        reply[0] = 0;
+        for (unsigned i = 0; i < 100 && !strneq(reply, "error bad request", 17); i++) {
+                int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+                assert_int_equal(connect(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+                assert_int_equal(send(fd, big, sizeof big, 0), (ssize_t) sizeof big);
+                ssize_t k = recv(fd, reply, sizeof reply - 1, 0);
+                reply[MAX(k, 0)] = 0;
+                (void) close(fd);
+                if (!strneq(reply, "error bad request", 17))
+                        usleep(30 * 1000);
+        }
+        assert_string_equal(reply, "error bad request, expected: start|stop|restart NAME");
+
+        assert_int_equal(initctl_request(sock, INITCTL_RESTART, "daemon", 3000, reply,
+                                         sizeof reply),
+                         0);
+        assert_true(wait_for_status(f, "daemon", "ready", st.pid, 1, &st, 3000));
+        assert_int_equal(st.restarts, 1);
+        stop(pid);
+}
+
 static void test_condition_cmdline(void **state) {
         const char *cmdline = "usrhash=ab berth.payload=1 quiet \"x=a b\"";
         assert_true(supervise_condition_cmdline(cmdline, "berth.payload=1"));
@@ -325,6 +466,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_stop_in_reverse_order, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stop_timeout_kills_the_process_group, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_status_files_and_control, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_control_refuses_junk_and_idle_clients_do_not_block, setup, teardown),
                 cmocka_unit_test(test_condition_cmdline),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,7 +14,8 @@
 #   BERTH_SOURCE_ROOT   the source tree (default: two levels up from here)
 #   BERTH               the berth binary to run (default: $BERTH_PLAIN_BUILD/src/berth)
 #   BERTH_PLAIN_BUILD   the plain build whose binaries go into images (default: ./build)
-#   BERTH_BUILD_DIR     where the cached image lives: $BERTH_BUILD_DIR/vm-image
+#   BERTH_BUILD_DIR     where the cached images live: $BERTH_BUILD_DIR/vm-test-image
+#                       (VM_SPEC), vm-image (the default image, left by build-real)
 #                       (default: $BERTH_PLAIN_BUILD)
 #   BERTH_IMAGE_DIR     boot this image instead of building/caching one
 #   BERTH_VM_LOCK       lock file that lets one QEMU run at a time (/tmp/berth-vm.lock)
@@ -27,7 +28,9 @@ BERTH_PLAIN_BUILD=${BERTH_PLAIN_BUILD:-$BERTH_SOURCE_ROOT/build}
 BERTH=${BERTH:-$BERTH_PLAIN_BUILD/src/berth}
 BERTH_BUILD_DIR=${BERTH_BUILD_DIR:-$BERTH_PLAIN_BUILD}
 BERTH_VM_LOCK=${BERTH_VM_LOCK:-/tmp/berth-vm.lock}
-VM_SPEC=${VM_SPEC:-$BERTH_SOURCE_ROOT/images/container-host.conf}
+# The test image: the default image plus the payload hook ([Test] Payload=yes);
+# the default image itself ignores berth.payload=1.
+VM_SPEC=${VM_SPEC:-$BERTH_SOURCE_ROOT/images/test.conf}
 
 # The test's scratch directory, removed at exit unless BERTH_VM_KEEP=1.
 VM_TMP=$(mktemp -d "${TMPDIR:-/var/tmp}/berth-vmtest.XXXXXX")
@@ -57,11 +60,8 @@ vm_need() {
         fi
 }
 
-# vm_image_dir: prints the directory of an image to boot. BERTH_IMAGE_DIR if
-# set; else $BERTH_BUILD_DIR/vm-image, (re)built with `berth build` when it is
-# missing or older than the composer, berth-init, berth-netevent, data/ or the spec. The composer is
-# the plain build's berth if there is one (see vm_spec_image). Concurrent tests wait
-# for one build (flock).
+# vm_image_dir: prints the directory of the test image (VM_SPEC) to boot.
+# BERTH_IMAGE_DIR if set; else $BERTH_BUILD_DIR/vm-test-image (vm_spec_image).
 vm_image_dir() {
         if [ -n "${BERTH_IMAGE_DIR:-}" ]; then
                 [ -f "$BERTH_IMAGE_DIR/disk.raw" ] || {
@@ -71,28 +71,13 @@ vm_image_dir() {
                 echo "$BERTH_IMAGE_DIR"
                 return 0
         fi
-        local img=$BERTH_BUILD_DIR/vm-image
-        local composer=${BERTH_VM_COMPOSER:-$BERTH_PLAIN_BUILD/src/berth}
-        [ -x "$composer" ] || composer=$BERTH
-        (
-                flock 9
-                local stale=0 f
-                [ -f "$img/disk.raw" ] && [ -f "$img/manifest.json" ] || stale=1
-                for f in "$composer" "$BERTH_PLAIN_BUILD/src/init/berth-init" "$BERTH_PLAIN_BUILD/src/berth-init" \
-                        "$BERTH_PLAIN_BUILD/src/net/berth-netevent" "$VM_SPEC" \
-                        $(find "$BERTH_SOURCE_ROOT/data" -type f); do
-                        [ -e "$f" ] && [ "$f" -nt "$img/disk.raw" ] && stale=1
-                done
-                if [ $stale = 1 ]; then
-                        echo "vm: building the test image into $img" >&2
-                        rm -rf "$img.new"
-                        "$composer" build --bindir "$BERTH_PLAIN_BUILD/src" --output "$img.new" "$VM_SPEC" >&2 ||
-                                { echo "vm: berth build failed" >&2; exit 1; }
-                        rm -rf "$img"
-                        mv "$img.new" "$img"
-                fi
-        ) 9>"$BERTH_BUILD_DIR/vm-image.lock" || return 1
-        echo "$img"
+        vm_spec_image "$VM_SPEC" vm-test-image
+}
+
+# vm_default_image_dir: the default (production) image, images/container-host.conf:
+# $BERTH_BUILD_DIR/vm-image, which build-real leaves, (re)built when stale.
+vm_default_image_dir() {
+        vm_spec_image "$BERTH_SOURCE_ROOT/images/container-host.conf" vm-image
 }
 
 # vm_make_payload SCRIPT [DIR]: a payload directory (busybox, the busybox OCI
@@ -187,10 +172,10 @@ vm_timeline() {
                      { printf "  %-28s %10s\n", $1, $2 }'
 }
 
-# vm_spec_image SPEC NAME: like vm_image_dir, for another spec: prints
-# $BERTH_BUILD_DIR/NAME, (re)built from SPEC when missing or older than the
-# composer, berth-init, SPEC or any data/services/*.service. Concurrent tests
-# wait for one build (flock). The composer is the plain build's berth when
+# vm_spec_image SPEC NAME: prints $BERTH_BUILD_DIR/NAME, (re)built from SPEC
+# when missing or older than the composer (berth, berth-compose), berth-init,
+# berth-netevent, SPEC, the specs it may include (images/*.conf) or a file of data/.
+# Concurrent tests wait for one build (flock). The composer is the plain build's berth when
 # there is one (BERTH_VM_COMPOSER overrides): these images serve the guest
 # tests, and the sanitizer build composes several times slower (build-real
 # covers the composer under ASan).
@@ -202,9 +187,9 @@ vm_spec_image() {
                 flock 9
                 local stale=0 f
                 [ -f "$img/disk.raw" ] && [ -f "$img/manifest.json" ] || stale=1
-                for f in "$composer" "$BERTH_PLAIN_BUILD/src/init/berth-init" "$spec" \
-                        "$BERTH_PLAIN_BUILD/src/net/berth-netevent" \
-                        $(find "$BERTH_SOURCE_ROOT/data" -type f); do
+                for f in "$composer" "$BERTH_PLAIN_BUILD/src/init/berth-init" \
+                        "$BERTH_PLAIN_BUILD/src/berth-compose" "$BERTH_PLAIN_BUILD/src/net/berth-netevent" \
+                        "$spec" "$BERTH_SOURCE_ROOT"/images/*.conf $(find "$BERTH_SOURCE_ROOT/data" -type f); do
                         [ -e "$f" ] && [ "$f" -nt "$img/disk.raw" ] && stale=1
                 done
                 if [ $stale = 1 ]; then

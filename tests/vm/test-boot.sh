@@ -1,13 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The default image end to end, the real way: UEFI (OVMF) -> systemd-boot ->
+# The test image (images/test.conf: the default image plus the payload hook)
+# end to end, the real way: UEFI (OVMF) -> systemd-boot ->
 # berth-init stage 1 -> dm-verity /usr -> stage 2 supervisor. A payload in the
 # guest runs a container (containerd + crun), looks at /usr, cgroups, the
-# loaded kernel modules and the supervisor's restart of a killed service, and
-# prints one "T: ok NAME" or "T: FAIL NAME" line per check; the host turns each
-# into a check. The machine's disk is 512 MiB larger than the image: the root
-# partition and its ext4 must have grown on first boot. Afterwards the ESP of
-# the machine's disk copy must show systemd-boot's boot counting.
+# loaded kernel modules and the supervisor's restart of a killed service, the
+# service status files and `berth service restart`, efivarfs and the read-only
+# ESP at /efi, the first-boot markers, and prints one "T: ok NAME" or
+# "T: FAIL NAME" line per check; the host turns each into a check. The
+# machine's disk is 512 MiB larger than the image: the root partition and its
+# ext4 must have grown on first boot. Afterwards the ESP of the machine's disk
+# copy must show systemd-boot's boot counting.
 set -euo pipefail
 . "$BERTH_SOURCE_ROOT/tests/vm/lib.sh"
 
@@ -86,6 +89,48 @@ done
 echo "--- the root file system grew with the disk on first boot"
 echo "root-kib: $(df -k /var | awk 'NR == 2 { print $2 }')"
 
+echo "--- service state for other processes, control by the berth CLI"
+status() { sed -n "s/^$2=//p" /run/berth/services/$1; }
+cat /run/berth/services/containerd | sed 's/^/containerd-status| /'
+t status-containerd-ready test "$(status containerd state)" = ready
+t status-containerd-pid test "$(status containerd pid)" = "$(pidof containerd)"
+t status-containerd-ready-time test -n "$(status containerd ready_time)"
+t berth-cli-in-image test -x /usr/bin/berth
+berth service | sed 's/^/berth-service| /'
+t berth-service-lists has "$(berth service)" '^containerd  *ready '
+t berth-service-status has "$(berth service status containerd)" '^state: ready$'
+t status-file-root-only-socket test "$(stat -c %a /run/berth/init.sock)" = 600
+wait_for 40 sh -c 'test "$(sed -n s/^state=//p /run/berth/services/chrony)" = ready'
+before_pid=$(status chrony pid)
+before_restarts=$(status chrony restarts)
+echo "chrony before: pid $before_pid, restarts $before_restarts"
+out=$(berth service restart chrony 2>&1)
+echo "berth service restart chrony: $out"
+t berth-service-restart-accepted has "$out" '^restarting chrony$'
+restarted() {
+        [ "$(status chrony state)" = ready ] && [ "$(status chrony pid)" != "$before_pid" ] &&
+                [ "$(status chrony restarts)" -gt "$before_restarts" ]
+}
+t chrony-restarted-by-request wait_for 120 restarted
+echo "chrony after: pid $(status chrony pid), restarts $(status chrony restarts)"
+t chrony-new-pid-is-chronyd test "$(status chrony pid)" = "$(pidof chronyd)"
+t berth-service-unknown sh -c '! berth service restart nosuchservice 2>/dev/null'
+
+echo "--- firmware and the ESP"
+grep -E ' /efi | efivarfs ' /proc/mounts | sed 's/^/mounts| /'
+t efivarfs-mounted grep -Eq '^efivarfs /sys/firmware/efi/efivars efivarfs [^ ]*nosuid,nodev,noexec' /proc/mounts
+t efivars-readable sh -c 'ls /sys/firmware/efi/efivars | grep -q .'
+t esp-mounted-ro grep -Eq '^/dev/vda1 /efi vfat ro,nosuid,nodev,noexec' /proc/mounts
+t esp-has-loader test -f /efi/loader/loader.conf
+t esp-not-writable sh -c '! touch /efi/.berth-write-test 2>/dev/null'
+
+echo "--- first boot"
+ls -l /var/lib/berth/firstboot | sed 's/^/firstboot| /'
+t firstboot-growfs-done test -f /var/lib/berth/firstboot/growfs
+t firstboot-machine-id-done test -f /var/lib/berth/firstboot/machine-id
+t first-boot-flag test -f /run/berth/first-boot
+t test-payload-marker test -f /usr/lib/berth/test-payload
+
 echo "checks failed: $fails"
 exit $fails
 GUEST
@@ -107,7 +152,13 @@ vm_guest_results "$VM_LOG" containerd-socket image-import container-output conta
         container-removed usr-mounted-erofs-ro usr-dm-name usr-dm-two-vda-partitions \
         usr-dm-verity-target usr-not-writable cgroup2-mounted no-cgroup-v1 cgroup-controllers \
         cgroup-subtree-control containerd-in-its-cgroup chronyd-running chronyd-restarted \
-        module-dm_verity module-erofs module-overlay module-br_netfilter module-virtio_net
+        module-dm_verity module-erofs module-overlay module-br_netfilter module-virtio_net \
+        status-containerd-ready status-containerd-pid status-containerd-ready-time \
+        berth-cli-in-image berth-service-lists berth-service-status status-file-root-only-socket \
+        berth-service-restart-accepted chrony-restarted-by-request chrony-new-pid-is-chronyd \
+        berth-service-unknown efivarfs-mounted efivars-readable esp-mounted-ro esp-has-loader \
+        esp-not-writable firstboot-growfs-done firstboot-machine-id-done first-boot-flag \
+        test-payload-marker
 check "payload exit status 0 (got $VM_PAYLOAD_STATUS)" [ "$VM_PAYLOAD_STATUS" = 0 ]
 check "berth vm exit status 0 (got $VM_RC)" [ "$VM_RC" = 0 ]
 

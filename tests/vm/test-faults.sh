@@ -12,7 +12,7 @@
 #   e. containerd killed under a running container: the supervisor restarts it,
 #      the container lives on and can still be killed and deleted.
 # c and d boot tests/vm/faults.conf (built once into
-# $BERTH_BUILD_DIR/vm-faults-image); the others the default image.
+# $BERTH_BUILD_DIR/vm-faults-image); the others the test image (images/test.conf).
 # VM_FAULTS="a c" runs only some cases (default: all).
 set -euo pipefail
 . "$BERTH_SOURCE_ROOT/tests/vm/lib.sh"
