@@ -46,6 +46,14 @@ expect "--jobs 0" 64 "berth: error: --jobs: '0' is not a number from 1 to 64" --
 expect "--memory too small" 64 "berth: error: --memory: '12' is not a number from 128 to 1048576" -- vm --memory 12 "$tmp"
 expect "--timeout not a number" 64 "berth: error: --timeout: '5s' is not a number from 0 to 604800" -- vm --timeout 5s "$tmp"
 expect "unknown verb" 64 "berth: error: unknown verb 'frob' (try 'berth help')" -- frob
+
+s=$(spec cycle "[Spec]\nInclude=$tmp/cycle.conf\n")
+expect "include cycle" 65 "berth: error: $s:2: Spec.Include: include cycle: $s -> $s" -- build -o "$tmp/out" "$s"
+s=$(spec inc-missing "[Image]\nName=x\nVersion=1\n[Spec]\nInclude=nothere.conf\n")
+expect "include of a missing file" 65 "berth: error: $s:5: Spec.Include: cannot read $tmp/nothere.conf: No such file or directory" -- build -o "$tmp/out" "$s"
+expect "service: bad verb" 64 "berth: error: usage: berth service [status [NAME] | start NAME | stop NAME | restart NAME]" -- service reload chrony
+expect "service: bad name" 64 "berth: error: '../x' is not a service name" -- service restart ../x
+expect "service: no berth-init" 69 "berth: error: cannot talk to berth-init on $tmp/init.sock: No such file or directory" -- service --run-dir "$tmp" restart chrony
 check "nothing was written" [ ! -e "$tmp/out" ]
 # berth update (the berth-update helper)
 expect "unknown update verb" 64 "berth: error: unknown update verb 'frob' (status, check, download, apply, mark-good, mark-bad)" -- update frob
