@@ -47,29 +47,28 @@ typedef enum UnitState {
 
 /* The state as status files (initctl.h, docs/services.md) name it. */
 static const char *const unit_state_table[_UNIT_STATE_MAX] = {
-        [UNIT_WAITING] = "waiting",   [UNIT_STARTING] = "starting",
-        [UNIT_READY] = "ready",       [UNIT_KILLING] = "stopping",
-        [UNIT_BACKOFF] = "restarting", [UNIT_FAILED] = "failed",
-        [UNIT_EXITED] = "exited",     [UNIT_SKIPPED] = "skipped",
-        [UNIT_STOPPING] = "stopping", [UNIT_STOPPED] = "stopped",
+        [UNIT_WAITING] = "waiting",  [UNIT_STARTING] = "starting",  [UNIT_READY] = "ready",
+        [UNIT_KILLING] = "stopping", [UNIT_BACKOFF] = "restarting", [UNIT_FAILED] = "failed",
+        [UNIT_EXITED] = "exited",    [UNIT_SKIPPED] = "skipped",    [UNIT_STOPPING] = "stopping",
+        [UNIT_STOPPED] = "stopped",
 };
 
 typedef struct Unit {
         const Service *svc;
         UnitState state;
         pid_t pid;
-        bool settled;      /* was ready or failed at least once */
-        bool ready_once;   /* timeline line printed */
+        bool settled;    /* was ready or failed at least once */
+        bool ready_once; /* timeline line printed */
         bool is_payload;
         bool spawned;           /* started at least once: later starts count as restarts */
         bool restart_requested; /* stopping on request, start again once gone */
         unsigned restarts;
-        uint64_t ready_usec;    /* uptime of the last readiness */
+        uint64_t ready_usec; /* uptime of the last readiness */
         int exit_status, exit_signal;
         ServiceStatus published; /* what its status file holds */
         usec_t deadline;
         usec_t started_at;
-        usec_t backoff;    /* the next restart delay */
+        usec_t backoff; /* the next restart delay */
         size_t *deps, n_deps;
         size_t *wants, n_wants;
         char **envp;
@@ -140,8 +139,8 @@ static int resolve(const Manager *m, char **names, bool required, size_t **ret, 
                 if (k < 0) {
                         if (required) {
                                 free(idx);
-                                return log_error_code(ENOENT, "%s: After=%s: no such service",
-                                                      who, *s);
+                                return log_error_code(ENOENT, "%s: After=%s: no such service", who,
+                                                      *s);
                         }
                         continue;
                 }
@@ -187,8 +186,8 @@ static int unit_init(Manager *m, Unit *u, const char *cmdline) {
         if (m->cfg->cgroup_root) {
                 r = u->is_payload ? cgroup_create_scope(m->cfg->cgroup_root, "payload.scope",
                                                         u->cgroup, sizeof u->cgroup)
-                                  : cgroup_create_service(m->cfg->cgroup_root, s->name,
-                                                          u->cgroup, sizeof u->cgroup);
+                                  : cgroup_create_service(m->cfg->cgroup_root, s->name, u->cgroup,
+                                                          sizeof u->cgroup);
                 if (r < 0) {
                         log_warning_errno(r, "%s: cannot create its cgroup, running it in ours",
                                           s->name);
@@ -345,9 +344,8 @@ static int manager_init(Manager *m, const ServiceSet *set, const SuperviseConfig
 
         if (cfg->status_dir) {
                 r = mkdir_p(cfg->status_dir, 0755);
-                m->status_dir_fd = r < 0 ? r
-                                          : open(cfg->status_dir,
-                                                 O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                m->status_dir_fd =
+                        r < 0 ? r : open(cfg->status_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (m->status_dir_fd < 0)
                         log_warning_errno(r < 0 ? r : negative_errno(),
                                           "cannot open %s, no service status files",
@@ -607,8 +605,7 @@ static bool deps_allow_start(Manager *m, Unit *u) {
                 const Unit *d = &m->units[u->deps[i]];
                 if (d->state == UNIT_FAILED || d->state == UNIT_SKIPPED) {
                         log_error("%s: not started, it needs %s which %s", u->svc->name,
-                                  d->svc->name,
-                                  d->state == UNIT_FAILED ? "failed" : "was skipped");
+                                  d->svc->name, d->state == UNIT_FAILED ? "failed" : "was skipped");
                         u->state = UNIT_FAILED;
                         u->settled = true;
                         return false;
@@ -973,8 +970,7 @@ static void publish_status(Manager *m) {
                 int r = service_status_write(m->status_dir_fd, &st);
                 if (r < 0) {
                         if (!m->status_warned)
-                                log_warning_errno(r, "cannot write the status file of %s",
-                                                  st.name);
+                                log_warning_errno(r, "cannot write the status file of %s", st.name);
                         m->status_warned = true;
                         continue;
                 }
@@ -1087,7 +1083,8 @@ static void control_read(Manager *m, size_t slot) {
                 return;
         }
         if ((size_t) k > sizeof buf || initctl_parse_request(buf, (size_t) k, &verb, name) < 0)
-                snprintf(reply, sizeof reply, "error bad request, expected: start|stop|restart NAME");
+                snprintf(reply, sizeof reply,
+                         "error bad request, expected: start|stop|restart NAME");
         else
                 control_apply(m, verb, name, reply, sizeof reply);
         control_reply(fd, reply);
@@ -1108,8 +1105,7 @@ static size_t control_slot(const Manager *m, int fd) {
         return CONTROL_CLIENTS_MAX;
 }
 
-int supervise_run(const ServiceSet *set, const SuperviseConfig *cfg,
-                  ShutdownAction *ret_action) {
+int supervise_run(const ServiceSet *set, const SuperviseConfig *cfg, ShutdownAction *ret_action) {
         Manager m = {};
         sigset_t mask;
         int r;

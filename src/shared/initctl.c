@@ -222,8 +222,7 @@ int initctl_parse_request(const char *buf, size_t size, InitCtlVerb *ret_verb, c
 
         if (size > 0 && buf[size - 1] == '\n')
                 size--;
-        if (size == 0 || size > INITCTL_LINE_MAX || memchr(buf, 0, size) ||
-            memchr(buf, '\n', size))
+        if (size == 0 || size > INITCTL_LINE_MAX || memchr(buf, 0, size) || memchr(buf, '\n', size))
                 return -EBADMSG;
         memcpy(line, buf, size);
         line[size] = 0;

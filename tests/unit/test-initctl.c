@@ -141,14 +141,22 @@ static void test_request_parser(void **state) {
         assert_int_equal(v, INITCTL_START);
 
         static const char *const bad[] = {
-                "",          "\n",           "restart",       "restart ",
-                "restart  chrony", " restart chrony", "restart chrony extra",
-                "reload chrony", "RESTART chrony", "restart ../../x", "restart chrony\n\n",
-                "restart chr\nony", "restart -x",
+                "",
+                "\n",
+                "restart",
+                "restart ",
+                "restart  chrony",
+                " restart chrony",
+                "restart chrony extra",
+                "reload chrony",
+                "RESTART chrony",
+                "restart ../../x",
+                "restart chrony\n\n",
+                "restart chr\nony",
+                "restart -x",
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
-                assert_int_equal(initctl_parse_request(bad[i], strlen(bad[i]), &v, name),
-                                 -EBADMSG);
+                assert_int_equal(initctl_parse_request(bad[i], strlen(bad[i]), &v, name), -EBADMSG);
         assert_int_equal(initctl_parse_request("start a\0b", 9, &v, name), -EBADMSG);
 
         char longreq[INITCTL_LINE_MAX + 8];
