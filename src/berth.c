@@ -86,8 +86,8 @@ static void print_status(const ServiceStatus *st, bool table) {
         else if (st->exit_status >= 0)
                 snprintf(last, sizeof last, "status %d", st->exit_status);
         if (table)
-                printf("%-20s %-11s %8d %8u %10s  %s\n", st->name, st->state, st->pid,
-                       st->restarts, ready, last);
+                printf("%-20s %-11s %8d %8u %10s  %s\n", st->name, st->state, st->pid, st->restarts,
+                       ready, last);
         else
                 printf("name: %s\nstate: %s\npid: %d\nrestarts: %u\nready at: %s%s\n"
                        "last exit: %s\n",
@@ -121,10 +121,10 @@ static int service_list(const char *dir) {
 
 /* PID 1's "error ..." reply as an error a script can tell apart. */
 static int refused(const char *why) {
-        int code = strneq(why, "no such service", 15) ? ENOENT
-                 : strneq(why, "busy", 4) || strstr(why, "shutting down") ? EBUSY
-                 : strneq(why, "permission", 10) ? EACCES
-                                                 : EINVAL;
+        int code = strneq(why, "no such service", 15)                       ? ENOENT
+                   : strneq(why, "busy", 4) || strstr(why, "shutting down") ? EBUSY
+                   : strneq(why, "permission", 10)                          ? EACCES
+                                                                            : EINVAL;
         return error_setf(code, "berth-init: %s", why);
 }
 
@@ -139,8 +139,9 @@ static int cmd_service(int argc, char **argv) {
 
         while ((c = getopt_long(argc, argv, "+", opts, NULL)) >= 0) {
                 if (c != 'r')
-                        return cli_usage_error("usage: berth service [--run-dir DIR] [status [NAME] | "
-                                               "start|stop|restart NAME]");
+                        return cli_usage_error(
+                                "usage: berth service [--run-dir DIR] [status [NAME] | "
+                                "start|stop|restart NAME]");
                 run_dir = optarg;
         }
         argc -= optind;
@@ -166,8 +167,9 @@ static int cmd_service(int argc, char **argv) {
         }
         InitCtlVerb verb = argc == 2 ? initctl_verb_from_string(argv[0]) : _INITCTL_VERB_INVALID;
         if (verb < 0)
-                return cli_usage_error("usage: berth service [status [NAME] | start NAME | stop NAME | "
-                                       "restart NAME]");
+                return cli_usage_error(
+                        "usage: berth service [status [NAME] | start NAME | stop NAME | "
+                        "restart NAME]");
         if (!service_name_is_valid(argv[1]))
                 return cli_usage_error("'%s' is not a service name", argv[1]);
 

@@ -508,7 +508,8 @@ static const IniKey keys[] = {
         { "Packages", "Exclude", ini_key_words, SPEC(exclude), valid_package, "package name" },
         { "Packages", "BootPackages", ini_key_words, SPEC(boot_packages), valid_package,
           "package name" },
-        { "Kernel", "Package", ini_key_string, SPEC(kernel_package), valid_package, "package name" },
+        { "Kernel", "Package", ini_key_string, SPEC(kernel_package), valid_package,
+          "package name" },
         { "Kernel", "Modules", ini_key_words, SPEC(modules), valid_module, "module name" },
         { "Kernel", "Load", ini_key_words, SPEC(load_modules), valid_module, "module name" },
         { "Kernel", "Cmdline", parse_cmdline },
@@ -527,7 +528,8 @@ static const IniKey keys[] = {
         { "Disk", "RootSize", ini_key_size, SPEC(root_size) },
         { "Update", "Root", ini_key_string, SPEC(update_root), valid_host_path, "path" },
         { "Update", "Repository", ini_key_string, SPEC(update_repository), valid_uri, "URL" },
-        { "Update", "Channel", ini_key_string, SPEC(update_channel), valid_channel, "channel name" },
+        { "Update", "Channel", ini_key_string, SPEC(update_channel), valid_channel,
+          "channel name" },
         { "Output", "Compression", ini_key_string, SPEC(compression), valid_compression,
           "compression (lz4, lz4hc or none)" },
         { "Test", "Payload", ini_key_bool, SPEC(test_payload) },
@@ -535,8 +537,8 @@ static const IniKey keys[] = {
 };
 
 static const char *const sections[] = {
-        "Spec",  "Image",  "Source",       "Packages", "Kernel", "Boot",   "Files",  "Users",
-        "Sysctl", "Alternatives", "Services", "Disk",  "Update", "Output", "Test",   NULL,
+        "Spec",   "Image",        "Source",   "Packages", "Kernel", "Boot",   "Files", "Users",
+        "Sysctl", "Alternatives", "Services", "Disk",     "Update", "Output", "Test",  NULL,
 };
 
 /* A [Source] is complete when the next section starts or the file ends. */
@@ -598,8 +600,7 @@ static char *dirname_dup(const char *path) {
  * text stood here. */
 static int parse_include(IniContext *c, const IniKey *k, const char *value, void *data) {
         SpecState *st = c->userdata;
-        _cleanup_free_ char *joined = NULL, *real = NULL, *chain = NULL, *text = NULL,
-                            *dir = NULL;
+        _cleanup_free_ char *joined = NULL, *real = NULL, *chain = NULL, *text = NULL, *dir = NULL;
         struct stat sb;
         size_t size;
         int r;

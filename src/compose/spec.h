@@ -116,7 +116,7 @@ typedef struct ImageSpec {
         char *compression;   /* erofs compressor, default lz4hc */
 
         /* [Test] */
-        bool test_payload;   /* berth-init honours berth.payload=1 (test images only) */
+        bool test_payload; /* berth-init honours berth.payload=1 (test images only) */
 } ImageSpec;
 
 ImageSpec *spec_free(ImageSpec *s);

@@ -82,9 +82,9 @@ typedef struct Manager {
         size_t n;
         Service payload_service;
         int epoll_fd, signal_fd, notify_fd, timer_fd;
-        int net_fd;         /* rtnetlink changes, while a Ready=network unit waits */
-        bool net_dirty;     /* check the network again this turn */
-        NetState net;       /* what the last check saw */
+        int net_fd;     /* rtnetlink changes, while a Ready=network unit waits */
+        bool net_dirty; /* check the network again this turn */
+        NetState net;   /* what the last check saw */
         int status_dir_fd, control_fd;
         struct {
                 int fd;
@@ -707,8 +707,7 @@ static void log_ready_timeout(const Manager *m, const Unit *u) {
         case SERVICE_READY_SOCKET:
                 log_error("%s did not become ready within %us, stopping it; it waited for %s %s",
                           s->name, s->ready_timeout_s, s->ready_path,
-                          s->ready == SERVICE_READY_PATH ? "to appear"
-                                                         : "to accept a connection");
+                          s->ready == SERVICE_READY_PATH ? "to appear" : "to accept a connection");
                 break;
         default:
                 log_error("%s did not become ready within %us, stopping it; it waited for "

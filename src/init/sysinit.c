@@ -210,8 +210,7 @@ void sysinit_mount_efivarfs(void) {
         /* The kernel makes this directory only when it booted through UEFI. */
         if (access(EFIVARS_PATH, F_OK) < 0 || is_mount_point(EFIVARS_PATH))
                 return;
-        if (mount("efivarfs", EFIVARS_PATH, "efivarfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                  NULL) < 0)
+        if (mount("efivarfs", EFIVARS_PATH, "efivarfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
                 log_warning_errno(negative_errno(), "cannot mount efivarfs on %s", EFIVARS_PATH);
 }
 

@@ -48,8 +48,8 @@ InitCtlVerb initctl_verb_from_string(const char *s);
 /* One service's state as the status file holds it. */
 typedef struct ServiceStatus {
         char name[SERVICE_NAME_MAX];
-        char state[16]; /* waiting starting ready stopping restarting failed exited skipped stopped */
-        int pid;        /* main process, 0 when none runs */
+        char state[16];      /* waiting starting ready stopping restarting failed exited ... */
+        int pid;             /* main process, 0 when none runs */
         unsigned restarts;   /* starts after the first (crash restarts and requested ones) */
         uint64_t ready_usec; /* CLOCK_BOOTTIME (uptime) of the last readiness, 0: never ready */
         int exit_status;     /* last exit status, -1: none yet or killed by a signal */

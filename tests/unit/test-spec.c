@@ -410,8 +410,8 @@ static void test_include_errors_name_file_and_line(void **state) {
                 _cleanup_free_ char *log = NULL;
                 int r = parse_file(dir, cases[i].file, &s, &log);
                 if (r != -EBADMSG || !strstr(log, cases[i].message))
-                        fail_msg("%s: got %d and message:\n%s\nexpected: %s", cases[i].file, r,
-                                 log, cases[i].message);
+                        fail_msg("%s: got %d and message:\n%s\nexpected: %s", cases[i].file, r, log,
+                                 cases[i].message);
                 assert_null(s);
                 /* One line, no strerror suffix. */
                 assert_null(strchr(log, '\n'));

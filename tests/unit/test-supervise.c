@@ -350,9 +350,8 @@ static void test_status_files_and_control(void **state) {
         assert_int_equal(st.exit_status, 4);
 
         /* restart: a new process, the count goes up, the old one got SIGTERM. */
-        assert_int_equal(initctl_request(sock, INITCTL_RESTART, "daemon", 3000, reply,
-                                         sizeof reply),
-                         0);
+        assert_int_equal(
+                initctl_request(sock, INITCTL_RESTART, "daemon", 3000, reply, sizeof reply), 0);
         assert_string_equal(reply, "ok restarting daemon");
         assert_true(wait_for_status(f, "daemon", "ready", first, 1, &st, 3000));
         assert_int_equal(st.restarts, 1);
@@ -360,28 +359,25 @@ static void test_status_files_and_control(void **state) {
         assert_int_equal(kill(first, 0), -1);
 
         /* stop, then start again. */
-        assert_int_equal(initctl_request(sock, INITCTL_STOP, "daemon", 3000, reply,
-                                         sizeof reply),
+        assert_int_equal(initctl_request(sock, INITCTL_STOP, "daemon", 3000, reply, sizeof reply),
                          0);
         assert_true(wait_for_status(f, "daemon", "stopped", 0, 0, &st, 3000));
         assert_int_equal(st.pid, 0);
-        assert_int_equal(initctl_request(sock, INITCTL_START, "daemon", 3000, reply,
-                                         sizeof reply),
+        assert_int_equal(initctl_request(sock, INITCTL_START, "daemon", 3000, reply, sizeof reply),
                          0);
         assert_true(wait_for_status(f, "daemon", "ready", 0, 2, &st, 3000));
         assert_int_equal(st.restarts, 2);
 
         /* A failed service can be started again by hand. */
-        assert_int_equal(initctl_request(sock, INITCTL_START, "oneshot", 3000, reply,
-                                         sizeof reply),
+        assert_int_equal(initctl_request(sock, INITCTL_START, "oneshot", 3000, reply, sizeof reply),
                          0);
         assert_true(wait_for_status(f, "oneshot", "failed", 0, 1, &st, 3000));
         assert_int_equal(st.restarts, 1);
 
         /* Unknown services are refused with PID 1's reason. */
-        assert_int_equal(initctl_request(sock, INITCTL_RESTART, "nothere", 3000, reply,
-                                         sizeof reply),
-                         -EBADR);
+        assert_int_equal(
+                initctl_request(sock, INITCTL_RESTART, "nothere", 3000, reply, sizeof reply),
+                -EBADR);
         assert_string_equal(reply, "error no such service: nothere");
 
         _cleanup_free_ char *pids = slurp(f, "daemon.pids");
@@ -433,9 +429,8 @@ static void test_control_refuses_junk_and_idle_clients_do_not_block(void **state
         }
         assert_string_equal(reply, "error bad request, expected: start|stop|restart NAME");
 
-        assert_int_equal(initctl_request(sock, INITCTL_RESTART, "daemon", 3000, reply,
-                                         sizeof reply),
-                         0);
+        assert_int_equal(
+                initctl_request(sock, INITCTL_RESTART, "daemon", 3000, reply, sizeof reply), 0);
         assert_true(wait_for_status(f, "daemon", "ready", st.pid, 1, &st, 3000));
         assert_int_equal(st.restarts, 1);
         stop(pid);
