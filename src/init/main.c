@@ -17,6 +17,7 @@
 #include "initutil.h"
 #include "log.h"
 #include "modules.h"
+#include "firstboot.h"
 #include "payload.h"
 #include "service.h"
 #include "stage1.h"
@@ -108,6 +109,7 @@ _noreturn_ static void pid1_main(void) {
                 .notify_path = NOTIFY_PATH,
                 .status_dir = INITCTL_STATUS_DIR,
                 .control_path = INITCTL_SOCKET,
+                .first_boot = access(FIRSTBOOT_FLAG, F_OK) == 0,
                 .console_fd = console,
         };
         if (cgroup_is_usable(CGROUP_ROOT) && cgroup_setup(CGROUP_ROOT) >= 0)

@@ -13,6 +13,7 @@
 #include "fileio.h"
 #include "ini.h"
 #include "log.h"
+#include "parse-util.h"
 #include "strv.h"
 
 #define SERVICE_FILE_MAX (1024U * 1024U)
@@ -217,6 +218,18 @@ static int parse_condition(IniContext *c, const IniKey *k, const char *value, vo
         return 0;
 }
 
+static int parse_condition_first_boot(IniContext *c, const IniKey *k, const char *value,
+                                      void *base) {
+        if (!*value) {
+                SERVICE(c)->condition_first_boot_set = false;
+                return 0;
+        }
+        if (parse_bool(value, &SERVICE(c)->condition_first_boot) < 0)
+                return ini_bad_value(c, "'%s' is not yes or no", value);
+        SERVICE(c)->condition_first_boot_set = true;
+        return 0;
+}
+
 static int parse_ready(IniContext *c, const IniKey *k, const char *value, void *base) {
         static const struct {
                 const char *word;
@@ -336,6 +349,7 @@ static const IniKey keys[] = {
         { "Service", "LimitNOFILE", parse_limit_nofile },
         { "Service", "OOMScoreAdjust", parse_oom_score_adjust },
         { "Service", "ConditionKernelCmdline", parse_condition },
+        { "Service", "ConditionFirstBoot", parse_condition_first_boot },
 };
 
 static const IniTable service_table = {

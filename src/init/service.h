@@ -18,6 +18,7 @@
  *   LimitNOFILE=1048576
  *   OOMScoreAdjust=-999
  *   ConditionKernelCmdline=berth.payload=1   (skip unless the word is on the cmdline)
+ *   ConditionFirstBoot=yes                   (skip unless this is the machine's first boot)
  *
  * Exec is split into words (double quotes group words; no shell). Parsed
  * services are owned by the caller (service_free / service_set_free). */
@@ -56,6 +57,8 @@ typedef struct Service {
         char **environment;          /* KEY=value */
         char *working_directory;
         char *condition_cmdline;
+        bool condition_first_boot_set; /* ConditionFirstBoot= given */
+        bool condition_first_boot;     /* run only on (yes) or only after (no) the first boot */
         ServiceReady ready;
         char *ready_path;
         unsigned ready_timeout_s;    /* 0 = wait forever */

@@ -203,6 +203,11 @@ static int unit_init(Manager *m, Unit *u, const char *cmdline) {
                          s->condition_cmdline);
                 u->state = UNIT_SKIPPED;
                 u->settled = true;
+        } else if (s->condition_first_boot_set && s->condition_first_boot != m->cfg->first_boot) {
+                log_info("%s: skipped, %s the machine's first boot", s->name,
+                         m->cfg->first_boot ? "this is" : "this is not");
+                u->state = UNIT_SKIPPED;
+                u->settled = true;
         }
         return 0;
 }

@@ -38,6 +38,7 @@ typedef struct SuperviseConfig {
         bool payload_poweroff;    /* power off once the payload exited */
         int console_fd;           /* payload stdout/stderr; < 0: inherit stderr */
         bool subreaper;           /* not PID 1: become the child subreaper to reap orphans */
+        bool first_boot;          /* the machine's first boot (ConditionFirstBoot=) */
 } SuperviseConfig;
 
 /* Runs the services of set (in its start order) until SIGTERM/SIGINT (reboot),

@@ -43,7 +43,8 @@ static void test_all_keys_parse_into_fields(void **state) {
                         "StopTimeout=15\n"
                         "LimitNOFILE=1048576\n"
                         "OOMScoreAdjust=-999\n"
-                        "ConditionKernelCmdline=berth.payload=1\n";
+                        "ConditionKernelCmdline=berth.payload=1\n"
+                        "ConditionFirstBoot=yes\n";
 
         assert_int_equal(parse("containerd", t, &s), 0);
         assert_string_equal(s.name, "containerd");
@@ -66,6 +67,8 @@ static void test_all_keys_parse_into_fields(void **state) {
         assert_int_equal(s.oom_score_adjust, -999);
         assert_true(s.oom_score_adjust_set);
         assert_string_equal(s.condition_cmdline, "berth.payload=1");
+        assert_true(s.condition_first_boot_set);
+        assert_true(s.condition_first_boot);
 }
 
 static void test_defaults_apply_when_keys_are_absent(void **state) {
@@ -80,6 +83,7 @@ static void test_defaults_apply_when_keys_are_absent(void **state) {
         assert_int_equal(s.stop_timeout_s, 10);
         assert_int_equal(s.limit_nofile, 0);
         assert_false(s.oom_score_adjust_set);
+        assert_false(s.condition_first_boot_set);
         assert_null(s.after);
         assert_null(s.environment);
 }
@@ -161,6 +165,7 @@ static void test_bad_input_is_rejected(void **state) {
         assert_rejected("x", "[Service]\nExec=/x\nWorkingDirectory=var\n");
         assert_rejected("x", "[Service]\nExec=/x\nAfter=../evil\n");
         assert_rejected("x", "[Service]\nExec=/x\nConditionKernelCmdline=a b\n");
+        assert_rejected("x", "[Service]\nExec=/x\nConditionFirstBoot=maybe\n");
         assert_rejected("", "[Service]\nExec=/x\n");
         assert_rejected("a/b", "[Service]\nExec=/x\n");
 }

@@ -27,6 +27,7 @@ typedef struct Fixture {
         Service services[8];
         size_t n;
         pid_t supervisor; /* killed by teardown if a failed test left it running */
+        bool first_boot;  /* SuperviseConfig.first_boot */
 } Fixture;
 
 static int setup(void **state) {
@@ -123,6 +124,7 @@ static pid_t start(Fixture *f) {
                         .control_path = control,
                         .console_fd = -1,
                         .subreaper = true,
+                        .first_boot = f->first_boot,
                 };
                 ShutdownAction a;
                 int r = supervise_run(&set, &cfg, &a);
@@ -449,6 +451,38 @@ static void test_control_refuses_junk_and_idle_clients_do_not_block(void **state
         stop(pid);
 }
 
+static void test_condition_first_boot(void **state) {
+        Fixture *f = *state;
+        ServiceStatus st;
+
+        Service *s = add(f, "provision", "touch %D/provision.ran; exec sleep 100");
+        s->condition_first_boot_set = true;
+        s->condition_first_boot = true;
+        s = add(f, "later", "touch %D/later.ran; exec sleep 100");
+        s->condition_first_boot_set = true;
+        s->condition_first_boot = false;
+        add(f, "always", "touch %D/always.ran; exec sleep 100");
+
+        f->first_boot = true;
+        pid_t pid = start(f);
+        assert_true(wait_for_file(f, "provision.ran", 3000));
+        assert_true(wait_for_file(f, "always.ran", 3000));
+        assert_true(wait_for_status(f, "later", "skipped", 0, 0, &st, 3000));
+        stop(pid);
+        _cleanup_free_ char *later = fpath(f, "later.ran");
+        assert_int_equal(access(later, F_OK), -1);
+
+        /* The next boot: the other way round. */
+        _cleanup_free_ char *prov = fpath(f, "provision.ran");
+        assert_int_equal(unlink(prov), 0);
+        f->first_boot = false;
+        pid = start(f);
+        assert_true(wait_for_file(f, "later.ran", 3000));
+        assert_true(wait_for_status(f, "provision", "skipped", 0, 0, &st, 3000));
+        stop(pid);
+        assert_int_equal(access(prov, F_OK), -1);
+}
+
 static void test_condition_cmdline(void **state) {
         const char *cmdline = "usrhash=ab berth.payload=1 quiet \"x=a b\"";
         assert_true(supervise_condition_cmdline(cmdline, "berth.payload=1"));
@@ -477,6 +511,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_status_files_and_control, setup, teardown),
                 cmocka_unit_test_setup_teardown(
                         test_control_refuses_junk_and_idle_clients_do_not_block, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_condition_first_boot, setup, teardown),
                 cmocka_unit_test(test_condition_cmdline),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
