@@ -50,10 +50,10 @@ static int exec_helper(const char *name, char **argv) {
                 }
         execvp(name, argv);
         if (errno == ENOENT)
-                return error_setf(ENOENT, "'berth %s' needs %s, which is not installed here%s",
-                                  argv[1], name,
-                                  streq(name, "berth-update") ? "" :
-                                  " (it is host-only and not part of images)");
+                return error_setf(
+                        ENOENT, "'berth %s' needs %s, which is not installed here%s", argv[1], name,
+                        streq(name, "berth-update") ? ""
+                                                    : " (it is host-only and not part of images)");
         return error_wrapf(-errno, "cannot run %s", name);
 }
 

@@ -105,13 +105,12 @@ static int add_sources(AptConfig *c, const RawSource *r, const char *arch, const
         STRV_FOREACH(s, r->suites) {
                 size_t n = strlen(*s);
                 if (n > 0 && (*s)[n - 1] == '/')
-                        return error_setf(
-                                EOPNOTSUPP, "%s: flat repositories (suite '%s') are not supported",
-                                where, *s);
+                        return error_setf(EOPNOTSUPP,
+                                          "%s: flat repositories (suite '%s') are not supported",
+                                          where, *s);
         }
         if (!r->components)
-                return error_setf(EINVAL, "%s: a deb source needs at least one component",
-                                      where);
+                return error_setf(EINVAL, "%s: a deb source needs at least one component", where);
 
         STRV_FOREACH(u, r->uris) {
                 SpecSource *n = realloc(c->sources, sizeof(SpecSource) * (c->n_sources + 1));
@@ -140,14 +139,14 @@ static int add_sources(AptConfig *c, const RawSource *r, const char *arch, const
 static int check_signed_by(const char *v, const char *where) {
         if (strstr(v, "BEGIN PGP") || strchr(v, '\n'))
                 return error_setf(EOPNOTSUPP,
-                                      "%s: Signed-By with an inline key block is not supported, "
-                                      "put the key in a keyring file and name its path",
-                                      where);
+                                  "%s: Signed-By with an inline key block is not supported, "
+                                  "put the key in a keyring file and name its path",
+                                  where);
         if (v[0] != '/')
                 return error_setf(EOPNOTSUPP,
-                                      "%s: Signed-By '%s' is not an absolute path to a keyring "
-                                      "(fingerprints are not supported)",
-                                      where, v);
+                                  "%s: Signed-By '%s' is not an absolute path to a keyring "
+                                  "(fingerprints are not supported)",
+                                  where, v);
         return 0;
 }
 
@@ -183,8 +182,7 @@ static int parse_one_line(AptConfig *c, const char *path, unsigned line, char *l
                                 continue;
                         char *eq = strchr(o, '=');
                         if (!eq)
-                                return error_setf(EINVAL, "%s: option '%s' has no value", where,
-                                                      o);
+                                return error_setf(EINVAL, "%s: option '%s' has no value", where, o);
                         *eq = 0;
                         char *v = eq + 1;
                         /* arch+= and arch-= modify a default we do not track; treat as the set. */
@@ -206,7 +204,7 @@ static int parse_one_line(AptConfig *c, const char *path, unsigned line, char *l
                         } else if (streq(o, "enabled")) {
                                 if (!parse_boolean(v, &r.enabled))
                                         return error_setf(EINVAL, "%s: bad enabled= value '%s'",
-                                                              where, v);
+                                                          where, v);
                         } else
                                 log_debug("%s: ignoring option %s", where, o);
                 }
@@ -310,8 +308,8 @@ static int parse_sources_text(AptConfig *c, const char *path, char *data, const 
                 if (continuation) {
                         if (!key)
                                 return error_setf(EINVAL,
-                                                      "%s:%u: continuation line without a field",
-                                                      path, line);
+                                                  "%s:%u: continuation line without a field", path,
+                                                  line);
                         /* A lone "." stands for an empty line (inline keys). */
                         char *add = strip(l);
                         _cleanup_free_ char *nv = strdup_printf("%s\n%s", value, add);
@@ -465,9 +463,8 @@ static int parse_apt_conf_text(AptConfig *c, const char *path, const char *data)
                                 if (strcaseeq(full, "Acquire::Check-Valid-Until")) {
                                         bool b;
                                         if (!parse_boolean(tok, &b))
-                                                return error_setf(EINVAL,
-                                                                      "%s:%u: bad boolean '%s'",
-                                                                      path, line, tok);
+                                                return error_setf(EINVAL, "%s:%u: bad boolean '%s'",
+                                                                  path, line, tok);
                                         c->check_valid_until = b;
                                         log_debug("%s:%u: Acquire::Check-Valid-Until %s", path,
                                                   line, b ? "true" : "false");
@@ -477,8 +474,7 @@ static int parse_apt_conf_text(AptConfig *c, const char *path, const char *data)
                         break;
                 case TOK_OPEN:
                         if (!have_key)
-                                return error_setf(EINVAL, "%s:%u: '{' without a name", path,
-                                                      line);
+                                return error_setf(EINVAL, "%s:%u: '{' without a name", path, line);
                         r = strv_extend(&scope, key);
                         if (r < 0)
                                 return r;

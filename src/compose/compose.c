@@ -127,7 +127,7 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
                 return -ENOMEM;
         if (!init_src)
                 return error_setf(ENOENT, "berth-init not found next to %s (build it first)",
-                                      bindir);
+                                  bindir);
         r = mkdir_p(svcdir, 0755);
         if (r < 0)
                 return error_wrapf(r, "cannot create %s", svcdir);
@@ -168,7 +168,7 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
                 r = copy_file(srcf, dst, 0644);
                 if (r < 0)
                         return error_wrapf(r, "%s: [Services] Enable=%s: cannot install %s",
-                                               spec->path, *s, srcf);
+                                           spec->path, *s, srcf);
         }
 
         if (access(data_factory, F_OK) == 0) {
@@ -183,9 +183,9 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
         if (!strv_isempty(spec->load_modules)) {
                 _cleanup_free_ char *ml = path_join(tree, "usr/lib/modules-load.d/berth.conf");
                 _cleanup_free_ char *words = strv_join(spec->load_modules, "\n");
-                _cleanup_free_ char *text = words ? strdup_printf("# from %s [Kernel] Load=\n%s\n",
-                                                                  spec->name, words)
-                                                  : NULL;
+                _cleanup_free_ char *text =
+                        words ? strdup_printf("# from %s [Kernel] Load=\n%s\n", spec->name, words)
+                              : NULL;
                 if (!ml || !text)
                         return -ENOMEM;
                 r = mkdir_parents(ml, 0755);
@@ -288,7 +288,8 @@ static void clean_stale(const char *output_dir) {
                         continue;
                 const char *rest = de->d_name + bl;
                 const char *pidstr = NULL;
-                if (strneq(rest, ".new-", 5) || strneq(rest, ".work-", 6) || strneq(rest, ".old-", 5))
+                if (strneq(rest, ".new-", 5) || strneq(rest, ".work-", 6) ||
+                    strneq(rest, ".old-", 5))
                         pidstr = strchr(rest + 1, '-') + 1;
                 if (!pidstr)
                         continue;
@@ -334,7 +335,7 @@ typedef enum ArtifactId {
 } ArtifactId;
 
 static const char *const artifact_file[_ART_MAX] = {
-        [ART_VMLINUZ] = "vmlinuz",  [ART_INITRD] = "initrd",   [ART_USR] = "usr.erofs",
+        [ART_VMLINUZ] = "vmlinuz",   [ART_INITRD] = "initrd",   [ART_USR] = "usr.erofs",
         [ART_VERITY] = "usr.verity", [ART_CMDLINE] = "cmdline", [ART_DISK] = "disk.raw",
 };
 
@@ -408,8 +409,10 @@ static int step_sources(Compose *c) {
                 if (r < 0)
                         return r;
                 if (c->apt->n_sources == 0)
-                        return error_setf(ENOENT, "no apt sources configured on this machine "
-                                                  "and none in %s", spec->path);
+                        return error_setf(ENOENT,
+                                          "no apt sources configured on this machine "
+                                          "and none in %s",
+                                          spec->path);
                 sources = c->apt->sources;
                 n_sources = c->apt->n_sources;
                 check_valid_until = c->apt->check_valid_until;
@@ -539,7 +542,8 @@ static int step_initrd(Compose *c) {
 /* /usr as erofs, and its dm-verity hash tree. */
 static int step_usr(Compose *c) {
         _cleanup_free_ char *usr = path_join(c->tree, "usr");
-        _cleanup_free_ char *erofs = artifact_dest(c, ART_USR), *hash = artifact_dest(c, ART_VERITY);
+        _cleanup_free_ char *erofs = artifact_dest(c, ART_USR),
+                            *hash = artifact_dest(c, ART_VERITY);
         char d_uuid[SHA256_HEX_SIZE], d_salt[SHA256_HEX_SIZE], d_vuuid[SHA256_HEX_SIZE];
         char fs_uuid[37], verity_uuid[37];
         int r;
@@ -554,8 +558,8 @@ static int step_usr(Compose *c) {
         uuid_from_hex(d_uuid, fs_uuid);
         uuid_from_hex(d_vuuid, verity_uuid);
 
-        log_info("making the erofs image of /usr (%.1f MiB, %s)",
-                 (double) c->usr_bytes / 1048576.0, strempty(c->spec->compression));
+        log_info("making the erofs image of /usr (%.1f MiB, %s)", (double) c->usr_bytes / 1048576.0,
+                 strempty(c->spec->compression));
         r = erofs_make(usr, erofs, c->spec->compression, c->sde, fs_uuid);
         if (r < 0)
                 return error_wrapf(r, "cannot make the erofs image of /usr");
@@ -600,8 +604,9 @@ static int step_disk(Compose *c) {
                 if (streq(c->bootpkgs->packages[i].name, "systemd-boot-efi"))
                         sb = &c->bootpkgs->packages[i];
         if (!sb)
-                return error_setf(ENOENT, "%s: [Packages] BootPackages= must name "
-                                          "systemd-boot-efi for the disk image",
+                return error_setf(ENOENT,
+                                  "%s: [Packages] BootPackages= must name "
+                                  "systemd-boot-efi for the disk image",
                                   spec->path);
         r = deb_extract_file(sb->local_path, SYSTEMD_BOOT_MEMBER, efi);
         if (r < 0)
@@ -814,8 +819,7 @@ static void print_summary(const Compose *c) {
                "  time         %.1fs\n",
                c->spec->name, c->spec->version, slot_to_string(c->slot), c->pkgs->n,
                c->bootpkgs ? c->bootpkgs->n : 0, (double) c->usr_bytes / 1048576.0,
-               (double) compressed / 1048576.0, c->root_hash, c->kver, c->outdir,
-               now_s() - c->t0);
+               (double) compressed / 1048576.0, c->root_hash, c->kver, c->outdir, now_s() - c->t0);
         for (size_t i = 0; i < _ART_MAX; i++) {
                 if (!c->path[i])
                         continue;

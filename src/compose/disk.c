@@ -22,10 +22,9 @@
 #define MIB (1ull << 20)
 #define SECTOR 512ull
 
-
 static inline void rm_rf_freep(char **p) {
         if (*p) {
-                (void)rm_rf(*p);
+                (void) rm_rf(*p);
                 free(*p);
         }
 }
@@ -62,7 +61,7 @@ static int file_size(const char *path, uint64_t *ret) {
                 return error_wrapf(-errno, "%s", path);
         if (!S_ISREG(st.st_mode))
                 return error_wrapf(-EINVAL, "%s: not a regular file", path);
-        *ret = (uint64_t)st.st_size;
+        *ret = (uint64_t) st.st_size;
         return 0;
 }
 
@@ -70,7 +69,7 @@ static int create_sized(const char *path, uint64_t size) {
         _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0)
                 return -errno;
-        if (ftruncate(fd, (off_t)size) < 0)
+        if (ftruncate(fd, (off_t) size) < 0)
                 return -errno;
         return 0;
 }
@@ -108,7 +107,7 @@ static int esp_copy(char **env, const char *img, const char *from, const char *t
         _cleanup_free_ char *dst = strdup_printf("::%s", to);
         if (!dst)
                 return -ENOMEM;
-        return mtools(env, "mcopy", img, (char *[]){(char *)from, dst, NULL});
+        return mtools(env, "mcopy", img, (char *[]){ (char *) from, dst, NULL });
 }
 
 static int make_esp(const DiskLayout *l, const char *work, const char *img, uint64_t size,
@@ -136,16 +135,17 @@ static int make_esp(const DiskLayout *l, const char *work, const char *img, uint
         if (r < 0)
                 return error_wrapf(r, "%s", img);
         /* --invariant first: it would otherwise override -i. */
-        r = spawn_run((char *[]){(char *)"mkfs.fat", (char *)"-F", (char *)"32", (char *)"-n",
-                                      (char *)"ESP", (char *)"--invariant", (char *)"-i", volid,
-                                      (char *)img, NULL}, &(SpawnOptions){ .env_extra = env }, NULL);
+        r = spawn_run((char *[]){ (char *) "mkfs.fat", (char *) "-F", (char *) "32", (char *) "-n",
+                                  (char *) "ESP", (char *) "--invariant", (char *) "-i", volid,
+                                  (char *) img, NULL },
+                      &(SpawnOptions){ .env_extra = env }, NULL);
         if (r < 0)
                 return error_wrapf(r, "mkfs.fat on %s", img);
 
         r = mtools(env, "mmd", img,
-                   (char *[]){(char *)"::EFI", (char *)"::EFI/BOOT", (char *)"::EFI/systemd",
-                              (char *)"::loader", (char *)"::loader/entries", (char *)"::berth",
-                              slot_dir_esp, NULL});
+                   (char *[]){ (char *) "::EFI", (char *) "::EFI/BOOT", (char *) "::EFI/systemd",
+                               (char *) "::loader", (char *) "::loader/entries", (char *) "::berth",
+                               slot_dir_esp, NULL });
         if (r < 0)
                 return r;
 
@@ -188,7 +188,7 @@ static int make_esp(const DiskLayout *l, const char *work, const char *img, uint
 }
 
 static int set_times(const char *path, int64_t t) {
-        struct timespec ts[2] = {{.tv_sec = t}, {.tv_sec = t}};
+        struct timespec ts[2] = { { .tv_sec = t }, { .tv_sec = t } };
         if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
         return 0;
@@ -199,19 +199,19 @@ static const struct {
         mode_t mode; /* 0: symlink */
         const char *target;
 } root_skeleton[] = {
-        {"usr", 0755},
-        {"etc", 0755},
-        {"var", 0755},
-        {"proc", 0555},
-        {"sys", 0555},
-        {"dev", 0755},
-        {"run", 0755},
-        {"tmp", 01777},
-        {"root", 0700},
-        {"bin", 0, "usr/bin"},
-        {"sbin", 0, "usr/sbin"},
-        {"lib", 0, "usr/lib"},
-        {"lib64", 0, "usr/lib64"},
+        { "usr", 0755 },
+        { "etc", 0755 },
+        { "var", 0755 },
+        { "proc", 0555 },
+        { "sys", 0555 },
+        { "dev", 0755 },
+        { "run", 0755 },
+        { "tmp", 01777 },
+        { "root", 0700 },
+        { "bin", 0, "usr/bin" },
+        { "sbin", 0, "usr/sbin" },
+        { "lib", 0, "usr/lib" },
+        { "lib64", 0, "usr/lib64" },
 };
 
 static int make_root(const DiskLayout *l, const char *work, const char *img, uint64_t size,
@@ -260,7 +260,8 @@ static int make_root(const DiskLayout *l, const char *work, const char *img, uin
                 return r;
 
         /* e2fsprogs reads a fake time of 0 as "not set" and uses the clock. */
-        fake = strdup_printf("E2FSPROGS_FAKE_TIME=%" PRIi64, MAX(l->source_date_epoch, (int64_t) 1));
+        fake = strdup_printf("E2FSPROGS_FAKE_TIME=%" PRIi64,
+                             MAX(l->source_date_epoch, (int64_t) 1));
         opts = strdup_printf("hash_seed=%s,root_owner=0:0", uuid);
         size_k = strdup_printf("%" PRIu64 "k", size / 1024);
         if (!fake || !opts || !size_k)
@@ -271,9 +272,10 @@ static int make_root(const DiskLayout *l, const char *work, const char *img, uin
         r = create_sized(img, size);
         if (r < 0)
                 return error_wrapf(r, "%s", img);
-        r = spawn_run((char *[]){(char *)"mkfs.ext4", (char *)"-q", (char *)"-F", (char *)"-L",
-                                      (char *)"root", (char *)"-U", uuid, (char *)"-E", opts,
-                                      (char *)"-d", skel, (char *)img, size_k, NULL}, &(SpawnOptions){ .env_extra = fenv }, NULL);
+        r = spawn_run((char *[]){ (char *) "mkfs.ext4", (char *) "-q", (char *) "-F", (char *) "-L",
+                                  (char *) "root", (char *) "-U", uuid, (char *) "-E", opts,
+                                  (char *) "-d", skel, (char *) img, size_k, NULL },
+                      &(SpawnOptions){ .env_extra = fenv }, NULL);
         if (r < 0)
                 return error_wrapf(r, "mkfs.ext4 on %s", img);
 
@@ -283,8 +285,9 @@ static int make_root(const DiskLayout *l, const char *work, const char *img, uin
         r = write_text(work, "debugfs.cmds", script, &cmds_path);
         if (r < 0)
                 return r;
-        r = spawn_run((char *[]){(char *)"debugfs", (char *)"-w", (char *)"-f", cmds_path,
-                                      (char *)img, NULL}, &(SpawnOptions){ .env_extra = fenv }, NULL);
+        r = spawn_run((char *[]){ (char *) "debugfs", (char *) "-w", (char *) "-f", cmds_path,
+                                  (char *) img, NULL },
+                      &(SpawnOptions){ .env_extra = fenv }, NULL);
         if (r < 0)
                 return error_wrapf(r, "debugfs on %s", img);
         return 0;
@@ -317,19 +320,19 @@ static int copy_sparse(const char *src, int fd, uint64_t offset, uint64_t max) {
                 }
                 if (k == 0)
                         return 0;
-                if (pos + (uint64_t)k > max)
+                if (pos + (uint64_t) k > max)
                         return -ENOSPC;
-                for (size_t o = 0; o < (size_t)k; o += 4096) {
-                        size_t n = MIN((size_t)4096, (size_t)k - o);
+                for (size_t o = 0; o < (size_t) k; o += 4096) {
+                        size_t n = MIN((size_t) 4096, (size_t) k - o);
                         if (all_zero(buf + o, n))
                                 continue;
-                        ssize_t w = pwrite(fd, buf + o, n, (off_t)(offset + pos + o));
+                        ssize_t w = pwrite(fd, buf + o, n, (off_t) (offset + pos + o));
                         if (w < 0)
                                 return -errno;
-                        if ((size_t)w != n)
+                        if ((size_t) w != n)
                                 return -EIO;
                 }
-                pos += (uint64_t)k;
+                pos += (uint64_t) k;
         }
 }
 
@@ -346,29 +349,28 @@ static int plan(const DiskLayout *l, Part p[static _P_MAX], uint64_t *ret_total)
         esp = l->esp_size ?: MAX(DISK_ESP_SIZE_DEFAULT, round_up((kernel + initrd) * 5 / 2, MIB));
         esp = round_up(esp, MIB);
         if (esp < (kernel + initrd) * 2 + 2 * MIB)
-                return error_wrapf(-ENOSPC, "ESP of %" PRIu64 " bytes cannot hold two slots",
-                                       esp);
+                return error_wrapf(-ENOSPC, "ESP of %" PRIu64 " bytes cannot hold two slots", esp);
         usr = round_up(l->usr_size ?: usr_img * 3 / 2, MIB);
         if (usr < usr_img)
                 return error_wrapf(-ENOSPC,
-                                       "usr partition of %" PRIu64
-                                       " bytes is smaller than the image (%" PRIu64 ")",
-                                       usr, usr_img);
+                                   "usr partition of %" PRIu64
+                                   " bytes is smaller than the image (%" PRIu64 ")",
+                                   usr, usr_img);
         ver = round_up(MAX(hash_img * 3 / 2, verity_hash_bytes(usr)), MIB);
         root = round_up(l->root_size ?: DISK_ROOT_SIZE_DEFAULT, MIB);
 
         if (l->slot < 0 || l->slot >= _SLOT_MAX)
                 return error_setf(EINVAL, "disk: no such slot");
-        p[P_ESP] = (Part){PART_LABEL_ESP, PART_TYPE_ESP, .size = esp};
-        p[P_USR_A] = (Part){usr_partition_label(SLOT_A, false), PART_TYPE_USR_X86_64, .size = usr,
-                            .read_only = true};
-        p[P_USR_A_VERITY] = (Part){usr_partition_label(SLOT_A, true), PART_TYPE_USR_VERITY_X86_64,
-                                   .size = ver, .read_only = true};
-        p[P_USR_B] = (Part){usr_partition_label(SLOT_B, false), PART_TYPE_USR_X86_64, .size = usr,
-                            .read_only = true};
-        p[P_USR_B_VERITY] = (Part){usr_partition_label(SLOT_B, true), PART_TYPE_USR_VERITY_X86_64,
-                                   .size = ver, .read_only = true};
-        p[P_ROOT] = (Part){PART_LABEL_ROOT, PART_TYPE_ROOT_X86_64, .size = root};
+        p[P_ESP] = (Part){ PART_LABEL_ESP, PART_TYPE_ESP, .size = esp };
+        p[P_USR_A] = (Part){ usr_partition_label(SLOT_A, false), PART_TYPE_USR_X86_64, .size = usr,
+                             .read_only = true };
+        p[P_USR_A_VERITY] = (Part){ usr_partition_label(SLOT_A, true), PART_TYPE_USR_VERITY_X86_64,
+                                    .size = ver, .read_only = true };
+        p[P_USR_B] = (Part){ usr_partition_label(SLOT_B, false), PART_TYPE_USR_X86_64, .size = usr,
+                             .read_only = true };
+        p[P_USR_B_VERITY] = (Part){ usr_partition_label(SLOT_B, true), PART_TYPE_USR_VERITY_X86_64,
+                                    .size = ver, .read_only = true };
+        p[P_ROOT] = (Part){ PART_LABEL_ROOT, PART_TYPE_ROOT_X86_64, .size = root };
 
         /* The image goes into its slot's pair, whose PARTUUIDs derive from the
          * root hash; the other pair stays empty. */
@@ -449,11 +451,11 @@ int disk_make(const DiskLayout *l, const char *dest) {
         parts[P_ESP].image = esp_img;
         parts[P_ROOT].image = root_img;
 
-        (void)unlink(tmp);
+        (void) unlink(tmp);
         fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd < 0)
                 return error_wrapf(-errno, "%s", tmp);
-        if (ftruncate(fd, (off_t)total) < 0) {
+        if (ftruncate(fd, (off_t) total) < 0) {
                 r = error_wrapf(-errno, "%s", tmp);
                 goto fail;
         }
@@ -463,7 +465,7 @@ int disk_make(const DiskLayout *l, const char *dest) {
                 r = copy_sparse(parts[i].image, fd, parts[i].offset, parts[i].size);
                 if (r < 0) {
                         error_wrapf(r, "copying %s into partition %s", parts[i].image,
-                                        parts[i].label);
+                                    parts[i].label);
                         goto fail;
                 }
         }
@@ -495,6 +497,6 @@ int disk_make(const DiskLayout *l, const char *dest) {
         return 0;
 
 fail:
-        (void)unlink(tmp);
+        (void) unlink(tmp);
         return r;
 }

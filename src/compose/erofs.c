@@ -37,8 +37,8 @@ int erofs_make(const char *tree, const char *dest, const char *compression,
         if (!tmp || !ts)
                 return -ENOMEM;
 
-        argv[i++] = (char *)"mkfs.erofs";
-        argv[i++] = (char *)"--quiet";
+        argv[i++] = (char *) "mkfs.erofs";
+        argv[i++] = (char *) "--quiet";
         /* -T alone gives every inode the fixed time (TIMESTAMP_FIXED);
          * --ignore-mtime would switch to clamping, so it is not passed. */
         argv[i++] = ts;
@@ -53,8 +53,8 @@ int erofs_make(const char *tree, const char *dest, const char *compression,
                  * file's compressed tail inline with its inode instead of in
                  * a block of its own. Both need Linux >= 5.17 (big pclusters
                  * 5.13, ztailpacking 5.17); bookworm has 6.1. See docs/size.md. */
-                argv[i++] = (char *)"-C" EROFS_PCLUSTER_BYTES;
-                argv[i++] = (char *)"-Eztailpacking";
+                argv[i++] = (char *) "-C" EROFS_PCLUSTER_BYTES;
+                argv[i++] = (char *) "-Eztailpacking";
         }
         if (!isempty(uuid)) {
                 uopt = strdup_printf("-U%s", uuid);
@@ -63,26 +63,26 @@ int erofs_make(const char *tree, const char *dest, const char *compression,
                 argv[i++] = uopt;
         }
         argv[i++] = tmp;
-        argv[i++] = (char *)tree;
+        argv[i++] = (char *) tree;
         argv[i] = NULL;
 
-        (void)unlink(tmp);
+        (void) unlink(tmp);
         r = spawn_run(argv, NULL, NULL);
         if (r < 0) {
-                (void)unlink(tmp);
+                (void) unlink(tmp);
                 return r;
         }
         {
                 _cleanup_close_ int fd = open(tmp, O_RDWR | O_CLOEXEC);
                 if (fd < 0 || fsync(fd) < 0) {
                         r = -errno;
-                        (void)unlink(tmp);
+                        (void) unlink(tmp);
                         return r;
                 }
         }
         if (rename(tmp, dest) < 0) {
                 r = -errno;
-                (void)unlink(tmp);
+                (void) unlink(tmp);
                 return r;
         }
         return 0;

@@ -12,4 +12,3 @@
  * dest.tmp and renamed; the image size is a multiple of 4096. */
 int erofs_make(const char *tree, const char *dest, const char *compression,
                int64_t source_date_epoch, const char *uuid);
-

@@ -32,17 +32,17 @@ static const char *const lib_dirs[] = {
  * small text files it falls back on. libkmod in the initramfs only finds the
  * module files that are there. */
 static const char *const mod_indexes[] = {
-        "modules.dep.bin",     "modules.alias.bin",         "modules.symbols.bin",
-        "modules.softdep",     "modules.builtin",           "modules.builtin.bin",
+        "modules.dep.bin",           "modules.alias.bin",       "modules.symbols.bin",
+        "modules.softdep",           "modules.builtin",         "modules.builtin.bin",
         "modules.builtin.alias.bin", "modules.builtin.modinfo", "modules.order",
         "modules.devname",
 };
 
 typedef struct Entry {
-        char *path;    /* in the archive, no leading "/" */
-        mode_t mode;   /* type and permission bits */
+        char *path;  /* in the archive, no leading "/" */
+        mode_t mode; /* type and permission bits */
         dev_t rdev;
-        char *data;    /* file contents or symlink target */
+        char *data; /* file contents or symlink target */
         size_t size;
 } Entry;
 
@@ -91,7 +91,7 @@ static int add_entry(Initrd *t, const char *path, mode_t mode, char *data, size_
         if (!n)
                 return -ENOMEM;
         t->entries = n;
-        n[t->n] = (Entry) { .path = strdup(path), .mode = mode, .data = TAKE_PTR(d), .size = size };
+        n[t->n] = (Entry){ .path = strdup(path), .mode = mode, .data = TAKE_PTR(d), .size = size };
         if (!n[t->n].path) {
                 free(n[t->n].data);
                 return -ENOMEM;
@@ -167,7 +167,7 @@ static int add_elf(Initrd *t, const char *dest, char *data, size_t size, mode_t 
                         fd = open_in_root(t, m);
                         if (fd < 0)
                                 return error_wrapf(fd, "initrd: /%s: interpreter %s not found",
-                                                       dest, interp);
+                                                   dest, interp);
                         r = read_fd(fd, &d, &n);
                         if (r < 0)
                                 return error_wrapf(r, "initrd: cannot read %s", interp);
@@ -179,8 +179,7 @@ static int add_elf(Initrd *t, const char *dest, char *data, size_t size, mode_t 
         STRV_FOREACH(lib, needed) {
                 bool found = false;
                 if (strchr(*lib, '/'))
-                        return error_setf(EBADMSG, "initrd: /%s: needs a path, %s", dest,
-                                              *lib);
+                        return error_setf(EBADMSG, "initrd: /%s: needs a path, %s", dest, *lib);
                 for (size_t i = 0; i < ELEMENTSOF(lib_dirs) && !found; i++) {
                         _cleanup_free_ char *p = path_join(lib_dirs[i], *lib), *d = NULL;
                         _cleanup_close_ int fd = -EBADF;
@@ -205,8 +204,8 @@ static int add_elf(Initrd *t, const char *dest, char *data, size_t size, mode_t 
                         found = true;
                 }
                 if (!found)
-                        return error_setf(ENOENT, "initrd: /%s needs %s, not in the tree",
-                                              dest, *lib);
+                        return error_setf(ENOENT, "initrd: /%s needs %s, not in the tree", dest,
+                                          *lib);
         }
         return 0;
 }
@@ -215,8 +214,8 @@ static int add_elf(Initrd *t, const char *dest, char *data, size_t size, mode_t 
 
 typedef struct ModWalk {
         Initrd *t;
-        const char *moddir;     /* absolute, on the build host */
-        const char *dest_dir;   /* usr/lib/modules/KVER */
+        const char *moddir;   /* absolute, on the build host */
+        const char *dest_dir; /* usr/lib/modules/KVER */
 } ModWalk;
 
 /* Modules in /usr are .ko.xz (small image); in the initramfs, which is
@@ -234,9 +233,10 @@ static int add_module(const char *name, const char *path, void *userdata) {
                 log_debug("initrd: module %s is built in", name);
                 return 0;
         }
-        if (!strneq(path, w->moddir, ml) || path[ml] != '/' || !path_is_safe_relative(path + ml + 1))
+        if (!strneq(path, w->moddir, ml) || path[ml] != '/' ||
+            !path_is_safe_relative(path + ml + 1))
                 return error_setf(EINVAL, "initrd: module %s at %s is outside %s", name, path,
-                                      w->moddir);
+                                  w->moddir);
         dest = path_join(w->dest_dir, path + ml + 1);
         if (!dest)
                 return -ENOMEM;
@@ -271,16 +271,14 @@ static int add_modules(Initrd *t) {
 
         r = module_index_new(moddir, &idx);
         if (r < 0)
-                return error_wrapf(r, "initrd: cannot load module indexes in %s (depmod?)",
-                                       moddir);
+                return error_wrapf(r, "initrd: cannot load module indexes in %s (depmod?)", moddir);
         STRV_FOREACH(m, (char **) o->modules) {
                 r = module_index_walk(idx, *m, &seen, add_module, &w);
                 if (r == -ENOENT)
-                        return error_setf(ENOENT, "initrd: kernel module %s not found in %s",
-                                              *m, moddir);
+                        return error_setf(ENOENT, "initrd: kernel module %s not found in %s", *m,
+                                          moddir);
                 if (r == -ELOOP)
-                        return error_setf(ELOOP, "initrd: module dependencies of %s too deep",
-                                              *m);
+                        return error_setf(ELOOP, "initrd: module dependencies of %s too deep", *m);
                 if (r < 0)
                         return r;
         }
@@ -309,8 +307,8 @@ static int cmp_entry(const void *a, const void *b) {
         return strcmp(((const Entry *) a)->path, ((const Entry *) b)->path);
 }
 
-static int cpio_put(FILE *f, unsigned ino, mode_t mode, unsigned nlink, uint32_t mtime,
-                    size_t size, dev_t rdev, const char *name, const void *data) {
+static int cpio_put(FILE *f, unsigned ino, mode_t mode, unsigned nlink, uint32_t mtime, size_t size,
+                    dev_t rdev, const char *name, const void *data) {
         static const char zeros[4];
         size_t namesize = strlen(name) + 1;
 
@@ -340,8 +338,8 @@ static int write_cpio(Initrd *t, int fd) {
         qsort(t->entries, t->n, sizeof(Entry), cmp_entry);
         for (size_t i = 0; i < t->n; i++) {
                 Entry *e = &t->entries[i];
-                r = cpio_put(f, (unsigned) i + 1, e->mode, S_ISDIR(e->mode) ? 2 : 1, mtime,
-                             e->size, e->rdev, e->path, e->data);
+                r = cpio_put(f, (unsigned) i + 1, e->mode, S_ISDIR(e->mode) ? 2 : 1, mtime, e->size,
+                             e->rdev, e->path, e->data);
                 if (r < 0)
                         return r;
         }
@@ -370,8 +368,9 @@ static int compress_to(int in_fd, int out_fd, int level) {
 }
 
 static int collect(Initrd *t) {
-        static const char *const dirs[] = { "dev", "proc", "sys", "run", "sysroot", "etc",
-                                             "usr/lib", "usr/lib64", "usr/bin", "usr/sbin", "tmp" };
+        static const char *const dirs[] = { "dev",     "proc",     "sys",     "run",
+                                            "sysroot", "etc",      "usr/lib", "usr/lib64",
+                                            "usr/bin", "usr/sbin", "tmp" };
         const InitrdOptions *o = t->o;
         _cleanup_free_ char *init = NULL, *release = NULL;
         _cleanup_close_ int fd = -EBADF;
@@ -379,7 +378,8 @@ static int collect(Initrd *t) {
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                r = add_entry(t, dirs[i], S_IFDIR | (streq(dirs[i], "tmp") ? 01777 : 0755), NULL, 0);
+                r = add_entry(t, dirs[i], S_IFDIR | (streq(dirs[i], "tmp") ? 01777 : 0755), NULL,
+                              0);
                 if (r < 0)
                         return r;
         }
@@ -420,7 +420,7 @@ static int collect(Initrd *t) {
         fd = open_in_root(t, o->init_binary);
         if (fd < 0)
                 return error_wrapf(fd, "initrd: init binary /%s not in %s", o->init_binary,
-                                       o->root);
+                                   o->root);
         r = read_fd(fd, &init, &n);
         if (r < 0)
                 return error_wrapf(r, "initrd: cannot read /%s", o->init_binary);

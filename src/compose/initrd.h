@@ -9,12 +9,12 @@
 #include <stdint.h>
 
 typedef struct InitrdOptions {
-        const char *root;           /* staged image tree (has usr/lib/modules/KVER) */
+        const char *root; /* staged image tree (has usr/lib/modules/KVER) */
         const char *kernel_version;
-        char *const *modules;       /* module names to include (with deps) */
-        const char *init_binary;    /* path of berth-init inside root, e.g. usr/lib/berth/berth-init */
+        char *const *modules;    /* module names to include (with deps) */
+        const char *init_binary; /* path of berth-init inside root, e.g. usr/lib/berth/berth-init */
         int64_t source_date_epoch;
-        int zstd_level;             /* 0: 19 (build time is cheap, boot reads less) */
+        int zstd_level; /* 0: 19 (build time is cheap, boot reads less) */
 } InitrdOptions;
 
 int initrd_build(const InitrdOptions *o, const char *dest);

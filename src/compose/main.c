@@ -48,17 +48,18 @@ static int cmd_build(int argc, char **argv) {
                         break;
                 default:
                         return cli_usage_error("usage: berth build [--output DIR] [--cache DIR] "
-                                           "[--jobs N] [--no-disk] SPEC");
+                                               "[--jobs N] [--no-disk] SPEC");
                 }
         }
         if (optind != argc - 1)
                 return cli_usage_error("usage: berth build [--output DIR] [--cache DIR] [--jobs N] "
-                                   "[--no-disk] SPEC");
+                                       "[--no-disk] SPEC");
         o.spec_path = argv[optind];
         return compose_image(&o);
 }
 
-#define KEYGEN_USAGE "usage: berth keygen --output DIR [--threshold N] [--expires DAYS] [--rotate OLDDIR]"
+#define KEYGEN_USAGE                                                                               \
+        "usage: berth keygen --output DIR [--threshold N] [--expires DAYS] [--rotate OLDDIR]"
 
 static int cmd_keygen(int argc, char **argv) {
         KeygenOptions o = {};
@@ -132,7 +133,9 @@ static int cmd_publish(int argc, char **argv) {
         }
         if (optind != argc - 1 || !o.repo_dir || !o.key_dir)
                 return cli_usage_error(PUBLISH_USAGE);
-        if (o.channel && (isempty(o.channel) || strspn(o.channel, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(o.channel)))
+        if (o.channel &&
+            (isempty(o.channel) ||
+             strspn(o.channel, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(o.channel)))
                 return cli_usage_error("--channel: expected [a-z0-9-]+, got '%s'", o.channel);
         o.image_dir = argv[optind];
         return publish_image(&o);

@@ -24,7 +24,6 @@
 
 #define strcaseeq_(a, b) (strcasecmp((a), (b)) == 0)
 
-
 static void repo_index_done(RepoIndex *i) {
         free(i->base_uri);
         free(i->suite);
@@ -134,8 +133,7 @@ static int gpgv_verify(const char *keyring, const char *signed_file, const char 
                 (char *) "--keyring", (char *) keyring,       (char *) "--output",
                 (char *) output,      (char *) signed_file,   NULL,
         };
-        r = spawn_start(argv,
-                        &(SpawnOptions){ .quiet = true, .err_fd = err_fd, .fd3 = status_fd },
+        r = spawn_start(argv, &(SpawnOptions){ .quiet = true, .err_fd = err_fd, .fd3 = status_fd },
                         &pid);
         if (r < 0) {
                 *ret_msg = strdup_printf("cannot run gpgv: %s", strerror(-r));
@@ -331,7 +329,7 @@ static int load_release(const SpecSource *src, const char *suite, bool check_val
         r = gpgv_verify(keyring, path, verified, &msg);
         if (r < 0)
                 return error_wrapf(r, "%s: signature check with keyring %s failed: %s", url,
-                                       keyring, msg ?: "?");
+                                   keyring, msg ?: "?");
 
         r = read_full_file(verified, &text, NULL, 0);
         if (r < 0)
@@ -346,18 +344,17 @@ static int load_release(const SpecSource *src, const char *suite, bool check_val
                 if (repo_release_parse_date(rel.valid_until, &until) < 0) {
                         /* Log before freeing: the message quotes the field. */
                         r = error_setf(EBADMSG, "%s: cannot parse Valid-Until '%s'", url,
-                                           rel.valid_until);
+                                       rel.valid_until);
                         repo_release_done(&rel);
                         return r;
                 }
                 format_time(until, when);
                 if (check_valid_until && now > until) {
                         repo_release_done(&rel);
-                        return error_setf(
-                                EKEYEXPIRED,
-                                "%s: the release file expired on %s (Valid-Until); the "
-                                "mirror is stale",
-                                url, when);
+                        return error_setf(EKEYEXPIRED,
+                                          "%s: the release file expired on %s (Valid-Until); the "
+                                          "mirror is stale",
+                                          url, when);
                 }
                 if (!check_valid_until && !*noticed) {
                         log_notice("Valid-Until of the repositories is ignored (%s says %s): the "
@@ -398,8 +395,8 @@ static int add_index(RepoSet *s, const SpecSource *src, const char *suite, const
         }
         if (!ext)
                 return error_setf(ENOENT,
-                                      "%s/dists/%s/InRelease lists no %s/binary-%s/Packages index",
-                                      src->uri, suite, component, arch);
+                                  "%s/dists/%s/InRelease lists no %s/binary-%s/Packages index",
+                                  src->uri, suite, component, arch);
 
         _cleanup_free_ char *rest =
                 strdup_printf("dists/%s/%s/binary-%s/Packages", suite, component, arch);

@@ -15,10 +15,10 @@
 #include "spec.h"
 
 typedef struct RepoIndex {
-        char *base_uri;       /* the source URI, for building package URLs */
+        char *base_uri; /* the source URI, for building package URLs */
         char *suite, *component;
-        char *packages_path;  /* decompressed Packages file in the cache */
-        char *origin;         /* Origin: of the Release */
+        char *packages_path; /* decompressed Packages file in the cache */
+        char *origin;        /* Origin: of the Release */
 } RepoIndex;
 
 typedef struct RepoSet {

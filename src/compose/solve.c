@@ -60,8 +60,7 @@ static int pool_load(const RepoSet *repos, const char *arch, Pool **ret) {
                 int r = repo_add_debpackages(repo, f, 0);
                 fclose(f);
                 if (r != 0)
-                        return error_setf(EBADMSG, "%s: %s", ri->packages_path,
-                                              pool_errstr(pool));
+                        return error_setf(EBADMSG, "%s: %s", ri->packages_path, pool_errstr(pool));
         }
         *ret = TAKE_PTR(pool);
         return 0;
@@ -217,15 +216,15 @@ static int report_problems(Solver *solv, int n_problems) {
                                 solver_ruleinfo(solv, rules.elements[i], &from, &to, &dep);
                         if ((type == SOLVER_RULE_JOB || type == SOLVER_RULE_PKG_REQUIRES ||
                              type == SOLVER_RULE_PKG_NOTHING_PROVIDES_DEP ||
-                             type == SOLVER_RULE_PKG_CONFLICTS || type == SOLVER_RULE_PKG_SAME_NAME) &&
+                             type == SOLVER_RULE_PKG_CONFLICTS ||
+                             type == SOLVER_RULE_PKG_SAME_NAME) &&
                             strv_extend(&why, solver_ruleinfo2str(solv, type, from, to, dep)) < 0)
                                 return -ENOMEM;
                 }
                 _cleanup_free_ char *rules_text = strv_join(why, "; ");
                 char *n = strdup_printf("%s%s%s%s%s%s", msg, problem > 1 ? "; " : "",
-                                        solver_problem2str(solv, problem),
-                                        why ? " (" : "", why ? strempty(rules_text) : "",
-                                        why ? ")" : "");
+                                        solver_problem2str(solv, problem), why ? " (" : "",
+                                        why ? strempty(rules_text) : "", why ? ")" : "");
                 free(msg);
                 msg = n;
         }
@@ -501,7 +500,7 @@ static int build_list(Pool *pool, const Queue *chosen, const Id *by, PackageList
                         return -ENOMEM;
                 if (!pkg->sha256[0])
                         return error_setf(EBADMSG, "package %s %s has no SHA256 in its index",
-                                              pkg->name, pkg->version);
+                                          pkg->name, pkg->version);
         }
         package_list_sort(l);
         *ret = TAKE_PTR(l);

@@ -333,8 +333,8 @@ static int parse_copy(IniContext *c, const IniKey *k, const char *value, void *d
         if (!valid_host_path(f[0]))
                 return ini_bad_value(c, "invalid source '%s'", f[0]);
         if (!valid_image_path(f[1]) || streq(f[1] + strspn(f[1], "/"), ""))
-                return ini_bad_value(c, "destination '%s' must be an absolute file path without '..'",
-                                 f[1]);
+                return ini_bad_value(
+                        c, "destination '%s' must be an absolute file path without '..'", f[1]);
         if (f[2] && parse_mode(f[2], &mode) < 0)
                 return ini_bad_value(c, "'%s' is not an octal mode", f[2]);
 

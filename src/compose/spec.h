@@ -23,10 +23,10 @@ Flavor flavor_from_string(const char *s);
 
 /* One apt source: `deb URI SUITE COMPONENT...` with its keyring. */
 typedef struct SpecSource {
-        char *uri;        /* e.g. http://host/debian or file:///path */
-        char **suites;    /* e.g. bookworm, bookworm-updates */
+        char *uri;     /* e.g. http://host/debian or file:///path */
+        char **suites; /* e.g. bookworm, bookworm-updates */
         char **components;
-        char *signed_by;  /* keyring path; NULL: the default Debian keyring */
+        char *signed_by; /* keyring path; NULL: the default Debian keyring */
 } SpecSource;
 
 typedef struct SpecUser {
@@ -52,15 +52,15 @@ typedef struct SpecCopy {
 } SpecCopy;
 
 typedef struct ImageSpec {
-        char *path;     /* the spec file itself */
-        char *dir;      /* its directory, for relative paths */
+        char *path; /* the spec file itself */
+        char *dir;  /* its directory, for relative paths */
 
         /* [Image] */
-        char *name;          /* required: [a-z0-9-]+ */
-        char *version;       /* required */
+        char *name;    /* required: [a-z0-9-]+ */
+        char *version; /* required */
         char *description;
         Flavor flavor;
-        char *architecture;  /* default amd64 */
+        char *architecture; /* default amd64 */
 
         /* [Source] (repeatable); none = use the build host's apt sources */
         SpecSource *sources;
@@ -69,23 +69,23 @@ typedef struct ImageSpec {
         bool check_valid_until;
 
         /* [Packages] */
-        char **include;      /* packages to install (with their closure) */
-        char **exclude;      /* never installed; dependencies on them count as met */
-        char **boot_packages;/* fetched for their files, not installed (e.g. systemd-boot-efi) */
+        char **include;       /* packages to install (with their closure) */
+        char **exclude;       /* never installed; dependencies on them count as met */
+        char **boot_packages; /* fetched for their files, not installed (e.g. systemd-boot-efi) */
 
         /* [Kernel] */
-        char *kernel_package;/* e.g. linux-image-amd64 */
-        char **modules;      /* modules for the initramfs (deps added by modules.dep) */
-        char **load_modules; /* loaded at boot in the real root (modules-load.d) */
-        char *cmdline;       /* extra kernel command line */
+        char *kernel_package; /* e.g. linux-image-amd64 */
+        char **modules;       /* modules for the initramfs (deps added by modules.dep) */
+        char **load_modules;  /* loaded at boot in the real root (modules-load.d) */
+        char *cmdline;        /* extra kernel command line */
 
         /* [Boot] */
         unsigned boot_tries; /* boot counting tries, default 3 */
         unsigned boot_timeout;
 
         /* [Files] */
-        char **remove;       /* globs removed from the tree (docs, man, locales) */
-        char **keep;         /* globs kept even if matched by remove */
+        char **remove; /* globs removed from the tree (docs, man, locales) */
+        char **keep;   /* globs kept even if matched by remove */
         SpecCopy *copies;
         size_t n_copies;
 
@@ -102,7 +102,7 @@ typedef struct ImageSpec {
         size_t n_links;
 
         /* [Services] */
-        char **services;     /* berth service units enabled */
+        char **services; /* berth service units enabled */
 
         /* [Disk] sizes in bytes (0 = computed) */
         uint64_t disk_size, esp_size, usr_size, root_size;
@@ -113,7 +113,7 @@ typedef struct ImageSpec {
         char *update_channel;    /* default "stable" */
 
         /* [Output] */
-        char *compression;   /* erofs compressor, default lz4hc */
+        char *compression; /* erofs compressor, default lz4hc */
 
         /* [Test] */
         bool test_payload; /* berth-init honours berth.payload=1 (test images only) */

@@ -190,9 +190,9 @@ static int root_symlinks(int root_fd) {
                         ssize_t n;
                         if (!S_ISLNK(st.st_mode))
                                 return error_setf(EEXIST,
-                                                      "tailor: /%s is not a symlink: tree "
-                                                      "not merged",
-                                                      dirs[i]);
+                                                  "tailor: /%s is not a symlink: tree "
+                                                  "not merged",
+                                                  dirs[i]);
                         n = readlinkat(root_fd, dirs[i], buf, sizeof buf - 1);
                         if (n >= 0 && (buf[n] = 0, streq(buf, target)))
                                 continue;
@@ -290,8 +290,7 @@ static int write_users(const ImageSpec *spec, const char *root) {
                 const SpecUser *u = &spec->users[i];
                 if (isempty(u->name) || !field_ok(u->name) || !field_ok(u->home) ||
                     !field_ok(u->shell) || !field_ok(u->gecos))
-                        return error_setf(EINVAL, "tailor: user '%s': bad field",
-                                              strna(u->name));
+                        return error_setf(EINVAL, "tailor: user '%s': bad field", strna(u->name));
                 have_root = have_root || u->uid == 0 || streq(u->name, "root");
                 users[n_users++] = u;
         }
@@ -300,12 +299,10 @@ static int write_users(const ImageSpec *spec, const char *root) {
         for (size_t i = 0; i < spec->n_groups; i++) {
                 const SpecGroup *g = &spec->groups[i];
                 if (isempty(g->name) || !field_ok(g->name))
-                        return error_setf(EINVAL, "tailor: group '%s': bad name",
-                                              strna(g->name));
+                        return error_setf(EINVAL, "tailor: group '%s': bad name", strna(g->name));
                 STRV_FOREACH(m, g->members)
                         if (!field_ok(*m) || strchr(*m, ','))
-                                return error_setf(EINVAL, "tailor: group %s: bad member",
-                                                      g->name);
+                                return error_setf(EINVAL, "tailor: group %s: bad member", g->name);
                 have_root_group = have_root_group || g->gid == 0 || streq(g->name, "root");
                 groups[n_groups++] = g;
         }
@@ -318,7 +315,7 @@ static int write_users(const ImageSpec *spec, const char *root) {
                         found = groups[j]->gid == users[i]->gid;
                 if (found)
                         continue;
-                implied[n_implied] = (SpecGroup) { .name = users[i]->name, .gid = users[i]->gid };
+                implied[n_implied] = (SpecGroup){ .name = users[i]->name, .gid = users[i]->gid };
                 groups[n_groups++] = &implied[n_implied++];
         }
         qsort(users, n_users, sizeof(SpecUser *), cmp_user);
@@ -368,8 +365,7 @@ static int write_sysctl(const ImageSpec *spec, const char *root) {
                 const SpecKV *kv = &spec->sysctls[i];
                 if (isempty(kv->key) || strpbrk(kv->key, "\n= ") || !kv->value ||
                     strchr(kv->value, '\n'))
-                        return error_setf(EINVAL, "tailor: bad sysctl '%s'",
-                                              strna(kv->key));
+                        return error_setf(EINVAL, "tailor: bad sysctl '%s'", strna(kv->key));
                 fprintf(f, "%s = %s\n", kv->key, kv->value);
         }
         if (fflush(f))
@@ -388,8 +384,8 @@ static int write_update_config(const ImageSpec *spec, const char *root) {
 
         if (!spec->update_root)
                 return 0;
-        src = spec->update_root[0] == '/' || !spec->dir ? strdup(spec->update_root) :
-                                                          path_join(spec->dir, spec->update_root);
+        src = spec->update_root[0] == '/' || !spec->dir ? strdup(spec->update_root)
+                                                        : path_join(spec->dir, spec->update_root);
         if (!src)
                 return -ENOMEM;
         r = read_full_file(src, &data, &size, TUF_ROOT_SIZE_MAX);
@@ -479,20 +475,20 @@ static int make_links(const ImageSpec *spec, const char *root) {
 
                 if (isempty(kv->value) || image_path(root, kv->key, &p) < 0)
                         return error_setf(EINVAL, "tailor: bad link %s:%s", strna(kv->key),
-                                              strna(kv->value));
+                                          strna(kv->value));
                 r = mkdir_parents(p, 0755);
                 if (r < 0)
                         return error_wrapf(r, "tailor: link %s: cannot make parents", kv->key);
                 if (lstat(p, &st) >= 0) {
                         if (S_ISDIR(st.st_mode))
                                 return error_setf(EISDIR, "tailor: link %s: a directory is there",
-                                                      kv->key);
+                                                  kv->key);
                         if (unlink(p) < 0)
                                 return -errno;
                 }
                 if (symlink(kv->value, p) < 0)
                         return error_wrapf(-errno, "tailor: cannot link %s -> %s", kv->key,
-                                               kv->value);
+                                           kv->value);
         }
         return 0;
 }
@@ -505,8 +501,8 @@ static int make_copies(const ImageSpec *spec, const char *root) {
                 _cleanup_free_ char *src = NULL, *dst = NULL;
 
                 if (isempty(c->source) || image_path(root, c->dest, &dst) < 0)
-                        return error_setf(EINVAL, "tailor: bad copy %s -> %s",
-                                              strna(c->source), strna(c->dest));
+                        return error_setf(EINVAL, "tailor: bad copy %s -> %s", strna(c->source),
+                                          strna(c->dest));
                 src = c->source[0] == '/' || !spec->dir ? strdup(c->source)
                                                         : path_join(spec->dir, c->source);
                 if (!src)
@@ -573,7 +569,8 @@ static int ca_bundle(const char *root, int root_fd) {
 }
 
 static int run_ldconfig(const char *root, int root_fd) {
-        _cleanup_free_ char *etc = path_join(root, "etc"), *conf = path_join(root, "etc/ld.so.conf"),
+        _cleanup_free_ char *etc = path_join(root, "etc"),
+                            *conf = path_join(root, "etc/ld.so.conf"),
                             *cache = path_join(root, "etc/ld.so.cache"),
                             *dest = path_join(root, FACTORY_ETC "/ld.so.cache");
         static const char ld_conf[] = "include /" FACTORY_ETC "/ld.so.conf.d/*.conf\n";
@@ -586,8 +583,8 @@ static int run_ldconfig(const char *root, int root_fd) {
                 return error_wrapf(-errno, "tailor: cannot create %s for ldconfig", etc);
         r = write_file_atomic(conf, ld_conf, strlen(ld_conf), 0644);
         if (r >= 0) {
-                r = run_command((char *const[]) { (char *) "ldconfig", (char *) "-X",
-                                                  (char *) "-r", (char *) root, NULL });
+                r = run_command((char *const[]){ (char *) "ldconfig", (char *) "-X", (char *) "-r",
+                                                 (char *) root, NULL });
                 if (r < 0)
                         error_wrapf(r, "tailor: ldconfig -X -r %s failed", root);
         }
@@ -653,8 +650,8 @@ static int compress_parallel(char **paths, size_t n, unsigned jobs) {
         jobs = MAX(1u, MIN(jobs, (unsigned) ELEMENTSOF(pids)));
         for (unsigned j = 0; j < jobs && (size_t) j < n; j++) {
                 size_t from = n * j / jobs, to = n * (j + 1) / jobs;
-                _cleanup_free_ char **argv = calloc(ELEMENTSOF(head) + (to - from) + 1,
-                                                    sizeof(char *));
+                _cleanup_free_ char **argv =
+                        calloc(ELEMENTSOF(head) + (to - from) + 1, sizeof(char *));
                 size_t a = 0;
                 if (!argv) {
                         r = -ENOMEM;
@@ -726,7 +723,8 @@ static int compress_modules(const char *root, int root_fd) {
                 if (isempty(todo_cache[i]))
                         continue;
                 _cleanup_free_ char *xz = strdup_printf("%s.xz", todo[i]);
-                _cleanup_free_ char *tmp = strdup_printf("%s.tmp.%d", todo_cache[i], (int) getpid());
+                _cleanup_free_ char *tmp =
+                        strdup_printf("%s.tmp.%d", todo_cache[i], (int) getpid());
                 if (!xz || !tmp)
                         return -ENOMEM;
                 if (copy_file(xz, tmp, 0644) < 0 || rename(tmp, todo_cache[i]) < 0)
@@ -754,8 +752,8 @@ static int run_depmod(const char *root, int root_fd) {
                         return -ENOMEM;
                 /* depmod -b looks in ROOT/lib/modules: the root lib -> usr/lib link
                  * makes that the merged tree. */
-                r = run_command((char *const[]) { (char *) "depmod", (char *) "-b", (char *) root,
-                                                  *k, NULL });
+                r = run_command((char *const[]){ (char *) "depmod", (char *) "-b", (char *) root,
+                                                 *k, NULL });
                 if (r < 0)
                         return error_wrapf(r, "tailor: depmod -b %s %s failed", root, *k);
                 if (fstatat(root_fd, dep, &st, 0) < 0)
@@ -860,7 +858,8 @@ static int set_mtime(int dfd, const char *name, const char *path, const struct s
 
 int tailor_tree(const ImageSpec *spec, const char *root, int64_t source_date_epoch) {
         _cleanup_close_ int root_fd = -EBADF;
-        struct timespec ts[2] = { { .tv_sec = source_date_epoch }, { .tv_sec = source_date_epoch } };
+        struct timespec ts[2] = { { .tv_sec = source_date_epoch },
+                                  { .tv_sec = source_date_epoch } };
         int r;
 
         if (!spec || !root)
@@ -876,10 +875,9 @@ int tailor_tree(const ImageSpec *spec, const char *root, int64_t source_date_epo
             (r = root_symlinks(root_fd)) < 0 || (r = ca_bundle(root, root_fd)) < 0 ||
             (r = remove_globs(spec, root_fd)) < 0 || (r = write_users(spec, root)) < 0 ||
             (r = write_sysctl(spec, root)) < 0 || (r = write_os_release(spec, root, root_fd)) < 0 ||
-            (r = write_update_config(spec, root)) < 0 ||
-            (r = make_links(spec, root)) < 0 || (r = make_copies(spec, root)) < 0 ||
-            (r = run_ldconfig(root, root_fd)) < 0 || (r = compress_modules(root, root_fd)) < 0 ||
-            (r = run_depmod(root, root_fd)) < 0)
+            (r = write_update_config(spec, root)) < 0 || (r = make_links(spec, root)) < 0 ||
+            (r = make_copies(spec, root)) < 0 || (r = run_ldconfig(root, root_fd)) < 0 ||
+            (r = compress_modules(root, root_fd)) < 0 || (r = run_depmod(root, root_fd)) < 0)
                 return r;
 
         r = walk(root_fd, ".", "", set_mtime, ts);
@@ -909,9 +907,9 @@ int tailor_kernel_version(const char *root, char **ret_version) {
                         continue;
                 if (found)
                         return error_setf(EEXIST,
-                                              "tailor: more than one kernel in /usr/lib/modules "
-                                              "(%s, %s)",
-                                              found, *n);
+                                          "tailor: more than one kernel in /usr/lib/modules "
+                                          "(%s, %s)",
+                                          found, *n);
                 found = *n;
         }
         if (!found)

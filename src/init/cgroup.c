@@ -32,8 +32,7 @@ static void enable_controllers(const char *cg) {
                 snprintf(w, sizeof w, "+%s", controllers[i]);
                 int r = write_string_file(p, w);
                 if (r < 0)
-                        log_debug_errno(r, "cannot enable %s controller in %s", controllers[i],
-                                        cg);
+                        log_debug_errno(r, "cannot enable %s controller in %s", controllers[i], cg);
         }
 }
 

@@ -118,6 +118,5 @@ bool proc_cmdline_get_bool(const char *key) {
         char v[16];
         if (proc_cmdline_get(key, v, sizeof v) <= 0)
                 return false;
-        return isempty(v) || streq(v, "1") || streq(v, "yes") || streq(v, "true") ||
-               streq(v, "on");
+        return isempty(v) || streq(v, "1") || streq(v, "yes") || streq(v, "true") || streq(v, "on");
 }

@@ -54,7 +54,7 @@ static void load_module_lists(void) {
         /* Under QEMU the fw_cfg driver comes first: berth vm passes switches
          * through it that PID 1 reads right after this (initutil.c). */
         if (access("/sys/bus/acpi/devices/QEMU0002:00", F_OK) == 0)
-                (void) modules_load((const char *const[]) { "qemu_fw_cfg", NULL });
+                (void) modules_load((const char *const[]){ "qemu_fw_cfg", NULL });
         (void) modules_load_dir("/usr/lib/modules-load.d");
         (void) modules_load_dir("/etc/modules-load.d");
 }
@@ -115,8 +115,7 @@ _noreturn_ static void pid1_main(void) {
         if (cgroup_is_usable(CGROUP_ROOT) && cgroup_setup(CGROUP_ROOT) >= 0)
                 cfg.cgroup_root = CGROUP_ROOT;
         else
-                log_warning("no usable cgroup2 at %s, services share PID 1's cgroup",
-                            CGROUP_ROOT);
+                log_warning("no usable cgroup2 at %s, services share PID 1's cgroup", CGROUP_ROOT);
         if (proc_cmdline_get_bool("berth.payload") && access(PAYLOAD_MARKER, F_OK) < 0)
                 /* A production image: whoever can add a word to the kernel
                  * command line must not get a root shell from a USB stick. */

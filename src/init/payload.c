@@ -39,6 +39,6 @@ int payload_mount(const char *dir) {
                 }
                 r = negative_errno();
         }
-        return log_error_errno(r < 0 ? r : -EMEDIUMTYPE, "payload: cannot mount %s (%s) on %s",
-                               dev, isempty(info.fstype) ? "?" : info.fstype, dir);
+        return log_error_errno(r < 0 ? r : -EMEDIUMTYPE, "payload: cannot mount %s (%s) on %s", dev,
+                               isempty(info.fstype) ? "?" : info.fstype, dir);
 }

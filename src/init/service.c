@@ -258,9 +258,9 @@ static int parse_ready(IniContext *c, const IniKey *k, const char *value, void *
                 return 0;
         }
         return ini_bad_value(c,
-                         "'%s' is not started, notify, network, path:/absolute/path or "
-                         "socket:/absolute/path",
-                         value);
+                             "'%s' is not started, notify, network, path:/absolute/path or "
+                             "socket:/absolute/path",
+                             value);
 }
 
 static int parse_restart(IniContext *c, const IniKey *k, const char *value, void *base) {
@@ -301,13 +301,13 @@ static int parse_signal(IniContext *c, const IniKey *k, const char *value, void 
 
 static int parse_range(IniContext *c, const char *value, int64_t min, int64_t max, int64_t *ret) {
         if (parse_i64(value, min < 0, ret) < 0 || *ret < min || *ret > max)
-                return ini_bad_value(c, "'%s' is not a number from %" PRId64 " to %" PRId64, value, min,
-                                 max);
+                return ini_bad_value(c, "'%s' is not a number from %" PRId64 " to %" PRId64, value,
+                                     min, max);
         return 0;
 }
 
 #define DEFINE_PARSE_NUMBER(fname, field, min, max)                                                \
-        static int fname(IniContext *c, const IniKey *k, const char *value, void *base) {                                              \
+        static int fname(IniContext *c, const IniKey *k, const char *value, void *base) {          \
                 int64_t v;                                                                         \
                 int r = parse_range(c, value, (min), (max), &v);                                   \
                 if (r < 0)                                                                         \
@@ -576,12 +576,12 @@ int service_set_order(ServiceSet *set) {
                 for (size_t j = i + 1; j < n; j++)
                         if (streq(set->services[i].name, set->services[j].name))
                                 return error_setf(EEXIST, "service '%s' is defined twice",
-                                                      set->services[i].name);
+                                                  set->services[i].name);
                 STRV_FOREACH(a, set->services[i].after)
                         if (find_service(set, *a) == SIZE_MAX)
-                                return error_setf(ENOENT,
-                                                  "service '%s' is After= '%s', which does not exist",
-                                                  set->services[i].name, *a);
+                                return error_setf(
+                                        ENOENT, "service '%s' is After= '%s', which does not exist",
+                                        set->services[i].name, *a);
         }
 
         pending = calloc(n, sizeof(size_t));

@@ -51,29 +51,29 @@ typedef enum ServiceRestart {
 typedef struct Service {
         char name[SERVICE_NAME_MAX]; /* file name without .service */
         char *description;
-        char **argv;                 /* Exec, split */
-        char **after;                /* hard ordering + requirement */
-        char **wants;                /* soft ordering */
-        char **environment;          /* KEY=value */
+        char **argv;        /* Exec, split */
+        char **after;       /* hard ordering + requirement */
+        char **wants;       /* soft ordering */
+        char **environment; /* KEY=value */
         char *working_directory;
         char *condition_cmdline;
         bool condition_first_boot_set; /* ConditionFirstBoot= given */
         bool condition_first_boot;     /* run only on (yes) or only after (no) the first boot */
         ServiceReady ready;
         char *ready_path;
-        unsigned ready_timeout_s;    /* 0 = wait forever */
+        unsigned ready_timeout_s; /* 0 = wait forever */
         ServiceRestart restart;
-        unsigned restart_sec;        /* first backoff, default 1 */
-        unsigned restart_max_sec;    /* cap, default 30 */
-        int stop_signal;             /* default SIGTERM */
-        unsigned stop_timeout_s;     /* default 10 */
-        uint64_t limit_nofile;       /* 0 = inherit */
+        unsigned restart_sec;     /* first backoff, default 1 */
+        unsigned restart_max_sec; /* cap, default 30 */
+        int stop_signal;          /* default SIGTERM */
+        unsigned stop_timeout_s;  /* default 10 */
+        uint64_t limit_nofile;    /* 0 = inherit */
         int oom_score_adjust;
         bool oom_score_adjust_set;
 } Service;
 
 typedef struct ServiceSet {
-        Service *services;           /* in start order after service_set_order() */
+        Service *services; /* in start order after service_set_order() */
         size_t n;
 } ServiceSet;
 

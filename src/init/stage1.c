@@ -46,8 +46,8 @@ _noreturn_ _printf_(1, 2) static void fail(const char *fmt, ...) {
         }
 }
 
-static int mount_one(const char *what, const char *where, const char *type,
-                     unsigned long flags, const char *data) {
+static int mount_one(const char *what, const char *where, const char *type, unsigned long flags,
+                     const char *data) {
         (void) mkdir_p(where, 0755);
         if (mount(what, where, type, flags, data) < 0)
                 return -errno;
@@ -133,8 +133,8 @@ static void find_root(const BlockInfo *usr, BlockInfo *root) {
         PartMatch m = { .disk = usr->disk, .type = PART_TYPE_ROOT_X86_64 };
         r = wait_for(match_part, &m, root);
         if (r <= 0)
-                fail("cannot find the root partition (type %s) on /dev/%s",
-                     PART_TYPE_ROOT_X86_64, usr->disk);
+                fail("cannot find the root partition (type %s) on /dev/%s", PART_TYPE_ROOT_X86_64,
+                     usr->disk);
 }
 
 /* The ESP of the disk that holds usr, read-only, never executable, root
@@ -247,7 +247,8 @@ static void setup_etc(void) {
                           "mode=0755");
         if (r < 0)
                 fail("cannot mount tmpfs on /etc: %s", strerror(-r));
-        r = copy_tree(STAGE1_SYSROOT "/usr/share/factory/etc", STAGE1_SYSROOT "/etc", 0, COPY_OWNER);
+        r = copy_tree(STAGE1_SYSROOT "/usr/share/factory/etc", STAGE1_SYSROOT "/etc", 0,
+                      COPY_OWNER);
         if (r < 0)
                 log_warning_errno(r, "/etc is incomplete: copying the factory tree failed");
         write_machine_id();
@@ -275,8 +276,7 @@ static void setup_var(void) {
  * never crossing into other file systems. */
 static void clean_initramfs(void) {
         struct statfs sfs;
-        if (statfs("/", &sfs) < 0 ||
-            (sfs.f_type != RAMFS_MAGIC && sfs.f_type != TMPFS_MAGIC)) {
+        if (statfs("/", &sfs) < 0 || (sfs.f_type != RAMFS_MAGIC && sfs.f_type != TMPFS_MAGIC)) {
                 log_warning("/ is not an initramfs, not deleting its contents");
                 return;
         }

@@ -28,9 +28,10 @@
 #include "sysinit.h"
 
 typedef struct SuperviseConfig {
-        const char *log_dir;      /* NAME.log per service; NULL: inherit stderr */
-        const char *notify_path;  /* socket for Ready=notify; NULL: notify services never get ready */
-        const char *status_dir;   /* a status file per service (initctl.h); NULL: none */
+        const char *log_dir; /* NAME.log per service; NULL: inherit stderr */
+        const char
+                *notify_path;   /* socket for Ready=notify; NULL: notify services never get ready */
+        const char *status_dir; /* a status file per service (initctl.h); NULL: none */
         const char *control_path; /* control socket (initctl.h); NULL: none */
         const char *cgroup_root;  /* cgroup2 root; NULL: no per-service cgroups */
         const char *payload_dir;  /* run payload_dir/run once every service settled; NULL: none */
@@ -46,8 +47,7 @@ typedef struct SuperviseConfig {
  * then stops them in reverse dependency order and returns 0 with the action
  * requested. Negative errno only if the loop cannot be set up at all. The set
  * must outlive the call. Signals are blocked on return. */
-int supervise_run(const ServiceSet *set, const SuperviseConfig *cfg,
-                  ShutdownAction *ret_action);
+int supervise_run(const ServiceSet *set, const SuperviseConfig *cfg, ShutdownAction *ret_action);
 
 /* True if the kernel command line (as a string) satisfies a
  * ConditionKernelCmdline= word: "key=value" or a bare "key". */

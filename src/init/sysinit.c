@@ -50,8 +50,8 @@ static const struct {
         { "sysfs", "/sys", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0555 },
         { "devtmpfs", "/dev", "devtmpfs", "mode=0755", MS_NOSUID, 0755 },
         { "tmpfs", "/run", "tmpfs", "mode=0755", MS_NOSUID | MS_NODEV, 0755 },
-        { "devpts", "/dev/pts", "devpts", "mode=0620,gid=5,ptmxmode=0666",
-          MS_NOSUID | MS_NOEXEC, 0755 },
+        { "devpts", "/dev/pts", "devpts", "mode=0620,gid=5,ptmxmode=0666", MS_NOSUID | MS_NOEXEC,
+          0755 },
         { "tmpfs", "/dev/shm", "tmpfs", "mode=1777", MS_NOSUID | MS_NODEV, 01777 },
         { "mqueue", "/dev/mqueue", "mqueue", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0755 },
         { "tmpfs", "/tmp", "tmpfs", "mode=1777", MS_NOSUID | MS_NODEV, 01777 },
@@ -284,7 +284,7 @@ _noreturn_ void sysinit_final(ShutdownAction action) {
         sync();
 
         int cmd = action == SHUTDOWN_POWEROFF ? RB_POWER_OFF
-                : action == SHUTDOWN_HALT     ? RB_HALT_SYSTEM
+                  : action == SHUTDOWN_HALT   ? RB_HALT_SYSTEM
                                               : RB_AUTOBOOT;
         log_notice("%s", shutdown_action_to_string(action));
         for (;;) {

@@ -43,12 +43,12 @@ void error_clear(void);
 /* Exit codes a script can tell apart (docs/errors.md), from a negative errno.
  * sysexits.h values. */
 enum {
-        EXIT_CODE_USAGE = 64,       /* bad command line */
-        EXIT_CODE_DATAERR = 65,     /* bad input: spec, manifest, package, signature */
-        EXIT_CODE_UNAVAILABLE = 69, /* a server, a program or a package is not there */
-        EXIT_CODE_SOFTWARE = 70,    /* an internal error (out of memory, a bug) */
-        EXIT_CODE_IOERR = 74,       /* reading or writing failed (disk full, EIO) */
-        EXIT_CODE_TEMPFAIL = 75,    /* timed out; try again */
+        EXIT_CODE_USAGE = 64,        /* bad command line */
+        EXIT_CODE_DATAERR = 65,      /* bad input: spec, manifest, package, signature */
+        EXIT_CODE_UNAVAILABLE = 69,  /* a server, a program or a package is not there */
+        EXIT_CODE_SOFTWARE = 70,     /* an internal error (out of memory, a bug) */
+        EXIT_CODE_IOERR = 74,        /* reading or writing failed (disk full, EIO) */
+        EXIT_CODE_TEMPFAIL = 75,     /* timed out; try again */
         EXIT_CODE_INTERRUPTED = 130, /* stopped by SIGINT, SIGTERM or SIGHUP */
 };
 int error_exit_code(int r);

@@ -70,8 +70,8 @@ int ini_parse_string(const char *path, const char *data, size_t size, ini_handle
 
                 if (*l == '[') {
                         if (e[-1] != ']' || e - l < 3)
-                                return error_setf(EBADMSG, "%s:%u: bad section header '%s'",
-                                                      path, line, l);
+                                return error_setf(EBADMSG, "%s:%u: bad section header '%s'", path,
+                                                  line, l);
                         free(section);
                         section = strndup(l + 1, (size_t) (e - l - 2));
                         if (!section)
@@ -84,11 +84,11 @@ int ini_parse_string(const char *path, const char *data, size_t size, ini_handle
 
                 char *eq = strchr(l, '=');
                 if (!eq)
-                        return error_setf(EBADMSG, "%s:%u: expected Key=Value, got '%s'",
-                                              path, line, l);
+                        return error_setf(EBADMSG, "%s:%u: expected Key=Value, got '%s'", path,
+                                          line, l);
                 if (!section)
-                        return error_setf(EBADMSG, "%s:%u: key outside of any [Section]",
-                                              path, line);
+                        return error_setf(EBADMSG, "%s:%u: key outside of any [Section]", path,
+                                          line);
                 *eq = 0;
                 char *key = strip(l, eq);
                 if (*key == 0)

@@ -15,8 +15,8 @@
 
 #include <stddef.h>
 
-typedef int (*ini_handler_t)(const char *path, unsigned line, const char *section,
-                             const char *key, const char *value, void *userdata);
+typedef int (*ini_handler_t)(const char *path, unsigned line, const char *section, const char *key,
+                             const char *value, void *userdata);
 
 /* Called for each section header too, with key == NULL and value == NULL, so
  * the handler can reject unknown sections at their own line. */

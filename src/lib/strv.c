@@ -62,8 +62,7 @@ int strv_extend_words(char ***l, const char *s, bool commas) {
         return 0;
 }
 
-int strv_update_words(char ***l, const char *s, bool (*valid)(const char *),
-                      char **ret_invalid) {
+int strv_update_words(char ***l, const char *s, bool (*valid)(const char *), char **ret_invalid) {
         _cleanup_strv_free_ char **words = NULL;
         int r;
 

@@ -29,8 +29,7 @@ int strv_extend_words(char ***l, const char *s, bool commas);
  * word of s is appended, but only if valid (NULL: any) accepts all of them.
  * On a rejected word returns -EINVAL, leaves *l as it was and, if
  * ret_invalid, gives a copy of that word. */
-int strv_update_words(char ***l, const char *s, bool (*valid)(const char *),
-                      char **ret_invalid);
+int strv_update_words(char ***l, const char *s, bool (*valid)(const char *), char **ret_invalid);
 char **strv_copy(char *const *l);
 void strv_sort(char **l);
 /* Joins with sep; returns NULL on OOM. */

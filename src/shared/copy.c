@@ -58,9 +58,9 @@ static int copy_dir_at(int sfd, int dfd, CopyFlags flags) {
                         } else {
                                 int s = openat(dirfd(d), de->d_name,
                                                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                                _cleanup_close_ int t = openat(
-                                        dfd, de->d_name,
-                                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                                _cleanup_close_ int t =
+                                        openat(dfd, de->d_name,
+                                               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                                 if (s < 0 || t < 0) {
                                         k = -errno;
                                         safe_close(s);

@@ -153,9 +153,9 @@ static struct timespec clamp_mtime(struct archive_entry *e, int64_t sde) {
                 ts.tv_nsec = archive_entry_mtime_nsec(e);
         }
         if (ts.tv_sec < 0)
-                ts = (struct timespec) { 0 };
+                ts = (struct timespec){ 0 };
         if (ts.tv_sec >= sde)
-                ts = (struct timespec) { .tv_sec = sde };
+                ts = (struct timespec){ .tv_sec = sde };
         return ts;
 }
 
@@ -164,8 +164,8 @@ static int set_owner_time(Unpack *u, int dfd, const char *name, struct archive_e
         struct timespec ts[2];
         int flags = nofollow ? AT_SYMLINK_NOFOLLOW : 0;
 
-        if (fchownat(dfd, name, (uid_t) archive_entry_uid(e), (gid_t) archive_entry_gid(e),
-                     flags) < 0 &&
+        if (fchownat(dfd, name, (uid_t) archive_entry_uid(e), (gid_t) archive_entry_gid(e), flags) <
+                    0 &&
             (errno != EPERM || u->is_root))
                 return -errno;
         ts[0] = ts[1] = clamp_mtime(e, u->sde);
@@ -186,8 +186,7 @@ static int remove_existing(int dfd, const char *name) {
         return 1;
 }
 
-static int extract_entry(Unpack *u, struct archive *a, struct archive_entry *e,
-                         const char *path) {
+static int extract_entry(Unpack *u, struct archive *a, struct archive_entry *e, const char *path) {
         _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
         const char *name;
         mode_t mode = archive_entry_perm(e) & 07777;
@@ -272,10 +271,8 @@ static int extract_entry(Unpack *u, struct archive *a, struct archive_entry *e,
                 if (r < 0)
                         return r;
                 if (r > 0)
-                        log_debug("%s: %s: replacing a file from an earlier package", u->deb,
-                                  path);
-                fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                            0600);
+                        log_debug("%s: %s: replacing a file from an earlier package", u->deb, path);
+                fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
                 if (fd < 0)
                         return -errno;
                 r = write_data(a, fd);
@@ -378,7 +375,7 @@ static int open_data_tar(const char *deb_path, struct archive **ret_outer,
         if (archive_read_open_filename(outer, deb_path, 64 * 1024) != ARCHIVE_OK) {
                 r = IN_SET_ERRNO(archive_errno(outer)) ? -archive_errno(outer) : -EBADMSG;
                 return error_wrapf(r, "%s: cannot open as a Debian package: %s", deb_path,
-                                       archive_error_string(outer));
+                                   archive_error_string(outer));
         }
         for (;;) {
                 r = archive_read_next_header(outer, &e);
@@ -386,7 +383,7 @@ static int open_data_tar(const char *deb_path, struct archive **ret_outer,
                         return error_setf(EBADMSG, "%s: no data.tar member", deb_path);
                 if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
                         return error_setf(EBADMSG, "%s: bad ar archive: %s", deb_path,
-                                              archive_error_string(outer));
+                                          archive_error_string(outer));
                 const char *name = archive_entry_pathname(e);
                 if (name && strneq(name, "data.tar", 8))
                         break;
@@ -399,7 +396,7 @@ static int open_data_tar(const char *deb_path, struct archive **ret_outer,
         in->outer = outer;
         if (archive_read_open(inner, in, NULL, inner_read, NULL) != ARCHIVE_OK)
                 return error_setf(EBADMSG, "%s: data.tar: %s", deb_path,
-                                      archive_error_string(inner));
+                                  archive_error_string(inner));
         *ret_outer = TAKE_PTR(outer);
         *ret_inner = TAKE_PTR(inner);
         *ret_in = TAKE_PTR(in);
@@ -431,8 +428,7 @@ int deb_unpack(const char *deb_path, const char *root, const DebUnpackOptions *o
                 return -EINVAL;
         u.root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (u.root_fd < 0)
-                return error_wrapf(-errno, "%s: cannot open unpack root %s", deb_path,
-                                       root);
+                return error_wrapf(-errno, "%s: cannot open unpack root %s", deb_path, root);
         r = open_data_tar(deb_path, &outer, &inner, &in);
         if (r < 0)
                 return r;
@@ -446,22 +442,19 @@ int deb_unpack(const char *deb_path, const char *root, const DebUnpackOptions *o
                         break;
                 if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
                         return error_setf(EBADMSG, "%s: data.tar: %s", deb_path,
-                                              archive_error_string(inner));
+                                          archive_error_string(inner));
                 name = archive_entry_pathname(e);
                 if (!name)
-                        return error_setf(EBADMSG, "%s: data.tar: member without a name",
-                                              deb_path);
+                        return error_setf(EBADMSG, "%s: data.tar: member without a name", deb_path);
                 r = member_path(name, &path);
                 if (r == -EPERM)
-                        return error_setf(EPERM, "%s: %s: path escapes the tree", deb_path,
-                                              name);
+                        return error_setf(EPERM, "%s: %s: path escapes the tree", deb_path, name);
                 if (r < 0)
                         return error_wrapf(r, "%s: %s: bad member", deb_path, name);
                 if (isempty(path)) {
                         if (archive_entry_filetype(e) == AE_IFDIR)
                                 continue; /* "./" itself */
-                        return error_setf(EPERM, "%s: %s: not a valid member", deb_path,
-                                              name);
+                        return error_setf(EPERM, "%s: %s: not a valid member", deb_path, name);
                 }
                 if (is_merged_dir_symlink(path, e)) {
                         log_debug("%s: %s: skipping merged-/usr compat symlink", deb_path, name);
@@ -470,9 +463,9 @@ int deb_unpack(const char *deb_path, const char *root, const DebUnpackOptions *o
                 r = extract_entry(&u, inner, e, path);
                 if (r == -ENOTDIR)
                         return error_wrapf(r,
-                                               "%s: %s: a symlink or file is on the way to "
-                                               "this member (not followed)",
-                                               deb_path, name);
+                                           "%s: %s: a symlink or file is on the way to "
+                                           "this member (not followed)",
+                                           deb_path, name);
                 if (r < 0)
                         return error_wrapf(r, "%s: %s: cannot extract", deb_path, name);
                 if (r > 0 && ret_files) {
@@ -525,7 +518,7 @@ int deb_extract_file(const char *deb_path, const char *member, const char *dest)
                         return error_setf(ENOENT, "%s: no member %s", deb_path, member);
                 if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
                         return error_setf(EBADMSG, "%s: data.tar: %s", deb_path,
-                                              archive_error_string(inner));
+                                          archive_error_string(inner));
                 if (member_path(archive_entry_pathname(e) ?: "", &path) < 0)
                         continue;
                 if (streq(path, want))
@@ -550,8 +543,7 @@ int deb_extract_file(const char *deb_path, const char *member, const char *dest)
                 r = -errno;
         if (r < 0) {
                 (void) unlink(tmp);
-                return error_wrapf(r, "%s: %s: cannot extract to %s", deb_path, member,
-                                       dest);
+                return error_wrapf(r, "%s: %s: cannot extract to %s", deb_path, member, dest);
         }
         return 0;
 }

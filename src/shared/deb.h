@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* deb.h: Debian archive formats with libarchive, the only place in berth that
- * calls it: .deb packages and compressed repository indexes. The ar member data.tar.{xz,zst,gz,bz2} is extracted
- * into a staging tree:
+ * calls it: .deb packages and compressed repository indexes. The ar member data.tar.{xz,zst,gz,bz2}
+ * is extracted into a staging tree:
  *  - merged /usr: /bin, /sbin, /lib, /lib64 (and /lib32, /libx32) members land
  *    under /usr; the root gets the compat symlinks from tailoring;
  *  - paths are confined to the tree (no "..", no absolute symlink escapes on
@@ -14,7 +14,6 @@
 #pragma once
 
 #include <stdint.h>
-
 
 typedef struct DebUnpackOptions {
         int64_t source_date_epoch; /* clamp mtimes to this */

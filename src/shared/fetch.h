@@ -9,17 +9,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-
 typedef struct FetchItem {
         const char *url;
-        const char *dest;          /* final path */
-        const char *sha256;        /* expected hex digest, or NULL */
-        uint64_t size;             /* expected size, 0 = unknown */
-        uint64_t max_size;         /* with size unknown: more than this is an error (0: no bound) */
-        unsigned stall_timeout;    /* seconds under 1 KiB/s (or connecting) before a try fails;
-                                      0: 30 to connect, 60 for data */
-        int result;                /* out: 0 or negative errno */
-        char error[512];           /* out: what went wrong, for the message */
+        const char *dest;       /* final path */
+        const char *sha256;     /* expected hex digest, or NULL */
+        uint64_t size;          /* expected size, 0 = unknown */
+        uint64_t max_size;      /* with size unknown: more than this is an error (0: no bound) */
+        unsigned stall_timeout; /* seconds under 1 KiB/s (or connecting) before a try fails;
+                                   0: 30 to connect, 60 for data */
+        int result;             /* out: 0 or negative errno */
+        char error[512];        /* out: what went wrong, for the message */
 } FetchItem;
 
 /* Fetch one URL to dest (no checksum). Returns -ENOENT for HTTP 404. */

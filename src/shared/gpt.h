@@ -12,12 +12,12 @@
 #define GPT_SECTOR 512u
 
 typedef struct GptPartition {
-        const char *label;   /* GPT partition name */
-        const char *type;    /* type UUID */
-        const char *uuid;    /* partition UUID */
-        uint64_t offset;     /* bytes, a multiple of GPT_SECTOR */
-        uint64_t size;       /* bytes, a multiple of GPT_SECTOR */
-        bool read_only;      /* attribute bit 60 */
+        const char *label; /* GPT partition name */
+        const char *type;  /* type UUID */
+        const char *uuid;  /* partition UUID */
+        uint64_t offset;   /* bytes, a multiple of GPT_SECTOR */
+        uint64_t size;     /* bytes, a multiple of GPT_SECTOR */
+        bool read_only;    /* attribute bit 60 */
 } GptPartition;
 
 /* Writes a new GPT (protective MBR, both headers) with these partitions, in
@@ -37,10 +37,10 @@ int gpt_set_partition(const char *disk, unsigned partno, const char *label, cons
 
 /* A partition as read back from a GPT: owns nothing (fixed buffers). */
 typedef struct GptEntry {
-        unsigned partno;     /* 1-based */
-        char label[72];      /* GPT name (36 UTF-16 units, as UTF-8) */
-        char type[40];       /* type UUID, lowercase */
-        char uuid[40];       /* partition UUID, lowercase */
+        unsigned partno;       /* 1-based */
+        char label[72];        /* GPT name (36 UTF-16 units, as UTF-8) */
+        char type[40];         /* type UUID, lowercase */
+        char uuid[40];         /* partition UUID, lowercase */
         uint64_t offset, size; /* bytes */
 } GptEntry;
 

@@ -15,7 +15,7 @@ static unsigned json_depth(const json_t *j, unsigned limit) {
         if (json_is_object(j)) {
                 const char *k;
                 json_t *v;
-                json_object_foreach ((json_t *) j, k, v) {
+                json_object_foreach((json_t *) j, k, v) {
                         unsigned d = json_depth(v, limit - 1);
                         if (d > max)
                                 max = d;
@@ -25,7 +25,7 @@ static unsigned json_depth(const json_t *j, unsigned limit) {
         if (json_is_array(j)) {
                 size_t i;
                 json_t *v;
-                json_array_foreach (j, i, v) {
+                json_array_foreach(j, i, v) {
                         unsigned d = json_depth(v, limit - 1);
                         if (d > max)
                                 max = d;

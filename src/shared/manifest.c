@@ -21,7 +21,7 @@ static json_t *str_or_noassert(const char *s) {
 }
 
 static int cmp_pkg(const void *a, const void *b) {
-        const Package *x = *(const Package *const *)a, *y = *(const Package *const *)b;
+        const Package *x = *(const Package *const *) a, *y = *(const Package *const *) b;
         int c = strcmp(strempty(x->name), strempty(y->name));
         if (c == 0)
                 c = strcmp(strempty(x->architecture), strempty(y->architecture));
@@ -35,7 +35,7 @@ static int sorted_packages(const PackageList *l, const Package ***ret, size_t *r
         const Package **v;
         size_t n = l ? l->n : 0;
 
-        v = calloc(MAX(n, (size_t)1), sizeof(Package *));
+        v = calloc(MAX(n, (size_t) 1), sizeof(Package *));
         if (!v)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++)
@@ -54,11 +54,12 @@ typedef struct ArtifactSum {
 } ArtifactSum;
 
 static int cmp_art(const void *a, const void *b) {
-        return strcmp(((const ArtifactSum *)a)->name, ((const ArtifactSum *)b)->name);
+        return strcmp(((const ArtifactSum *) a)->name, ((const ArtifactSum *) b)->name);
 }
 
 static int artifact_sums(const ManifestInfo *m, ArtifactSum **ret) {
-        _cleanup_free_ ArtifactSum *v = calloc(MAX(m->n_artifacts, (size_t)1), sizeof(ArtifactSum));
+        _cleanup_free_ ArtifactSum *v =
+                calloc(MAX(m->n_artifacts, (size_t) 1), sizeof(ArtifactSum));
         int r;
 
         if (!v)
@@ -73,7 +74,7 @@ static int artifact_sums(const ManifestInfo *m, ArtifactSum **ret) {
                 if (r < 0)
                         return error_wrapf(r, "%s", m->artifacts[i].path);
                 v[i].name = m->artifacts[i].name;
-                v[i].size = (uint64_t)st.st_size;
+                v[i].size = (uint64_t) st.st_size;
         }
         if (m->n_artifacts > 1)
                 qsort(v, m->n_artifacts, sizeof(ArtifactSum), cmp_art);
@@ -94,8 +95,7 @@ static int dump_atomic(json_t *doc, const char *dest) {
 }
 
 static int check_info(const ManifestInfo *m) {
-        if (!m || isempty(m->name) || isempty(m->version) ||
-            (m->n_artifacts > 0 && !m->artifacts))
+        if (!m || isempty(m->name) || isempty(m->version) || (m->n_artifacts > 0 && !m->artifacts))
                 return -EINVAL;
         return 0;
 }
@@ -122,8 +122,9 @@ static int write_manifest(const ManifestInfo *m, const ArtifactSum *arts, const 
             (r = json_set(doc, "kernel_version", json_string_or_null(m->kernel_version))) < 0 ||
             (r = json_set(doc, "cmdline", json_string_or_null(m->cmdline))) < 0 ||
             (r = json_set(doc, "source_date_epoch", json_integer(m->source_date_epoch))) < 0 ||
-            (r = json_set(doc, "usr_tree_bytes", json_integer((json_int_t)m->usr_tree_bytes))) < 0 ||
-            (r = json_set(doc, "package_count", json_integer((json_int_t)n_pkgs))) < 0 ||
+            (r = json_set(doc, "usr_tree_bytes", json_integer((json_int_t) m->usr_tree_bytes))) <
+                    0 ||
+            (r = json_set(doc, "package_count", json_integer((json_int_t) n_pkgs))) < 0 ||
             (r = json_set(doc, "berth_version", json_string(BERTH_VERSION))) < 0)
                 return r;
 
@@ -133,13 +134,14 @@ static int write_manifest(const ManifestInfo *m, const ArtifactSum *arts, const 
         for (size_t i = 0; i < n_pkgs; i++) {
                 const Package *p = pkgs[i];
                 json_t *o = json_object();
-                if ((r = json_append(jp, o)) < 0 || (r = json_set(o, "name", json_string_or_null(p->name))) < 0 ||
+                if ((r = json_append(jp, o)) < 0 ||
+                    (r = json_set(o, "name", json_string_or_null(p->name))) < 0 ||
                     (r = json_set(o, "version", json_string_or_null(p->version))) < 0 ||
                     (r = json_set(o, "architecture", json_string_or_null(p->architecture))) < 0 ||
                     (r = json_set(o, "sha256", json_string(p->sha256))) < 0 ||
-                    (r = json_set(o, "size", json_integer((json_int_t)p->size))) < 0 ||
+                    (r = json_set(o, "size", json_integer((json_int_t) p->size))) < 0 ||
                     (r = json_set(o, "installed_size_kib",
-                             json_integer((json_int_t)p->installed_size))) < 0 ||
+                                  json_integer((json_int_t) p->installed_size))) < 0 ||
                     (r = json_set(o, "source", json_string_or_null(p->source ?: p->name))) < 0)
                         return r;
         }
@@ -151,7 +153,7 @@ static int write_manifest(const ManifestInfo *m, const ArtifactSum *arts, const 
                 json_t *o = json_object();
                 if ((r = json_append(ja, o)) < 0 ||
                     (r = json_set(o, "name", json_string(arts[i].name))) < 0 ||
-                    (r = json_set(o, "size", json_integer((json_int_t)arts[i].size))) < 0 ||
+                    (r = json_set(o, "size", json_integer((json_int_t) arts[i].size))) < 0 ||
                     (r = json_set(o, "sha256", json_string(arts[i].sha256))) < 0)
                         return r;
         }
@@ -176,10 +178,10 @@ static char *purl_encode(const char *s) {
         char *out = malloc(strlen(s) * 3 + 1), *o = out;
         if (!out)
                 return NULL;
-        for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        for (const unsigned char *c = (const unsigned char *) s; *c; c++) {
                 if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
                     (*c >= '0' && *c <= '9') || strchr(".-_~", *c))
-                        *o++ = (char)*c;
+                        *o++ = (char) *c;
                 else {
                         *o++ = '%';
                         *o++ = hexchars[*c >> 4];
@@ -205,7 +207,8 @@ static json_t *spdx_checksums(const char *sha256) {
 static int spdx_relationship(json_t *rels, const char *a, const char *type, const char *b) {
         json_t *o = json_object();
         int r;
-        if ((r = json_append(rels, o)) < 0 || (r = json_set(o, "spdxElementId", json_string(a))) < 0 ||
+        if ((r = json_append(rels, o)) < 0 ||
+            (r = json_set(o, "spdxElementId", json_string(a))) < 0 ||
             (r = json_set(o, "relationshipType", json_string(type))) < 0 ||
             (r = json_set(o, "relatedSpdxElement", json_string(b))) < 0)
                 return r;
@@ -215,7 +218,7 @@ static int spdx_relationship(json_t *rels, const char *a, const char *type, cons
 /* The artifact whose checksum stands for the image: the disk image if there
  * is one, else the usr image. */
 static const ArtifactSum *image_artifact(const ArtifactSum *a, size_t n) {
-        static const char *const preferred[] = {".raw", ".img", ".erofs"};
+        static const char *const preferred[] = { ".raw", ".img", ".erofs" };
         for (size_t k = 0; k < ELEMENTSOF(preferred); k++)
                 for (size_t i = 0; i < n; i++) {
                         size_t l = strlen(a[i].name), e = strlen(preferred[k]);
@@ -295,7 +298,7 @@ static int write_sbom(const ManifestInfo *m, const ArtifactSum *arts, const char
                 return r;
         img = image_artifact(arts, m->n_artifacts);
 
-        t = (time_t)m->source_date_epoch;
+        t = (time_t) m->source_date_epoch;
         if (!gmtime_r(&t, &tm) || strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
                 return -EINVAL;
         docname = strdup_printf("%s-%s", m->name, m->version);
@@ -325,14 +328,16 @@ static int write_sbom(const ManifestInfo *m, const ArtifactSum *arts, const char
 
         jp = json_array();
         rels = json_array();
-        if ((r = json_set(doc, "packages", jp)) < 0 || (r = json_set(doc, "relationships", rels)) < 0)
+        if ((r = json_set(doc, "packages", jp)) < 0 ||
+            (r = json_set(doc, "relationships", rels)) < 0)
                 return r;
         if ((r = json_set(doc, "documentDescribes", json_pack("[s]", "SPDXRef-Image"))) < 0)
                 return r;
 
         /* The image itself. */
         o = json_object();
-        if ((r = json_append(jp, o)) < 0 || (r = json_set(o, "SPDXID", json_string("SPDXRef-Image"))) < 0 ||
+        if ((r = json_append(jp, o)) < 0 ||
+            (r = json_set(o, "SPDXID", json_string("SPDXRef-Image"))) < 0 ||
             (r = json_set(o, "name", json_string(m->name))) < 0 ||
             (r = json_set(o, "versionInfo", json_string(m->version))) < 0 ||
             (r = json_set(o, "supplier", json_string(SPDX_NOASSERTION))) < 0 ||
@@ -348,8 +353,7 @@ static int write_sbom(const ManifestInfo *m, const ArtifactSum *arts, const char
                     (r = json_set(o, "checksums", spdx_checksums(img->sha256))) < 0)
                         return r;
         }
-        if (m->description &&
-            (r = json_set(o, "description", json_string(m->description))) < 0)
+        if (m->description && (r = json_set(o, "description", json_string(m->description))) < 0)
                 return r;
         r = spdx_relationship(rels, "SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-Image");
         if (r < 0)
@@ -450,8 +454,7 @@ static bool hex_ok(const char *s, size_t n) {
 
 /* A string field; required or optional (null or absent). Control characters
  * are refused: these strings end up in logs and on the API. */
-static int get_str(Reader *rd, json_t *o, const char *key, bool required, size_t max,
-                   char **ret) {
+static int get_str(Reader *rd, json_t *o, const char *key, bool required, size_t max, char **ret) {
         json_t *v = json_object_get(o, key);
         if (!v || json_is_null(v)) {
                 if (required)

@@ -14,20 +14,20 @@
 #include "package.h"
 
 typedef struct Artifact {
-        const char *name;  /* file name in the output directory */
-        const char *path;  /* where it is now */
+        const char *name; /* file name in the output directory */
+        const char *path; /* where it is now */
 } Artifact;
 
 typedef struct ManifestInfo {
-        const char *name, *version;   /* the image's (spec [Image]) */
-        const char *flavor;           /* "immutable", "mutable"; NULL: none */
-        const char *architecture;     /* Debian architecture; NULL: amd64 */
-        const char *description;      /* NULL: none */
+        const char *name, *version; /* the image's (spec [Image]) */
+        const char *flavor;         /* "immutable", "mutable"; NULL: none */
+        const char *architecture;   /* Debian architecture; NULL: amd64 */
+        const char *description;    /* NULL: none */
         const PackageList *packages;
         const char *root_hash;
         const char *kernel_version;
         const char *cmdline;
-        uint64_t usr_tree_bytes;    /* installed size of /usr */
+        uint64_t usr_tree_bytes; /* installed size of /usr */
         const Artifact *artifacts;
         size_t n_artifacts;
         int64_t source_date_epoch;
@@ -49,7 +49,7 @@ typedef struct ManifestArtifact {
 
 typedef struct Manifest {
         char *name, *version, *flavor, *architecture;
-        char *root_hash;      /* 64 hex digits, or NULL */
+        char *root_hash; /* 64 hex digits, or NULL */
         char *kernel_version, *cmdline;
         int64_t source_date_epoch;
         uint64_t usr_tree_bytes;

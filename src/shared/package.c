@@ -103,7 +103,7 @@ int package_list_fetch(PackageList *l, const char *cache_dir, unsigned jobs) {
                 const char *name;
                 if (!p->url || deb_cache_name(p, &name) < 0) {
                         r = error_setf(EINVAL, "package %s has no usable URL or file name",
-                                           p->name);
+                                       p->name);
                         goto finish;
                 }
                 dests[i] = path_join(debs, name);

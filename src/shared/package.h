@@ -12,18 +12,18 @@ typedef struct Package {
         char *name;
         char *version;
         char *architecture;
-        char *source;        /* source package name (Source: or name) */
+        char *source; /* source package name (Source: or name) */
         char *source_version;
-        char *url;           /* full URL: repository base URI + Filename */
-        char *filename;      /* basename, for the cache */
+        char *url;      /* full URL: repository base URI + Filename */
+        char *filename; /* basename, for the cache */
         char sha256[SHA256_HEX_SIZE];
-        uint64_t size;       /* .deb size in bytes */
+        uint64_t size;           /* .deb size in bytes */
         uint64_t installed_size; /* Installed-Size in KiB */
         char *priority;
         char *section;
-        char *origin;        /* the repository's Origin/Label, e.g. Debian */
-        char *local_path;    /* the verified .deb in the cache, set by fetch */
-        char *wanted_by;     /* why it is installed: "spec" or the requiring package */
+        char *origin;     /* the repository's Origin/Label, e.g. Debian */
+        char *local_path; /* the verified .deb in the cache, set by fetch */
+        char *wanted_by;  /* why it is installed: "spec" or the requiring package */
 } Package;
 
 typedef struct PackageList {

@@ -105,13 +105,14 @@ int boot_entry_format(const BootEntry *e, char buf[static BOOT_ENTRY_NAME_MAX]) 
         const char *s = slot_to_string(e->slot);
         int n;
 
-        if (!s || (!streq(e->suffix, ".conf") && !streq(e->suffix, ".efi")) || e->tries_left > 999 ||
-            e->tries_done < 0 || e->tries_done > 999)
+        if (!s || (!streq(e->suffix, ".conf") && !streq(e->suffix, ".efi")) ||
+            e->tries_left > 999 || e->tries_done < 0 || e->tries_done > 999)
                 return -EINVAL;
         if (e->tries_left < 0)
                 n = snprintf(buf, BOOT_ENTRY_NAME_MAX, "berth-%s%s", s, e->suffix);
         else if (e->tries_done == 0)
-                n = snprintf(buf, BOOT_ENTRY_NAME_MAX, "berth-%s+%d%s", s, e->tries_left, e->suffix);
+                n = snprintf(buf, BOOT_ENTRY_NAME_MAX, "berth-%s+%d%s", s, e->tries_left,
+                             e->suffix);
         else
                 n = snprintf(buf, BOOT_ENTRY_NAME_MAX, "berth-%s+%d-%d%s", s, e->tries_left,
                              e->tries_done, e->suffix);
@@ -169,9 +170,11 @@ int slot_cmdline_retarget(const char *cmdline, const char *root_hash, Slot slot,
         for (char *w = strtok_r(copy, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
                 if (strneq(w, "usrhash=", 8)) {
                         if (!streq(w + 8, root_hash))
-                                return error_setf(EBADMSG, "the release's command line has "
+                                return error_setf(EBADMSG,
+                                                  "the release's command line has "
                                                   "usrhash=%.16s..., its signed root hash is "
-                                                  "%.16s...", w + 8, root_hash);
+                                                  "%.16s...",
+                                                  w + 8, root_hash);
                         hash_seen = true;
                         continue;
                 }

@@ -30,9 +30,9 @@ Slot slot_other(Slot s);
 
 typedef struct BootEntry {
         Slot slot;
-        int tries_left;  /* -1: no counter (blessed, or counting off) */
-        int tries_done;  /* 0 when the name has no "-M" */
-        char suffix[8];  /* ".conf" or ".efi" */
+        int tries_left; /* -1: no counter (blessed, or counting off) */
+        int tries_done; /* 0 when the name has no "-M" */
+        char suffix[8]; /* ".conf" or ".efi" */
 } BootEntry;
 
 /* Parses "berth-a+2-1.conf" and friends. -EINVAL for anything else (another

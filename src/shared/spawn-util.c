@@ -181,10 +181,9 @@ int spawn_run(char *const argv[], const SpawnOptions *o, char **ret_output) {
                         out[--n] = 0;
                 if (WIFEXITED(status))
                         return error_setf(EPROTO, "%s failed with status %d%s%s", argv[0],
-                                              WEXITSTATUS(status), n ? ": " : "", out);
+                                          WEXITSTATUS(status), n ? ": " : "", out);
                 return error_setf(EPROTO, "%s killed by signal %d%s%s", argv[0],
-                                      WIFSIGNALED(status) ? WTERMSIG(status) : 0, n ? ": " : "",
-                                      out);
+                                  WIFSIGNALED(status) ? WTERMSIG(status) : 0, n ? ": " : "", out);
         }
         if (ret_output)
                 *ret_output = TAKE_PTR(out);

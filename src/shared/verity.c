@@ -41,10 +41,10 @@ static int pad_to_block(const char *path, uint64_t *ret_blocks) {
                 return -EINVAL;
         if (st.st_size == 0)
                 return -EINVAL;
-        uint64_t size = (uint64_t)st.st_size;
+        uint64_t size = (uint64_t) st.st_size;
         if (size % VERITY_BLOCK_SIZE != 0) {
                 size = (size + VERITY_BLOCK_SIZE - 1) / VERITY_BLOCK_SIZE * VERITY_BLOCK_SIZE;
-                if (ftruncate(fd, (off_t)size) < 0)
+                if (ftruncate(fd, (off_t) size) < 0)
                         return -errno;
         }
         *ret_blocks = size / VERITY_BLOCK_SIZE;
@@ -82,7 +82,7 @@ int verity_format(const char *data_path, const char *hash_path, const char *salt
         struct crypt_params_verity params = {
                 .hash_name = "sha256",
                 .data_device = data_path,
-                .salt = (const char *)salt,
+                .salt = (const char *) salt,
                 .salt_size = sizeof salt,
                 .hash_type = 1,
                 .data_block_size = VERITY_BLOCK_SIZE,
@@ -99,7 +99,7 @@ int verity_format(const char *data_path, const char *hash_path, const char *salt
                 r = crypt_format(cd, CRYPT_VERITY, NULL, NULL, uuid, NULL, 0, &params);
         }
         if (r >= 0)
-                r = crypt_volume_key_get(cd, CRYPT_ANY_SLOT, (char *)root, &root_size, NULL, 0);
+                r = crypt_volume_key_get(cd, CRYPT_ANY_SLOT, (char *) root, &root_size, NULL, 0);
         if (r >= 0 && root_size != VERITY_HASH_SIZE)
                 r = -EIO;
         crypt_free(TAKE_PTR(cd));
@@ -111,7 +111,7 @@ int verity_format(const char *data_path, const char *hash_path, const char *salt
         if (r >= 0 && rename(tmp, hash_path) < 0)
                 r = -errno;
         if (r < 0) {
-                (void)unlink(tmp);
+                (void) unlink(tmp);
                 return r;
         }
         hex_encode(root, sizeof root, ret_root_hash);
@@ -144,7 +144,7 @@ int verity_verify(const char *data_path, const char *hash_path, const char *root
         r = crypt_load(cd, CRYPT_VERITY, &params);
         if (r < 0)
                 return r;
-        r = crypt_activate_by_volume_key(cd, NULL, (const char *)root, sizeof root, 0);
+        r = crypt_activate_by_volume_key(cd, NULL, (const char *) root, sizeof root, 0);
         /* libcryptsetup: -EPERM for a corrupt data or hash block, -EFAULT
          * for a root hash that does not match. */
         if (r == -EPERM || r == -EFAULT)
@@ -185,8 +185,8 @@ static int pread_full(int fd, void *buf, size_t size, uint64_t offset) {
 }
 
 /* sha256(salt || block), the hash of verity format 1. */
-static int salted_hash(uint8_t *scratch, const uint8_t *salt, size_t salt_size, const uint8_t *block,
-                       uint8_t ret[static VERITY_HASH_SIZE]) {
+static int salted_hash(uint8_t *scratch, const uint8_t *salt, size_t salt_size,
+                       const uint8_t *block, uint8_t ret[static VERITY_HASH_SIZE]) {
         memcpy(scratch, salt, salt_size);
         memcpy(scratch + salt_size, block, VERITY_BLOCK_SIZE);
         return sha256_buffer(scratch, salt_size + VERITY_BLOCK_SIZE, ret);
@@ -218,18 +218,21 @@ int verity_verify_at(const char *data_path, uint64_t data_offset, uint64_t data_
             le32toh(sb.hash_type) != 1 || strncmp((char *) sb.algorithm, "sha256", 32) != 0 ||
             le32toh(sb.data_block_size) != VERITY_BLOCK_SIZE ||
             le32toh(sb.hash_block_size) != VERITY_BLOCK_SIZE || le16toh(sb.salt_size) > 256)
-                return error_setf(EBADMSG, "%s: no sha256/4096 verity superblock at offset %" PRIu64,
+                return error_setf(EBADMSG,
+                                  "%s: no sha256/4096 verity superblock at offset %" PRIu64,
                                   hash_path, hash_offset);
         blocks = le64toh(sb.data_blocks);
         if (blocks == 0 || blocks > data_max / VERITY_BLOCK_SIZE)
-                return error_setf(EBADMSG, "%s: verity superblock claims %" PRIu64
-                                  " data blocks, the data area holds %" PRIu64, hash_path, blocks,
-                                  data_max / VERITY_BLOCK_SIZE);
+                return error_setf(EBADMSG,
+                                  "%s: verity superblock claims %" PRIu64
+                                  " data blocks, the data area holds %" PRIu64,
+                                  hash_path, blocks, data_max / VERITY_BLOCK_SIZE);
         size_t salt_size = le16toh(sb.salt_size);
 
         /* Levels as libcryptsetup lays them out: the tree starts in the block
          * after the superblock, the level nearest the root first. */
-        while (per_block_bits * (unsigned) levels < 64 && ((blocks - 1) >> (per_block_bits * levels)))
+        while (per_block_bits * (unsigned) levels < 64 &&
+               ((blocks - 1) >> (per_block_bits * levels)))
                 levels++;
         pos = hash_offset / VERITY_BLOCK_SIZE + 1;
         for (int i = levels - 1; i >= 0; i--) {
@@ -246,8 +249,9 @@ int verity_verify_at(const char *data_path, uint64_t data_offset, uint64_t data_
                 if ((r = pread_full(dfd, buf, VERITY_BLOCK_SIZE, data_offset)) < 0 ||
                     (r = salted_hash(scratch, sb.salt, salt_size, buf, h)) < 0)
                         return r;
-                return memcmp(h, root, sizeof h) == 0 ? 0 :
-                       error_setf(EPERM, "%s: root hash mismatch", data_path);
+                return memcmp(h, root, sizeof h) == 0
+                               ? 0
+                               : error_setf(EPERM, "%s: root hash mismatch", data_path);
         }
         /* Level 0 covers the data blocks; level i covers level i-1. */
         for (int i = 0; i < levels; i++) {
@@ -275,11 +279,14 @@ int verity_verify_at(const char *data_path, uint64_t data_offset, uint64_t data_
                         if (r < 0)
                                 return r;
                         if (memcmp(h, upper + j * VERITY_HASH_SIZE, VERITY_HASH_SIZE) != 0)
-                                return i == 0 ? error_setf(EPERM, "%s: data block %" PRIu64
-                                                           " does not match its hash", data_path, j) :
-                                                error_setf(EPERM, "%s: hash block %" PRIu64
-                                                           " of level %d does not match", hash_path,
-                                                           j, i - 1);
+                                return i == 0 ? error_setf(EPERM,
+                                                           "%s: data block %" PRIu64
+                                                           " does not match its hash",
+                                                           data_path, j)
+                                              : error_setf(EPERM,
+                                                           "%s: hash block %" PRIu64
+                                                           " of level %d does not match",
+                                                           hash_path, j, i - 1);
                 }
                 free(lower);
                 lower = TAKE_PTR(upper);
@@ -288,7 +295,8 @@ int verity_verify_at(const char *data_path, uint64_t data_offset, uint64_t data_
         if (r < 0)
                 return r;
         if (memcmp(h, root, sizeof h) != 0)
-                return error_setf(EPERM, "%s: the hash tree's top does not match root hash %.16s...",
+                return error_setf(EPERM,
+                                  "%s: the hash tree's top does not match root hash %.16s...",
                                   hash_path, root_hash_hex);
         return 0;
 }
@@ -305,8 +313,7 @@ static void open_log_cb(int level, const char *msg, void *usrptr) {
 }
 
 int verity_open(const char *name, const char *data_dev, const char *hash_dev,
-                   const uint8_t *root_hash, size_t root_hash_size, char *ret_msg,
-                   size_t msg_size) {
+                const uint8_t *root_hash, size_t root_hash_size, char *ret_msg, size_t msg_size) {
         _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
         int r;
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* verity.h: dm-verity with libcryptsetup, the only place in berth that calls
- * it: hash trees for the composer and the updater, activation for berth-init. Format: sha256, 4096-byte blocks, superblock in the hash
- * file, salt and UUID given by the caller (derived from the inputs so builds
- * are reproducible). */
+ * it: hash trees for the composer and the updater, activation for berth-init. Format: sha256,
+ * 4096-byte blocks, superblock in the hash file, salt and UUID given by the caller (derived from
+ * the inputs so builds are reproducible). */
 #pragma once
 
 #include <stddef.h>

@@ -70,12 +70,12 @@ static int cmd_vm(int argc, char **argv) {
                         break;
                 default:
                         return cli_usage_error("usage: berth vm [--direct] [--log FILE] "
-                                           "[--payload DIR --run CMD] OUTDIR");
+                                               "[--payload DIR --run CMD] OUTDIR");
                 }
         }
         if (optind != argc - 1)
                 return cli_usage_error("usage: berth vm [--direct] [--log FILE] "
-                                   "[--payload DIR --run CMD] OUTDIR");
+                                       "[--payload DIR --run CMD] OUTDIR");
         o.image_dir = argv[optind];
         return vm_run(&o);
 }

@@ -155,10 +155,10 @@ int qemu_run(const QemuRun *c, QemuResult *ret) {
 
         /* Own process group: the terminal's Ctrl-C reaches berth, which stops QEMU. */
         pid_t pid;
-        r = spawn_start(c->argv,
-                        &(SpawnOptions){ .out_fd = pipefd[1], .own_group = true,
-                                         .unblock_signals = true },
-                        &pid);
+        r = spawn_start(
+                c->argv,
+                &(SpawnOptions){ .out_fd = pipefd[1], .own_group = true, .unblock_signals = true },
+                &pid);
         (void) close(pipefd[1]);
         if (r < 0) {
                 r = error_wrapf(r, "vm: cannot start %s", c->argv[0]);

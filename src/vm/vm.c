@@ -36,10 +36,9 @@ static int find_firmware(char **ret_code, char **ret_vars) {
         if (!isempty(code) || !isempty(vars)) {
                 if (isempty(code) || access(code, R_OK) < 0)
                         return error_setf(ENOENT, "vm: BERTH_OVMF_CODE=%s is not readable",
-                                              strempty(code));
+                                          strempty(code));
                 if (!isempty(vars) && access(vars, R_OK) < 0)
-                        return error_setf(ENOENT, "vm: BERTH_OVMF_VARS=%s is not readable",
-                                              vars);
+                        return error_setf(ENOENT, "vm: BERTH_OVMF_VARS=%s is not readable", vars);
         } else {
                 for (size_t i = 0; i < ELEMENTSOF(pairs) && !code; i++)
                         if (access(pairs[i][0], R_OK) == 0 && access(pairs[i][1], R_OK) == 0) {
@@ -51,10 +50,10 @@ static int find_firmware(char **ret_code, char **ret_vars) {
                         code = "/usr/share/ovmf/OVMF.fd";
                 if (!code)
                         return error_setf(ENOENT,
-                                              "vm: no UEFI firmware: neither %s nor "
-                                              "/usr/share/ovmf/OVMF.fd exists (install the ovmf "
-                                              "package, scripts/deps) or boot with --direct",
-                                              pairs[0][0]);
+                                          "vm: no UEFI firmware: neither %s nor "
+                                          "/usr/share/ovmf/OVMF.fd exists (install the ovmf "
+                                          "package, scripts/deps) or boot with --direct",
+                                          pairs[0][0]);
         }
         *ret_code = strdup(code);
         *ret_vars = isempty(vars) ? NULL : strdup(vars);
@@ -118,8 +117,7 @@ static int prepare_disk(const VmOptions *o, const char *disk_raw, const char *wo
 
 /* A per-run copy of the UEFI variable store (kept next to --disk-copy, so a
  * second boot of the same disk sees the same variables). */
-static int prepare_vars(const VmOptions *o, const VmPlan *p, const char *workdir,
-                        char **ret_path) {
+static int prepare_vars(const VmOptions *o, const VmPlan *p, const char *workdir, char **ret_path) {
         const char *template = p->fw_vars ? p->fw_vars : p->fw_code;
         _cleanup_free_ char *path = o->disk_copy ? strdup_printf("%s.efivars", o->disk_copy)
                                                  : path_join(workdir, "efivars.fd");
@@ -154,8 +152,7 @@ static int require_file(const char *dir, const char *name, char **ret) {
         if (!p)
                 return -ENOMEM;
         if (access(p, R_OK) < 0)
-                return error_wrapf(-errno, "vm: %s (is %s the output of `berth build`?)", p,
-                                       dir);
+                return error_wrapf(-errno, "vm: %s (is %s the output of `berth build`?)", p, dir);
         *ret = TAKE_PTR(p);
         return 0;
 }
@@ -164,8 +161,7 @@ static int choose_accel(const char **ret) {
         const char *force = getenv("BERTH_ACCEL"), *why = NULL;
         if (!isempty(force)) {
                 if (!streq(force, "kvm") && !streq(force, "tcg"))
-                        return error_setf(EINVAL, "vm: BERTH_ACCEL=%s: expected kvm or tcg",
-                                              force);
+                        return error_setf(EINVAL, "vm: BERTH_ACCEL=%s: expected kvm or tcg", force);
                 log_info("vm: accelerator %s (BERTH_ACCEL)", force);
                 *ret = force;
                 return 0;
@@ -191,7 +187,7 @@ void vm_plan_done(VmPlan *p) {
         free(p->append);
         free(p->payload);
         free(p->fw_cmdline);
-        *p = (VmPlan) {};
+        *p = (VmPlan){};
 }
 
 static int push(char ***argv, char *s) {
@@ -288,9 +284,8 @@ int vm_plan_argv(const VmOptions *o, const VmPlan *p, char ***ret) {
 /* Paths QEMU parses inside a comma-separated option must not contain commas. */
 static int check_option_path(const char *what, const char *path) {
         if (path && strchr(path, ','))
-                return error_setf(EINVAL,
-                                      "vm: %s path %s contains a comma, which QEMU cannot take",
-                                      what, path);
+                return error_setf(EINVAL, "vm: %s path %s contains a comma, which QEMU cannot take",
+                                  what, path);
         return 0;
 }
 
@@ -337,9 +332,8 @@ int vm_plan(const VmOptions *o, const char *workdir, VmPlan *p) {
         const char *q = getenv("BERTH_QEMU");
         r = spawn_find_program(isempty(q) ? "qemu-system-x86_64" : q, &p->qemu);
         if (r < 0)
-                return error_wrapf(r,
-                                       "vm: %s not found (install qemu-system-x86, scripts/deps)",
-                                       isempty(q) ? "qemu-system-x86_64" : q);
+                return error_wrapf(r, "vm: %s not found (install qemu-system-x86, scripts/deps)",
+                                   isempty(q) ? "qemu-system-x86_64" : q);
         if (!o->direct) {
                 r = find_firmware(&p->fw_code, &p->fw_vars);
                 if (r < 0)
@@ -410,8 +404,7 @@ static int run_console(const VmOptions *o, VmPlan *p, QemuResult *res) {
         if (o->console_log) {
                 log_fd = open(o->console_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
                 if (log_fd < 0)
-                        return error_wrapf(-errno, "vm: opening console log %s",
-                                               o->console_log);
+                        return error_wrapf(-errno, "vm: opening console log %s", o->console_log);
         }
         r = vm_plan_argv(o, p, &argv);
         if (r < 0)
@@ -492,8 +485,8 @@ int vm_run(const VmOptions *o) {
         }
         if (r == -ETIMEDOUT)
                 return error_setf(ETIMEDOUT, "vm: stopped QEMU after the timeout of %u s%s%s",
-                                      o->timeout_s, o->console_log ? "; console in " : "",
-                                      strempty(o->console_log));
+                                  o->timeout_s, o->console_log ? "; console in " : "",
+                                  strempty(o->console_log));
         if (r == -EINTR)
                 return error_setf(EINTR, "vm: interrupted; QEMU stopped");
         if (r < 0)

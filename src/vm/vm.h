@@ -44,9 +44,9 @@ typedef struct VmPlan {
         const char *accel;       /* "kvm" or "tcg" (static) */
         char *disk;              /* what QEMU writes: an overlay or the --disk-copy */
         const char *disk_format; /* "qcow2" or "raw" (static) */
-        char *fw_code;           /* pflash unit 0, read-only; or the -bios image if fw_vars is NULL */
-        char *fw_vars;           /* template of the per-run variable store */
-        char *vars;              /* the per-run variable store (or -bios copy); NULL: direct */
+        char *fw_code; /* pflash unit 0, read-only; or the -bios image if fw_vars is NULL */
+        char *fw_vars; /* template of the per-run variable store */
+        char *vars;    /* the per-run variable store (or -bios copy); NULL: direct */
         char *kernel, *initrd, *append; /* direct boot only */
         char *payload;                  /* the payload disk image, or NULL */
         char *fw_cmdline;               /* file with the words for opt/berth/cmdline, or NULL */

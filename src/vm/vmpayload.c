@@ -63,12 +63,11 @@ int vmpayload_make_image(const char *dir, const char *run, const char *workdir, 
                 if (!busybox)
                         return -ENOMEM;
                 if (access(busybox, X_OK) < 0)
-                        return error_setf(
-                                ENOENT,
-                                "vm: --run needs %s: the guest has no shell, the "
-                                "run script is interpreted by the payload's own busybox "
-                                "(tests/fixtures/mkpayload.sh puts it there)",
-                                busybox);
+                        return error_setf(ENOENT,
+                                          "vm: --run needs %s: the guest has no shell, the "
+                                          "run script is interpreted by the payload's own busybox "
+                                          "(tests/fixtures/mkpayload.sh puts it there)",
+                                          busybox);
                 root = path_join(workdir, "payload-root");
                 if (!root)
                         return -ENOMEM;

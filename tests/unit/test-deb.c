@@ -39,8 +39,10 @@ static char *wpath(const char *rel) {
  * one mtime in the future (clamped) and one in the past (kept). */
 static void make_good_deb(const char *compressor, const char *name) {
         assert_int_equal(
-                shell("set -e; cd %s; rm -rf pkg; mkdir -p pkg/DEBIAN pkg/bin pkg/usr/lib/x pkg/etc pkg/sbin;"
-                      "printf 'Package: t\\nVersion: 1\\nArchitecture: all\\nMaintainer: t <t@t>\\nDescription: t\\n' > pkg/DEBIAN/control;"
+                shell("set -e; cd %s; rm -rf pkg; mkdir -p pkg/DEBIAN pkg/bin pkg/usr/lib/x "
+                      "pkg/etc pkg/sbin;"
+                      "printf 'Package: t\\nVersion: 1\\nArchitecture: all\\nMaintainer: t "
+                      "<t@t>\\nDescription: t\\n' > pkg/DEBIAN/control;"
                       "echo tool > pkg/bin/tool; chmod 0755 pkg/bin/tool;"
                       "echo lib > pkg/usr/lib/x/libx.so.1; chmod 0644 pkg/usr/lib/x/libx.so.1;"
                       "ln -s libx.so.1 pkg/usr/lib/x/libx.so;"
@@ -131,26 +133,29 @@ static void test_extract_single_member(void **state) {
 
 /* data.tar built by hand (python3 tarfile), wrapped with ar like dpkg-deb. */
 static void make_evil_deb(const char *name, const char *py_members) {
-        assert_int_equal(
-                shell("set -e; cd %s; rm -rf evil; mkdir evil; cd evil;"
-                      "echo 2.0 > debian-binary;"
-                      "mkdir c; printf 'Package: e\\nVersion: 1\\nArchitecture: all\\n' > c/control;"
-                      "tar -C c -czf control.tar.gz ./control;"
-                      "python3 - <<'EOF'\n"
-                      "import tarfile, io\n"
-                      "t = tarfile.open('data.tar.xz', 'w:xz')\n"
-                      "def f(n, data=b'x'):\n"
-                      "    i = tarfile.TarInfo(n); i.size = len(data); t.addfile(i, io.BytesIO(data))\n"
-                      "def l(n, target):\n"
-                      "    i = tarfile.TarInfo(n); i.type = tarfile.SYMTYPE; i.linkname = target; t.addfile(i)\n"
-                      "def h(n, target):\n"
-                      "    i = tarfile.TarInfo(n); i.type = tarfile.LNKTYPE; i.linkname = target; t.addfile(i)\n"
-                      "%s\n"
-                      "t.close()\n"
-                      "EOF\n"
-                      "ar rc ../%s debian-binary control.tar.gz data.tar.xz",
-                      workdir, py_members, name),
-                0);
+        assert_int_equal(shell("set -e; cd %s; rm -rf evil; mkdir evil; cd evil;"
+                               "echo 2.0 > debian-binary;"
+                               "mkdir c; printf 'Package: e\\nVersion: 1\\nArchitecture: all\\n' > "
+                               "c/control;"
+                               "tar -C c -czf control.tar.gz ./control;"
+                               "python3 - <<'EOF'\n"
+                               "import tarfile, io\n"
+                               "t = tarfile.open('data.tar.xz', 'w:xz')\n"
+                               "def f(n, data=b'x'):\n"
+                               "    i = tarfile.TarInfo(n); i.size = len(data); t.addfile(i, "
+                               "io.BytesIO(data))\n"
+                               "def l(n, target):\n"
+                               "    i = tarfile.TarInfo(n); i.type = tarfile.SYMTYPE; i.linkname = "
+                               "target; t.addfile(i)\n"
+                               "def h(n, target):\n"
+                               "    i = tarfile.TarInfo(n); i.type = tarfile.LNKTYPE; i.linkname = "
+                               "target; t.addfile(i)\n"
+                               "%s\n"
+                               "t.close()\n"
+                               "EOF\n"
+                               "ar rc ../%s debian-binary control.tar.gz data.tar.xz",
+                               workdir, py_members, name),
+                         0);
 }
 
 static void test_malicious_members_are_confined(void **state) {
@@ -164,8 +169,8 @@ static void test_malicious_members_are_confined(void **state) {
         make_evil_deb("deep.deb", "f('./a/../../escape2')");
         _cleanup_free_ char *py = strdup_printf("l('./evil', '%s')\nf('./evil/file')", outside);
         make_evil_deb("symlink.deb", py);
-        _cleanup_free_ char *py2 = strdup_printf("l('./evil2', '%s')\nh('./stolen', './evil2/x')",
-                                                 outside);
+        _cleanup_free_ char *py2 =
+                strdup_printf("l('./evil2', '%s')\nh('./stolen', './evil2/x')", outside);
         make_evil_deb("hardlink.deb", py2);
         make_evil_deb("abs.deb", "f('/abs/file')\nf('usr//./lib/y')");
 

@@ -37,7 +37,7 @@ static int write_pattern(const char *path, size_t size, uint8_t seed) {
         if (!buf)
                 return -ENOMEM;
         for (size_t i = 0; i < size; i++)
-                buf[i] = (uint8_t)(i * 131 + seed + i / 4096);
+                buf[i] = (uint8_t) (i * 131 + seed + i / 4096);
         return write_file_atomic(path, buf, size, 0644);
 }
 
@@ -47,7 +47,7 @@ static int make_tree(const char *top, int64_t mtime) {
                             *f1 = path_join(top, "usr/bin/tool"),
                             *f2 = path_join(top, "usr/lib/data"),
                             *l1 = path_join(top, "usr/lib/link");
-        struct timespec ts[2] = {{.tv_sec = mtime}, {.tv_sec = mtime}};
+        struct timespec ts[2] = { { .tv_sec = mtime }, { .tv_sec = mtime } };
 
         if (mkdir_p(bin, 0755) < 0 || mkdir_p(lib, 0755) < 0 || write_pattern(f1, 200000, 1) < 0 ||
             write_pattern(f2, 1234, 2) < 0 || symlink("../bin/tool", l1) < 0 ||
@@ -85,16 +85,20 @@ static void test_erofs_is_reproducible_whatever_the_mtimes(void **state) {
 }
 
 static void test_uuid_from_bytes_sets_version_and_variant(void **state) {
-        const uint8_t b[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                               0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+        const uint8_t b[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
         char u[37];
 
         uuid_from_bytes(b, u);
         assert_string_equal(u, "ffffffff-ffff-4fff-bfff-ffffffffffff");
-        assert_int_equal(usr_partuuids_from_hex("00112233445566778899aabbccddeeff0123456789abcdef0123456789abcdef", u, NULL),
+        assert_int_equal(usr_partuuids_from_hex(
+                                 "00112233445566778899aabbccddeeff0123456789abcdef0123456789abcdef",
+                                 u, NULL),
                          0);
         assert_string_equal(u, "00112233-4455-4677-8899-aabbccddeeff");
-        assert_int_equal(usr_partuuids_from_hex("00112233445566778899aabbccddeeff0123456789abcdef0123456789abcdef", NULL, u),
+        assert_int_equal(usr_partuuids_from_hex(
+                                 "00112233445566778899aabbccddeeff0123456789abcdef0123456789abcdef",
+                                 NULL, u),
                          0);
         assert_string_equal(u, "01234567-89ab-4def-8123-456789abcdef");
         assert_int_equal(usr_partuuids_from_hex("abc", u, NULL), -EINVAL);
@@ -122,9 +126,9 @@ static int extract(const char *disk, uint64_t off, uint64_t size, const char *to
         _cleanup_free_ char *buf = malloc(size);
         if (in < 0 || out < 0 || !buf)
                 return -1;
-        if (pread(in, buf, size, (off_t)off) != (ssize_t)size)
+        if (pread(in, buf, size, (off_t) off) != (ssize_t) size)
                 return -1;
-        return write(out, buf, size) == (ssize_t)size ? 0 : -1;
+        return write(out, buf, size) == (ssize_t) size ? 0 : -1;
 }
 
 static void expect_part(json_t *p, const char *name, const char *type, const char *uuid) {
@@ -149,7 +153,7 @@ static void test_disk_has_six_partitions_boot_entry_and_root_skeleton(void **sta
         assert_int_equal(disk_make(&l, disk), 0);
 
         /* The partition table. */
-        assert_int_equal(spawn_run((char *[]){"sfdisk", "--json", disk, NULL}, NULL, &out), 0);
+        assert_int_equal(spawn_run((char *[]){ "sfdisk", "--json", disk, NULL }, NULL, &out), 0);
         _cleanup_(json_decrefp) json_t *j = json_loads(out, 0, &err);
         assert_non_null(j);
         json_t *parts = json_object_get(json_object_get(j, "partitiontable"), "partitions");
@@ -173,8 +177,8 @@ static void test_disk_has_six_partitions_boot_entry_and_root_skeleton(void **sta
         uint64_t off[6], size[6];
         for (size_t i = 0; i < 6; i++) {
                 json_t *p = json_array_get(parts, i);
-                off[i] = (uint64_t)json_integer_value(json_object_get(p, "start")) * 512;
-                size[i] = (uint64_t)json_integer_value(json_object_get(p, "size")) * 512;
+                off[i] = (uint64_t) json_integer_value(json_object_get(p, "start")) * 512;
+                size[i] = (uint64_t) json_integer_value(json_object_get(p, "size")) * 512;
                 assert_int_equal(off[i] % (1 << 20), 0);
                 assert_int_equal(size[i] % (1 << 20), 0);
         }
@@ -184,14 +188,19 @@ static void test_disk_has_six_partitions_boot_entry_and_root_skeleton(void **sta
         /* The ESP: boot loader entry with boot counting, kernel, loader. */
         _cleanup_free_ char *img = strdup_printf("%s@@%" PRIu64, disk, off[0]), *entry = NULL,
                             *listing = NULL;
-        assert_int_equal(spawn_run((char *[]){"mtype", "-i", img,
-                                                   "::loader/entries/berth-a+3.conf", NULL}, &(SpawnOptions){ .env_extra = (char *[]){ "MTOOLS_SKIP_CHECK=1", NULL } }, &entry),
-                         0);
+        assert_int_equal(
+                spawn_run((char *[]){ "mtype", "-i", img, "::loader/entries/berth-a+3.conf", NULL },
+                          &(SpawnOptions){ .env_extra = (char *[]){ "MTOOLS_SKIP_CHECK=1", NULL } },
+                          &entry),
+                0);
         assert_non_null(strstr(entry, "linux /berth/a/vmlinuz\n"));
         assert_non_null(strstr(entry, "initrd /berth/a/initrd\n"));
         assert_non_null(strstr(entry, "options usrhash=HASH berth.slot=a console=ttyS0\n"));
-        assert_int_equal(spawn_run((char *[]){"mdir", "-/", "-b", "-i", img, "::", NULL}, &(SpawnOptions){ .env_extra = (char *[]){ "MTOOLS_SKIP_CHECK=1", NULL } }, &listing),
-                         0);
+        assert_int_equal(
+                spawn_run((char *[]){ "mdir", "-/", "-b", "-i", img, "::", NULL },
+                          &(SpawnOptions){ .env_extra = (char *[]){ "MTOOLS_SKIP_CHECK=1", NULL } },
+                          &listing),
+                0);
         assert_non_null(strstr(listing, "::/EFI/BOOT/BOOTX64.EFI"));
         assert_non_null(strstr(listing, "::/EFI/systemd/systemd-bootx64.efi"));
         assert_non_null(strstr(listing, "::/berth/a/vmlinuz"));
@@ -206,14 +215,14 @@ static void test_disk_has_six_partitions_boot_entry_and_root_skeleton(void **sta
 
         /* The root file system skeleton. */
         assert_int_equal(extract(disk, off[5], size[5], pr), 0);
-        assert_int_equal(
-                spawn_run((char *[]){"debugfs", "-R", "ls -l /", pr, NULL}, NULL, &ls), 0);
+        assert_int_equal(spawn_run((char *[]){ "debugfs", "-R", "ls -l /", pr, NULL }, NULL, &ls),
+                         0);
         assert_non_null(strstr(ls, " usr"));
         assert_non_null(strstr(ls, " var"));
         assert_non_null(strstr(ls, " lib64"));
         assert_non_null(strstr(ls, "41777"));
-        assert_int_equal(
-                spawn_run((char *[]){"debugfs", "-R", "stat /bin", pr, NULL}, NULL, &st), 0);
+        assert_int_equal(spawn_run((char *[]){ "debugfs", "-R", "stat /bin", pr, NULL }, NULL, &st),
+                         0);
         assert_non_null(strstr(st, "Fast link dest: \"usr/bin\""));
 
         /* Built twice: the same bytes. */
@@ -277,7 +286,7 @@ static void test_slot_b_image_goes_into_the_b_pair_with_a_b_entry(void **state) 
         l.slot = SLOT_B;
         l.cmdline = "usrhash=HASH berth.slot=b";
         assert_int_equal(disk_make(&l, disk), 0);
-        assert_int_equal(spawn_run((char *[]){"sfdisk", "--json", disk, NULL}, NULL, &out), 0);
+        assert_int_equal(spawn_run((char *[]){ "sfdisk", "--json", disk, NULL }, NULL, &out), 0);
         _cleanup_(json_decrefp) json_t *j = json_loads(out, 0, &err);
         assert_non_null(j);
         json_t *parts = json_object_get(json_object_get(j, "partitiontable"), "partitions");
@@ -290,17 +299,21 @@ static void test_slot_b_image_goes_into_the_b_pair_with_a_b_entry(void **state) 
         assert_int_equal(partition_derive_uuid("test-host", "1.2.3", "usr-a", uuid), 0);
         expect_part(json_array_get(parts, 1), "_empty", PART_TYPE_USR_X86_64, uuid);
 
-        uint64_t esp_off = (uint64_t) json_integer_value(
-                                   json_object_get(json_array_get(parts, 0), "start")) * 512;
+        uint64_t esp_off =
+                (uint64_t) json_integer_value(json_object_get(json_array_get(parts, 0), "start")) *
+                512;
         _cleanup_free_ char *img = strdup_printf("%s@@%" PRIu64, disk, esp_off);
         SpawnOptions mt = { .env_extra = (char *[]){ "MTOOLS_SKIP_CHECK=1", NULL } };
-        assert_int_equal(spawn_run((char *[]){"mtype", "-i", img, "::loader/entries/berth-b+3.conf",
-                                             NULL}, &mt, &entry), 0);
+        assert_int_equal(
+                spawn_run((char *[]){ "mtype", "-i", img, "::loader/entries/berth-b+3.conf", NULL },
+                          &mt, &entry),
+                0);
         assert_non_null(strstr(entry, "linux /berth/b/vmlinuz\n"));
         assert_non_null(strstr(entry, "initrd /berth/b/initrd\n"));
         assert_non_null(strstr(entry, "(slot b)"));
-        assert_int_equal(spawn_run((char *[]){"mdir", "-/", "-b", "-i", img, "::", NULL}, &mt,
-                                   &listing), 0);
+        assert_int_equal(
+                spawn_run((char *[]){ "mdir", "-/", "-b", "-i", img, "::", NULL }, &mt, &listing),
+                0);
         assert_non_null(strstr(listing, "::/berth/b/vmlinuz"));
         assert_null(strstr(listing, "::/berth/a/"));
         assert_null(strstr(listing, "berth-a"));

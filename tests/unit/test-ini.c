@@ -147,11 +147,14 @@ static void expect_conf_error(const char *text, const char *message) {
 }
 
 static void test_table_errors_name_file_line_and_field(void **state) {
-        expect_conf_error("[Main]\nCount=11\n", "t.conf:2: Main.Count: '11' is not a number from 1 to 10");
-        expect_conf_error("[Main]\nCount=-1\n", "t.conf:2: Main.Count: '-1' is not a number from 1 to 10");
+        expect_conf_error("[Main]\nCount=11\n",
+                          "t.conf:2: Main.Count: '11' is not a number from 1 to 10");
+        expect_conf_error("[Main]\nCount=-1\n",
+                          "t.conf:2: Main.Count: '-1' is not a number from 1 to 10");
         expect_conf_error("[Main]\nTags=ok Bad\n", "t.conf:2: Main.Tags: invalid tag 'Bad'");
-        expect_conf_error("[Main]\nSize=1Q\n",
-                          "t.conf:2: Main.Size: '1Q' is not a size (bytes, or a number with K, M or G)");
+        expect_conf_error(
+                "[Main]\nSize=1Q\n",
+                "t.conf:2: Main.Size: '1Q' is not a size (bytes, or a number with K, M or G)");
         expect_conf_error("[Main]\nOn=maybe\n", "t.conf:2: Main.On: 'maybe' is not yes or no");
         expect_conf_error("[Main]\nName=a\x01b\n", "t.conf:2: Main.Name: invalid value 'a\x01b'");
         expect_conf_error("[Main]\nColour=red\n", "t.conf:2: unknown key 'Colour' in [Main]");

@@ -59,16 +59,19 @@ static char *list_initrd(const char *initrd, const char *opts) {
 /* A fake staged tree: berth-init is the host's /usr/bin/true; libc reached
  * through a symlink, the loader through Debian's absolute /lib64 symlink. */
 static void make_root(const char *root) {
-        assert_int_equal(
-                shell("set -e; r=%s; mkdir -p $r/usr/lib/berth $r/usr/lib/x86_64-linux-gnu $r/usr/lib64;"
-                      "cp /usr/bin/true $r/usr/lib/berth/berth-init;"
-                      "cp -L /lib/x86_64-linux-gnu/libc.so.6 $r/usr/lib/x86_64-linux-gnu/libc-real.so;"
-                      "ln -s libc-real.so $r/usr/lib/x86_64-linux-gnu/libc.so.6;"
-                      "cp -L /lib64/ld-linux-x86-64.so.2 $r/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2;"
-                      "ln -s /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 $r/usr/lib64/ld-linux-x86-64.so.2;"
-                      "ln -s usr/lib $r/lib; ln -s usr/lib64 $r/lib64",
-                      root),
-                0);
+        assert_int_equal(shell("set -e; r=%s; mkdir -p $r/usr/lib/berth "
+                               "$r/usr/lib/x86_64-linux-gnu $r/usr/lib64;"
+                               "cp /usr/bin/true $r/usr/lib/berth/berth-init;"
+                               "cp -L /lib/x86_64-linux-gnu/libc.so.6 "
+                               "$r/usr/lib/x86_64-linux-gnu/libc-real.so;"
+                               "ln -s libc-real.so $r/usr/lib/x86_64-linux-gnu/libc.so.6;"
+                               "cp -L /lib64/ld-linux-x86-64.so.2 "
+                               "$r/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2;"
+                               "ln -s /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "
+                               "$r/usr/lib64/ld-linux-x86-64.so.2;"
+                               "ln -s usr/lib $r/lib; ln -s usr/lib64 $r/lib64",
+                               root),
+                         0);
 }
 
 static void test_initrd_contents_and_reproducible(void **state) {
@@ -116,15 +119,18 @@ static void test_initrd_contents_and_reproducible(void **state) {
         /* Owners 0, fixed mtimes, libraries as regular files under the asked name. */
         _cleanup_free_ char *verbose = list_initrd(a, "-v --numeric-uid-gid");
         assert_true(strneq(line_of(verbose, "lib -> usr/lib"), "lrwxrwxrwx   1 0        0 ", 26));
-        assert_true(strneq(line_of(verbose, "usr/lib/x86_64-linux-gnu/libc.so.6"), "-rwxr-xr-x   1 0        0 ", 26));
+        assert_true(strneq(line_of(verbose, "usr/lib/x86_64-linux-gnu/libc.so.6"),
+                           "-rwxr-xr-x   1 0        0 ", 26));
         assert_true(strneq(line_of(verbose, "usr"), "drwxr-xr-x   2 0        0 ", 26));
-        assert_true(strneq(line_of(verbose, "dev/console"), "crw-------   1 0        0          5,   1 ", 40));
+        assert_true(strneq(line_of(verbose, "dev/console"),
+                           "crw-------   1 0        0          5,   1 ", 40));
         assert_null(strstr(verbose, "libc-real"));
 
         /* The init really runs from the unpacked initrd with its libraries. */
         _cleanup_free_ char *x = wpath("x");
         assert_int_equal(shell("set -e; mkdir %s; cd %s; zstd -dc %s | cpio -id --quiet; "
-                               "./usr/lib64/ld-linux-x86-64.so.2 --library-path ./usr/lib/x86_64-linux-gnu ./init",
+                               "./usr/lib64/ld-linux-x86-64.so.2 --library-path "
+                               "./usr/lib/x86_64-linux-gnu ./init",
                                x, x, a),
                          0);
         _cleanup_free_ char *rel = NULL, *relp = wpath("x/etc/initrd-release");
@@ -157,8 +163,7 @@ static void test_modules_from_real_kernel(void **state) {
                 globfree(&g);
                 skip_test("no Debian kernel package: set BERTH_TEST_KERNEL_DEB or warm the cache");
         }
-        _cleanup_free_ char *root = wpath("kroot"), *out = wpath("initrd-k"),
-                            *kver = NULL;
+        _cleanup_free_ char *root = wpath("kroot"), *out = wpath("initrd-k"), *kver = NULL;
         DebUnpackOptions uo = { .source_date_epoch = SDE };
         make_root(root);
         assert_int_equal(deb_unpack(deb, root, &uo, NULL), 0);
@@ -169,8 +174,12 @@ static void test_modules_from_real_kernel(void **state) {
         globfree(&g);
         assert_int_equal(shell("depmod -b %s %s 2>/dev/null", root, kver), 0);
 
-        char *mods[] = { (char *) "virtio_blk", (char *) "dm-verity", (char *) "erofs",
-                         (char *) "libcrc32c", (char *) "zswap" /* built in */, NULL };
+        char *mods[] = { (char *) "virtio_blk",
+                         (char *) "dm-verity",
+                         (char *) "erofs",
+                         (char *) "libcrc32c",
+                         (char *) "zswap" /* built in */,
+                         NULL };
         InitrdOptions o = {
                 .root = root,
                 .kernel_version = kver,
@@ -181,9 +190,10 @@ static void test_modules_from_real_kernel(void **state) {
         };
         assert_int_equal(initrd_build(&o, out), 0);
         _cleanup_free_ char *list = list_initrd(out, "");
-        const char *want[] = { "/virtio_blk.ko", "/dm-verity.ko", "/dm-bufio.ko", "/erofs.ko",
-                               "/libcrc32c.ko", "/crc32c_generic.ko", "/virtio_ring.ko",
-                               "/modules.dep.bin", "/modules.softdep", "/modules.alias.bin" };
+        const char *want[] = { "/virtio_blk.ko",    "/dm-verity.ko",    "/dm-bufio.ko",
+                               "/erofs.ko",         "/libcrc32c.ko",    "/crc32c_generic.ko",
+                               "/virtio_ring.ko",   "/modules.dep.bin", "/modules.softdep",
+                               "/modules.alias.bin" };
         for (size_t i = 0; i < ELEMENTSOF(want); i++) {
                 if (!strstr(list, want[i]))
                         fprintf(stderr, "missing %s in:\n%s", want[i], list);
@@ -206,7 +216,8 @@ static int teardown(void **state) {
 
 int main(void) {
         if (system("command -v zstd >/dev/null && command -v cpio >/dev/null && "
-                   "test -e /lib64/ld-linux-x86-64.so.2 && test -e /lib/x86_64-linux-gnu/libc.so.6") != 0) {
+                   "test -e /lib64/ld-linux-x86-64.so.2 && test -e "
+                   "/lib/x86_64-linux-gnu/libc.so.6") != 0) {
                 fprintf(stderr, "zstd, cpio or an amd64 glibc missing, skipping\n");
                 return 77;
         }

@@ -54,8 +54,8 @@ static int setup(void **state) {
         if (write_file_atomic(f->disk, "disk", 4, 0644) < 0 ||
             write_file_atomic(f->usr, "usr!!", 5, 0644) < 0)
                 return -1;
-        f->arts[0] = (Artifact){"usr.erofs", f->usr};
-        f->arts[1] = (Artifact){"disk.raw", f->disk};
+        f->arts[0] = (Artifact){ "usr.erofs", f->usr };
+        f->arts[1] = (Artifact){ "disk.raw", f->disk };
         f->info = (ManifestInfo){
                 .name = "container-host",
                 .version = "1.0.0",
@@ -111,7 +111,7 @@ static void test_manifest_has_fields_sorted_packages_and_artifact_sums(void **st
 
         json_t *pk = json_object_get(j, "packages");
         assert_int_equal(json_array_size(pk), 4);
-        const char *order[] = {"busybox", "libc6", "libc6", "zlib1g"};
+        const char *order[] = { "busybox", "libc6", "libc6", "zlib1g" };
         for (size_t i = 0; i < 4; i++)
                 assert_string_equal(
                         json_string_value(json_object_get(json_array_get(pk, i), "name")),
@@ -188,7 +188,7 @@ static void test_sbom_is_spdx_2_3_with_purls_and_relationships(void **state) {
         assert_int_equal(json_array_size(pkgs), 5);
         /* Every package has the fields SPDX 2.3 requires. */
         json_array_foreach(pkgs, i, v) {
-                const char *req[] = {"SPDXID", "name", "downloadLocation", "versionInfo"};
+                const char *req[] = { "SPDXID", "name", "downloadLocation", "versionInfo" };
                 for (size_t k = 0; k < ELEMENTSOF(req); k++)
                         assert_true(json_is_string(json_object_get(v, req[k])));
                 assert_true(json_is_false(json_object_get(v, "filesAnalyzed")));
@@ -244,7 +244,7 @@ static void test_sbom_is_spdx_2_3_with_purls_and_relationships(void **state) {
 static void test_missing_artifact_is_an_error_and_writes_nothing(void **state) {
         Fixture *f = *state;
         _cleanup_free_ char *p = path_join(dir, "bad.json");
-        Artifact a = {"gone", "/nonexistent/gone"};
+        Artifact a = { "gone", "/nonexistent/gone" };
         ManifestInfo m = f->info;
 
         m.artifacts = &a;
@@ -303,8 +303,9 @@ static void test_reader_names_the_bad_field(void **state) {
         expect_rejected(GOOD_HEAD "\"artifacts\":[{\"name\":\"../x\",\"size\":1,\"sha256\":" SUM
                                   "}],\"packages\":[]}",
                         "artifacts[0].name: expected a plain file name");
-        expect_rejected(GOOD_HEAD "\"artifacts\":[],\"packages\":[{\"name\":\"a\",\"version\":\"1\","
-                                  "\"sha256\":\"xyz\"}]}",
+        expect_rejected(GOOD_HEAD
+                        "\"artifacts\":[],\"packages\":[{\"name\":\"a\",\"version\":\"1\","
+                        "\"sha256\":\"xyz\"}]}",
                         "packages[0].sha256: expected 64 lowercase hex digits");
         expect_rejected(GOOD_HEAD "\"artifacts\":[{\"name\":\"a\",\"size\":-1,\"sha256\":" SUM
                                   "}],\"packages\":[]}",

@@ -54,9 +54,9 @@ static void test_boot_entry_parse_counters(void **state) {
 
 static void test_boot_entry_parse_rejects_other_names(void **state) {
         static const char *const bad[] = {
-                "debian.conf",     "berth-c+3.conf", "berth-a+.conf",  "berth-a+3-.conf",
-                "berth-a+x.conf",  "berth-a3.conf",  "berth-a+3.txt",  "berth-a+03.conf",
-                "berth-a+1000.conf", "berth-A.conf", "berth-.conf",    "berth-a+-1.conf",
+                "debian.conf",        "berth-c+3.conf", "berth-a+.conf", "berth-a+3-.conf",
+                "berth-a+x.conf",     "berth-a3.conf",  "berth-a+3.txt", "berth-a+03.conf",
+                "berth-a+1000.conf",  "berth-A.conf",   "berth-.conf",   "berth-a+-1.conf",
                 "berth-a+3-1-1.conf",
         };
         BootEntry e;

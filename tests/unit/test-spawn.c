@@ -16,17 +16,19 @@
 
 static void test_run_captures_output_and_environment(void **state) {
         _cleanup_free_ char *out = NULL;
-        assert_int_equal(spawn_run((char *[]){ "sh", "-c", "echo $BERTH_T; echo err >&2", NULL },
-                                   &(SpawnOptions){ .env_extra = (char *[]){ "BERTH_T=hello", NULL } },
-                                   &out),
-                         0);
+        assert_int_equal(
+                spawn_run((char *[]){ "sh", "-c", "echo $BERTH_T; echo err >&2", NULL },
+                          &(SpawnOptions){ .env_extra = (char *[]){ "BERTH_T=hello", NULL } },
+                          &out),
+                0);
         assert_string_equal(out, "hello\nerr\n");
 }
 
 static void test_run_maps_exit_status(void **state) {
         log_set_max_level(0); /* the failures below are expected */
         assert_int_equal(spawn_run((char *[]){ "sh", "-c", "exit 3", NULL }, NULL, NULL), -EPROTO);
-        assert_int_equal(spawn_run((char *[]){ "no-such-program-berth", NULL }, NULL, NULL), -ENOENT);
+        assert_int_equal(spawn_run((char *[]){ "no-such-program-berth", NULL }, NULL, NULL),
+                         -ENOENT);
         assert_int_equal(spawn_run((char *[]){ "sh", "-c", "kill -9 $$", NULL }, NULL, NULL),
                          -EPROTO);
 }
@@ -38,9 +40,10 @@ static void test_start_wait_with_fds(void **state) {
         int in = open("/etc/hostname", O_RDONLY | O_CLOEXEC);
         pid_t pid;
         /* stdin from a file, stdout and fd 3 into another. */
-        assert_int_equal(spawn_start((char *[]){ "sh", "-c", "echo three >&3; cat >/dev/null", NULL },
-                                     &(SpawnOptions){ .in_fd = in >= 0 ? in : 0, .fd3 = fd }, &pid),
-                         0);
+        assert_int_equal(
+                spawn_start((char *[]){ "sh", "-c", "echo three >&3; cat >/dev/null", NULL },
+                            &(SpawnOptions){ .in_fd = in >= 0 ? in : 0, .fd3 = fd }, &pid),
+                0);
         int status;
         assert_int_equal(spawn_wait(pid, &status), 0);
         _cleanup_free_ char *data = NULL;

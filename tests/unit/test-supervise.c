@@ -70,7 +70,7 @@ static Service *add(Fixture *f, const char *name, const char *script) {
         }
         buf[n] = 0;
 
-        *s = (Service) {
+        *s = (Service){
                 .ready = SERVICE_READY_STARTED,
                 .restart = SERVICE_RESTART_NO,
                 .restart_sec = 1,
@@ -304,8 +304,7 @@ static void test_stop_in_reverse_order(void **state) {
 
 static void test_stop_timeout_kills_the_process_group(void **state) {
         Fixture *f = *state;
-        Service *s = add(f, "stubborn",
-                         "trap '' TERM; touch %D/up; while :; do sleep 0.05; done");
+        Service *s = add(f, "stubborn", "trap '' TERM; touch %D/up; while :; do sleep 0.05; done");
         s->stop_timeout_s = 1;
 
         pid_t pid = start(f);

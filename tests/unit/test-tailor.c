@@ -86,18 +86,24 @@ static void make_tree(void) {
         _cleanup_free_ char *lib = rpath("usr/lib/x86_64-linux-gnu/libz.so.1");
         assert_int_equal(mkdir_parents(lib, 0755), 0);
         /* A real shared library, for ldconfig to index. */
-        _cleanup_free_ char *cmd = strdup_printf(
-                "cp -L /usr/lib/x86_64-linux-gnu/libz.so.1 %s 2>/dev/null || "
-                "cp -L /lib/x86_64-linux-gnu/libz.so.1 %s",
-                lib, lib);
+        _cleanup_free_ char *cmd =
+                strdup_printf("cp -L /usr/lib/x86_64-linux-gnu/libz.so.1 %s 2>/dev/null || "
+                              "cp -L /lib/x86_64-linux-gnu/libz.so.1 %s",
+                              lib, lib);
         assert_int_equal(system(cmd), 0);
         put("src/extra.conf", "copied\n");
 }
 
 static void test_tailor_tree(void **state) {
         SpecUser users[] = {
-                { .name = (char *) "containerd", .uid = 900, .gid = 900, .home = (char *) "/var/lib/containerd" },
-                { .name = (char *) "chrony", .uid = 100, .gid = 101, .gecos = (char *) "Chrony daemon" },
+                { .name = (char *) "containerd",
+                  .uid = 900,
+                  .gid = 900,
+                  .home = (char *) "/var/lib/containerd" },
+                { .name = (char *) "chrony",
+                  .uid = 100,
+                  .gid = 101,
+                  .gecos = (char *) "Chrony daemon" },
         };
         char *members[] = { (char *) "chrony", NULL };
         SpecGroup groups[] = {
@@ -108,19 +114,27 @@ static void test_tailor_tree(void **state) {
                              { (char *) "kernel.kptr_restrict", (char *) "2" } };
         SpecKV links[] = { { (char *) "/usr/sbin/iptables", (char *) "xtables-nft-multi" },
                            { (char *) "/etc/alternatives/x", (char *) "/usr/bin/tool" } };
-        SpecCopy copies[] = { { .source = (char *) "src/extra.conf", .dest = (char *) "/etc/extra.conf", .mode = 0600 } };
-        char *remove[] = { (char *) "/usr/share/doc/*", (char *) "/usr/share/man", (char *) "/usr/share/locale/*",
-                           (char *) "/etc/pkg.conf", NULL };
-        char *keep[] = { (char *) "/usr/share/doc/*/copyright", (char *) "/usr/share/locale/en", NULL };
+        SpecCopy copies[] = { { .source = (char *) "src/extra.conf",
+                                .dest = (char *) "/etc/extra.conf",
+                                .mode = 0600 } };
+        char *remove[] = { (char *) "/usr/share/doc/*", (char *) "/usr/share/man",
+                           (char *) "/usr/share/locale/*", (char *) "/etc/pkg.conf", NULL };
+        char *keep[] = { (char *) "/usr/share/doc/*/copyright", (char *) "/usr/share/locale/en",
+                         NULL };
         ImageSpec spec = {
                 .dir = root,
                 .name = (char *) "container-host",
                 .version = (char *) "1.2.3",
-                .users = users, .n_users = ELEMENTSOF(users),
-                .groups = groups, .n_groups = ELEMENTSOF(groups),
-                .sysctls = sysctls, .n_sysctls = ELEMENTSOF(sysctls),
-                .links = links, .n_links = ELEMENTSOF(links),
-                .copies = copies, .n_copies = ELEMENTSOF(copies),
+                .users = users,
+                .n_users = ELEMENTSOF(users),
+                .groups = groups,
+                .n_groups = ELEMENTSOF(groups),
+                .sysctls = sysctls,
+                .n_sysctls = ELEMENTSOF(sysctls),
+                .links = links,
+                .n_links = ELEMENTSOF(links),
+                .copies = copies,
+                .n_copies = ELEMENTSOF(copies),
                 .remove = remove,
                 .keep = keep,
         };
@@ -214,7 +228,8 @@ static void test_tailor_tree(void **state) {
 }
 
 static void test_kernel_version_needs_exactly_one(void **state) {
-        _cleanup_free_ char *a = rpath("usr/lib/modules/6.1.0-a"), *b = rpath("usr/lib/modules/6.1.0-b");
+        _cleanup_free_ char *a = rpath("usr/lib/modules/6.1.0-a"),
+                            *b = rpath("usr/lib/modules/6.1.0-b");
         _cleanup_free_ char *kver = NULL;
         assert_int_equal(rm_rf(root), 0);
         assert_int_equal(mkdir_p(root, 0755), 0);
@@ -233,7 +248,9 @@ static void test_kernel_version_needs_exactly_one(void **state) {
 
 static void test_bad_user_fields_rejected(void **state) {
         SpecUser users[] = { { .name = (char *) "evil:0", .uid = 5, .gid = 5 } };
-        ImageSpec spec = { .name = (char *) "x", .version = (char *) "1", .users = users, .n_users = 1 };
+        ImageSpec spec = {
+                .name = (char *) "x", .version = (char *) "1", .users = users, .n_users = 1
+        };
         assert_int_equal(rm_rf(root), 0);
         assert_int_equal(mkdir_p(root, 0755), 0);
         assert_int_equal(tailor_tree(&spec, root, SDE), -EINVAL);

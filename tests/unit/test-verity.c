@@ -30,7 +30,7 @@ static int make_random_file(const char *path, size_t size) {
                 ssize_t k = read(in, buf + n, size - n);
                 if (k <= 0)
                         return -1;
-                n += (size_t)k;
+                n += (size_t) k;
         }
         return write_file_atomic(path, buf, size, 0644);
 }
@@ -45,13 +45,13 @@ static int flip_byte(const char *path, off_t off) {
 }
 
 static int veritysetup_verify(const char *data, const char *hash, const char *root) {
-        char *argv[] = {(char *)"veritysetup", (char *)"verify", (char *)data,
-                        (char *)hash,          (char *)root,     NULL};
+        char *argv[] = { (char *) "veritysetup", (char *) "verify", (char *) data,
+                         (char *) hash,          (char *) root,     NULL };
         return spawn_run(argv, NULL, NULL);
 }
 
 static bool have_veritysetup(void) {
-        char *argv[] = {(char *)"veritysetup", (char *)"--version", NULL};
+        char *argv[] = { (char *) "veritysetup", (char *) "--version", NULL };
         return spawn_run(argv, NULL, NULL) == 0;
 }
 
@@ -149,9 +149,9 @@ static void check_at_offsets(size_t size) {
 }
 
 static void test_verify_at_offsets_agrees_with_libcryptsetup(void **state) {
-        check_at_offsets(64 * 4096);        /* one level */
-        check_at_offsets(300 * 4096);       /* two levels */
-        check_at_offsets(16500 * 4096);     /* three levels */
+        check_at_offsets(64 * 4096);    /* one level */
+        check_at_offsets(300 * 4096);   /* two levels */
+        check_at_offsets(16500 * 4096); /* three levels */
 }
 
 static void test_bad_salt_is_rejected(void **state) {
