@@ -5,10 +5,12 @@
 #include "compose.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -354,9 +356,11 @@ typedef struct Compose {
         char root_hash[65];
         uint64_t usr_bytes;
         char *path[_ART_MAX]; /* made artifacts, in newdir; NULL: not (yet) made */
+        int cache_lock_fd;    /* held from sources to fetch: one writer of the cache */
 } Compose;
 
 static void compose_done(Compose *c) {
+        safe_close(c->cache_lock_fd);
         spec_free(c->spec);
         apt_config_free(c->apt);
         repo_set_free(c->repos);
@@ -393,6 +397,31 @@ typedef struct Step {
         bool in_work; /* needs the work and new directories (removed on failure) */
 } Step;
 
+/* Builds sharing a package cache take turns for the downloads: index and
+ * package files are written through shared ".partial" names (so a killed
+ * download resumes), which two writers at once would tear. */
+static int lock_cache(Compose *c) {
+        _cleanup_free_ char *path = path_join(c->cache, "lock");
+        if (!path)
+                return -ENOMEM;
+        c->cache_lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (c->cache_lock_fd < 0)
+                return error_wrapf(-errno, "cannot open %s", path);
+        if (flock(c->cache_lock_fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno != EWOULDBLOCK)
+                        return error_wrapf(-errno, "cannot lock %s", path);
+                log_info("waiting for another build using the package cache %s", c->cache);
+                while (flock(c->cache_lock_fd, LOCK_EX) < 0)
+                        if (errno != EINTR || interrupted)
+                                return error_setf(EINTR, "interrupted while waiting for %s", path);
+        }
+        return 0;
+}
+
+static void unlock_cache(Compose *c) {
+        c->cache_lock_fd = safe_close(c->cache_lock_fd);
+}
+
 static int step_sources(Compose *c) {
         const ImageSpec *spec = c->spec;
         const SpecSource *sources;
@@ -423,6 +452,9 @@ static int step_sources(Compose *c) {
         r = mkdir_p(c->cache, 0755);
         if (r < 0)
                 return error_wrapf(r, "cannot create cache directory %s", c->cache);
+        r = lock_cache(c);
+        if (r < 0)
+                return r;
         return repo_set_load(sources, n_sources, spec->architecture, check_valid_until, c->cache,
                              &c->repos);
 }
@@ -459,6 +491,7 @@ static int step_fetch(Compose *c) {
         if (r < 0)
                 return r;
         log_info("packages fetched and verified (%.1fs)", now_s() - c->t0);
+        unlock_cache(c);
         return 0;
 }
 
@@ -716,7 +749,11 @@ static int compose_plan(const ComposeOptions *o, Compose *c, Plan *ret) {
         Plan plan = {};
         int r;
 
-        *c = (Compose){ .o = o, .slot = o->slot, .sde = source_date_epoch(), .t0 = now_s() };
+        *c = (Compose){ .o = o,
+                        .slot = o->slot,
+                        .sde = source_date_epoch(),
+                        .t0 = now_s(),
+                        .cache_lock_fd = -EBADF };
         if (c->slot < 0 || c->slot >= _SLOT_MAX)
                 return error_setf(EINVAL, "no such slot");
         r = spec_parse(o->spec_path, &c->spec);
@@ -830,7 +867,7 @@ static void print_summary(const Compose *c) {
 }
 
 int compose_image(const ComposeOptions *o) {
-        _cleanup_(compose_done) Compose c = {};
+        _cleanup_(compose_done) Compose c = { .cache_lock_fd = -EBADF };
         Plan plan;
         int r;
 
