@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "parse-util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,4 +95,31 @@ int parse_unsigned_range(const char *s, unsigned min, unsigned max, unsigned *re
                 return -ERANGE;
         *ret = (unsigned) v;
         return 0;
+}
+
+bool dns_name_is_valid(const char *s) {
+        size_t n = strlen(s), label = 0;
+        if (n == 0 || n > 253 || s[0] == '.')
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+                if (c == '.') {
+                        if (label == 0 || s[i - 1] == '-')
+                                return false;
+                        label = 0;
+                        continue;
+                }
+                bool alnum =
+                        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+                if (!alnum && !(c == '-' && label > 0))
+                        return false;
+                if (++label > 63)
+                        return false;
+        }
+        return s[n - 1] != '-';
+}
+
+bool ip_address_is_valid(const char *s) {
+        unsigned char buf[16];
+        return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }

@@ -18,3 +18,10 @@ int parse_mode(const char *s, uint32_t *ret);
 int parse_bytes(const char *s, uint64_t *ret);
 /* yes/true/on/1 or no/false/off/0. */
 int parse_bool(const char *s, bool *ret);
+
+/* RFC 1123 host names: labels of letters, digits and '-', 1..63 long, not
+ * starting or ending with '-'; dots between (a final dot is allowed); at most
+ * 253 in all. */
+bool dns_name_is_valid(const char *s);
+/* An IPv4 or IPv6 address as inet_pton(3) reads it. */
+bool ip_address_is_valid(const char *s);

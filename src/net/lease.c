@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "lease.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 
 #include "fileio.h"
 #include "macro.h"
+#include "parse-util.h"
 #include "strv.h"
 
 #define RESOLV_MAX_SERVERS 3 /* MAXNS in glibc's resolv.h */
@@ -24,33 +24,12 @@ bool lease_valid_ifname(const char *s) {
         return true;
 }
 
-/* RFC 1123 host names: labels of letters, digits and '-', 1..63 long, not
- * starting or ending with '-'; dots between; at most 253 in all. */
 bool lease_valid_domain(const char *s) {
-        size_t n = strlen(s), label = 0;
-        if (n == 0 || n > 253 || s[0] == '.')
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                char c = s[i];
-                if (c == '.') {
-                        if (label == 0 || s[i - 1] == '-')
-                                return false;
-                        label = 0;
-                        continue;
-                }
-                bool alnum =
-                        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-                if (!alnum && !(c == '-' && label > 0))
-                        return false;
-                if (++label > 63)
-                        return false;
-        }
-        return s[n - 1] != '-';
+        return dns_name_is_valid(s);
 }
 
 static bool valid_server(const char *s) {
-        unsigned char buf[16];
-        return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+        return ip_address_is_valid(s);
 }
 
 static const char *env(const char *name) {
