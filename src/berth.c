@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api-client.h"
 #include "cli.h"
 #include "error.h"
 #include "fileio.h"
@@ -183,6 +184,119 @@ static int cmd_service(int argc, char **argv) {
         return 0;
 }
 
+/* The API socket: --api PATH, else $BERTH_API, else /run/berth/api.sock. */
+static const char *api_socket(const char *opt) {
+        const char *env = getenv("BERTH_API");
+        return opt ?: !isempty(env) ? env : API_SOCKET;
+}
+
+/* One request; prints the JSON answer (on success, unless quiet) and turns
+ * an error answer into the error object. */
+static int api_call(const char *sock, const char *method, const char *path, const char *body,
+                    bool quiet) {
+        _cleanup_free_ char *answer = NULL, *msg = NULL;
+        int status;
+
+        status = api_request(sock, method, path, body, 300, &answer);
+        if (status < 0)
+                return status;
+        if (status >= 300) {
+                msg = api_error_message(answer);
+                return error_setf(-api_status_to_errno(status), "%s",
+                                  msg ?: "the berth API answered an error without a message");
+        }
+        if (!quiet)
+                fputs(answer, stdout);
+        if (!quiet && answer[0] && answer[strlen(answer) - 1] != '\n')
+                putchar('\n');
+        return 0;
+}
+
+/* Parses --api PATH for the API verbs; returns the index of the first operand. */
+static int api_options(int argc, char **argv, const char **ret_sock, const char *usage) {
+        static const struct option opts[] = {
+                { "api", required_argument, NULL, 'a' },
+                {},
+        };
+        const char *sock = NULL;
+        int c;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "+", opts, NULL)) >= 0) {
+                if (c != 'a')
+                        return cli_usage_error("%s", usage);
+                sock = optarg;
+        }
+        *ret_sock = api_socket(sock);
+        return optind;
+}
+
+static int cmd_status(int argc, char **argv) {
+        const char *sock;
+        int i = api_options(argc, argv, &sock, "usage: berth status [--api PATH]");
+
+        if (i < 0)
+                return i;
+        if (i != argc)
+                return cli_usage_error("usage: berth status [--api PATH]");
+        return api_call(sock, "GET", "/v1/status", NULL, false);
+}
+
+static int cmd_settings(int argc, char **argv) {
+        static const char usage[] = "usage: berth settings [--api PATH] get | set KEY=VALUE... | "
+                                    "commit | apply | revert | discard";
+        const char *sock;
+        int i = api_options(argc, argv, &sock, usage), r;
+
+        if (i < 0)
+                return i;
+        argc -= i;
+        argv += i;
+        if (argc == 1 && streq(argv[0], "get"))
+                return api_call(sock, "GET", "/v1/settings", NULL, false);
+        if (argc >= 2 && streq(argv[0], "set")) {
+                for (int k = 1; k < argc; k++) {
+                        _cleanup_free_ char *key = NULL, *patch = NULL;
+                        const char *eq = strchr(argv[k], '=');
+
+                        if (!eq || eq == argv[k])
+                                return cli_usage_error("'%s' is not KEY=VALUE", argv[k]);
+                        key = strndup(argv[k], eq - argv[k]);
+                        if (!key)
+                                return -ENOMEM;
+                        r = api_patch_for(key, eq + 1, &patch);
+                        if (r < 0)
+                                return r == -EINVAL ? cli_usage_error("%s", error_message(r)) : r;
+                        r = api_call(sock, "PATCH", "/v1/settings", patch, k + 1 < argc);
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+        }
+        if (argc == 1 && (streq(argv[0], "commit") || streq(argv[0], "apply") ||
+                          streq(argv[0], "revert") || streq(argv[0], "discard"))) {
+                _cleanup_free_ char *path = strdup_printf("/v1/settings/%s", argv[0]);
+                return path ? api_call(sock, "POST", path, NULL, false) : -ENOMEM;
+        }
+        return cli_usage_error("%s", usage);
+}
+
+static int cmd_power(int argc, char **argv) {
+        _cleanup_free_ char *usage = strdup_printf("usage: berth %s [--api PATH]", argv[0]);
+        _cleanup_free_ char *path = strdup_printf("/v1/%s", argv[0]);
+        const char *sock;
+        int i;
+
+        if (!usage || !path)
+                return -ENOMEM;
+        i = api_options(argc, argv, &sock, usage);
+        if (i < 0)
+                return i;
+        if (i != argc)
+                return cli_usage_error("%s", usage);
+        return api_call(sock, "POST", path, NULL, false);
+}
+
 static int cmd_version(int argc, char **argv) {
         printf("berth %s\n", BERTH_VERSION);
         return 0;
@@ -203,6 +317,10 @@ static const struct {
         { "update", cmd_update, "signed A/B updates: status, check, download, apply, mark-good" },
         { "vm", cmd_vm, "boot a composed image under QEMU (host only)" },
         { "service", cmd_service, "show services, start, stop or restart one" },
+        { "status", cmd_status, "the node's image, slot, services and settings (berthd)" },
+        { "settings", cmd_settings, "get, set, commit, apply or revert settings (berthd)" },
+        { "reboot", cmd_power, "reboot the node (berthd)" },
+        { "poweroff", cmd_power, "power the node off (berthd)" },
         { "version", cmd_version, "print the version" },
         { "help", cmd_help, "this text" },
 };

@@ -72,8 +72,8 @@ static char *gen_path(const char *dir, unsigned gen) {
         return strdup_printf("%s/%u.json", dir, gen);
 }
 
-static int read_current(const char *dir, unsigned *ret) {
-        _cleanup_free_ char *p = path_join(dir, "current"), *data = NULL;
+static int read_pointer(const char *dir, const char *name, unsigned *ret) {
+        _cleanup_free_ char *p = path_join(dir, name), *data = NULL;
         unsigned long n;
         char *end;
         int r;
@@ -95,8 +95,8 @@ static int read_current(const char *dir, unsigned *ret) {
         return 0;
 }
 
-static int write_current(const char *dir, unsigned gen) {
-        _cleanup_free_ char *p = path_join(dir, "current");
+static int write_pointer(const char *dir, const char *name, unsigned gen) {
+        _cleanup_free_ char *p = path_join(dir, name);
         char buf[16];
         int r;
 
@@ -109,6 +109,14 @@ static int write_current(const char *dir, unsigned gen) {
 
 /* The generation numbers on disk: the largest below
  * `below` (0: none) and the largest of all. */
+static int read_current(const char *dir, unsigned *ret) {
+        return read_pointer(dir, "current", ret);
+}
+
+static int write_current(const char *dir, unsigned gen) {
+        return write_pointer(dir, "current", gen);
+}
+
 static int scan(const char *dir, unsigned below, unsigned *ret_prev, unsigned *ret_max) {
         _cleanup_(closedirp) DIR *d = opendir(dir);
         unsigned prev = 0, max = 0;
@@ -324,4 +332,20 @@ int settings_store_set_current(const char *dir, unsigned gen) {
         if (unlink(p) < 0 && errno != ENOENT)
                 return error_wrapf(-errno, "cannot remove %s", p);
         return fsync_directory(dir);
+}
+
+int settings_store_applied(const char *dir, unsigned *ret_gen) {
+        _cleanup_close_ int lock = store_lock(dir);
+
+        if (lock < 0)
+                return lock;
+        return read_pointer(dir, "applied", ret_gen);
+}
+
+int settings_store_set_applied(const char *dir, unsigned gen) {
+        _cleanup_close_ int lock = store_lock(dir);
+
+        if (lock < 0)
+                return lock;
+        return write_pointer(dir, "applied", gen);
 }

@@ -39,3 +39,8 @@ int settings_store_revert(const char *dir, unsigned *ret_gen);
 /* Points current at generation gen (which must exist); used by apply to
  * restore the generation before a failed one. */
 int settings_store_set_current(const char *dir, unsigned gen);
+
+/* The generation last applied to /etc (DIR/applied; 0: none) and setting it
+ * after an apply succeeded. */
+int settings_store_applied(const char *dir, unsigned *ret_gen);
+int settings_store_set_applied(const char *dir, unsigned gen);

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* api.h: berthd's endpoints (docs/api.md), independent of the HTTP server:
+ * api_handle() takes one request and gives the status and JSON body. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct Api {
+        const char *settings_dir; /* /var/lib/berth/settings */
+        const char *etc;          /* /etc */
+        const char *factory;      /* /usr/share/factory/etc */
+        const char *run_dir;      /* /run/berth: services/ and init.sock */
+        const char *os_release;   /* /usr/lib/os-release */
+        const char *cmdline;      /* /proc/cmdline */
+        pid_t init_pid;           /* signalled for reboot (SIGTERM) and power-off (SIGUSR2) */
+        unsigned ready_timeout_s; /* how long apply waits for a restarted service */
+} Api;
+
+/* An HttpHandler (http.h); userdata is the Api. */
+void api_handle(void *userdata, const char *method, const char *url, const char *body, size_t size,
+                unsigned *ret_status, char **ret_body);

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/* berthd: the node API (docs/api.md), HTTP/1.1 + JSON on a Unix socket, root
+ * only. Options move every path, so tests run it against a temporary root. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "cli.h"
+#include "error.h"
+#include "fileio.h"
+#include "http.h"
+#include "log.h"
+
+#define BODY_MAX (64u * 1024)
+#define IDLE_TIMEOUT_S 10
+
+static int listen_unix(const char *path, int *ret) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (strlen(path) >= sizeof sa.sun_path)
+                return error_setf(EINVAL, "%s: socket path too long", path);
+        strcpy(sa.sun_path, path);
+        r = mkdir_parents(path, 0755);
+        if (r < 0)
+                return error_wrapf(r, "cannot create the directory of %s", path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return error_wrapf(-errno, "cannot create a socket");
+        (void) unlink(path);
+        /* Root only twice over: the socket's mode, and SO_PEERCRED on every
+         * connection (http.c). */
+        mode_t old = umask(0177);
+        r = bind(fd, (struct sockaddr *) &sa, sizeof sa);
+        umask(old);
+        if (r < 0)
+                return error_wrapf(-errno, "cannot bind %s", path);
+        if (listen(fd, 16) < 0)
+                return error_wrapf(-errno, "cannot listen on %s", path);
+        *ret = TAKE_FD(fd);
+        return 0;
+}
+
+static int run(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "socket", required_argument, NULL, 's' },
+                { "settings-dir", required_argument, NULL, 'd' },
+                { "etc", required_argument, NULL, 'e' },
+                { "factory", required_argument, NULL, 'f' },
+                { "run-dir", required_argument, NULL, 'r' },
+                { "os-release", required_argument, NULL, 'o' },
+                { "cmdline", required_argument, NULL, 'c' },
+                { "init-pid", required_argument, NULL, 'p' },
+                { "ready-timeout", required_argument, NULL, 't' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        Api api = {
+                .settings_dir = "/var/lib/berth/settings",
+                .etc = "/etc",
+                .factory = "/usr/share/factory/etc",
+                .run_dir = "/run/berth",
+                .os_release = "/usr/lib/os-release",
+                .cmdline = "/proc/cmdline",
+                .init_pid = 1,
+                .ready_timeout_s = 60,
+        };
+        const char *socket_path = "/run/berth/api.sock";
+        _cleanup_(http_server_stopp) HttpServer *server = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        unsigned n;
+        sigset_t mask;
+        int c, r, sig;
+
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0)
+                switch (c) {
+                case 's':
+                        socket_path = optarg;
+                        break;
+                case 'd':
+                        api.settings_dir = optarg;
+                        break;
+                case 'e':
+                        api.etc = optarg;
+                        break;
+                case 'f':
+                        api.factory = optarg;
+                        break;
+                case 'r':
+                        api.run_dir = optarg;
+                        break;
+                case 'o':
+                        api.os_release = optarg;
+                        break;
+                case 'c':
+                        api.cmdline = optarg;
+                        break;
+                case 'p':
+                        r = cli_number_arg("--init-pid", optarg, 1, 4194304, &n);
+                        if (r < 0)
+                                return r;
+                        api.init_pid = (pid_t) n;
+                        break;
+                case 't':
+                        r = cli_number_arg("--ready-timeout", optarg, 1, 3600, &n);
+                        if (r < 0)
+                                return r;
+                        api.ready_timeout_s = n;
+                        break;
+                case 'h':
+                        printf("usage: berthd [--socket PATH] [--settings-dir DIR] [--etc DIR] "
+                               "[--factory DIR] [--run-dir DIR] [--os-release FILE] "
+                               "[--cmdline FILE] [--init-pid PID] [--ready-timeout S]\n");
+                        return 0;
+                default:
+                        return cli_usage_error("unknown option");
+                }
+        if (optind < argc)
+                return cli_usage_error("unexpected argument '%s'", argv[optind]);
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
+        (void) signal(SIGPIPE, SIG_IGN);
+
+        r = listen_unix(socket_path, &fd);
+        if (r < 0)
+                return r;
+        r = http_server_start(fd, BODY_MAX, IDLE_TIMEOUT_S, api_handle, &api, &server);
+        if (r < 0)
+                return r;
+        printf("berthd: listening on %s\n", socket_path);
+        fflush(stdout);
+        if (sigwait(&mask, &sig) != 0)
+                return -EINTR;
+        server = http_server_stop(server);
+        (void) unlink(socket_path);
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        return cli_finish(run(argc, argv));
+}

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/* The node API's client side (api-client.h). */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api-client.h"
+#include "error.h"
+#include "fileio.h"
+#include "macro.h"
+
+static int read_response(int fd, unsigned timeout_s, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *buf = malloc(API_RESPONSE_MAX + 1);
+        size_t size = 0;
+        struct timespec start, now;
+
+        if (!buf)
+                return -ENOMEM;
+        (void) clock_gettime(CLOCK_MONOTONIC, &start);
+        for (;;) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                long left;
+                ssize_t n;
+
+                (void) clock_gettime(CLOCK_MONOTONIC, &now);
+                left = (long) timeout_s * 1000 - ((now.tv_sec - start.tv_sec) * 1000 +
+                                                  (now.tv_nsec - start.tv_nsec) / 1000000);
+                if (left <= 0)
+                        return error_setf(ETIMEDOUT, "no answer from the API in %u s", timeout_s);
+                n = poll(&p, 1, (int) left);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        continue;
+                if (size >= API_RESPONSE_MAX)
+                        return error_setf(EBADMSG, "the API's answer is larger than %u bytes",
+                                          API_RESPONSE_MAX);
+                n = read(fd, buf + size, API_RESPONSE_MAX - size);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                size += n;
+        }
+        buf[size] = 0;
+        *ret = TAKE_PTR(buf);
+        *ret_size = size;
+        return 0;
+}
+
+int api_request(const char *socket_path, const char *method, const char *path, const char *body,
+                unsigned timeout_s, char **ret_body) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *req = NULL, *resp = NULL;
+        size_t size;
+        char *end, *start;
+        int r, status;
+
+        if (strlen(socket_path) >= sizeof sa.sun_path)
+                return error_setf(EINVAL, "%s: socket path too long", socket_path);
+        strcpy(sa.sun_path, socket_path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+                return error_wrapf(-errno, "cannot reach the berth API at %s", socket_path);
+        req = strdup_printf("%s %s HTTP/1.1\r\nHost: berth\r\nConnection: close\r\n"
+                            "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                            method, path, body ? strlen(body) : 0, strempty(body));
+        if (!req)
+                return -ENOMEM;
+        r = loop_write(fd, req, strlen(req));
+        if (r < 0)
+                return error_wrapf(r, "cannot send to the berth API at %s", socket_path);
+        r = read_response(fd, timeout_s, &resp, &size);
+        if (r < 0)
+                return error_wrapf(r, "cannot read the berth API's answer");
+        if (strlen(resp) != size || sscanf(resp, "HTTP/1.%*1[01] %3d", &status) != 1 ||
+            status < 100 || status > 599)
+                return error_setf(EBADMSG, "the berth API's answer is not HTTP");
+        end = strstr(resp, "\r\n\r\n");
+        if (!end)
+                return error_setf(EBADMSG, "the berth API's answer has no body");
+        start = strdup(end + 4);
+        if (!start)
+                return -ENOMEM;
+        *ret_body = start;
+        return status;
+}
+
+static int append_json_string(char **buf, const char *s) {
+        size_t n = strlen(*buf);
+        char *out = realloc(*buf, n + strlen(s) * 6 + 3);
+
+        if (!out)
+                return -ENOMEM;
+        *buf = out;
+        out += n;
+        *out++ = '"';
+        for (; *s; s++) {
+                unsigned char c = *s;
+                if (c == '"' || c == '\\') {
+                        *out++ = '\\';
+                        *out++ = c;
+                } else if (c < 0x20)
+                        out += sprintf(out, "\\u%04x", c);
+                else
+                        *out++ = c;
+        }
+        *out++ = '"';
+        *out = 0;
+        return 0;
+}
+
+static int append(char **buf, const char *s) {
+        char *n = strdup_printf("%s%s", *buf, s);
+        if (!n)
+                return -ENOMEM;
+        free(*buf);
+        *buf = n;
+        return 0;
+}
+
+static bool looks_like_json(const char *v) {
+        char *end;
+
+        if (strchr("[{\"", v[0]) && v[0])
+                return true;
+        if (streq(v, "true") || streq(v, "false") || streq(v, "null"))
+                return true;
+        if (*v == '-' || (*v >= '0' && *v <= '9')) {
+                (void) strtod(v, &end);
+                return *end == 0;
+        }
+        return false;
+}
+
+int api_patch_for(const char *path, const char *value, char **ret) {
+        _cleanup_free_ char *section = NULL, *key = NULL, *name = NULL, *buf = strdup("{");
+        const char *dot = strchr(path, '.'), *rest;
+        int r;
+
+        if (!buf)
+                return -ENOMEM;
+        if (!dot || dot == path)
+                return error_setf(EINVAL, "'%s' is not a setting name (SECTION.KEY)", path);
+        section = strndup(path, dot - path);
+        rest = dot + 1;
+        dot = strchr(rest, '.');
+        if (dot) {
+                size_t n = strlen(dot + 1);
+                if (n < 3 || dot[1] != '"' || dot[n] != '"')
+                        return error_setf(EINVAL, "'%s': a third part is quoted: KEY.\"NAME\"",
+                                          path);
+                key = strndup(rest, dot - rest);
+                name = strndup(dot + 2, n - 2);
+        } else
+                key = strdup(rest);
+        if (!section || !key || (dot && !name))
+                return -ENOMEM;
+        r = append_json_string(&buf, section);
+        if (r >= 0)
+                r = append(&buf, ": {");
+        if (r >= 0)
+                r = append_json_string(&buf, key);
+        if (r >= 0)
+                r = append(&buf, name ? ": {" : ": ");
+        if (r >= 0 && name)
+                r = append_json_string(&buf, name);
+        if (r >= 0 && name)
+                r = append(&buf, ": ");
+        if (r >= 0)
+                r = looks_like_json(value) ? append(&buf, value) : append_json_string(&buf, value);
+        if (r >= 0)
+                r = append(&buf, name ? "}}}" : "}}");
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+char *api_error_message(const char *body) {
+        const char *p = strstr(body, "\"error\"");
+        char *out, *o;
+
+        if (!p)
+                return NULL;
+        p += 7;
+        p += strspn(p, " \t\r\n");
+        if (*p != ':')
+                return NULL;
+        p++;
+        p += strspn(p, " \t\r\n");
+        if (*p != '"')
+                return NULL;
+        out = o = malloc(strlen(p) + 1);
+        if (!out)
+                return NULL;
+        for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && p[1]) {
+                        p++;
+                        switch (*p) {
+                        case 'n':
+                                *o++ = '\n';
+                                break;
+                        case 't':
+                                *o++ = '\t';
+                                break;
+                        case 'u':
+                                /* Control characters only come escaped; show them as '?'. */
+                                *o++ = '?';
+                                p += strnlen(p + 1, 4);
+                                break;
+                        default:
+                                *o++ = *p;
+                        }
+                } else
+                        *o++ = *p;
+        }
+        *o = 0;
+        return out;
+}
+
+int api_status_to_errno(int status) {
+        switch (status) {
+        case 400:
+        case 413:
+                return -EINVAL;
+        case 403:
+                return -EACCES;
+        case 404:
+                return -ENOENT;
+        case 503:
+                return -ETIMEDOUT;
+        default:
+                return status >= 500 ? -EPROTO : -EBADMSG;
+        }
+}
