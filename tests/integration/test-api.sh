@@ -117,12 +117,20 @@ step "non-root peer"
 out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups curl -s --unix-socket "$sock" \
         http://berth/v1/status 2>&1)
 check "nobody cannot connect to the 0600 socket" [ -z "$out" ]
+err=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$BERTH" status --api "$sock" 2>&1)
+rc=$?
+check "berth status as nobody: exit 74 (got $rc: '$err')" [ "$rc" = 74 ]
 # With the mode opened up, the peer-credential check still refuses.
 chmod 0666 "$sock"
 out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups curl -s --unix-socket "$sock" \
         -w '\n%{http_code}' http://berth/v1/status 2>&1)
 check "SO_PEERCRED: nobody gets 403" [ "$(status_of "$out")" = 403 ]
 check "SO_PEERCRED: the message" grep -q '"error": "the berth API is root only"' <<< "$out"
+err=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$BERTH" status --api "$sock" 2>&1)
+rc=$?
+check "berth status as nobody past the mode: exit 74 (got $rc)" [ "$rc" = 74 ]
+check "berth status as nobody: one line (got '$err')" \
+        [ "$err" = "berth: error: the berth API is root only" ]
 out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups curl -s --unix-socket "$sock" \
         -X PATCH --data-binary '{"network":{"hostname":"evil"}}' -w '\n%{http_code}' \
         http://berth/v1/settings 2>&1)
