@@ -63,7 +63,7 @@ int api_request(const char *socket_path, const char *method, const char *path, c
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *req = NULL, *resp = NULL;
-        size_t size;
+        size_t size = 0;
         char *end, *start;
         int r, status;
 
