@@ -109,6 +109,17 @@ static int write_pointer(const char *dir, const char *name, unsigned gen) {
 
 /* The generation numbers on disk: the largest below
  * `below` (0: none) and the largest of all. */
+/* Removes DIR/NAME (fine if absent) and syncs DIR. */
+static int remove_file(const char *dir, const char *name) {
+        _cleanup_free_ char *p = path_join(dir, name);
+
+        if (!p)
+                return -ENOMEM;
+        if (unlink(p) < 0 && errno != ENOENT)
+                return error_wrapf(-errno, "cannot remove %s", p);
+        return fsync_directory(dir);
+}
+
 static int read_current(const char *dir, unsigned *ret) {
         return read_pointer(dir, "current", ret);
 }
@@ -236,15 +247,10 @@ finish:
 
 int settings_store_discard(const char *dir) {
         _cleanup_close_ int lock = store_lock(dir);
-        _cleanup_free_ char *p = path_join(dir, "pending.json");
 
         if (lock < 0)
                 return lock;
-        if (!p)
-                return -ENOMEM;
-        if (unlink(p) < 0 && errno != ENOENT)
-                return error_wrapf(-errno, "cannot remove %s", p);
-        return fsync_directory(dir);
+        return remove_file(dir, "pending.json");
 }
 
 int settings_store_commit(const char *dir, unsigned *ret_gen) {
@@ -326,12 +332,7 @@ int settings_store_set_current(const char *dir, unsigned gen) {
                         return error_setf(ENOENT, "settings generation %u does not exist", gen);
                 return write_current(dir, gen);
         }
-        p = path_join(dir, "current");
-        if (!p)
-                return -ENOMEM;
-        if (unlink(p) < 0 && errno != ENOENT)
-                return error_wrapf(-errno, "cannot remove %s", p);
-        return fsync_directory(dir);
+        return remove_file(dir, "current");
 }
 
 int settings_store_applied(const char *dir, unsigned *ret_gen) {
