@@ -4,7 +4,8 @@
  * it links libc only: verbs that need outside libraries run the helper that
  * holds them, found next to this binary, in $BERTH_LIBEXECDIR, or in PATH:
  * the host-only berth-compose (build, keygen, publish) and berth-vm (vm), and
- * berth-update (update), which ships in images too. */
+ * berth-update (update), which ships in images too, as
+ * /usr/lib/berth/berth-update (searched after those two). */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -32,6 +33,7 @@ static int exec_helper(const char *name, char **argv) {
         ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
         const char *env = getenv("BERTH_LIBEXECDIR");
         _cleanup_free_ char *next = NULL, *in_env = NULL;
+        _cleanup_free_ char *in_image = path_join("/usr/lib/berth", name);
 
         if (n > 0) {
                 self[n] = 0;
@@ -43,7 +45,7 @@ static int exec_helper(const char *name, char **argv) {
         }
         if (!isempty(env))
                 in_env = path_join(env, name);
-        const char *cands[] = { in_env, next };
+        const char *cands[] = { in_env, next, in_image };
         for (size_t i = 0; i < ELEMENTSOF(cands); i++)
                 if (cands[i] && access(cands[i], X_OK) == 0) {
                         execv(cands[i], argv);

@@ -114,6 +114,10 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
         /* The CLI: it links libc only, so it ships in images (berth service). */
         _cleanup_free_ char *cli_src = find_berth_binary(bindir, ".", "berth");
         _cleanup_free_ char *cli_dst = path_join(tree, "usr/bin/berth");
+        /* The update agent behind `berth update` (it links libcurl, OpenSSL,
+         * libcryptsetup, libfdisk, jansson: the image spec ships those). */
+        _cleanup_free_ char *update_src = find_berth_binary(bindir, ".", "berth-update");
+        _cleanup_free_ char *update_dst = path_join(tree, "usr/lib/berth/berth-update");
         _cleanup_free_ char *libdir = path_join(tree, "usr/lib/berth");
         _cleanup_free_ char *svcdir = path_join(tree, "usr/lib/berth/services");
         _cleanup_free_ char *init_dst = path_join(tree, "usr/lib/berth/berth-init");
@@ -153,6 +157,13 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
                 r = copy_file(cli_src, cli_dst, 0755);
         if (r < 0)
                 return error_wrapf(r, "cannot install %s as /usr/bin/berth", cli_src);
+        if (!update_dst)
+                return -ENOMEM;
+        if (!update_src)
+                return error_setf(ENOENT, "berth-update not found in %s (build it first)", bindir);
+        r = copy_file(update_src, update_dst, 0755);
+        if (r < 0)
+                return error_wrapf(r, "cannot install %s", update_src);
         r = mkdir_parents(init_link, 0755);
         if (r < 0)
                 return r;

@@ -530,6 +530,14 @@ static const IniKey keys[] = {
         { "Update", "Repository", ini_key_string, SPEC(update_repository), valid_uri, "URL" },
         { "Update", "Channel", ini_key_string, SPEC(update_channel), valid_channel,
           "channel name" },
+        { "Update", "CheckInterval", ini_key_unsigned, SPEC(update_check_interval), NULL, NULL, 0,
+          604800 },
+        { "Update", "CheckJitter", ini_key_unsigned, SPEC(update_check_jitter), NULL, NULL, 0,
+          86400 },
+        { "Update", "HealthGrace", ini_key_unsigned, SPEC(update_health_grace), NULL, NULL, 0,
+          3600 },
+        { "Update", "HealthTimeout", ini_key_unsigned, SPEC(update_health_timeout), NULL, NULL, 1,
+          86400 },
         { "Output", "Compression", ini_key_string, SPEC(compression), valid_compression,
           "compression (lz4, lz4hc or none)" },
         { "Test", "Payload", ini_key_bool, SPEC(test_payload) },
@@ -665,6 +673,10 @@ static ImageSpec *spec_new(const char *path) {
                 return NULL;
         s->flavor = FLAVOR_IMMUTABLE;
         s->boot_tries = 3;
+        s->update_check_interval = 21600;
+        s->update_check_jitter = 3600;
+        s->update_health_grace = 30;
+        s->update_health_timeout = 600;
         return TAKE_PTR(s);
 }
 

@@ -111,6 +111,10 @@ typedef struct ImageSpec {
         char *update_root;       /* TUF root.json on the build host, installed under /usr */
         char *update_repository; /* base URL of the repository */
         char *update_channel;    /* default "stable" */
+        unsigned update_check_interval; /* seconds between checks, 0: none; default 21600 */
+        unsigned update_check_jitter;   /* random extra delay up to this, default 3600 */
+        unsigned update_health_grace;   /* seconds healthy before blessing, default 30 */
+        unsigned update_health_timeout; /* seconds to become healthy, default 600 */
 
         /* [Output] */
         char *compression; /* erofs compressor, default lz4hc */

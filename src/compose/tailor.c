@@ -398,9 +398,13 @@ static int write_update_config(const ImageSpec *spec, const char *root) {
         if (r < 0)
                 return r;
         conf = strdup_printf("# From the berth image spec's [Update] section.\n"
-                             "Repository=%s\nChannel=%s\nArchitecture=%s\nImage=%s\n",
+                             "Repository=%s\nChannel=%s\nArchitecture=%s\nImage=%s\n"
+                             "CheckInterval=%u\nCheckJitter=%u\nHealthGrace=%u\n"
+                             "HealthTimeout=%u\n",
                              spec->update_repository, spec->update_channel ?: "stable",
-                             spec->architecture ?: "amd64", spec->name);
+                             spec->architecture ?: "amd64", spec->name, spec->update_check_interval,
+                             spec->update_check_jitter, spec->update_health_grace,
+                             spec->update_health_timeout);
         if (!conf)
                 return -ENOMEM;
         if ((r = write_tree_file(root, "usr/share/berth/update/root.json", data, 0644)) < 0 ||

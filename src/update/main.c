@@ -12,9 +12,9 @@
 #include "update.h"
 
 #define UPDATE_USAGE                                                                               \
-        "usage: berth update status|check|download|apply|mark-good|mark-bad VERSION [--disk "      \
-        "PATH] "                                                                                   \
-        "[--state DIR] [--repo URL] [--channel NAME] [--root FILE] [--timeout SECONDS]"
+        "usage: berth update status|check|download|apply|mark-good|mark-bad VERSION|service "      \
+        "[--disk PATH] [--state DIR] [--repo URL] [--channel NAME] [--root FILE] "                 \
+        "[--timeout SECONDS] [--reboot]"
 
 static int run(int argc, char **argv) {
         UpdateOptions o = {};
@@ -27,12 +27,14 @@ static int run(int argc, char **argv) {
                 { "config", required_argument, NULL, 'C' },
                 { "esp", required_argument, NULL, 'e' },
                 { "timeout", required_argument, NULL, 't' },
+                { "reboot", no_argument, NULL, 'B' },
+                { "services", required_argument, NULL, 'S' },
                 {},
         };
         int c, r;
 
         optind = 1;
-        while ((c = getopt_long(argc, argv, "d:s:r:c:R:C:e:t:", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "d:s:r:c:R:C:e:t:BS:", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'd':
                         o.disk = optarg;
@@ -60,6 +62,12 @@ static int run(int argc, char **argv) {
                         if (r < 0)
                                 return r;
                         break;
+                case 'B':
+                        o.reboot = true;
+                        break;
+                case 'S':
+                        o.services_dir = optarg;
+                        break;
                 default:
                         return cli_usage_error(UPDATE_USAGE);
                 }
@@ -80,13 +88,13 @@ static int run(int argc, char **argv) {
         } verbs[] = {
                 { "status", update_status },       { "check", update_check },
                 { "download", update_download },   { "apply", update_apply },
-                { "mark-good", update_mark_good },
+                { "mark-good", update_mark_good }, { "service", update_service },
         };
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(verb, verbs[i].name))
                         return verbs[i].run(&o);
         return cli_usage_error("unknown update verb '%s' (status, check, download, apply, "
-                               "mark-good, mark-bad)",
+                               "mark-good, mark-bad, service)",
                                verb);
 }
 

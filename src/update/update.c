@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -560,7 +561,14 @@ int update_apply(const UpdateOptions *o) {
         r = download(&c);
         if (r < 0)
                 return r;
-        return install(&c);
+        r = install(&c);
+        if (r < 0 || !o->reboot || !c.t.live)
+                return r;
+        /* berth-init reboots on SIGTERM (docs/init.md). */
+        log_info("rebooting into the new release");
+        if (kill(1, SIGTERM) < 0)
+                return error_wrapf(-errno, "cannot ask PID 1 to reboot");
+        return 0;
 }
 
 int update_status(const UpdateOptions *o) {
@@ -632,9 +640,20 @@ int update_mark_good(const UpdateOptions *o) {
                 return -ENOMEM;
         if ((r = esp_make_writable(&c.t.esp)) < 0 || (r = esp_rename(&c.t.esp, from, to)) < 0)
                 return r;
-        printf("blessed slot %s (%s): %s\n", slot_to_string(c.t.current), strna(p->version),
-               blessed);
+        printf("blessed slot %s (%s): %s -> %s\n", slot_to_string(c.t.current), strna(p->version),
+               p->entry, blessed);
         return 0;
+}
+
+int update_running_entry(const UpdateOptions *o, bool *ret_counting, char **ret_version) {
+        _cleanup_(ctx_done) Ctx c = { .lock_fd = -EBADF };
+        int r = ctx_init(&c, o, false);
+        if (r < 0)
+                return r;
+        const SlotPair *p = &c.t.slots[c.t.current];
+        *ret_counting = p->entry && boot_entry_is_counting(&p->boot);
+        *ret_version = strdup(strna(p->version));
+        return *ret_version ? 0 : -ENOMEM;
 }
 
 int update_mark_bad(const UpdateOptions *o, const char *version) {

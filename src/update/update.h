@@ -27,6 +27,8 @@ typedef struct UpdateOptions {
         const char *config_dir; /* NULL: UPDATE_CONFIG_DIR */
         const char *esp_dir;    /* NULL: /efi (running machine only) */
         unsigned timeout;       /* download stall timeout, seconds; 0: fetch's default */
+        bool reboot;            /* apply on the running machine: reboot into it after */
+        const char *services_dir; /* NULL: PID 1's status files (boot assessment) */
 } UpdateOptions;
 
 int update_status(const UpdateOptions *o);
@@ -35,5 +37,17 @@ int update_download(const UpdateOptions *o);
 int update_apply(const UpdateOptions *o);
 /* Blesses the running slot's loader entry (ends boot counting). */
 int update_mark_good(const UpdateOptions *o);
+/* Whether the running slot's entry still counts tries, and its version.
+ * Notes a rollback first (as every verb does). */
+int update_running_entry(const UpdateOptions *o, bool *ret_counting, char **ret_version);
+/* The supervised agent (update.service, docs/updates.md "Boot assessment"):
+ * after a boot from a counting entry, waits for health and blesses the entry
+ * or reboots; then checks for releases on the schedule of update.conf. */
+int update_service(const UpdateOptions *o);
+/* One health probe: every service in services_dir but self ready, exited or
+ * skipped, and, when a service "containerd" exists, containerd_socket
+ * accepting a connection. 1 healthy, 0 not (why in ret_reason), <0 error. */
+int update_health_probe(const char *services_dir, const char *self, const char *containerd_socket,
+                        char **ret_reason);
 /* Records version as bad: never installed again. */
 int update_mark_bad(const UpdateOptions *o, const char *version);

@@ -9,8 +9,9 @@
 # ESP at /efi, the first-boot markers, and prints one "T: ok NAME" or
 # "T: FAIL NAME" line per check; the host turns each into a check. The
 # machine's disk is 512 MiB larger than the image: the root partition and its
-# ext4 must have grown on first boot. Afterwards the ESP of the machine's disk
-# copy must show systemd-boot's boot counting.
+# ext4 must have grown on first boot. The update agent must have blessed the
+# entry that systemd-boot counted (berth-a+2-1.conf -> berth-a.conf) before
+# the payload starts (docs/updates.md, "Boot assessment").
 set -euo pipefail
 . "$BERTH_SOURCE_ROOT/tests/vm/lib.sh"
 
@@ -131,6 +132,13 @@ t firstboot-machine-id-done test -f /var/lib/berth/firstboot/machine-id
 t first-boot-flag test -f /run/berth/first-boot
 t test-payload-marker test -f /usr/lib/berth/test-payload
 
+echo "--- boot assessment: the payload starts once the update agent is ready"
+sed 's/^/update-log| /' /var/log/berth/update.log
+ls /efi/loader/entries | sed 's/^/entries| /'
+t update-agent-ready test "$(status update state)" = ready
+t update-agent-blessed-counted-entry grep -q 'blessed slot a (.*): berth-a+2-1.conf -> berth-a.conf' /var/log/berth/update.log
+t esp-read-only-after-bless grep -Eq '^/dev/vda1 /efi vfat ro,' /proc/mounts
+
 echo "checks failed: $fails"
 exit $fails
 GUEST
@@ -158,7 +166,8 @@ vm_guest_results "$VM_LOG" containerd-socket image-import container-output conta
         berth-service-restart-accepted chrony-restarted-by-request chrony-new-pid-is-chronyd \
         berth-service-unknown efivarfs-mounted efivars-readable esp-mounted-ro esp-has-loader \
         esp-not-writable firstboot-growfs-done firstboot-machine-id-done first-boot-flag \
-        test-payload-marker
+        test-payload-marker update-agent-ready update-agent-blessed-counted-entry \
+        esp-read-only-after-bless
 check "payload exit status 0 (got $VM_PAYLOAD_STATUS)" [ "$VM_PAYLOAD_STATUS" = 0 ]
 check "berth vm exit status 0 (got $VM_RC)" [ "$VM_RC" = 0 ]
 
@@ -184,10 +193,10 @@ guest_kib=$(tr -d '\r' < "$VM_LOG" | sed -n 's/^root-kib: //p')
 check "the guest's root file system is over 400 MiB larger (${guest_kib:-?} KiB, was $ROOT_KIB)" \
         [ "${guest_kib:-0}" -gt $((ROOT_KIB + 400 * 1024)) ]
 
-step "systemd-boot counted the boot on the disk copy's ESP"
+step "systemd-boot counted the boot (berth-a+2-1.conf, above); the agent blessed it"
 entries=$(mdir -b -i "$DISK@@1M" ::/loader/entries 2>&1 || true)
 echo "$entries" | sed 's/^/    /'
-check "berth-a+3.conf was renamed to berth-a+2-1.conf" \
-        sh -c 'echo "$1" | grep -q "berth-a+2-1\.conf$" && ! echo "$1" | grep -q "berth-a+3\.conf$"' _ "$entries"
+check "the disk copy's ESP holds the blessed berth-a.conf only" \
+        sh -c 'echo "$1" | grep -q "berth-a\.conf$" && ! echo "$1" | grep -q "berth-a+"' _ "$entries"
 
 finish

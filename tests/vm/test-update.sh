@@ -1,0 +1,148 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Issue 9's update cycle in a real guest: compose v1 and v2 of the test image
+# (images/test.conf plus [Update]; v2 has one package more), publish both to a
+# TUF repository served over HTTP on the host's loopback, boot v1 under UEFI
+# (systemd-boot counts the boot; the update agent assesses it and blesses
+# v1's entry), run `berth update apply` in the guest (it reaches the host at
+# 10.0.2.2), power off, boot the same disk again: systemd-boot picks v2's
+# entry, v2 runs from slot b and the agent blesses its entry. The composed
+# images and keys are kept in $BERTH_BUILD_DIR/update-vm-test while the
+# specs and the binaries that go into them are the same.
+set -euo pipefail
+. "$BERTH_SOURCE_ROOT/tests/vm/lib.sh"
+
+vm_need
+need mdir
+export MTOOLS_SKIP_CHECK=1
+FIX=$BERTH_SOURCE_ROOT/tests/fixtures
+KEEP=$BERTH_BUILD_DIR/update-vm-test
+COMPOSER=${BERTH_VM_COMPOSER:-$BERTH_PLAIN_BUILD/src/berth}
+[ -x "$COMPOSER" ] || COMPOSER=$BERTH
+mkdir -p "$KEEP"
+
+# The repository URL baked into the images is never reached: the guest names
+# the served one with --repo (its port is picked at run time).
+spec() { # VERSION EXTRA-PACKAGES
+        printf '[Spec]\nInclude=%s\n\n[Image]\nVersion=%s\n' "$BERTH_SOURCE_ROOT/images/test.conf" "$1"
+        [ -z "$2" ] || printf '\n[Packages]\nInclude=%s\n' "$2"
+        printf '\n[Update]\nRoot=%s\nRepository=http://10.0.2.2:9/berth\nHealthGrace=5\nHealthTimeout=300\n' \
+                "$KEEP/keys/root.json"
+}
+stamp=$( (spec 1.0.0 ""; spec 2.0.0 less
+          cat "$BERTH_SOURCE_ROOT"/images/*.conf
+          find "$BERTH_SOURCE_ROOT/data" -type f -print0 | sort -z | xargs -0 cat
+          cat "$BERTH_PLAIN_BUILD"/src/{berth,berth-compose,berth-update} \
+              "$BERTH_PLAIN_BUILD/src/init/berth-init" "$BERTH_PLAIN_BUILD/src/net/berth-netevent") |
+        sha256sum | cut -d' ' -f1)
+(
+        flock 9
+        if [ "$(cat "$KEEP/stamp" 2>/dev/null)" != "$stamp" ] || [ ! -f "$KEEP/v1/disk.raw" ] ||
+           [ ! -f "$KEEP/v2/usr.erofs" ]; then
+                step "compose v1 (disk) and v2 (one package more, no disk)"
+                rm -rf "$KEEP/keys" "$KEEP/v1" "$KEEP/v2"
+                "$COMPOSER" keygen --output "$KEEP/keys" >/dev/null
+                spec 1.0.0 "" >"$KEEP/v1.conf"
+                spec 2.0.0 less >"$KEEP/v2.conf"
+                "$COMPOSER" build --bindir "$BERTH_PLAIN_BUILD/src" --output "$KEEP/v1" "$KEEP/v1.conf" >"$KEEP/v1.log" 2>&1 ||
+                        { tail -n 20 "$KEEP/v1.log"; exit 1; }
+                "$COMPOSER" build --no-disk --bindir "$BERTH_PLAIN_BUILD/src" --output "$KEEP/v2" "$KEEP/v2.conf" >"$KEEP/v2.log" 2>&1 ||
+                        { tail -n 20 "$KEEP/v2.log"; exit 1; }
+                echo "$stamp" >"$KEEP/stamp"
+        else
+                step "reusing the composed v1 and v2 in $KEEP"
+        fi
+) 9>"$KEEP.lock"
+R2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["root_hash"])' "$KEEP/v2/manifest.json")
+
+step "publish v1 and v2, serve the repository on loopback"
+REPO=$VM_TMP/repo
+"$BERTH" publish --repo "$REPO" --key "$KEEP/keys" "$KEEP/v1" >/dev/null
+"$BERTH" publish --repo "$REPO" --key "$KEEP/keys" "$KEEP/v2" >/dev/null
+URL=$("$FIX/serve.sh" "$REPO" "$VM_TMP/server.pid")
+trap 'kill "$(cat "$VM_TMP/server.pid")" 2>/dev/null || true; _vm_cleanup' EXIT
+GUEST_URL=${URL/127.0.0.1/10.0.2.2}
+echo "repository: $URL (guest: $GUEST_URL)"
+
+# One payload for both boots; it tells them apart by berth.slot=.
+cat >"$VM_TMP/update.sh" <<GUEST
+URL=$GUEST_URL
+R2=$R2
+GUEST
+cat >>"$VM_TMP/update.sh" <<'GUEST'
+fails=0
+t() {
+        name=$1
+        shift
+        if "$@"; then echo "T: ok $name"; else echo "T: FAIL $name"; fails=$((fails + 1)); fi
+}
+slot=$(sed -n 's/.*berth\.slot=\([ab]\).*/\1/p' /proc/cmdline)
+version=$(sed -n 's/^VERSION_ID=//p' /usr/lib/os-release | tr -d '"')
+echo "running: slot $slot, version $version"
+sed 's/^/update-log| /' /var/log/berth/update.log 2>/dev/null || true
+sed 's/^/update-status| /' /run/berth/services/update
+ls /efi/loader/entries | sed 's/^/entries| /'
+berth update status 2>&1 | sed 's/^/status| /'
+if [ "$slot" = a ]; then
+        t v1-slot-a test "$version" = 1.0.0
+        t v1-agent-ready grep -qx 'state=ready' /run/berth/services/update
+        t v1-entry-blessed test -f /efi/loader/entries/berth-a.conf
+        start=$(cut -d' ' -f1 /proc/uptime)
+        out=$(berth update apply --repo "$URL" 2>&1)
+        rc=$?
+        echo "$out" | sed 's/^/apply| /'
+        echo "apply-seconds: $start $(cut -d' ' -f1 /proc/uptime)"
+        t apply-exit-0 test $rc = 0
+        t apply-new-entry test -f /efi/loader/entries/berth-b+3.conf
+        t esp-read-only-again grep -Eq ' /efi vfat ro,' /proc/mounts
+        t still-running-v1 test "$(sed -n 's/^VERSION_ID=//p' /usr/lib/os-release | tr -d '"')" = 1.0.0
+        berth update status 2>&1 | sed 's/^/status-after| /'
+else
+        t v2-slot-b test "$slot" = b
+        t v2-version test "$version" = 2.0.0
+        t v2-has-less test -x /usr/bin/less
+        t v2-root-hash grep -q "usrhash=$R2" /proc/cmdline
+        t v2-agent-ready grep -qx 'state=ready' /run/berth/services/update
+        t v2-entry-blessed test -f /efi/loader/entries/berth-b.conf
+        t v1-entry-kept test -f /efi/loader/entries/berth-a.conf
+fi
+echo "checks failed: $fails"
+exit $fails
+GUEST
+
+DISK=$VM_TMP/machine.raw
+cp --sparse=always "$KEEP/v1/disk.raw" "$DISK"
+# Room on /var for the downloaded release (the root file system grows on first boot).
+truncate -s +512M "$DISK"
+IMG=$KEEP/v1
+
+step "boot v1 under UEFI: the agent blesses its entry; berth update apply"
+NO_OCI=1 vm_boot_payload "$VM_TMP/update.sh" --timeout 600 --disk-copy "$DISK"
+tr -d '\r' <"$VM_LOG" | grep -E '^(T: |running:|apply|entries|status|update-)' || true
+vm_guest_results "$VM_LOG" v1-slot-a v1-agent-ready v1-entry-blessed apply-exit-0 apply-new-entry \
+        esp-read-only-again still-running-v1
+vm_expect "$VM_LOG" 'boot assessment: 1\.0\.0 healthy' "the agent found v1 healthy (its log)"
+vm_expect "$VM_LOG" 'blessed slot a \(1\.0\.0\)' "the agent blessed v1's entry"
+check "payload exit status 0 (got $VM_PAYLOAD_STATUS)" [ "$VM_PAYLOAD_STATUS" = 0 ]
+apply_s=$(tr -d '\r' <"$VM_LOG" | awk '/^apply-seconds:/ { printf "%.1f", $3 - $2 }')
+echo "apply in the guest (TCG): ${apply_s:-?} s"
+
+step "the disk after the update: v2 in slot b with its entry counting"
+entries=$(mdir -b -i "$DISK@@1M" ::/loader/entries 2>&1 || true)
+echo "$entries" | sed 's/^/    /'
+check "the ESP holds berth-b+3.conf and the blessed berth-a.conf" \
+        sh -c 'echo "$1" | grep -q "berth-b+3\.conf$" && echo "$1" | grep -q "berth-a\.conf$"' _ "$entries"
+
+step "boot again: systemd-boot picks v2 (slot b); the agent blesses it"
+vm_boot_payload "$VM_TMP/update.sh" --timeout 600 --disk-copy "$DISK"
+tr -d '\r' <"$VM_LOG" | grep -E '^(T: |running:|entries|status|update-)' || true
+vm_guest_results "$VM_LOG" v2-slot-b v2-version v2-has-less v2-root-hash v2-agent-ready \
+        v2-entry-blessed v1-entry-kept
+vm_expect "$VM_LOG" 'blessed slot b \(2\.0\.0\)' "the agent blessed v2's entry"
+check "payload exit status 0 (got $VM_PAYLOAD_STATUS)" [ "$VM_PAYLOAD_STATUS" = 0 ]
+entries=$(mdir -b -i "$DISK@@1M" ::/loader/entries 2>&1 || true)
+echo "$entries" | sed 's/^/    /'
+check "the ESP holds berth-b.conf (blessed) and berth-a.conf" \
+        sh -c 'echo "$1" | grep -q "berth-b\.conf$" && echo "$1" | grep -q "berth-a\.conf$"' _ "$entries"
+
+finish
