@@ -6,9 +6,12 @@
 # (systemd-boot counts the boot; the update agent assesses it and blesses
 # v1's entry), run `berth update apply` in the guest (it reaches the host at
 # 10.0.2.2), power off, boot the same disk again: systemd-boot picks v2's
-# entry, v2 runs from slot b and the agent blesses its entry. The composed
-# images and keys are kept in $BERTH_BUILD_DIR/update-vm-test while the
-# specs and the binaries that go into them are the same.
+# entry, v2 runs from slot b and the agent blesses its entry. Then v3, whose
+# service test-neverready never becomes ready: applied from v2, it boots three
+# times (each time the agent reboots after HealthTimeout=), systemd-boot falls
+# back to v2, which marks 3.0.0 bad and refuses to install it again. The
+# composed images and keys are kept in $BERTH_BUILD_DIR/update-vm-test while
+# the specs and the binaries that go into them are the same.
 set -euo pipefail
 . "$BERTH_SOURCE_ROOT/tests/vm/lib.sh"
 
@@ -23,13 +26,14 @@ mkdir -p "$KEEP"
 
 # The repository URL baked into the images is never reached: the guest names
 # the served one with --repo (its port is picked at run time).
-spec() { # VERSION EXTRA-PACKAGES
+spec() { # VERSION EXTRA-PACKAGES [EXTRA-SERVICES HEALTH-TIMEOUT]
         printf '[Spec]\nInclude=%s\n\n[Image]\nVersion=%s\n' "$BERTH_SOURCE_ROOT/images/test.conf" "$1"
         [ -z "$2" ] || printf '\n[Packages]\nInclude=%s\n' "$2"
-        printf '\n[Update]\nRoot=%s\nRepository=http://10.0.2.2:9/berth\nHealthGrace=5\nHealthTimeout=300\n' \
-                "$KEEP/keys/root.json"
+        [ -z "${3:-}" ] || printf '\n[Services]\nEnable=%s\n' "$3"
+        printf '\n[Update]\nRoot=%s\nRepository=http://10.0.2.2:9/berth\nHealthGrace=5\nHealthTimeout=%s\n' \
+                "$KEEP/keys/root.json" "${4:-300}"
 }
-stamp=$( (spec 1.0.0 ""; spec 2.0.0 less
+stamp=$( (spec 1.0.0 ""; spec 2.0.0 less; spec 3.0.0 less test-neverready 20
           cat "$BERTH_SOURCE_ROOT"/images/*.conf
           find "$BERTH_SOURCE_ROOT/data" -type f -print0 | sort -z | xargs -0 cat
           cat "$BERTH_PLAIN_BUILD"/src/{berth,berth-compose,berth-update} \
@@ -38,16 +42,19 @@ stamp=$( (spec 1.0.0 ""; spec 2.0.0 less
 (
         flock 9
         if [ "$(cat "$KEEP/stamp" 2>/dev/null)" != "$stamp" ] || [ ! -f "$KEEP/v1/disk.raw" ] ||
-           [ ! -f "$KEEP/v2/usr.erofs" ]; then
-                step "compose v1 (disk) and v2 (one package more, no disk)"
-                rm -rf "$KEEP/keys" "$KEEP/v1" "$KEEP/v2"
+           [ ! -f "$KEEP/v2/usr.erofs" ] || [ ! -f "$KEEP/v3/usr.erofs" ]; then
+                step "compose v1 (disk), v2 (one package more) and v3 (a service never ready)"
+                rm -rf "$KEEP/keys" "$KEEP/v1" "$KEEP/v2" "$KEEP/v3"
                 "$COMPOSER" keygen --output "$KEEP/keys" >/dev/null
                 spec 1.0.0 "" >"$KEEP/v1.conf"
                 spec 2.0.0 less >"$KEEP/v2.conf"
+                spec 3.0.0 less test-neverready 20 >"$KEEP/v3.conf"
                 "$COMPOSER" build --bindir "$BERTH_PLAIN_BUILD/src" --output "$KEEP/v1" "$KEEP/v1.conf" >"$KEEP/v1.log" 2>&1 ||
                         { tail -n 20 "$KEEP/v1.log"; exit 1; }
                 "$COMPOSER" build --no-disk --bindir "$BERTH_PLAIN_BUILD/src" --output "$KEEP/v2" "$KEEP/v2.conf" >"$KEEP/v2.log" 2>&1 ||
                         { tail -n 20 "$KEEP/v2.log"; exit 1; }
+                "$COMPOSER" build --no-disk --bindir "$BERTH_PLAIN_BUILD/src" --output "$KEEP/v3" "$KEEP/v3.conf" >"$KEEP/v3.log" 2>&1 ||
+                        { tail -n 20 "$KEEP/v3.log"; exit 1; }
                 echo "$stamp" >"$KEEP/stamp"
         else
                 step "reusing the composed v1 and v2 in $KEEP"
@@ -64,12 +71,8 @@ trap 'kill "$(cat "$VM_TMP/server.pid")" 2>/dev/null || true; _vm_cleanup' EXIT
 GUEST_URL=${URL/127.0.0.1/10.0.2.2}
 echo "repository: $URL (guest: $GUEST_URL)"
 
-# One payload for both boots; it tells them apart by berth.slot=.
-cat >"$VM_TMP/update.sh" <<GUEST
-URL=$GUEST_URL
-R2=$R2
-GUEST
-cat >>"$VM_TMP/update.sh" <<'GUEST'
+# One payload script for every boot; BOOT (set in front) tells them apart.
+cat >"$VM_TMP/guest.sh" <<'GUEST'
 fails=0
 t() {
         name=$1
@@ -83,7 +86,7 @@ sed 's/^/update-log| /' /var/log/berth/update.log 2>/dev/null || true
 sed 's/^/update-status| /' /run/berth/services/update
 ls /efi/loader/entries | sed 's/^/entries| /'
 berth update status 2>&1 | sed 's/^/status| /'
-if [ "$slot" = a ]; then
+if [ "$BOOT" = 1 ]; then
         t v1-slot-a test "$version" = 1.0.0
         t v1-agent-ready grep -qx 'state=ready' /run/berth/services/update
         t v1-entry-blessed test -f /efi/loader/entries/berth-a.conf
@@ -97,7 +100,7 @@ if [ "$slot" = a ]; then
         t esp-read-only-again grep -Eq ' /efi vfat ro,' /proc/mounts
         t still-running-v1 test "$(sed -n 's/^VERSION_ID=//p' /usr/lib/os-release | tr -d '"')" = 1.0.0
         berth update status 2>&1 | sed 's/^/status-after| /'
-else
+elif [ "$BOOT" = 2 ]; then
         t v2-slot-b test "$slot" = b
         t v2-version test "$version" = 2.0.0
         t v2-has-less test -x /usr/bin/less
@@ -105,6 +108,22 @@ else
         t v2-agent-ready grep -qx 'state=ready' /run/berth/services/update
         t v2-entry-blessed test -f /efi/loader/entries/berth-b.conf
         t v1-entry-kept test -f /efi/loader/entries/berth-a.conf
+elif [ "$BOOT" = 3 ]; then
+        out=$(berth update apply --repo "$URL" 2>&1)
+        rc=$?
+        echo "$out" | sed 's/^/apply| /'
+        t v3-apply-exit-0 test $rc = 0
+        t v3-entry-in-slot-a test -f /efi/loader/entries/berth-a+3.conf
+        t v1-entry-replaced test ! -f /efi/loader/entries/berth-a.conf
+else
+        t rollback-slot-b test "$slot" = b
+        t rollback-version test "$version" = 2.0.0
+        t rollback-v3-out-of-tries test -f /efi/loader/entries/berth-a+0-3.conf
+        t rollback-v3-bad sh -c 'berth update status | grep -qx "bad versions: 3.0.0"'
+        out=$(berth update apply --repo "$URL" 2>&1)
+        rc=$?
+        echo "$out" | sed 's/^/apply-again| /'
+        t rollback-v3-refused sh -c "test $rc != 0 && echo \"\$1\" | grep -q 3.0.0" _ "$out"
 fi
 echo "checks failed: $fails"
 exit $fails
@@ -116,8 +135,15 @@ cp --sparse=always "$KEEP/v1/disk.raw" "$DISK"
 truncate -s +512M "$DISK"
 IMG=$KEEP/v1
 
+guest() { # BOOT: the payload script for that boot
+        printf 'BOOT=%s\nURL=%s\nR2=%s\n' "$1" "$GUEST_URL" "$R2" >"$VM_TMP/update-$1.sh"
+        cat "$VM_TMP/guest.sh" >>"$VM_TMP/update-$1.sh"
+        echo "$VM_TMP/update-$1.sh"
+}
+export NO_OCI=1
+
 step "boot v1 under UEFI: the agent blesses its entry; berth update apply"
-NO_OCI=1 vm_boot_payload "$VM_TMP/update.sh" --timeout 600 --disk-copy "$DISK"
+vm_boot_payload "$(guest 1)" --timeout 600 --disk-copy "$DISK"
 tr -d '\r' <"$VM_LOG" | grep -E '^(T: |running:|apply|entries|status|update-)' || true
 vm_guest_results "$VM_LOG" v1-slot-a v1-agent-ready v1-entry-blessed apply-exit-0 apply-new-entry \
         esp-read-only-again still-running-v1
@@ -134,7 +160,7 @@ check "the ESP holds berth-b+3.conf and the blessed berth-a.conf" \
         sh -c 'echo "$1" | grep -q "berth-b+3\.conf$" && echo "$1" | grep -q "berth-a\.conf$"' _ "$entries"
 
 step "boot again: systemd-boot picks v2 (slot b); the agent blesses it"
-vm_boot_payload "$VM_TMP/update.sh" --timeout 600 --disk-copy "$DISK"
+vm_boot_payload "$(guest 2)" --timeout 600 --disk-copy "$DISK"
 tr -d '\r' <"$VM_LOG" | grep -E '^(T: |running:|entries|status|update-)' || true
 vm_guest_results "$VM_LOG" v2-slot-b v2-version v2-has-less v2-root-hash v2-agent-ready \
         v2-entry-blessed v1-entry-kept
@@ -144,5 +170,27 @@ entries=$(mdir -b -i "$DISK@@1M" ::/loader/entries 2>&1 || true)
 echo "$entries" | sed 's/^/    /'
 check "the ESP holds berth-b.conf (blessed) and berth-a.conf" \
         sh -c 'echo "$1" | grep -q "berth-b\.conf$" && echo "$1" | grep -q "berth-a\.conf$"' _ "$entries"
+
+step "publish v3 (test-neverready never gets ready); apply it from v2"
+"$BERTH" publish --repo "$REPO" --key "$KEEP/keys" "$KEEP/v3" >/dev/null
+vm_boot_payload "$(guest 3)" --timeout 600 --disk-copy "$DISK"
+tr -d '\r' <"$VM_LOG" | grep -E '^(T: |running:|apply|entries)' || true
+vm_guest_results "$VM_LOG" v3-apply-exit-0 v3-entry-in-slot-a v1-entry-replaced
+check "payload exit status 0 (got $VM_PAYLOAD_STATUS)" [ "$VM_PAYLOAD_STATUS" = 0 ]
+
+step "boot: v3 fails its assessment three times, systemd-boot falls back to v2"
+start=$SECONDS
+vm_boot_payload "$(guest 4)" --timeout 600 --disk-copy "$DISK"
+tr -d '\r' <"$VM_LOG" | grep -E '^(T: |running:|apply|entries|status|update-|berth: slot|berth: reboot)' || true
+v3_boots=$(tr -d '\r' <"$VM_LOG" | grep -c '^berth: slot a: usr partition' || true)
+check "v3 (slot a) booted exactly 3 times before the fallback (got $v3_boots)" [ "$v3_boots" = 3 ]
+vm_expect "$VM_LOG" 'boot assessment: 3\.0\.0 not healthy after 20s \(service test-neverready is failed\)' \
+        "the agent found v3 unhealthy and said why (its log)"
+vm_expect "$VM_LOG" 'release 3\.0\.0 in slot a ran out of boot tries .*marked bad' \
+        "v2's agent recorded the rollback (its log)"
+vm_guest_results "$VM_LOG" rollback-slot-b rollback-version rollback-v3-out-of-tries rollback-v3-bad \
+        rollback-v3-refused
+check "payload exit status 0 (got $VM_PAYLOAD_STATUS)" [ "$VM_PAYLOAD_STATUS" = 0 ]
+echo "three failed boots of v3 and the fallback to v2: $((SECONDS - start)) s (TCG)"
 
 finish
