@@ -71,7 +71,7 @@ int esp_open_dir(const char *dir, Esp *ret) {
 
 void esp_done(Esp *e) {
         if (e->remounted)
-                (void) mount(NULL, e->dir, NULL, MS_REMOUNT | MS_RDONLY, NULL);
+                (void) mount(NULL, e->dir, NULL, MS_REMOUNT | MS_RDONLY | e->remount_flags, NULL);
         free(e->image);
         free(e->dir);
         *e = (Esp){};
@@ -92,6 +92,7 @@ int esp_make_writable(Esp *e) {
         if (mount(NULL, e->dir, NULL, MS_REMOUNT | keep, NULL) < 0)
                 return error_wrapf(-errno, "cannot remount the ESP %s read-write", e->dir);
         e->remounted = true;
+        e->remount_flags = keep;
         return 0;
 }
 

@@ -16,6 +16,7 @@ typedef struct Esp {
         char *image; /* "DISK@@OFFSET" for mtools, or NULL */
         char *dir;   /* mounted ESP, or NULL */
         bool remounted;
+        unsigned long remount_flags; /* nosuid, nodev, noexec as mounted: kept on both remounts */
 } Esp;
 
 int esp_open_image(const char *disk, uint64_t offset, Esp *ret);

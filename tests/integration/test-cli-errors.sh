@@ -56,7 +56,7 @@ expect "service: bad name" 64 "berth: error: '../x' is not a service name" -- se
 expect "service: no berth-init" 69 "berth: error: cannot talk to berth-init on $tmp/init.sock: No such file or directory" -- service --run-dir "$tmp" restart chrony
 check "nothing was written" [ ! -e "$tmp/out" ]
 # berth update (the berth-update helper)
-expect "unknown update verb" 64 "berth: error: unknown update verb 'frob' (status, check, download, apply, mark-good, mark-bad)" -- update frob
+expect "unknown update verb" 64 "berth: error: unknown update verb 'frob' (status, check, download, apply, mark-good, mark-bad, service)" -- update frob
 expect "update without a repository" 69 "berth: error: no update repository: no --repo URL and no Repository= in $tmp/none/update.conf" -- update check --config "$tmp/none" --disk "$tmp/x.raw" --state "$tmp/st"
 printf 'not a disk' > "$tmp/x.raw"
 expect "update on a file without GPT" 65 "berth: error: $tmp/x.raw: no GPT partition table" -- update status --disk "$tmp/x.raw" --state "$tmp/st"

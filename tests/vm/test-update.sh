@@ -97,7 +97,7 @@ if [ "$BOOT" = 1 ]; then
         echo "apply-seconds: $start $(cut -d' ' -f1 /proc/uptime)"
         t apply-exit-0 test $rc = 0
         t apply-new-entry test -f /efi/loader/entries/berth-b+3.conf
-        t esp-read-only-again grep -Eq ' /efi vfat ro,' /proc/mounts
+        t esp-read-only-again grep -Eq ' /efi vfat ro,nosuid,nodev,noexec' /proc/mounts
         t still-running-v1 test "$(sed -n 's/^VERSION_ID=//p' /usr/lib/os-release | tr -d '"')" = 1.0.0
         berth update status 2>&1 | sed 's/^/status-after| /'
 elif [ "$BOOT" = 2 ]; then
