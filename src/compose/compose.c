@@ -157,13 +157,19 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
                 r = copy_file(cli_src, cli_dst, 0755);
         if (r < 0)
                 return error_wrapf(r, "cannot install %s as /usr/bin/berth", cli_src);
-        if (!update_dst)
-                return -ENOMEM;
-        if (!update_src)
-                return error_setf(ENOENT, "berth-update not found in %s (build it first)", bindir);
-        r = copy_file(update_src, update_dst, 0755);
-        if (r < 0)
-                return error_wrapf(r, "cannot install %s", update_src);
+        /* Only where the spec runs the agent and so ships its libraries: the
+         * default image does not (libcurl's closure is 18 packages, over the
+         * package budget; docs/updates.md). */
+        if (strv_contains(spec->services, "update")) {
+                if (!update_dst)
+                        return -ENOMEM;
+                if (!update_src)
+                        return error_setf(ENOENT, "berth-update not found in %s (build it first)",
+                                          bindir);
+                r = copy_file(update_src, update_dst, 0755);
+                if (r < 0)
+                        return error_wrapf(r, "cannot install %s", update_src);
+        }
         r = mkdir_parents(init_link, 0755);
         if (r < 0)
                 return r;
