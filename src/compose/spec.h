@@ -108,9 +108,9 @@ typedef struct ImageSpec {
         uint64_t disk_size, esp_size, usr_size, root_size;
 
         /* [Update]: what the image's update agent trusts and asks */
-        char *update_root;       /* TUF root.json on the build host, installed under /usr */
-        char *update_repository; /* base URL of the repository */
-        char *update_channel;    /* default "stable" */
+        char *update_root;              /* TUF root.json on the build host, installed under /usr */
+        char *update_repository;        /* base URL of the repository */
+        char *update_channel;           /* default "stable" */
         unsigned update_check_interval; /* seconds between checks, 0: none; default 21600 */
         unsigned update_check_jitter;   /* random extra delay up to this, default 3600 */
         unsigned update_health_grace;   /* seconds healthy before blessing, default 30 */

@@ -19,15 +19,15 @@
 #define UPDATE_TRIES 3
 
 typedef struct UpdateOptions {
-        const char *disk;       /* NULL: the running machine */
-        const char *state_dir;  /* NULL: UPDATE_STATE_DIR */
-        const char *repo_url;   /* NULL: update.conf's Repository= */
-        const char *channel;    /* NULL: update.conf's Channel=, else "stable" */
-        const char *root_path;  /* NULL: UPDATE_CONFIG_DIR/root.json */
-        const char *config_dir; /* NULL: UPDATE_CONFIG_DIR */
-        const char *esp_dir;    /* NULL: /efi (running machine only) */
-        unsigned timeout;       /* download stall timeout, seconds; 0: fetch's default */
-        bool reboot;            /* apply on the running machine: reboot into it after */
+        const char *disk;         /* NULL: the running machine */
+        const char *state_dir;    /* NULL: UPDATE_STATE_DIR */
+        const char *repo_url;     /* NULL: update.conf's Repository= */
+        const char *channel;      /* NULL: update.conf's Channel=, else "stable" */
+        const char *root_path;    /* NULL: UPDATE_CONFIG_DIR/root.json */
+        const char *config_dir;   /* NULL: UPDATE_CONFIG_DIR */
+        const char *esp_dir;      /* NULL: /efi (running machine only) */
+        unsigned timeout;         /* download stall timeout, seconds; 0: fetch's default */
+        bool reboot;              /* apply on the running machine: reboot into it after */
         const char *services_dir; /* NULL: PID 1's status files (boot assessment) */
 } UpdateOptions;
 
