@@ -27,7 +27,8 @@
 
 static int help(void);
 
-/* Replaces this process with the host helper NAME, passing argv on. */
+/* Replaces this process with the helper NAME, passing argv (argv[0] = the
+ * verb) on as NAME VERB ARGS...; argv[-1] exists (this program's name). */
 static int exec_helper(const char *name, char **argv) {
         char self[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -45,6 +46,8 @@ static int exec_helper(const char *name, char **argv) {
         }
         if (!isempty(env))
                 in_env = path_join(env, name);
+        argv--;
+        argv[0] = (char *) name;
         const char *cands[] = { in_env, next, in_image };
         for (size_t i = 0; i < ELEMENTSOF(cands); i++)
                 if (cands[i] && access(cands[i], X_OK) == 0) {
@@ -58,26 +61,6 @@ static int exec_helper(const char *name, char **argv) {
                         streq(name, "berth-update") ? ""
                                                     : " (it is host-only and not part of images)");
         return error_wrapf(-errno, "cannot run %s", name);
-}
-
-static int cmd_build(int argc, char **argv) {
-        argv[-1] = (char *) "berth-compose";
-        return exec_helper("berth-compose", argv - 1);
-}
-
-static int cmd_compose_helper(int argc, char **argv) {
-        argv[-1] = (char *) "berth-compose";
-        return exec_helper("berth-compose", argv - 1);
-}
-
-static int cmd_vm(int argc, char **argv) {
-        argv[-1] = (char *) "berth-vm";
-        return exec_helper("berth-vm", argv - 1);
-}
-
-static int cmd_update(int argc, char **argv) {
-        argv[-1] = (char *) "berth-update";
-        return exec_helper("berth-update", argv - 1);
 }
 
 static void print_status(const ServiceStatus *st, bool table) {
@@ -308,23 +291,27 @@ static int cmd_help(int argc, char **argv) {
         return help();
 }
 
+/* A verb runs here (run) or in the helper that holds it (helper). */
 static const struct {
         const char *name;
         int (*run)(int argc, char **argv);
+        const char *helper;
         const char *summary;
 } verbs[] = {
-        { "build", cmd_build, "compose an image from a spec (host only)" },
-        { "keygen", cmd_compose_helper, "make update signing keys and root metadata (host only)" },
-        { "publish", cmd_compose_helper, "add an image to an update repository (host only)" },
-        { "update", cmd_update, "signed A/B updates: status, check, download, apply, mark-good" },
-        { "vm", cmd_vm, "boot a composed image under QEMU (host only)" },
-        { "service", cmd_service, "show services, start, stop or restart one" },
-        { "status", cmd_status, "the node's image, slot, services and settings (berthd)" },
-        { "settings", cmd_settings, "get, set, commit, apply or revert settings (berthd)" },
-        { "reboot", cmd_power, "reboot the node (berthd)" },
-        { "poweroff", cmd_power, "power the node off (berthd)" },
-        { "version", cmd_version, "print the version" },
-        { "help", cmd_help, "this text" },
+        { "build", NULL, "berth-compose", "compose an image from a spec (host only)" },
+        { "keygen", NULL, "berth-compose",
+          "make update signing keys and root metadata (host only)" },
+        { "publish", NULL, "berth-compose", "add an image to an update repository (host only)" },
+        { "update", NULL, "berth-update",
+          "signed A/B updates: status, check, download, apply, mark-good" },
+        { "vm", NULL, "berth-vm", "boot a composed image under QEMU (host only)" },
+        { "service", cmd_service, NULL, "show services, start, stop or restart one" },
+        { "status", cmd_status, NULL, "the node's image, slot, services and settings (berthd)" },
+        { "settings", cmd_settings, NULL, "get, set, commit, apply or revert settings (berthd)" },
+        { "reboot", cmd_power, NULL, "reboot the node (berthd)" },
+        { "poweroff", cmd_power, NULL, "power the node off (berthd)" },
+        { "version", cmd_version, NULL, "print the version" },
+        { "help", cmd_help, NULL, "this text" },
 };
 
 static int help(void) {
@@ -340,9 +327,13 @@ int main(int argc, char **argv) {
                 help();
                 return EXIT_CODE_USAGE;
         }
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                if (streq(argv[1], verbs[i].name))
-                        /* Each verb sees argv[0] = its name; argv[-1] exists (the program). */
-                        return cli_finish(verbs[i].run(argc - 1, argv + 1));
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+                if (!streq(argv[1], verbs[i].name))
+                        continue;
+                /* Each verb sees argv[0] = its name; argv[-1] exists (the program). */
+                if (verbs[i].helper)
+                        return cli_finish(exec_helper(verbs[i].helper, argv + 1));
+                return cli_finish(verbs[i].run(argc - 1, argv + 1));
+        }
         return cli_finish(cli_usage_error("unknown verb '%s' (try 'berth help')", argv[1]));
 }
