@@ -534,16 +534,23 @@ int update_check(const UpdateOptions *o) {
         return 0;
 }
 
-int update_download(const UpdateOptions *o) {
-        _cleanup_(ctx_done) Ctx c = { .lock_fd = -EBADF };
-        int r = check_common(&c, o);
+/* The check, then the download of what it found: 1 if downloaded, 0 if up to
+ * date (said on stdout), < 0 on error. */
+static int check_and_download(Ctx *c, const UpdateOptions *o) {
+        int r = check_common(c, o);
         if (r <= 0) {
                 if (r == 0)
-                        printf("up to date: %s\n", c.t.slots[c.t.current].version);
+                        printf("up to date: %s\n", c->t.slots[c->t.current].version);
                 return r;
         }
-        r = download(&c);
-        if (r < 0)
+        r = download(c);
+        return r < 0 ? r : 1;
+}
+
+int update_download(const UpdateOptions *o) {
+        _cleanup_(ctx_done) Ctx c = { .lock_fd = -EBADF };
+        int r = check_and_download(&c, o);
+        if (r <= 0)
                 return r;
         printf("downloaded %s %s to %s/%s\n", c.rel.image, c.rel.version, c.download_dir,
                c.rel.version);
@@ -552,14 +559,8 @@ int update_download(const UpdateOptions *o) {
 
 int update_apply(const UpdateOptions *o) {
         _cleanup_(ctx_done) Ctx c = { .lock_fd = -EBADF };
-        int r = check_common(&c, o);
-        if (r <= 0) {
-                if (r == 0)
-                        printf("up to date: %s\n", c.t.slots[c.t.current].version);
-                return r;
-        }
-        r = download(&c);
-        if (r < 0)
+        int r = check_and_download(&c, o);
+        if (r <= 0)
                 return r;
         r = install(&c);
         if (r < 0 || !o->reboot || !c.t.live)
