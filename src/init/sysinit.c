@@ -78,7 +78,8 @@ static void mount_api(void) {
                 { "/proc/self/fd/2", "/dev/stderr" },
         };
         for (size_t i = 0; i < ELEMENTSOF(links); i++)
-                (void) symlink(links[i][0], links[i][1]);
+                if (symlink(links[i][0], links[i][1]) < 0 && errno != EEXIST)
+                        log_debug_errno(negative_errno(), "cannot link %s", links[i][1]);
 }
 
 static void set_hostname(void) {

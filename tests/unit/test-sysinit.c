@@ -184,7 +184,8 @@ static void final_poweroff(void) {
         if (pid == 0) {
                 /* A service that shuts down cleanly on SIGTERM. */
                 signal(SIGTERM, on_term);
-                (void) write(p[1], "x", 1);
+                if (write(p[1], "x", 1) != 1)
+                        _exit(1);
                 for (;;)
                         pause();
         }
