@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "initutil.h"
 #include "kmod-util.h"
 #include "log.h"
 #include "strv.h"
@@ -15,8 +16,28 @@ const char *const modules_initrd_default[] = {
         "dm-verity",  "erofs",      "ext4",        "vfat",   NULL,
 };
 
-static int load_one(ModuleIndex *idx, const char *name) {
+bool modules_refused(const char *cmdline, const char *name) {
+        char list[1024];
+        if (!cmdline || cmdline_get(cmdline, "module_blacklist", list, sizeof list) <= 0)
+                return false;
+        /* Module names compare with '-' and '_' the same, as the kernel's. */
+        for (char *save = NULL, *w = strtok_r(list, ",", &save); w;
+             w = strtok_r(NULL, ",", &save)) {
+                size_t i = 0;
+                for (; w[i] && name[i]; i++)
+                        if (w[i] != name[i] && !(strchr("-_", w[i]) && strchr("-_", name[i])))
+                                break;
+                if (!w[i] && !name[i])
+                        return true;
+        }
+        return false;
+}
+
+static int load_one(ModuleIndex *idx, const char *cmdline, const char *name) {
         const char *failed = NULL;
+        if (modules_refused(cmdline, name))
+                return log_warning_errno(
+                        -EPERM, "module %s: refused, on the kernel's module_blacklist", name);
         int r = module_load(idx, name, 0, &failed);
         if (r < 0)
                 return log_warning_errno(r, "module %s: cannot load %s", name, strna(failed));
@@ -29,13 +50,16 @@ static int load_one(ModuleIndex *idx, const char *name) {
 
 int modules_load(const char *const *names) {
         _cleanup_(module_index_freep) ModuleIndex *idx = NULL;
+        char cmdline[4096];
         int failed = 0, r;
 
+        if (proc_cmdline_read(cmdline, sizeof cmdline) < 0)
+                cmdline[0] = 0;
         r = module_index_new(NULL, &idx);
         if (r < 0)
                 return log_error_errno(r, "cannot start libkmod");
         for (size_t i = 0; names[i]; i++)
-                if (load_one(idx, names[i]) < 0)
+                if (load_one(idx, cmdline, names[i]) < 0)
                         failed++;
         return failed;
 }

@@ -4,11 +4,18 @@
  * behind kmod-util.h. */
 #pragma once
 
+#include <stdbool.h>
+
 /* The modules the initramfs loads when /etc/berth/initrd-modules is absent. */
 extern const char *const modules_initrd_default[];
 
+/* True if name is in the module_blacklist= word of cmdline (comma-separated,
+ * '-' and '_' alike): the kernel refuses it, and berth-init does not try. */
+bool modules_refused(const char *cmdline, const char *name);
+
 /* Loads each module (with its dependencies and soft dependencies); modules
- * already loaded or built in are fine. Returns the number that failed to
+ * already loaded or built in are fine; a module on the kernel's
+ * module_blacklist= is refused with a warning. Returns the number that failed to
  * load (each logged as a warning), or a negative errno if libkmod itself
  * can't start. */
 int modules_load(const char *const *names);

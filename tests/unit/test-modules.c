@@ -71,6 +71,21 @@ static void test_dir_reads_conf_files_in_name_order_once_each(void **state) {
         assert_int_equal(modules_load_dir("/nonexistent/modules-load.d"), 0);
 }
 
+static void test_blacklist_from_the_command_line(void **state) {
+        const char *c = "console=ttyS0 module_blacklist=cramfs,usb_storage,sctp quiet";
+        assert_true(modules_refused(c, "sctp"));
+        assert_true(modules_refused(c, "cramfs"));
+        assert_true(modules_refused(c, "usb-storage")); /* '-' and '_' alike */
+        assert_true(modules_refused(c, "usb_storage"));
+        assert_false(modules_refused(c, "usb"));
+        assert_false(modules_refused(c, "sctp_diag"));
+        assert_false(modules_refused(c, "overlay"));
+        assert_false(modules_refused("console=ttyS0", "sctp"));
+        assert_false(modules_refused("", "sctp"));
+        assert_false(modules_refused(NULL, "sctp"));
+        assert_false(modules_refused("module_blacklist=", "sctp"));
+}
+
 static void test_default_initramfs_list(void **state) {
         /* The storage and file system drivers stage 1 needs to find usr. */
         static const char *const need[] = { "virtio_blk", "dm-verity", "erofs", "ext4", NULL };
@@ -92,6 +107,7 @@ int main(void) {
                 cmocka_unit_test(test_empty_and_missing_lists),
                 cmocka_unit_test(test_dir_reads_conf_files_in_name_order_once_each),
                 cmocka_unit_test(test_default_initramfs_list),
+                cmocka_unit_test(test_blacklist_from_the_command_line),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
