@@ -16,26 +16,9 @@ const char *const modules_initrd_default[] = {
         "dm-verity",  "erofs",      "ext4",        "vfat",   NULL,
 };
 
-bool modules_refused(const char *cmdline, const char *name) {
-        char list[1024];
-        if (!cmdline || cmdline_get(cmdline, "module_blacklist", list, sizeof list) <= 0)
-                return false;
-        /* Module names compare with '-' and '_' the same, as the kernel's. */
-        for (char *save = NULL, *w = strtok_r(list, ",", &save); w;
-             w = strtok_r(NULL, ",", &save)) {
-                size_t i = 0;
-                for (; w[i] && name[i]; i++)
-                        if (w[i] != name[i] && !(strchr("-_", w[i]) && strchr("-_", name[i])))
-                                break;
-                if (!w[i] && !name[i])
-                        return true;
-        }
-        return false;
-}
-
 static int load_one(ModuleIndex *idx, const char *cmdline, const char *name) {
         const char *failed = NULL;
-        if (modules_refused(cmdline, name))
+        if (cmdline_module_blacklisted(cmdline, name))
                 return log_warning_errno(
                         -EPERM, "module %s: refused, on the kernel's module_blacklist", name);
         int r = module_load(idx, name, 0, &failed);

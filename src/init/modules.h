@@ -4,14 +4,8 @@
  * behind kmod-util.h. */
 #pragma once
 
-#include <stdbool.h>
-
 /* The modules the initramfs loads when /etc/berth/initrd-modules is absent. */
 extern const char *const modules_initrd_default[];
-
-/* True if name is in the module_blacklist= word of cmdline (comma-separated,
- * '-' and '_' alike): the kernel refuses it, and berth-init does not try. */
-bool modules_refused(const char *cmdline, const char *name);
 
 /* Loads each module (with its dependencies and soft dependencies); modules
  * already loaded or built in are fine; a module on the kernel's

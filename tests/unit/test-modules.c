@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "cmdline.h"
 #include "fileio.h"
 #include "macro.h"
 #include "modules.h"
@@ -73,17 +74,17 @@ static void test_dir_reads_conf_files_in_name_order_once_each(void **state) {
 
 static void test_blacklist_from_the_command_line(void **state) {
         const char *c = "console=ttyS0 module_blacklist=cramfs,usb_storage,sctp quiet";
-        assert_true(modules_refused(c, "sctp"));
-        assert_true(modules_refused(c, "cramfs"));
-        assert_true(modules_refused(c, "usb-storage")); /* '-' and '_' alike */
-        assert_true(modules_refused(c, "usb_storage"));
-        assert_false(modules_refused(c, "usb"));
-        assert_false(modules_refused(c, "sctp_diag"));
-        assert_false(modules_refused(c, "overlay"));
-        assert_false(modules_refused("console=ttyS0", "sctp"));
-        assert_false(modules_refused("", "sctp"));
-        assert_false(modules_refused(NULL, "sctp"));
-        assert_false(modules_refused("module_blacklist=", "sctp"));
+        assert_true(cmdline_module_blacklisted(c, "sctp"));
+        assert_true(cmdline_module_blacklisted(c, "cramfs"));
+        assert_true(cmdline_module_blacklisted(c, "usb-storage")); /* '-' and '_' alike */
+        assert_true(cmdline_module_blacklisted(c, "usb_storage"));
+        assert_false(cmdline_module_blacklisted(c, "usb"));
+        assert_false(cmdline_module_blacklisted(c, "sctp_diag"));
+        assert_false(cmdline_module_blacklisted(c, "overlay"));
+        assert_false(cmdline_module_blacklisted("console=ttyS0", "sctp"));
+        assert_false(cmdline_module_blacklisted("", "sctp"));
+        assert_false(cmdline_module_blacklisted(NULL, "sctp"));
+        assert_false(cmdline_module_blacklisted("module_blacklist=", "sctp"));
 }
 
 static void test_default_initramfs_list(void **state) {
