@@ -410,6 +410,15 @@ static void check_service(const Ctx *c, const AuditCheck *k, AuditOutcome *o) {
                     s ? s + 6 : "unknown");
 }
 
+typedef void (*Runner)(const Ctx *c, const AuditCheck *k, AuditOutcome *o);
+static const Runner runners[_AUDIT_KIND_MAX] = {
+        [AUDIT_SYSCTL] = check_sysctl,       [AUDIT_MOUNT_POINT] = check_mount,
+        [AUDIT_MOUNT_OPTIONS] = check_mount, [AUDIT_MODULE_OFF] = check_module,
+        [AUDIT_CMDLINE] = check_cmdline,     [AUDIT_FILE_FIRST] = check_file,
+        [AUDIT_LOCKDOWN] = check_lockdown,   [AUDIT_SECURE_BOOT] = check_secure_boot,
+        [AUDIT_VERITY] = check_verity,       [AUDIT_SERVICE_READY] = check_service,
+};
+
 int audit_run(const char *root, AuditOutcome **ret, size_t *ret_n) {
         Ctx c = { .root = root };
         size_t n = ELEMENTSOF(checks);
@@ -422,38 +431,10 @@ int audit_run(const char *root, AuditOutcome **ret, size_t *ret_n) {
         for (size_t i = 0; i < n; i++) {
                 const AuditCheck *k = &checks[i];
                 out[i].check = k;
-                switch (k->kind) {
-                case AUDIT_SYSCTL:
-                        check_sysctl(&c, k, &out[i]);
-                        break;
-                case AUDIT_MOUNT_POINT:
-                case AUDIT_MOUNT_OPTIONS:
-                        check_mount(&c, k, &out[i]);
-                        break;
-                case AUDIT_MODULE_OFF:
-                        check_module(&c, k, &out[i]);
-                        break;
-                case AUDIT_CMDLINE:
-                        check_cmdline(&c, k, &out[i]);
-                        break;
-                case AUDIT_FILE_FIRST:
-                        check_file(&c, k, &out[i]);
-                        break;
-                case AUDIT_LOCKDOWN:
-                        check_lockdown(&c, k, &out[i]);
-                        break;
-                case AUDIT_SECURE_BOOT:
-                        check_secure_boot(&c, k, &out[i]);
-                        break;
-                case AUDIT_VERITY:
-                        check_verity(&c, k, &out[i]);
-                        break;
-                case AUDIT_SERVICE_READY:
-                        check_service(&c, k, &out[i]);
-                        break;
-                default:
+                if (k->kind < _AUDIT_KIND_MAX && runners[k->kind])
+                        runners[k->kind](&c, k, &out[i]);
+                else
                         set(&out[i], AUDIT_SKIP, "unknown kind of check");
-                }
         }
         free(c.cmdline);
         free(c.mountinfo);
