@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -102,6 +103,30 @@ static void test_sandbox_keys(void **state) {
         assert_true(d.sandbox.cap_bounding == ~(UINT64_C(1) << 16));
         assert_true(d.sandbox.syscalls_deny);
         assert_strv(d.sandbox.syscalls, "mkdir");
+}
+
+/* The services the images ship parse, and keep their sandboxes. */
+static void test_shipped_services_parse(void **state) {
+        _cleanup_(service_set_freep) ServiceSet *set = NULL;
+        const char *src = getenv("BERTH_SOURCE_ROOT");
+        if (!src)
+                skip_test("BERTH_SOURCE_ROOT is not set");
+        _cleanup_free_ char *dir = strdup_printf("%s/data/services", src);
+        assert_int_equal(service_set_load(dir, &set), 0);
+        for (size_t i = 0; i < set->n; i++) {
+                const Service *s = &set->services[i];
+                if (streq(s->name, "chrony")) {
+                        assert_true(s->sandbox.cap_bounding_set);
+                        assert_true(s->sandbox.cap_bounding & (UINT64_C(1) << 25));  /* SYS_TIME */
+                        assert_false(s->sandbox.cap_bounding & (UINT64_C(1) << 21)); /* SYS_ADMIN */
+                        assert_true(s->sandbox.no_new_privileges);
+                }
+                if (streq(s->name, "network")) {
+                        assert_false(s->sandbox.cap_bounding & (UINT64_C(1) << 16)); /* MODULE */
+                        assert_true(s->sandbox.cap_bounding & (UINT64_C(1) << 12));  /* NET_ADMIN */
+                        assert_true(s->sandbox.no_new_privileges);
+                }
+        }
 }
 
 static void test_defaults_apply_when_keys_are_absent(void **state) {
@@ -328,6 +353,7 @@ int main(void) {
                 cmocka_unit_test(test_all_keys_parse_into_fields),
                 cmocka_unit_test(test_defaults_apply_when_keys_are_absent),
                 cmocka_unit_test(test_sandbox_keys),
+                cmocka_unit_test(test_shipped_services_parse),
                 cmocka_unit_test(test_exec_quotes_group_words_and_escape),
                 cmocka_unit_test(test_ready_and_signal_forms),
                 cmocka_unit_test(test_ready_network_and_socket),
