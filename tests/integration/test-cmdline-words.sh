@@ -31,7 +31,6 @@ need_option() {
         randomize_kstack_offset) echo CONFIG_RANDOMIZE_KSTACK_OFFSET ;;
         page_alloc.shuffle) echo CONFIG_SHUFFLE_PAGE_ALLOCATOR ;;
         vsyscall) echo CONFIG_X86_VSYSCALL_EMULATION ;;
-        pti) echo CONFIG_PAGE_TABLE_ISOLATION ;;
         iommu.strict) echo CONFIG_IOMMU_API ;;
         debugfs) echo CONFIG_DEBUG_FS ;;
         apparmor) echo CONFIG_SECURITY_APPARMOR ;;
