@@ -138,16 +138,18 @@ static int read_only_paths(char *const *paths) {
 
                 if (mount(paths[i], paths[i], NULL, MS_BIND | MS_REC, NULL) < 0 ||
                     statvfs(paths[i], &sv) < 0) {
+                        int r = -errno;
                         dprintf(STDERR_FILENO, "berth-init: ReadOnlyPaths=%s: %m\n", paths[i]);
-                        return -errno;
+                        return r;
                 }
                 flags |= (sv.f_flag & ST_NOSUID ? MS_NOSUID : 0) |
                          (sv.f_flag & ST_NODEV ? MS_NODEV : 0) |
                          (sv.f_flag & ST_NOEXEC ? MS_NOEXEC : 0);
                 if (mount(NULL, paths[i], NULL, flags, NULL) < 0) {
+                        int r = -errno;
                         dprintf(STDERR_FILENO, "berth-init: ReadOnlyPaths=%s: remount: %m\n",
                                 paths[i]);
-                        return -errno;
+                        return r;
                 }
         }
         return 0;
@@ -163,9 +165,13 @@ static int capset_all(uint64_t caps) {
 
 int sandbox_apply(const ServiceSandbox *s, const SandboxPlan *p) {
         uint64_t kept = s->cap_bounding_set ? s->cap_bounding : UINT64_MAX;
+        int r;
 
-        if (s->read_only_paths && read_only_paths(s->read_only_paths) < 0)
-                return -errno;
+        if (s->read_only_paths) {
+                r = read_only_paths(s->read_only_paths);
+                if (r < 0)
+                        return r;
+        }
 
         /* The bounding set while still root (dropping needs CAP_SETPCAP). */
         if (s->cap_bounding_set)
