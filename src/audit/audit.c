@@ -59,7 +59,7 @@ static const AuditCheck checks[] = {
         { "berth-bpf", 0, "unprivileged eBPF is off", AUDIT_SYSCTL,
           "kernel.unprivileged_bpf_disabled", "1" },
         { "berth-ptrace", 0, "ptrace only of descendants (Yama)", AUDIT_SYSCTL,
-          "kernel.yama.ptrace_scope", "1" },
+          "kernel.yama.ptrace_scope", ">=1" },
         /* 1.6 mandatory access control */
         { "1.6.2.1", 1, "AppArmor is enabled on the kernel command line", AUDIT_CMDLINE, NULL,
           "apparmor=1 security=apparmor" },
@@ -171,7 +171,10 @@ static void check_sysctl(const Ctx *c, const AuditCheck *k, AuditOutcome *o) {
                 set(o, AUDIT_SKIP, "%s does not exist in this kernel", k->arg);
                 return;
         }
-        if (streq(value, k->want))
+        /* ">=N": N or stricter. */
+        bool at_least = strneq(k->want, ">=", 2);
+        if (at_least ? strtol(value, NULL, 10) >= strtol(k->want + 2, NULL, 10)
+                     : streq(value, k->want))
                 set(o, AUDIT_PASS, "%s = %s", k->arg, value);
         else if (k->exception)
                 set(o, AUDIT_SKIP, "%s (%s = %s)", k->exception, k->arg, value);

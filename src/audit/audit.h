@@ -14,7 +14,7 @@
 #include <stdio.h>
 
 typedef enum AuditKind {
-        AUDIT_SYSCTL,        /* arg: sysctl name (dots); want: value */
+        AUDIT_SYSCTL,        /* arg: sysctl name (dots); want: value, or ">=N" for N or more */
         AUDIT_MOUNT_POINT,   /* arg: path that must be a mount point of its own */
         AUDIT_MOUNT_OPTIONS, /* arg: path; want: options (comma-separated) of the mount holding it
                               */
