@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "api-client.h"
+#include "audit.h"
 #include "cli.h"
 #include "error.h"
 #include "fileio.h"
@@ -282,6 +283,55 @@ static int cmd_power(int argc, char **argv) {
         return api_call(sock, "POST", path, NULL, false);
 }
 
+/* berth audit [--json] [--root DIR] [--api PATH]: the CIS checks on this
+ * node (src/audit), or through the node API. Exit status 1 when a check
+ * fails, so a script or a fleet tool needs no parsing for the verdict. */
+static int cmd_audit(int argc, char **argv) {
+        static const char usage[] = "usage: berth audit [--json] [--root DIR] [--api PATH]";
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },
+                { "root", required_argument, NULL, 'r' },
+                { "api", required_argument, NULL, 'a' },
+                {},
+        };
+        _cleanup_free_ AuditOutcome *out = NULL;
+        const char *root = "/", *sock = NULL;
+        bool json = false;
+        size_t n;
+        int c, r;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "+", opts, NULL)) >= 0)
+                switch (c) {
+                case 'j':
+                        json = true;
+                        break;
+                case 'r':
+                        root = optarg;
+                        break;
+                case 'a':
+                        sock = optarg;
+                        break;
+                default:
+                        return cli_usage_error("%s", usage);
+                }
+        if (optind != argc)
+                return cli_usage_error("%s", usage);
+        if (sock)
+                return api_call(sock, "GET", "/v1/audit", NULL, false);
+        r = audit_run(root, &out, &n);
+        if (r < 0)
+                return error_wrapf(r, "cannot run the audit");
+        if (json) {
+                _cleanup_free_ char *s = audit_format_json(out, n);
+                if (!s)
+                        return -ENOMEM;
+                fputs(s, stdout);
+        } else
+                audit_format_text(out, n, stdout);
+        return audit_failed(out, n) > 0 ? 1 : 0;
+}
+
 static int cmd_version(int argc, char **argv) {
         printf("berth %s\n", BERTH_VERSION);
         return 0;
@@ -310,6 +360,7 @@ static const struct {
         { "settings", cmd_settings, NULL, "get, set, commit, apply or revert settings (berthd)" },
         { "reboot", cmd_power, NULL, "reboot the node (berthd)" },
         { "poweroff", cmd_power, NULL, "power the node off (berthd)" },
+        { "audit", cmd_audit, NULL, "CIS Level 1 checks of this node: PASS, FAIL, SKIP" },
         { "version", cmd_version, NULL, "print the version" },
         { "help", cmd_help, NULL, "this text" },
 };

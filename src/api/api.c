@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "api.h"
@@ -16,6 +18,7 @@
 #include "json-util.h"
 #include "settings-render.h"
 #include "settings-store.h"
+#include "spawn-util.h"
 #include "strv.h"
 
 static int json_strv(char **l, json_t **ret) {
@@ -277,6 +280,37 @@ static int post_signal(Api *api, int sig, const char *what, json_t **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/* GET /v1/audit: `berth audit --json` (src/audit, in the CLI that ships in
+ * the image) run on this node, its JSON passed on. A failing check is an
+ * answer, not an error: the CLI then exits 1. */
+static int get_audit(json_t **ret) {
+        char *const argv[] = { (char *) "berth", (char *) "audit", (char *) "--json", NULL };
+        _cleanup_close_ int fd = memfd_create("berth-audit", MFD_CLOEXEC);
+        _cleanup_free_ char *path = NULL, *out = NULL;
+        json_error_t e;
+        int status = 0, r;
+        pid_t pid;
+
+        if (fd < 0)
+                return -errno;
+        r = spawn_start(argv, &(SpawnOptions){ .out_fd = fd }, &pid);
+        if (r < 0)
+                return error_wrapf(r, "cannot run berth audit");
+        (void) spawn_wait(pid, &status);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
+                return error_setf(EPROTO, "berth audit failed (wait status %d)", status);
+        path = strdup_printf("/proc/self/fd/%d", fd);
+        if (!path)
+                return -ENOMEM;
+        r = read_full_file(path, &out, NULL, 1024 * 1024);
+        if (r < 0)
+                return error_wrapf(r, "cannot read what berth audit wrote");
+        *ret = json_loads(out, 0, &e);
+        if (!*ret)
+                return error_setf(EPROTO, "berth audit wrote no JSON: %s", e.text);
+        return 0;
+}
+
 static unsigned status_for(int r) {
         switch (-r) {
         case EINVAL:
@@ -322,6 +356,8 @@ static int route(Api *api, const char *method, const char *url, const char *body
         }
         if (streq(url, "/v1/settings/apply") && post)
                 return post_apply(api, ret);
+        if (streq(url, "/v1/audit") && get)
+                return get_audit(ret);
         if (streq(url, "/v1/reboot") && post)
                 return post_signal(api, SIGTERM, "reboot", ret);
         if (streq(url, "/v1/poweroff") && post)

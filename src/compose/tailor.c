@@ -370,7 +370,7 @@ static int write_sysctl(const ImageSpec *spec, const char *root) {
         }
         if (fflush(f))
                 return -ENOMEM;
-        return write_tree_file(root, "usr/lib/sysctl.d/50-berth.conf", buf, 0644);
+        return write_tree_file(root, "usr/lib/sysctl.d/50-berth-spec.conf", buf, 0644);
 }
 
 /* [Update]: the root metadata the image trusts and where it looks for

@@ -5,7 +5,7 @@
  *  - /var from packages is dropped (the image makes /var at boot);
  *  - the root gets bin, sbin, lib, lib64 -> usr/... symlinks;
  *  - users and groups from the spec written to factory passwd/group/shadow;
- *  - [Sysctl] to /usr/lib/sysctl.d/50-berth.conf;
+ *  - [Sysctl] to /usr/lib/sysctl.d/50-berth-spec.conf;
  *  - [Alternatives] Link= symlinks; [Files] Copy= files;
  *  - ld.so.cache (ldconfig -r), kernel modules compressed to .ko.xz,
  *    modules.dep (depmod -b), CA bundle;

@@ -23,44 +23,6 @@ void timeline(const char *event) {
         log_notice("timeline %s %.2f", event, uptime_sec());
 }
 
-int cmdline_get(const char *cmdline, const char *key, char *ret, size_t size) {
-        size_t klen = strlen(key);
-        const char *p = cmdline;
-        int found = 0;
-
-        for (;;) {
-                char word[4096];
-                size_t n = 0;
-                bool quoted = false;
-
-                p += strspn(p, " \t\n");
-                if (!*p)
-                        break;
-                for (; *p && (quoted || !strchr(" \t\n", *p)); p++) {
-                        if (*p == '"') {
-                                quoted = !quoted;
-                                continue;
-                        }
-                        if (n < sizeof word - 1)
-                                word[n++] = *p;
-                }
-                word[n] = 0;
-
-                if (!strneq(word, key, klen))
-                        continue;
-                if (word[klen] == '=') {
-                        if (size > 0)
-                                snprintf(ret, size, "%s", word + klen + 1);
-                        found = 1;
-                } else if (word[klen] == 0) {
-                        if (size > 0)
-                                ret[0] = 0;
-                        found = 1;
-                }
-        }
-        return found;
-}
-
 int proc_cmdline_read(char *buf, size_t size) {
         const char *e = getpid() != 1 ? getenv("BERTH_CMDLINE") : NULL;
         if (e) {

@@ -4,6 +4,8 @@
  * clock arithmetic for the supervisor's loop. Needs only libc. */
 #pragma once
 
+#include "cmdline.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,12 +22,6 @@ double uptime_sec(void);
 
 /* Prints "berth: timeline EVENT UPTIME" through the log (console in PID 1). */
 void timeline(const char *event);
-
-/* Looks up KEY=VALUE in a command line string (words split on whitespace,
- * double quotes group). Returns 1 and copies the value (truncated to size)
- * into ret if found, 0 if absent. The last occurrence wins. A bare word KEY
- * counts as found with an empty value. */
-int cmdline_get(const char *cmdline, const char *key, char *ret, size_t size);
 
 /* Reads /proc/cmdline (or $BERTH_CMDLINE when not PID 1, for tests) into buf;
  * returns 0 or a negative errno. */

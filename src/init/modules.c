@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "initutil.h"
 #include "kmod-util.h"
 #include "log.h"
 #include "strv.h"
@@ -15,8 +16,11 @@ const char *const modules_initrd_default[] = {
         "dm-verity",  "erofs",      "ext4",        "vfat",   NULL,
 };
 
-static int load_one(ModuleIndex *idx, const char *name) {
+static int load_one(ModuleIndex *idx, const char *cmdline, const char *name) {
         const char *failed = NULL;
+        if (cmdline_module_blacklisted(cmdline, name))
+                return log_warning_errno(
+                        -EPERM, "module %s: refused, on the kernel's module_blacklist", name);
         int r = module_load(idx, name, 0, &failed);
         if (r < 0)
                 return log_warning_errno(r, "module %s: cannot load %s", name, strna(failed));
@@ -29,13 +33,16 @@ static int load_one(ModuleIndex *idx, const char *name) {
 
 int modules_load(const char *const *names) {
         _cleanup_(module_index_freep) ModuleIndex *idx = NULL;
+        char cmdline[4096];
         int failed = 0, r;
 
+        if (proc_cmdline_read(cmdline, sizeof cmdline) < 0)
+                cmdline[0] = 0;
         r = module_index_new(NULL, &idx);
         if (r < 0)
                 return log_error_errno(r, "cannot start libkmod");
         for (size_t i = 0; names[i]; i++)
-                if (load_one(idx, names[i]) < 0)
+                if (load_one(idx, cmdline, names[i]) < 0)
                         failed++;
         return failed;
 }

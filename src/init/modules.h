@@ -8,7 +8,8 @@
 extern const char *const modules_initrd_default[];
 
 /* Loads each module (with its dependencies and soft dependencies); modules
- * already loaded or built in are fine. Returns the number that failed to
+ * already loaded or built in are fine; a module on the kernel's
+ * module_blacklist= is refused with a warning. Returns the number that failed to
  * load (each logged as a warning), or a negative errno if libkmod itself
  * can't start. */
 int modules_load(const char *const *names);

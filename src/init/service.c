@@ -14,6 +14,7 @@
 #include "ini.h"
 #include "log.h"
 #include "parse-util.h"
+#include "seccomp-util.h"
 #include "strv.h"
 
 #define SERVICE_FILE_MAX (1024U * 1024U)
@@ -332,6 +333,113 @@ static int parse_oom_score_adjust(IniContext *c, const IniKey *k, const char *va
         return 0;
 }
 
+/* User and group names as useradd(8) accepts them (and Debian's _chrony). */
+static bool valid_user_name(const char *s) {
+        size_t n = strlen(s);
+        if (n == 0 || n > 32 || !(s[0] == '_' || (s[0] >= 'a' && s[0] <= 'z')))
+                return false;
+        return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
+}
+
+static int parse_id_name(IniContext *c, const char *value, char **field) {
+        char *d = NULL;
+        if (*value) {
+                if (!valid_user_name(value))
+                        return ini_bad_value(c, "'%s' is not a user or group name", value);
+                d = strdup(value);
+                if (!d)
+                        return -ENOMEM;
+        }
+        free(*field);
+        *field = d;
+        return 0;
+}
+
+static int parse_user(IniContext *c, const IniKey *k, const char *value, void *base) {
+        return parse_id_name(c, value, &SERVICE(c)->sandbox.user);
+}
+
+static int parse_group(IniContext *c, const IniKey *k, const char *value, void *base) {
+        return parse_id_name(c, value, &SERVICE(c)->sandbox.group);
+}
+
+/* Words, the first optionally starting with "~" (a deny list); each word
+ * checked by valid. Replaces the earlier value; empty resets. */
+static int parse_list(IniContext *c, const char *value, bool (*valid)(const char *),
+                      const char *what, char ***ret, bool *ret_deny) {
+        _cleanup_strv_free_ char **words = NULL;
+        bool deny = value[0] == '~';
+        int r = strv_extend_words(&words, value + deny, false);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(w, words)
+                if (!valid(*w))
+                        return ini_bad_value(c, "unknown %s '%s'", what, *w);
+        strv_free(*ret);
+        *ret = TAKE_PTR(words);
+        *ret_deny = deny;
+        return 0;
+}
+
+static bool valid_capability(const char *s) {
+        return capability_from_name(s) >= 0;
+}
+
+static int parse_capabilities(IniContext *c, const IniKey *k, const char *value, void *base) {
+        ServiceSandbox *sb = &SERVICE(c)->sandbox;
+        _cleanup_strv_free_ char **names = NULL;
+        uint64_t mask = 0;
+        bool deny = false;
+        int r = parse_list(c, value, valid_capability, "capability", &names, &deny);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(n, names)
+                mask |= UINT64_C(1) << capability_from_name(*n);
+        sb->cap_bounding_set = *value != 0;
+        sb->cap_bounding = deny ? ~mask : mask;
+        return 0;
+}
+
+static bool valid_syscall(const char *s) {
+        return seccomp_syscall_known(s);
+}
+
+static int parse_syscalls(IniContext *c, const IniKey *k, const char *value, void *base) {
+        ServiceSandbox *sb = &SERVICE(c)->sandbox;
+        return parse_list(c, value, valid_syscall, "system call", &sb->syscalls,
+                          &sb->syscalls_deny);
+}
+
+static int parse_no_new_privileges(IniContext *c, const IniKey *k, const char *value, void *base) {
+        if (parse_bool(value, &SERVICE(c)->sandbox.no_new_privileges) < 0)
+                return ini_bad_value(c, "'%s' is not yes or no", value);
+        return 0;
+}
+
+/* Absolute paths, accumulating; empty resets. */
+static int parse_read_only_paths(IniContext *c, const IniKey *k, const char *value, void *base) {
+        _cleanup_strv_free_ char **words = NULL;
+        char ***field = &SERVICE(c)->sandbox.read_only_paths;
+        int r;
+
+        if (!*value) {
+                *field = strv_free(*field);
+                return 0;
+        }
+        r = strv_extend_words(&words, value, false);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(w, words) {
+                if ((*w)[0] != '/' || !ini_printable(*w) || strstr(*w, "/../") ||
+                    (strlen(*w) >= 3 && streq(*w + strlen(*w) - 3, "/..")))
+                        return ini_bad_value(c, "'%s' is not an absolute path", *w);
+                r = strv_extend(field, *w);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static const IniKey keys[] = {
         { "Service", "Description", parse_description },
         { "Service", "Exec", parse_exec },
@@ -350,6 +458,12 @@ static const IniKey keys[] = {
         { "Service", "OOMScoreAdjust", parse_oom_score_adjust },
         { "Service", "ConditionKernelCmdline", parse_condition },
         { "Service", "ConditionFirstBoot", parse_condition_first_boot },
+        { "Service", "User", parse_user },
+        { "Service", "Group", parse_group },
+        { "Service", "CapabilityBoundingSet", parse_capabilities },
+        { "Service", "NoNewPrivileges", parse_no_new_privileges },
+        { "Service", "SystemCallFilter", parse_syscalls },
+        { "Service", "ReadOnlyPaths", parse_read_only_paths },
 };
 
 static const IniTable service_table = {
@@ -369,6 +483,7 @@ void service_done(Service *s) {
         free(s->working_directory);
         free(s->condition_cmdline);
         free(s->ready_path);
+        service_sandbox_done(&s->sandbox);
         *s = (Service){};
 }
 

@@ -19,6 +19,11 @@
  *   OOMScoreAdjust=-999
  *   ConditionKernelCmdline=berth.payload=1   (skip unless the word is on the cmdline)
  *   ConditionFirstBoot=yes                   (skip unless this is the machine's first boot)
+ *   User=_chrony  Group=_chrony              (run as; names from /etc/passwd, /etc/group)
+ *   CapabilityBoundingSet=CAP_SYS_TIME ...   (kept; "~CAP_A CAP_B": all but these)
+ *   NoNewPrivileges=yes
+ *   SystemCallFilter=read write ...          (allowed, others EPERM; "~a b": these EPERM)
+ *   ReadOnlyPaths=/etc /var/lib/berth        (read-only in the service's mount namespace)
  *
  * Exec is split into words (double quotes group words; no shell). Parsed
  * services are owned by the caller (service_free / service_set_free). */
@@ -29,6 +34,7 @@
 
 #include "initctl.h"
 #include "macro.h"
+#include "sandbox.h"
 
 typedef enum ServiceReady {
         SERVICE_READY_STARTED, /* ready as soon as it is running */
@@ -70,6 +76,7 @@ typedef struct Service {
         uint64_t limit_nofile;    /* 0 = inherit */
         int oom_score_adjust;
         bool oom_score_adjust_set;
+        ServiceSandbox sandbox; /* User=, Group=, capabilities, seccomp, read-only paths */
 } Service;
 
 typedef struct ServiceSet {

@@ -358,7 +358,10 @@ _noreturn_ void stage1_main(void) {
 
         find_root(&data, &root);
         snprintf(root_dev, sizeof root_dev, "/dev/%s", root.name);
-        r = mount_one(root_dev, STAGE1_SYSROOT, "ext4", MS_NOATIME, NULL);
+        /* The root file system holds /var (containers' state, settings): no
+         * set-user-ID programs and no device nodes on it (CIS 1.1.x); /usr,
+         * /etc and /dev are mounts of their own. */
+        r = mount_one(root_dev, STAGE1_SYSROOT, "ext4", MS_NOATIME | MS_NOSUID | MS_NODEV, NULL);
         if (r < 0)
                 fail("cannot mount root %s on %s: %s", root_dev, STAGE1_SYSROOT, strerror(-r));
         if (firstboot_pending(STAGE1_SYSROOT, FIRSTBOOT_TASK_GROWFS) && !isempty(root.disk))

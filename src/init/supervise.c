@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include "cgroup.h"
+#include "error.h"
 #include "fileio.h"
 #include "initutil.h"
 #include "log.h"
@@ -74,6 +75,8 @@ typedef struct Unit {
         char **envp;
         char log_path[PATH_MAX];
         char cgroup[PATH_MAX];
+        SandboxPlan sandbox; /* ids and seccomp program, made before any fork */
+        int sandbox_error;   /* < 0: the plan failed, the unit cannot start */
 } Unit;
 
 typedef struct Manager {
@@ -195,6 +198,12 @@ static int unit_init(Manager *m, Unit *u, const char *cmdline) {
                 }
         }
 
+        r = sandbox_prepare(&s->sandbox, &u->sandbox);
+        if (r < 0) {
+                u->sandbox_error = r;
+                log_error_errno(r, "%s: %s", s->name, error_message(r));
+        }
+
         u->backoff = unit_base_backoff(s);
         u->deadline = USEC_INFINITY;
         u->exit_status = -1;
@@ -263,6 +272,7 @@ static void manager_done(Manager *m) {
                 free(m->units[i].deps);
                 free(m->units[i].wants);
                 strv_free(m->units[i].envp);
+                sandbox_plan_done(&m->units[i].sandbox);
         }
         free(m->units);
         safe_close(m->epoll_fd);
@@ -442,6 +452,10 @@ _noreturn_ static void exec_child(const Manager *m, const Unit *u) {
         if (chdir(s->working_directory ? s->working_directory : "/") < 0)
                 dprintf(STDERR_FILENO, "berth-init: WorkingDirectory=%s: %m\n",
                         s->working_directory ? s->working_directory : "/");
+        /* Privileges go last: everything above may need them. A service that
+         * asked for a sandbox never runs without it. */
+        if (sandbox_apply(&s->sandbox, &u->sandbox) < 0)
+                _exit(126);
 
         execve(s->argv[0], s->argv, u->envp);
         dprintf(STDERR_FILENO, "berth-init: cannot execute %s: %m\n", s->argv[0]);
@@ -469,8 +483,9 @@ static void unit_schedule_restart(Unit *u, usec_t now, const char *what);
 static void unit_spawn(Manager *m, Unit *u) {
         const Service *s = u->svc;
 
-        if (!s->argv || !s->argv[0]) {
-                log_error("%s: no Exec=", s->name);
+        if (!s->argv || !s->argv[0] || u->sandbox_error < 0) {
+                if (u->sandbox_error >= 0)
+                        log_error("%s: no Exec=", s->name);
                 u->state = UNIT_FAILED;
                 u->settled = true;
                 return;

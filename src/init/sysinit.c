@@ -52,9 +52,18 @@ static const struct {
         { "tmpfs", "/run", "tmpfs", "mode=0755", MS_NOSUID | MS_NODEV, 0755 },
         { "devpts", "/dev/pts", "devpts", "mode=0620,gid=5,ptmxmode=0666", MS_NOSUID | MS_NOEXEC,
           0755 },
-        { "tmpfs", "/dev/shm", "tmpfs", "mode=1777", MS_NOSUID | MS_NODEV, 01777 },
+        /* Scratch space is never a place to run programs from, and is bounded
+         * (CIS 1.1.2-1.1.5, 1.1.8-1.1.10). */
+        { "tmpfs", "/dev/shm", "tmpfs", "mode=1777,size=" SYSINIT_SHM_SIZE,
+          MS_NOSUID | MS_NODEV | MS_NOEXEC, 01777 },
         { "mqueue", "/dev/mqueue", "mqueue", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0755 },
-        { "tmpfs", "/tmp", "tmpfs", "mode=1777", MS_NOSUID | MS_NODEV, 01777 },
+        { "tmpfs", "/tmp", "tmpfs", "mode=1777,size=" SYSINIT_TMP_SIZE,
+          MS_NOSUID | MS_NODEV | MS_NOEXEC, 01777 },
+        /* LSM interfaces: AppArmor's policy (containerd confines containers
+         * only where it sees /sys/kernel/security/apparmor), lockdown, the TPM's
+         * event log, IMA. */
+        { "securityfs", "/sys/kernel/security", "securityfs", NULL,
+          MS_NOSUID | MS_NODEV | MS_NOEXEC, 0755 },
         { "cgroup2", CGROUP_ROOT, "cgroup2", "nsdelegate,memory_recursiveprot",
           MS_NOSUID | MS_NODEV | MS_NOEXEC, 0755 },
 };
@@ -78,7 +87,8 @@ static void mount_api(void) {
                 { "/proc/self/fd/2", "/dev/stderr" },
         };
         for (size_t i = 0; i < ELEMENTSOF(links); i++)
-                (void) symlink(links[i][0], links[i][1]);
+                if (symlink(links[i][0], links[i][1]) < 0 && errno != EEXIST)
+                        log_debug_errno(negative_errno(), "cannot link %s", links[i][1]);
 }
 
 static void set_hostname(void) {
@@ -144,26 +154,53 @@ static void apply_sysctl_file(const char *path) {
         }
 }
 
-void sysinit_apply_sysctl(void) {
-        static const char *const dirs[] = { "/usr/lib/sysctl.d", "/etc/sysctl.d" };
+/* As sysctl.d(5): the *.conf names of both directories in one order by file
+ * name, and a name in /etc replaces the same name in /usr/lib. So the image's
+ * hardened defaults (/etc/sysctl.d/10-berth-defaults.conf) come first, the
+ * spec's [Sysctl] (/usr/lib/sysctl.d/50-berth-spec.conf) after them and wins,
+ * and the node's settings (/etc/sysctl.d/60-berth-settings.conf) last. */
+int sysinit_sysctl_files(char ***ret) {
+        static const char *const dirs[] = { "/etc/sysctl.d", "/usr/lib/sysctl.d" };
+        _cleanup_strv_free_ char **names = NULL, **paths = NULL;
+
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                _cleanup_strv_free_ char **files = NULL;
-                DIR *d = opendir(dirs[i]);
+                _cleanup_(closedirp) DIR *d = opendir(dirs[i]);
                 struct dirent *de;
                 if (!d)
                         continue;
                 while ((de = readdir(d))) {
                         size_t n = strlen(de->d_name);
-                        if (n > 5 && streq(de->d_name + n - 5, ".conf"))
-                                (void) strv_push(&files,
-                                                 strdup_printf("%s/%s", dirs[i], de->d_name));
+                        if (n <= 5 || !streq(de->d_name + n - 5, ".conf") ||
+                            strv_contains(names, de->d_name))
+                                continue; /* not a .conf, or masked by /etc */
+                        if (strv_extend(&names, de->d_name) < 0)
+                                return -ENOMEM;
                 }
-                closedir(d);
-                strv_sort(files);
-                STRV_FOREACH(f, files)
-                        if (*f)
-                                apply_sysctl_file(*f);
         }
+        strv_sort(names);
+        STRV_FOREACH(n, names)
+                for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                        _cleanup_free_ char *p = path_join(dirs[i], *n);
+                        if (!p)
+                                return -ENOMEM;
+                        if (access(p, F_OK) < 0)
+                                continue;
+                        if (strv_push(&paths, TAKE_PTR(p)) < 0)
+                                return -ENOMEM;
+                        break;
+                }
+        *ret = TAKE_PTR(paths);
+        return 0;
+}
+
+void sysinit_apply_sysctl(void) {
+        _cleanup_strv_free_ char **files = NULL;
+        if (sysinit_sysctl_files(&files) < 0) {
+                log_warning("sysctl.d: out of memory");
+                return;
+        }
+        STRV_FOREACH(f, files)
+                apply_sysctl_file(*f);
 }
 
 static void loopback_up(void) {

@@ -24,13 +24,21 @@ const char *shutdown_action_to_string(ShutdownAction a);
 void sysinit_setup(void);
 
 #define EFIVARS_PATH "/sys/firmware/efi/efivars"
+/* Bounds of the scratch tmpfs mounts, in the kernel's tmpfs size= syntax: a
+ * share of RAM (the kernel's default is half). */
+#define SYSINIT_TMP_SIZE "25%"
+#define SYSINIT_SHM_SIZE "25%"
 
 /* Mounts efivarfs (nosuid, nodev, noexec) on EFIVARS_PATH when the machine
  * booted through UEFI. After the module lists are loaded: efivarfs is a
  * module ([Kernel] Load=), and there is no modprobe for the kernel to call. */
 void sysinit_mount_efivarfs(void);
 
-/* Applies every *.conf of the sysctl.d directories, /usr/lib then /etc. */
+/* The sysctl.d files to apply, in order (sysctl.d(5)): the *.conf names of
+ * /etc/sysctl.d and /usr/lib/sysctl.d sorted by name, /etc's file where both
+ * have the name. */
+int sysinit_sysctl_files(char ***ret);
+/* Applies them in that order. */
 void sysinit_apply_sysctl(void);
 
 /* SIGTERM then SIGKILL to every process left, sync, unmount, remount /

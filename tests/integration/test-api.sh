@@ -45,6 +45,8 @@ initpid=$!
 pids+=("$initpid")
 
 sock=$tmp/api.sock
+# GET /v1/audit runs the berth CLI found in PATH.
+export PATH=$(dirname "$BERTH"):$PATH
 "$BERTHD" --socket "$sock" --settings-dir "$tmp/settings" --etc "$tmp/etc" \
         --factory "$tmp/factory" --run-dir "$tmp/run" --os-release "$tmp/os-release" \
         --cmdline "$tmp/cmdline" --init-pid "$initpid" --ready-timeout 5 > "$tmp/berthd.log" 2>&1 &
@@ -70,6 +72,14 @@ out=$("$BERTH" status --api "$sock")
 check "berth status answers" grep -q '"slot": "b"' <<< "$out"
 out=$(BERTH_API=$sock "$BERTH" status)
 check "BERTH_API points the CLI at the socket" grep -q '"version": "1.2.3"' <<< "$out"
+
+step "audit: the CLI's checks through the API (this host fails many: an answer, not an error)"
+out=$(api GET /v1/audit)
+check "GET /v1/audit: 200" [ "$(status_of "$out")" = 200 ]
+check "the audit's summary" grep -q '"summary": {' <<< "$out"
+check "a check with its CIS id" grep -q '"id": "1.1.5"' <<< "$out"
+out=$("$BERTH" audit --api "$sock")
+check "berth audit --api answers" grep -q '"exceptions": 3' <<< "$out"
 
 step "bad requests"
 out=$(api PATCH /v1/settings '{"network": {"dns": ["1.1.1.1", "::1", "x"]}}')

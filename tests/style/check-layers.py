@@ -32,6 +32,7 @@ WRAPPERS = {
     "lzma.h": {"src/shared/compress.c"},
     "solv/": {"src/compose/solve.c"},
     "microhttpd.h": {"src/api/http.c"},
+    "seccomp.h": {"src/shared/seccomp-util.c"},
     "libdevmapper.h": set(),
 }
 

@@ -121,7 +121,8 @@ static void test_service_cgroup_attach_and_kill(void **state) {
                         execl("/bin/sleep", "sleep", "100", NULL);
                         _exit(1);
                 }
-                (void) write(pipefd[1], "x", 1);
+                if (write(pipefd[1], "x", 1) != 1)
+                        _exit(1);
                 execl("/bin/sleep", "sleep", "100", NULL);
                 _exit(1);
         }

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "cmdline.h"
 #include "fileio.h"
 #include "macro.h"
 #include "modules.h"
@@ -71,6 +72,21 @@ static void test_dir_reads_conf_files_in_name_order_once_each(void **state) {
         assert_int_equal(modules_load_dir("/nonexistent/modules-load.d"), 0);
 }
 
+static void test_blacklist_from_the_command_line(void **state) {
+        const char *c = "console=ttyS0 module_blacklist=cramfs,usb_storage,sctp quiet";
+        assert_true(cmdline_module_blacklisted(c, "sctp"));
+        assert_true(cmdline_module_blacklisted(c, "cramfs"));
+        assert_true(cmdline_module_blacklisted(c, "usb-storage")); /* '-' and '_' alike */
+        assert_true(cmdline_module_blacklisted(c, "usb_storage"));
+        assert_false(cmdline_module_blacklisted(c, "usb"));
+        assert_false(cmdline_module_blacklisted(c, "sctp_diag"));
+        assert_false(cmdline_module_blacklisted(c, "overlay"));
+        assert_false(cmdline_module_blacklisted("console=ttyS0", "sctp"));
+        assert_false(cmdline_module_blacklisted("", "sctp"));
+        assert_false(cmdline_module_blacklisted(NULL, "sctp"));
+        assert_false(cmdline_module_blacklisted("module_blacklist=", "sctp"));
+}
+
 static void test_default_initramfs_list(void **state) {
         /* The storage and file system drivers stage 1 needs to find usr. */
         static const char *const need[] = { "virtio_blk", "dm-verity", "erofs", "ext4", NULL };
@@ -92,6 +108,7 @@ int main(void) {
                 cmocka_unit_test(test_empty_and_missing_lists),
                 cmocka_unit_test(test_dir_reads_conf_files_in_name_order_once_each),
                 cmocka_unit_test(test_default_initramfs_list),
+                cmocka_unit_test(test_blacklist_from_the_command_line),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

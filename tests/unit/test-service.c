@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -69,6 +70,63 @@ static void test_all_keys_parse_into_fields(void **state) {
         assert_string_equal(s.condition_cmdline, "berth.payload=1");
         assert_true(s.condition_first_boot_set);
         assert_true(s.condition_first_boot);
+}
+
+static void test_sandbox_keys(void **state) {
+        _cleanup_(service_done) Service s = {}, d = {};
+        const char *t = "[Service]\n"
+                        "Exec=/usr/sbin/chronyd\n"
+                        "User=_chrony\n"
+                        "Group=_chrony\n"
+                        "CapabilityBoundingSet=CAP_SYS_TIME net_bind_service\n"
+                        "NoNewPrivileges=yes\n"
+                        "SystemCallFilter=read write exit_group\n"
+                        "ReadOnlyPaths=/etc\n"
+                        "ReadOnlyPaths=/var/lib/berth /usr\n";
+
+        assert_int_equal(parse("chrony", t, &s), 0);
+        assert_string_equal(s.sandbox.user, "_chrony");
+        assert_string_equal(s.sandbox.group, "_chrony");
+        assert_true(s.sandbox.cap_bounding_set);
+        assert_true(s.sandbox.cap_bounding == ((UINT64_C(1) << 25) | (UINT64_C(1) << 10)));
+        assert_true(s.sandbox.no_new_privileges);
+        assert_strv(s.sandbox.syscalls, "read|write|exit_group");
+        assert_false(s.sandbox.syscalls_deny);
+        assert_strv(s.sandbox.read_only_paths, "/etc|/var/lib/berth|/usr");
+
+        /* "~": all but these. */
+        assert_int_equal(parse("d",
+                               "[Service]\nExec=/x\nCapabilityBoundingSet=~CAP_SYS_MODULE\n"
+                               "SystemCallFilter=~mkdir\n",
+                               &d),
+                         0);
+        assert_true(d.sandbox.cap_bounding == ~(UINT64_C(1) << 16));
+        assert_true(d.sandbox.syscalls_deny);
+        assert_strv(d.sandbox.syscalls, "mkdir");
+}
+
+/* The services the images ship parse, and keep their sandboxes. */
+static void test_shipped_services_parse(void **state) {
+        _cleanup_(service_set_freep) ServiceSet *set = NULL;
+        const char *src = getenv("BERTH_SOURCE_ROOT");
+        if (!src)
+                skip_test("BERTH_SOURCE_ROOT is not set");
+        _cleanup_free_ char *dir = strdup_printf("%s/data/services", src);
+        assert_int_equal(service_set_load(dir, &set), 0);
+        for (size_t i = 0; i < set->n; i++) {
+                const Service *s = &set->services[i];
+                if (streq(s->name, "chrony")) {
+                        assert_true(s->sandbox.cap_bounding_set);
+                        assert_true(s->sandbox.cap_bounding & (UINT64_C(1) << 25));  /* SYS_TIME */
+                        assert_false(s->sandbox.cap_bounding & (UINT64_C(1) << 21)); /* SYS_ADMIN */
+                        assert_true(s->sandbox.no_new_privileges);
+                }
+                if (streq(s->name, "network")) {
+                        assert_false(s->sandbox.cap_bounding & (UINT64_C(1) << 16)); /* MODULE */
+                        assert_true(s->sandbox.cap_bounding & (UINT64_C(1) << 12));  /* NET_ADMIN */
+                        assert_true(s->sandbox.no_new_privileges);
+                }
+        }
 }
 
 static void test_defaults_apply_when_keys_are_absent(void **state) {
@@ -166,6 +224,14 @@ static void test_bad_input_is_rejected(void **state) {
         assert_rejected("x", "[Service]\nExec=/x\nAfter=../evil\n");
         assert_rejected("x", "[Service]\nExec=/x\nConditionKernelCmdline=a b\n");
         assert_rejected("x", "[Service]\nExec=/x\nConditionFirstBoot=maybe\n");
+        assert_rejected("x", "[Service]\nExec=/x\nUser=Root\n");
+        assert_rejected("x", "[Service]\nExec=/x\nUser=a:b\n");
+        assert_rejected("x", "[Service]\nExec=/x\nGroup=../x\n");
+        assert_rejected("x", "[Service]\nExec=/x\nCapabilityBoundingSet=CAP_NO_SUCH\n");
+        assert_rejected("x", "[Service]\nExec=/x\nNoNewPrivileges=perhaps\n");
+        assert_rejected("x", "[Service]\nExec=/x\nSystemCallFilter=read no_such_call\n");
+        assert_rejected("x", "[Service]\nExec=/x\nReadOnlyPaths=etc\n");
+        assert_rejected("x", "[Service]\nExec=/x\nReadOnlyPaths=/etc/../root\n");
         assert_rejected("", "[Service]\nExec=/x\n");
         assert_rejected("a/b", "[Service]\nExec=/x\n");
 }
@@ -286,6 +352,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_all_keys_parse_into_fields),
                 cmocka_unit_test(test_defaults_apply_when_keys_are_absent),
+                cmocka_unit_test(test_sandbox_keys),
+                cmocka_unit_test(test_shipped_services_parse),
                 cmocka_unit_test(test_exec_quotes_group_words_and_escape),
                 cmocka_unit_test(test_ready_and_signal_forms),
                 cmocka_unit_test(test_ready_network_and_socket),

@@ -50,6 +50,11 @@ static bool fs_is(const char *path, long magic) {
         return statfs(path, &s) == 0 && s.f_type == magic;
 }
 
+static bool mount_has_flags(const char *path, unsigned long flags) {
+        struct statvfs sv;
+        return statvfs(path, &sv) == 0 && (sv.f_flag & flags) == flags;
+}
+
 static bool file_is(const char *path, const char *want) {
         _cleanup_free_ char *d = NULL;
         if (read_full_file(path, &d, NULL, 0) < 0)
@@ -109,6 +114,16 @@ static void prepare_root(const char *root) {
             "../../run/escaped = 1\n"
             "net/../../run/escaped2 = 1\n");
         put(root, "etc/sysctl.d/README", "not a .conf file: ignored\n");
+        /* The image's layout (sysctl.d(5) order by file name, /etc masks the
+         * same name in /usr/lib): hardened defaults in /etc first, the spec
+         * in /usr/lib after them wins, even though /etc is the later
+         * directory. This was the bug the review found (kptr_restrict). */
+        put(root, "etc/sysctl.d/10-berth-defaults.conf",
+            "net.ipv4.tcp_syncookies = 0\nnet.ipv4.tcp_fin_timeout = 33\n");
+        put(root, "usr/lib/sysctl.d/50-berth-spec.conf", "net.ipv4.tcp_syncookies = 1\n");
+        /* Same name in both: /etc's file replaces /usr/lib's whole. */
+        put(root, "usr/lib/sysctl.d/30-masked.conf", "net.ipv4.tcp_fin_timeout = 44\n");
+        put(root, "etc/sysctl.d/30-masked.conf", "# masked\n");
 }
 
 static void setup_and_check(void) {
@@ -125,6 +140,9 @@ static void setup_and_check(void) {
         CHECK(fs_is("/run", TMPFS_MAGIC));
         CHECK(fs_is("/tmp", TMPFS_MAGIC));
         CHECK(fs_is("/dev/shm", TMPFS_MAGIC));
+        /* CIS: scratch space is nosuid, nodev, noexec. */
+        CHECK(mount_has_flags("/tmp", ST_NOSUID | ST_NODEV | ST_NOEXEC));
+        CHECK(mount_has_flags("/dev/shm", ST_NOSUID | ST_NODEV | ST_NOEXEC));
         CHECK(fs_is("/dev/pts", DEVPTS_SUPER_MAGIC));
         CHECK(fs_is("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC));
         CHECK(lstat("/dev/fd", &st) == 0 && S_ISLNK(st.st_mode));
@@ -139,6 +157,8 @@ static void setup_and_check(void) {
         CHECK(file_is("/proc/sys/net/ipv4/ip_forward", "1"));
         CHECK(file_is("/proc/sys/net/ipv4/conf/lo/forwarding", "1"));
         CHECK(access("/run/escaped", F_OK) < 0 && access("/run/escaped2", F_OK) < 0);
+        CHECK(file_is("/proc/sys/net/ipv4/tcp_syncookies", "1"));
+        CHECK(file_is("/proc/sys/net/ipv4/tcp_fin_timeout", "33"));
 
         /* Loopback up. */
         int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -184,7 +204,8 @@ static void final_poweroff(void) {
         if (pid == 0) {
                 /* A service that shuts down cleanly on SIGTERM. */
                 signal(SIGTERM, on_term);
-                (void) write(p[1], "x", 1);
+                if (write(p[1], "x", 1) != 1)
+                        _exit(1);
                 for (;;)
                         pause();
         }

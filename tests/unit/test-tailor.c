@@ -172,7 +172,7 @@ static void test_tailor_tree(void **state) {
         assert_non_null(strstr(gsh, "chrony:!*::chrony\n"));
 
         /* Sysctl, links, copies. */
-        _cleanup_free_ char *sc = get("usr/lib/sysctl.d/50-berth.conf");
+        _cleanup_free_ char *sc = get("usr/lib/sysctl.d/50-berth-spec.conf");
         assert_non_null(strstr(sc, "net.ipv4.ip_forward = 1\nkernel.kptr_restrict = 2\n"));
         _cleanup_free_ char *ipt = link_target("usr/sbin/iptables");
         assert_string_equal(ipt, "xtables-nft-multi");
