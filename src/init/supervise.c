@@ -21,6 +21,8 @@
 #include "fileio.h"
 #include "initutil.h"
 #include "log.h"
+#include "logfile.h"
+#include "logsink.h"
 #include "netready.h"
 #include "payload.h"
 #include "strv.h"
@@ -73,7 +75,6 @@ typedef struct Unit {
         size_t *deps, n_deps;
         size_t *wants, n_wants;
         char **envp;
-        char log_path[PATH_MAX];
         char cgroup[PATH_MAX];
         SandboxPlan sandbox; /* ids and seccomp program, made before any fork */
         int sandbox_error;   /* < 0: the plan failed, the unit cannot start */
@@ -89,6 +90,7 @@ typedef struct Manager {
         bool net_dirty; /* check the network again this turn */
         NetState net;   /* what the last check saw */
         int status_dir_fd, control_fd;
+        LogSink *logs; /* the services' output, when cfg->log_dir */
         struct {
                 int fd;
                 usec_t deadline;
@@ -183,9 +185,6 @@ static int unit_init(Manager *m, Unit *u, const char *cmdline) {
         if (r < 0)
                 return r;
 
-        if (m->cfg->log_dir && !u->is_payload)
-                snprintf(u->log_path, sizeof u->log_path, "%s/%s.log", m->cfg->log_dir, s->name);
-
         if (m->cfg->cgroup_root) {
                 r = u->is_payload ? cgroup_create_scope(m->cfg->cgroup_root, "payload.scope",
                                                         u->cgroup, sizeof u->cgroup)
@@ -275,6 +274,8 @@ static void manager_done(Manager *m) {
                 sandbox_plan_done(&m->units[i].sandbox);
         }
         free(m->units);
+        /* After the last service is gone: what they wrote last is kept. */
+        m->logs = logsink_free(m->logs);
         safe_close(m->epoll_fd);
         safe_close(m->signal_fd);
         safe_close(m->timer_fd);
@@ -291,6 +292,8 @@ static void manager_done(Manager *m) {
                 (void) unlink(m->cfg->notify_path);
         }
 }
+
+static void logs_open(Manager *m);
 
 static int manager_init(Manager *m, const ServiceSet *set, const SuperviseConfig *cfg,
                         const sigset_t *mask) {
@@ -380,7 +383,34 @@ static int manager_init(Manager *m, const ServiceSet *set, const SuperviseConfig
                 if (fds[i] >= 0 && epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
                         return log_error_errno(negative_errno(), "epoll_ctl");
         }
+        if (cfg->log_dir)
+                logs_open(m);
         return 0;
+}
+
+/* Every service's stdout and stderr go through a pipe to its rotated log
+ * file (logsink.h); without it, services write to our stderr. */
+static void logs_open(Manager *m) {
+        int r = logsink_new(m->cfg->log_dir, m->n, LOGSINK_RING_DEFAULT, &m->logs);
+
+        for (size_t i = 0; r >= 0 && i < m->n; i++) {
+                const Service *s = m->units[i].svc;
+                if (m->units[i].is_payload)
+                        continue;
+                r = logsink_add(m->logs, i, s->name, s->log_max_size ?: LOGFILE_SIZE_DEFAULT,
+                                s->log_keep_set ? s->log_keep : LOGFILE_KEEP_DEFAULT);
+                struct epoll_event ev = { .events = EPOLLIN,
+                                          .data.fd = logsink_read_fd(m->logs, i) };
+                if (r >= 0 && epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
+                        r = negative_errno();
+        }
+        if (r >= 0)
+                r = logsink_start(m->logs);
+        if (r < 0) {
+                log_warning_errno(r, "cannot set up service logs in %s, services write to the "
+                                     "console", m->cfg->log_dir);
+                m->logs = logsink_free(m->logs); /* close() leaves the epoll set too */
+        }
 }
 
 /* rtnetlink events only while a Ready=network unit waits: afterwards every
@@ -424,10 +454,8 @@ _noreturn_ static void exec_child(const Manager *m, const Unit *u) {
                 (void) dup2(fd, STDIN_FILENO);
         if (u->is_payload && m->cfg->console_fd >= 0)
                 fd = m->cfg->console_fd;
-        else if (u->log_path[0])
-                fd = open(u->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
         else
-                fd = -1;
+                fd = logsink_write_fd(m->logs, (size_t) (u - m->units));
         if (fd >= 0) {
                 (void) dup2(fd, STDOUT_FILENO);
                 (void) dup2(fd, STDERR_FILENO);
@@ -1178,6 +1206,9 @@ int supervise_run(const ServiceSet *set, const SuperviseConfig *cfg, ShutdownAct
                                 (void) !read(m.timer_fd, &exp, sizeof exp);
                         } else if (control_slot(&m, ev[i].data.fd) < CONTROL_CLIENTS_MAX)
                                 control_read(&m, control_slot(&m, ev[i].data.fd));
+                        else if (logsink_stream_of(m.logs, ev[i].data.fd) >= 0)
+                                (void) logsink_read(m.logs,
+                                                    (size_t) logsink_stream_of(m.logs, ev[i].data.fd));
                 }
         }
 
