@@ -407,6 +407,12 @@ static void *writer_main(void *userdata) {
                                 writer_wait(s, DIR_RETRY_SEC);
                                 continue;
                         }
+                        /* Every service has a log file, if only an empty one. */
+                        pthread_mutex_unlock(&s->lock);
+                        for (size_t i = 0; i < s->n; i++)
+                                if (s->streams[i].read_fd >= 0 && s->streams[i].fd < 0)
+                                        (void) stream_open(s, &s->streams[i]);
+                        pthread_mutex_lock(&s->lock);
                 }
                 if (s->used == 0 && !s->drops_pending) {
                         if (s->quit)
