@@ -142,6 +142,26 @@ t update-agent-ready sh -c 'case "$(sed -n s/^state=//p /run/berth/services/upda
 t update-agent-blessed-counted-entry grep -q 'blessed slot a (.*): berth-a+2-1.conf -> berth-a.conf' /var/log/berth/update.log
 t esp-read-only-after-bless grep -Eq '^/dev/vda1 /efi vfat ro,nosuid,nodev,noexec' /proc/mounts
 
+echo "--- service logs: /var/log/berth, time-stamped, rotated at 1 MiB, 3 kept"
+logs=/var/log/berth
+t log-containerd-stamped grep -qE '^20[0-9-]{8}T[0-9:]{8}\.[0-9]{3}Z ' $logs/containerd.log
+# 5 MB more into containerd's stderr, the pipe berth-init reads: past the
+# bound of 4 files of 1 MiB. berth-init must keep supervising meanwhile.
+pid=$(status containerd pid)
+line=$(head -c 99 /dev/zero | tr '\0' x)
+start=$(cut -d' ' -f1 /proc/uptime)
+t log-5mb-written sh -c "yes $line | head -c 5000000 > /proc/$pid/fd/2; echo log-end-marker > /proc/$pid/fd/2"
+t log-all-written wait_for 240 grep -q 'Z log-end-marker$' $logs/containerd.log
+t log-rotated-3 test -s $logs/containerd.log.3
+echo "log-spam-seconds: $start $(cut -d' ' -f1 /proc/uptime)"
+ls -l $logs | sed 's/^/logs| /'
+t log-keep-3 test ! -e $logs/containerd.log.4
+t log-files-under-1mib test -z "$(find $logs -name 'containerd.log*' -size +1048576c)"
+t log-total-under-4mib test "$(cat $logs/containerd.log* | wc -c)" -le 4194304
+t log-rotated-full test "$(wc -c < $logs/containerd.log.2)" -gt 1040000
+grep -h 'lines dropped' $logs/containerd.log* | sed 's/^/log-drops| /'
+t log-supervision-alive test "$(status containerd state)" = ready
+
 echo "checks failed: $fails"
 exit $fails
 GUEST
@@ -158,7 +178,7 @@ step "boot through UEFI and systemd-boot, run the payload"
 vm_boot_payload "$VM_TMP/boot.sh" --timeout 400 --disk-copy "$DISK"
 
 step "the guest's checks"
-tr -d '\r' < "$VM_LOG" | grep -E '^(T: |[a-z-]+\| |chrony (before|after)|berth service restart)' || true
+tr -d '\r' < "$VM_LOG" | grep -E '^(T: |[a-z-]+\| |chrony (before|after)|berth service restart|log-spam-seconds)' || true
 vm_guest_results "$VM_LOG" containerd-socket image-import container-output container-ran-as-root \
         container-removed usr-mounted-erofs-ro usr-dm-name usr-dm-two-vda-partitions \
         usr-dm-verity-target usr-not-writable cgroup2-mounted no-cgroup-v1 cgroup-controllers \
@@ -170,7 +190,9 @@ vm_guest_results "$VM_LOG" containerd-socket image-import container-output conta
         berth-service-unknown efivarfs-mounted efivars-readable esp-mounted-ro esp-has-loader \
         esp-not-writable firstboot-growfs-done firstboot-machine-id-done first-boot-flag \
         test-payload-marker update-agent-ready update-agent-blessed-counted-entry \
-        esp-read-only-after-bless
+        esp-read-only-after-bless log-containerd-stamped log-5mb-written log-all-written \
+        log-rotated-3 log-keep-3 \
+        log-files-under-1mib log-total-under-4mib log-rotated-full log-supervision-alive
 check "payload exit status 0 (got $VM_PAYLOAD_STATUS)" [ "$VM_PAYLOAD_STATUS" = 0 ]
 check "berth vm exit status 0 (got $VM_RC)" [ "$VM_RC" = 0 ]
 
