@@ -148,4 +148,24 @@ check "berth logs nosuch says why" grep -q "no log for service 'nosuch'" <<< "$e
 check_fails "berth logs ../x is a usage error" "$BERTH" logs --api "$sock" ../x
 check_fails "berth logs --lines 10001 is a usage error" "$BERTH" logs --api "$sock" --lines 10001 ticker
 
+step "both stop cleanly, berthd with a follow stream open (sanitizer builds report here)"
+api "/v1/logs/quiet?follow=1" -N --max-time 20 > /dev/null &
+follower=$!
+sleep 0.5
+start=$(date +%s%N)
+kill -TERM "${pids[1]}"
+wait "${pids[1]}"
+rc=$?
+took=$((($(date +%s%N) - start) / 1000000))
+check "berthd exits 0 on SIGTERM with a follow stream open (rc $rc, ${took} ms)" [ "$rc" = 0 -a "$took" -lt 5000 ]
+wait "$follower"
+kill -TERM "${pids[0]}"
+wait "${pids[0]}"
+pids=()
+for f in init berthd; do
+        grep -E 'Sanitizer|runtime error' "$tmp/$f.log" | head -20 | sed "s/^/    $f: /"
+        check "$f: no sanitizer report" bash -c '! grep -qE "Sanitizer|runtime error" "$1"' _ "$tmp/$f.log"
+done
+check "berth-init stopped the services" grep -q 'all services stopped' "$tmp/init.log"
+
 finish
