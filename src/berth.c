@@ -333,8 +333,7 @@ static int cmd_audit(int argc, char **argv) {
 }
 
 static int cmd_logs(int argc, char **argv) {
-        static const char usage[] =
-                "usage: berth logs [--api PATH] [--follow] [--lines N] SERVICE";
+        static const char usage[] = "usage: berth logs [--api PATH] [--follow] [--lines N] SERVICE";
         static const struct option opts[] = {
                 { "api", required_argument, NULL, 'a' },
                 { "follow", no_argument, NULL, 'f' },

@@ -159,7 +159,9 @@ static enum MHD_Result reply_stream(HttpServer *s, struct MHD_Connection *c, Htt
                              strdup_printf("{\"error\": \"%u streams are open already\"}",
                                            HTTP_STREAMS_MAX));
         }
-        *st = (Streaming){ .server = s, .connection = c, .fd = info->connect_fd, .stream = *stream };
+        *st = (Streaming){
+                .server = s, .connection = c, .fd = info->connect_fd, .stream = *stream
+        };
         resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, st,
                                                  stream_free);
         if (!resp) {
@@ -320,13 +322,13 @@ int http_server_start_streams(int listen_fd, size_t body_max, unsigned timeout_s
         }
         /* One thread polls and answers: requests run one at a time, so a
          * settings transaction never sees another half-done. */
-        s->daemon = MHD_start_daemon(
-                MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
-                        MHD_ALLOW_SUSPEND_RESUME,
-                0, NULL, NULL,
-                on_request, s, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_CONNECTION_TIMEOUT,
-                timeout_s, MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                (size_t) 64 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+        s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+                                             MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
+                                     0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET,
+                                     listen_fd, MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+                                     MHD_OPTION_CONNECTION_LIMIT, 16u,
+                                     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 64 * 1024,
+                                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
         if (!s->daemon) {
                 s->daemon = NULL;
                 http_server_stop(s);

@@ -283,8 +283,8 @@ static void out_flush(LogSink *s) {
                         break;
                 if (st->size + chunk > st->max_size) {
                         /* The lines that still fit; none: rotate first. */
-                        size_t room = st->size < st->max_size ? (size_t) (st->max_size - st->size)
-                                                              : 0;
+                        size_t room =
+                                st->size < st->max_size ? (size_t) (st->max_size - st->size) : 0;
                         const char *nl = room > 0 ? memrchr(s->out + off, '\n', room) : NULL;
                         chunk = nl ? (size_t) (nl - (s->out + off)) + 1 : 0;
                         if (chunk == 0 && st->size == 0)

@@ -455,8 +455,8 @@ static int parse_log_max_size(IniContext *c, const IniKey *k, const char *value,
                 mult = UINT64_C(1) << (digits[n - 1] == 'K' ? 10 : digits[n - 1] == 'M' ? 20 : 30);
                 digits[n - 1] = 0;
         }
-        if (parse_i64(digits, false, &v) < 0 || v <= 0 ||
-            (uint64_t) v > LOGFILE_SIZE_MAX / mult || (uint64_t) v * mult < LOGFILE_SIZE_MIN)
+        if (parse_i64(digits, false, &v) < 0 || v <= 0 || (uint64_t) v > LOGFILE_SIZE_MAX / mult ||
+            (uint64_t) v * mult < LOGFILE_SIZE_MIN)
                 return ini_bad_value(c, "'%s' is not a size from 4K to 1G", value);
         SERVICE(c)->log_max_size = (uint64_t) v * mult;
         return 0;

@@ -407,8 +407,10 @@ static void logs_open(Manager *m) {
         if (r >= 0)
                 r = logsink_start(m->logs);
         if (r < 0) {
-                log_warning_errno(r, "cannot set up service logs in %s, services write to the "
-                                     "console", m->cfg->log_dir);
+                log_warning_errno(r,
+                                  "cannot set up service logs in %s, services write to the "
+                                  "console",
+                                  m->cfg->log_dir);
                 m->logs = logsink_free(m->logs); /* close() leaves the epoll set too */
         }
 }
@@ -1207,8 +1209,8 @@ int supervise_run(const ServiceSet *set, const SuperviseConfig *cfg, ShutdownAct
                         } else if (control_slot(&m, ev[i].data.fd) < CONTROL_CLIENTS_MAX)
                                 control_read(&m, control_slot(&m, ev[i].data.fd));
                         else if (logsink_stream_of(m.logs, ev[i].data.fd) >= 0)
-                                (void) logsink_read(m.logs,
-                                                    (size_t) logsink_stream_of(m.logs, ev[i].data.fd));
+                                (void) logsink_read(
+                                        m.logs, (size_t) logsink_stream_of(m.logs, ev[i].data.fd));
                 }
         }
 

@@ -88,8 +88,8 @@ static LogSink *sink(const Fixture *f, const char *name, uint64_t size, unsigned
 /* "2026-11-26T15:39:06.123Z " before every line. */
 static bool stamped(const char *text) {
         for (const char *l = text; *l; l = strchr(l, '\n') + 1) {
-                if (strlen(l) < 25 || l[4] != '-' || l[10] != 'T' || l[19] != '.' ||
-                    l[23] != 'Z' || l[24] != ' ')
+                if (strlen(l) < 25 || l[4] != '-' || l[10] != 'T' || l[19] != '.' || l[23] != 'Z' ||
+                    l[24] != ' ')
                         return false;
                 if (!strchr(l, '\n'))
                         return false;
