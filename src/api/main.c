@@ -125,8 +125,8 @@ static int run(int argc, char **argv) {
                 case 'h':
                         printf("usage: berthd [--socket PATH] [--settings-dir DIR] [--etc DIR] "
                                "[--factory DIR] [--run-dir DIR] [--os-release FILE] "
-                               "[--cmdline FILE] [--log-dir DIR] [--init-pid PID] [--ready-timeout "
-                               "S]\n");
+                               "[--cmdline FILE] [--log-dir DIR] [--init-pid PID] "
+                               "[--ready-timeout S]\n");
                         return 0;
                 default:
                         return cli_usage_error("unknown option");
