@@ -18,6 +18,7 @@
 #include "log.h"
 #include "modules.h"
 #include "firstboot.h"
+#include "kaudit.h"
 #include "payload.h"
 #include "service.h"
 #include "stage1.h"
@@ -193,16 +194,19 @@ static void help(void) {
                "                                    process (tests); logs in DIR/../log\n"
                "      [--cgroup-root PATH]          put services into cgroups under PATH\n"
                "      [--payload DIR]               run DIR/run once all services settled\n"
+               "  berth-init --kernel-audit            the audit service: kernel audit records\n"
+               "                                    on stdout (docs/services.md, \"Audit\")\n"
                "  berth-init --version\n");
 }
 
 int main(int argc, char *argv[]) {
-        enum { ARG_SUPERVISE = 0x100, ARG_CGROUP_ROOT, ARG_PAYLOAD, ARG_VERSION };
+        enum { ARG_SUPERVISE = 0x100, ARG_CGROUP_ROOT, ARG_PAYLOAD, ARG_VERSION, ARG_KERNEL_AUDIT };
         static const struct option options[] = {
                 { "supervise", required_argument, NULL, ARG_SUPERVISE },
                 { "cgroup-root", required_argument, NULL, ARG_CGROUP_ROOT },
                 { "payload", required_argument, NULL, ARG_PAYLOAD },
                 { "version", no_argument, NULL, ARG_VERSION },
+                { "kernel-audit", no_argument, NULL, ARG_KERNEL_AUDIT },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -229,6 +233,8 @@ int main(int argc, char *argv[]) {
                 case ARG_VERSION:
                         printf("berth-init %s\n", BERTH_VERSION);
                         return 0;
+                case ARG_KERNEL_AUDIT:
+                        return kaudit_run() < 0 ? 1 : 0;
                 case 'h':
                         help();
                         return 0;

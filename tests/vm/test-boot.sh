@@ -144,6 +144,7 @@ t esp-read-only-after-bless grep -Eq '^/dev/vda1 /efi vfat ro,nosuid,nodev,noexe
 
 echo "--- service logs: /var/log/berth, time-stamped, rotated at 1 MiB, 3 kept"
 logs=/var/log/berth
+sections_start=$(cut -d' ' -f1 /proc/uptime)
 t log-containerd-stamped grep -qE '^20[0-9-]{8}T[0-9:]{8}\.[0-9]{3}Z ' $logs/containerd.log
 # 5 MB more into containerd's stderr, the pipe berth-init reads: past the
 # bound of 4 files of 1 MiB. berth-init must keep supervising meanwhile.
@@ -162,6 +163,23 @@ t log-rotated-full test "$(wc -c < $logs/containerd.log.2)" -gt 1040000
 grep -h 'lines dropped' $logs/containerd.log* | sed 's/^/log-drops| /'
 t log-supervision-alive test "$(status containerd state)" = ready
 
+echo "--- kernel audit: records in /var/log/berth/audit.log (no auditd)"
+t audit-ready test "$(status audit state)" = ready
+t audit-on-from-boot grep -qw 'audit=1' /proc/cmdline
+mkdir -p /run/audit-test
+mount -t tmpfs -o size=1m audit-test /run/audit-test && umount /run/audit-test
+echo x > /var/lib/berth/audit-test && rm /var/lib/berth/audit-test
+head -c 64 /dev/zero > /run/not-a-module.ko
+insmod /run/not-a-module.ko 2>/dev/null # refused, and the attempt is on record
+date -s "$(date '+%Y-%m-%d %H:%M:%S')" > /dev/null
+audit_has() { grep -q "key=\"$1\"" $logs/audit.log; }
+for key in mounts berth-state modules time-change; do
+        t audit-$key wait_for 40 audit_has $key
+        grep "key=\"$key\"" $logs/audit.log | tail -n1 | cut -c1-240 | sed 's/^/audit| /'
+done
+t audit-log-stamped grep -qE '^20[0-9-]{8}T[0-9:]{8}\.[0-9]{3}Z type=SYSCALL msg=audit\(' $logs/audit.log
+echo "logs-audit-sections-seconds: $sections_start $(cut -d' ' -f1 /proc/uptime)"
+
 echo "checks failed: $fails"
 exit $fails
 GUEST
@@ -178,7 +196,7 @@ step "boot through UEFI and systemd-boot, run the payload"
 vm_boot_payload "$VM_TMP/boot.sh" --timeout 400 --disk-copy "$DISK"
 
 step "the guest's checks"
-tr -d '\r' < "$VM_LOG" | grep -E '^(T: |[a-z-]+\| |chrony (before|after)|berth service restart|log-spam-seconds)' || true
+tr -d '\r' < "$VM_LOG" | grep -E '^(T: |[a-z-]+\| |chrony (before|after)|berth service restart|log-spam-seconds|logs-audit-sections-seconds)' || true
 vm_guest_results "$VM_LOG" containerd-socket image-import container-output container-ran-as-root \
         container-removed usr-mounted-erofs-ro usr-dm-name usr-dm-two-vda-partitions \
         usr-dm-verity-target usr-not-writable cgroup2-mounted no-cgroup-v1 cgroup-controllers \
@@ -192,7 +210,9 @@ vm_guest_results "$VM_LOG" containerd-socket image-import container-output conta
         test-payload-marker update-agent-ready update-agent-blessed-counted-entry \
         esp-read-only-after-bless log-containerd-stamped log-5mb-written log-all-written \
         log-rotated-3 log-keep-3 \
-        log-files-under-1mib log-total-under-4mib log-rotated-full log-supervision-alive
+        log-files-under-1mib log-total-under-4mib log-rotated-full log-supervision-alive \
+        audit-ready audit-on-from-boot audit-mounts audit-berth-state audit-modules \
+        audit-time-change audit-log-stamped
 check "payload exit status 0 (got $VM_PAYLOAD_STATUS)" [ "$VM_PAYLOAD_STATUS" = 0 ]
 check "berth vm exit status 0 (got $VM_RC)" [ "$VM_RC" = 0 ]
 
