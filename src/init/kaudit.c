@@ -264,14 +264,19 @@ int kaudit_run(void) {
                 }
                 if (n < 0)
                         return log_error_errno(negative_errno(), "reading audit records");
-                for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK(h, (size_t) n);
-                     h = NLMSG_NEXT(h, n)) {
-                        if (h->nlmsg_type < AUDIT_FIRST_USER_MSG || h->nlmsg_type == AUDIT_EOE)
-                                continue; /* acks, the end-of-event marker */
-                        size_t k = kaudit_format(h->nlmsg_type, NLMSG_DATA(h),
-                                                 h->nlmsg_len - NLMSG_HDRLEN, line, sizeof line);
-                        (void) loop_write(STDOUT_FILENO, line, k);
-                }
+                /* One record per datagram. Its nlmsg_len leaves out the
+                 * header (the kernel's long-standing quirk, see its
+                 * kauditd_send_multicast_skb()): the datagram's size is
+                 * what counts. */
+                struct nlmsghdr *h = (struct nlmsghdr *) buf;
+                if ((size_t) n < NLMSG_HDRLEN || h->nlmsg_type < AUDIT_FIRST_USER_MSG ||
+                    h->nlmsg_type == AUDIT_EOE)
+                        continue; /* acks, the end-of-event marker */
+                const char *text = NLMSG_DATA(h);
+                size_t k =
+                        kaudit_format(h->nlmsg_type, text, strnlen(text, (size_t) n - NLMSG_HDRLEN),
+                                      line, sizeof line);
+                (void) loop_write(STDOUT_FILENO, line, k);
         }
         /* The kernel forgets its audit daemon when the socket closes; rules
          * stay, so a restarted reader finds them. */

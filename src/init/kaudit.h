@@ -20,8 +20,8 @@ typedef enum KauditRuleKind {
 typedef struct KauditRule {
         const char *key; /* key="..." in the records */
         KauditRuleKind kind;
-        const char *dir;   /* KAUDIT_DIR */
-        const int *calls;  /* KAUDIT_SYSCALLS, ending with -1 */
+        const char *dir;  /* KAUDIT_DIR */
+        const int *calls; /* KAUDIT_SYSCALLS, ending with -1 */
 } KauditRule;
 
 extern const KauditRule kaudit_rules[];

@@ -44,7 +44,9 @@ static void test_syscall_rule(void **state) {
 }
 
 static void test_dir_rule_watches_writes_and_attributes(void **state) {
-        const KauditRule rule = { .key = "berth-state", .kind = KAUDIT_DIR, .dir = "/var/lib/berth" };
+        const KauditRule rule = { .key = "berth-state",
+                                  .kind = KAUDIT_DIR,
+                                  .dir = "/var/lib/berth" };
         char buf[sizeof(struct audit_rule_data) + 64];
         struct audit_rule_data *d = (struct audit_rule_data *) buf;
 
