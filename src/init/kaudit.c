@@ -8,12 +8,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -22,7 +19,7 @@
 
 /* The kernel's AUDIT_MESSAGE_MAX (libaudit's header, not the
  * kernel's UAPI, has it). */
-#define AUDIT_MESSAGE_MAX 8970
+#define AUDIT_MESSAGE_MAX (AUDIT_LINE_MAX - 64)
 
 #if defined(__x86_64__)
 #define KAUDIT_ARCH AUDIT_ARCH_X86_64
@@ -160,7 +157,7 @@ static int audit_request(int fd, uint16_t type, const void *data, size_t len, ui
         for (;;) {
                 char buf[8192];
                 struct pollfd p = { .fd = fd, .events = POLLIN };
-                int k = poll(&p, 1, 5000);
+                int k = poll(&p, 1, 1000);
                 if (k == 0)
                         return -ETIMEDOUT;
                 if (k < 0)
@@ -177,22 +174,7 @@ static int audit_request(int fd, uint16_t type, const void *data, size_t len, ui
         }
 }
 
-static void notify_ready(void) {
-        const char *path = getenv("NOTIFY_SOCKET");
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int fd;
-
-        if (!path || strlen(path) >= sizeof sa.sun_path)
-                return;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return;
-        (void) sendto(fd, "READY=1", 7, 0, (struct sockaddr *) &sa, sizeof sa);
-        (void) close(fd);
-}
-
-int kaudit_run(void) {
+int kaudit_open(void) {
         struct sockaddr_nl local = { .nl_family = AF_NETLINK };
         struct audit_status st = {
                 .mask = AUDIT_STATUS_ENABLED | AUDIT_STATUS_PID | AUDIT_STATUS_FAILURE |
@@ -204,81 +186,49 @@ int kaudit_run(void) {
         };
         _cleanup_close_ int fd = -EBADF;
         uint32_t seq = 1;
-        sigset_t mask;
         int r;
 
-        fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
-        if (fd < 0 && errno == EPROTONOSUPPORT) {
-                /* A kernel without audit: say so once, do not fail the node. */
-                log_warning("this kernel has no audit support (CONFIG_AUDIT): no audit trail");
-                notify_ready(); /* then exit 0: exited, not failed, not restarted */
-                return 0;
-        }
+        fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_AUDIT);
         if (fd < 0)
-                return log_error_errno(negative_errno(), "cannot open the kernel audit socket");
+                return -errno;
         if (bind(fd, (struct sockaddr *) &local, sizeof local) < 0)
-                return log_error_errno(negative_errno(), "cannot bind the kernel audit socket");
+                return -errno;
         r = audit_request(fd, AUDIT_SET, &st, sizeof st, seq++);
         if (r < 0)
-                return log_error_errno(r, "cannot turn kernel auditing on");
+                return r;
         for (size_t i = 0; i < kaudit_rules_n; i++) {
                 char buf[sizeof(struct audit_rule_data) + 256];
                 int len = kaudit_rule_encode(&kaudit_rules[i], buf, sizeof buf);
                 r = len < 0 ? len : audit_request(fd, AUDIT_ADD_RULE, buf, (size_t) len, seq++);
-                if (r == -EEXIST)
-                        continue; /* a restart: the kernel kept the rule */
-                if (r < 0)
+                if (r < 0 && r != -EEXIST) /* EEXIST: still loaded from before */
                         log_warning_errno(r, "audit rule %s: cannot be added", kaudit_rules[i].key);
         }
-        log_info("kernel audit on, %zu rules, records follow", kaudit_rules_n);
-        notify_ready();
+        return TAKE_FD(fd);
+}
 
-        /* SIGTERM and SIGINT end the loop. */
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
-        _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-        if (sfd < 0)
-                return log_error_errno(negative_errno(), "signalfd");
-        for (;;) {
-                static char buf[AUDIT_MESSAGE_MAX + NLMSG_HDRLEN];
-                static char line[AUDIT_MESSAGE_MAX + 64];
-                struct pollfd p[] = { { .fd = fd, .events = POLLIN },
-                                      { .fd = sfd, .events = POLLIN } };
+ssize_t kaudit_read(int fd, char *line, size_t size) {
+        static char buf[AUDIT_MESSAGE_MAX + NLMSG_HDRLEN];
+        struct nlmsghdr *h = (struct nlmsghdr *) buf;
+        ssize_t n;
 
-                if (poll(p, ELEMENTSOF(p), -1) < 0 && errno != EINTR)
-                        return log_error_errno(negative_errno(), "poll");
-                if (p[1].revents)
-                        break;
-                if (!p[0].revents)
-                        continue;
-                ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-                if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                        continue;
-                if (n < 0 && errno == ENOBUFS) {
-                        static const char lost[] =
-                                "type=LOST msg=berth-init: the audit socket overflowed\n";
-                        (void) loop_write(STDOUT_FILENO, lost, sizeof lost - 1);
-                        continue;
-                }
-                if (n < 0)
-                        return log_error_errno(negative_errno(), "reading audit records");
-                /* One record per datagram. Its nlmsg_len leaves out the
-                 * header (the kernel's long-standing quirk, see its
-                 * kauditd_send_multicast_skb()): the datagram's size is
-                 * what counts. */
-                struct nlmsghdr *h = (struct nlmsghdr *) buf;
-                if ((size_t) n < NLMSG_HDRLEN || h->nlmsg_type < AUDIT_FIRST_USER_MSG ||
-                    h->nlmsg_type == AUDIT_EOE)
-                        continue; /* acks, the end-of-event marker */
-                const char *text = NLMSG_DATA(h);
-                size_t k =
-                        kaudit_format(h->nlmsg_type, text, strnlen(text, (size_t) n - NLMSG_HDRLEN),
-                                      line, sizeof line);
-                (void) loop_write(STDOUT_FILENO, line, k);
+        n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n < 0 && errno == ENOBUFS) {
+                /* The socket overflowed: records were lost, say so. */
+                static const char lost[] = "type=LOST msg=records lost (audit socket overflow)";
+                size_t k = MIN(sizeof lost - 1, size - 1);
+                memcpy(line, lost, k);
+                return (ssize_t) k;
         }
-        /* The kernel forgets its audit daemon when the socket closes; rules
-         * stay, so a restarted reader finds them. */
-        return 0;
+        if (n < 0)
+                return errno == EAGAIN || errno == EINTR ? -EAGAIN : -errno;
+        /* One record per datagram. Its nlmsg_len leaves out the header (the
+         * kernel's long-standing quirk, see its kauditd_send_multicast_skb()):
+         * the datagram's size is what counts. */
+        if ((size_t) n < NLMSG_HDRLEN || h->nlmsg_type < AUDIT_FIRST_USER_MSG ||
+            h->nlmsg_type == AUDIT_EOE)
+                return 0; /* acks, the end-of-event marker */
+        const char *text = NLMSG_DATA(h);
+        size_t k = kaudit_format(h->nlmsg_type, text, strnlen(text, (size_t) n - NLMSG_HDRLEN),
+                                 line, size);
+        return k > 0 ? (ssize_t) k - 1 : 0; /* without the newline */
 }

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* kaudit.h: the kernel audit trail without auditd (docs/services.md, "Audit").
- * `berth-init --kernel-audit`, run as the service `audit`, talks
- * NETLINK_AUDIT: it turns auditing on, registers itself as the audit daemon,
- * loads a small rule set (kaudit_rules: kernel module loads and unloads,
- * mounts, time set, and writes and attribute changes under /var/lib/berth),
- * says READY=1 on $NOTIFY_SOCKET, and writes every record to stdout as
- * "type=NAME msg=audit(...): ..." lines, which berth-init keeps in
- * /var/log/berth/audit.log, rotated like every service log. */
+/* kaudit.h: the kernel audit trail without auditd (docs/services.md,
+ * "Audit"). PID 1 talks NETLINK_AUDIT itself: it turns auditing on,
+ * registers as the audit daemon, loads a small rule set (kaudit_rules:
+ * kernel module loads and unloads, mounts, time set, and writes and
+ * attribute changes under /var/lib/berth), and reads the records from its
+ * event loop as "type=NAME msg=audit(...): ..." lines into the log sink,
+ * which keeps them in /var/log/berth/audit.log, rotated like every service
+ * log. No extra process: the audit trail costs no memory of its own. */
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 typedef enum KauditRuleKind {
@@ -35,6 +36,16 @@ int kaudit_rule_encode(const KauditRule *rule, void *buf, size_t size);
  * it, without a trailing NUL or newline) into buf; returns its length. */
 size_t kaudit_format(uint16_t type, const char *text, size_t len, char *buf, size_t size);
 
-/* Runs the reader until SIGTERM; returns a negative errno if auditing
- * cannot be set up (not root, no audit in the kernel). */
-int kaudit_run(void);
+/* Opens the audit socket (non-blocking), turns auditing on with this
+ * process as the audit daemon and loads kaudit_rules (a rule the kernel
+ * still has is fine). Returns the socket, or a negative errno
+ * (-EPROTONOSUPPORT: a kernel without audit). */
+int kaudit_open(void);
+
+/* A record line's buffer: the kernel's longest record and its type. */
+#define AUDIT_LINE_MAX (8970 + 64)
+
+/* Takes one message from fd: a record as a log line without its newline
+ * into line (returns its length), 0 for a message that is no record, or
+ * -EAGAIN when there is none. */
+ssize_t kaudit_read(int fd, char *line, size_t size);

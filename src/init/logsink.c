@@ -22,8 +22,8 @@
 #include "macro.h"
 
 /* What the writer takes from the ring at once, and what it writes at once. */
-#define BATCH_MAX ((size_t) 64 * 1024)
-#define OUT_MAX ((size_t) 64 * 1024)
+#define BATCH_MAX ((size_t) 32 * 1024)
+#define OUT_MAX ((size_t) 32 * 1024)
 #define DIR_RETRY_SEC 1
 
 typedef struct Record {
@@ -110,27 +110,37 @@ int logsink_new(const char *dir, size_t n, size_t ring_size, LogSink **ret) {
         return 0;
 }
 
-int logsink_add(LogSink *s, size_t idx, const char *name, uint64_t max_size, unsigned keep) {
+int logsink_add_lines(LogSink *s, size_t idx, const char *name, uint64_t max_size, unsigned keep) {
         LogStream *st;
-        int p[2];
 
         if (idx >= s->n || strlen(name) >= sizeof st->name || max_size < LOGFILE_SIZE_MIN ||
             keep > LOGFILE_KEEP_MAX)
                 return -EINVAL;
         st = &s->streams[idx];
+        strcpy(st->name, name);
+        st->max_size = max_size;
+        st->keep = keep;
+        return 0;
+}
+
+int logsink_add(LogSink *s, size_t idx, const char *name, uint64_t max_size, unsigned keep) {
+        LogStream *st;
+        int p[2];
+        int r = logsink_add_lines(s, idx, name, max_size, keep);
+
+        if (r < 0)
+                return r;
+        st = &s->streams[idx];
         if (pipe2(p, O_CLOEXEC) < 0)
                 return -errno;
         if (fcntl(p[0], F_SETFL, O_NONBLOCK) < 0) {
-                int r = -errno;
+                r = -errno;
                 (void) close(p[0]);
                 (void) close(p[1]);
                 return r;
         }
         safe_close(st->read_fd);
         safe_close(st->write_fd);
-        strcpy(st->name, name);
-        st->max_size = max_size;
-        st->keep = keep;
         st->read_fd = p[0];
         st->write_fd = p[1];
         return 0;
@@ -205,6 +215,19 @@ static uint64_t realtime_usec(void) {
         struct timespec ts;
         (void) clock_gettime(CLOCK_REALTIME, &ts);
         return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+void logsink_queue(LogSink *s, size_t idx, const char *line, size_t len) {
+        uint64_t usec = realtime_usec();
+
+        if (idx >= s->n || !s->streams[idx].name[0])
+                return;
+        do {
+                size_t k = MIN(len, (size_t) LOGFILE_LINE_MAX);
+                queue_line(s, idx, line, k, usec);
+                line += k;
+                len -= k;
+        } while (len > 0);
 }
 
 ssize_t logsink_read(LogSink *s, size_t idx) {
@@ -410,7 +433,7 @@ static void *writer_main(void *userdata) {
                         /* Every service has a log file, if only an empty one. */
                         pthread_mutex_unlock(&s->lock);
                         for (size_t i = 0; i < s->n; i++)
-                                if (s->streams[i].read_fd >= 0 && s->streams[i].fd < 0)
+                                if (s->streams[i].name[0] && s->streams[i].fd < 0)
                                         (void) stream_open(s, &s->streams[i]);
                         pthread_mutex_lock(&s->lock);
                 }

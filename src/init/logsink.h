@@ -38,6 +38,14 @@ LogSink *logsink_free(LogSink *s);
  * max_size bytes per file with keep rotated files (logfile.h). */
 int logsink_add(LogSink *s, size_t idx, const char *name, uint64_t max_size, unsigned keep);
 
+/* Makes stream idx a stream without a pipe, whose lines come through
+ * logsink_queue() (the kernel audit records). */
+int logsink_add_lines(LogSink *s, size_t idx, const char *name, uint64_t max_size, unsigned keep);
+
+/* Queues one line (without its newline; cut into lines of at most
+ * LOGFILE_LINE_MAX) for stream idx, stamped now. */
+void logsink_queue(LogSink *s, size_t idx, const char *line, size_t len);
+
 /* The write end of stream idx, for a child's stdout/stderr; -EBADF if the
  * stream was not added. */
 int logsink_write_fd(const LogSink *s, size_t idx);

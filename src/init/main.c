@@ -18,7 +18,6 @@
 #include "log.h"
 #include "modules.h"
 #include "firstboot.h"
-#include "kaudit.h"
 #include "payload.h"
 #include "service.h"
 #include "stage1.h"
@@ -113,6 +112,10 @@ _noreturn_ static void pid1_main(void) {
                 .first_boot = access(FIRSTBOOT_FLAG, F_OK) == 0,
                 .console_fd = console,
         };
+        char audit[8] = "";
+        /* audit=0 on the command line turns the audit trail off. */
+        cfg.kernel_audit =
+                !(proc_cmdline_get("audit", audit, sizeof audit) > 0 && streq(audit, "0"));
         if (cgroup_is_usable(CGROUP_ROOT) && cgroup_setup(CGROUP_ROOT) >= 0)
                 cfg.cgroup_root = CGROUP_ROOT;
         else
@@ -194,19 +197,16 @@ static void help(void) {
                "                                    process (tests); logs in DIR/../log\n"
                "      [--cgroup-root PATH]          put services into cgroups under PATH\n"
                "      [--payload DIR]               run DIR/run once all services settled\n"
-               "  berth-init --kernel-audit            the audit service: kernel audit records\n"
-               "                                    on stdout (docs/services.md, \"Audit\")\n"
                "  berth-init --version\n");
 }
 
 int main(int argc, char *argv[]) {
-        enum { ARG_SUPERVISE = 0x100, ARG_CGROUP_ROOT, ARG_PAYLOAD, ARG_VERSION, ARG_KERNEL_AUDIT };
+        enum { ARG_SUPERVISE = 0x100, ARG_CGROUP_ROOT, ARG_PAYLOAD, ARG_VERSION };
         static const struct option options[] = {
                 { "supervise", required_argument, NULL, ARG_SUPERVISE },
                 { "cgroup-root", required_argument, NULL, ARG_CGROUP_ROOT },
                 { "payload", required_argument, NULL, ARG_PAYLOAD },
                 { "version", no_argument, NULL, ARG_VERSION },
-                { "kernel-audit", no_argument, NULL, ARG_KERNEL_AUDIT },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -233,8 +233,6 @@ int main(int argc, char *argv[]) {
                 case ARG_VERSION:
                         printf("berth-init %s\n", BERTH_VERSION);
                         return 0;
-                case ARG_KERNEL_AUDIT:
-                        return kaudit_run() < 0 ? 1 : 0;
                 case 'h':
                         help();
                         return 0;

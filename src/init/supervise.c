@@ -20,6 +20,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "initutil.h"
+#include "kaudit.h"
 #include "log.h"
 #include "logfile.h"
 #include "logsink.h"
@@ -91,6 +92,7 @@ typedef struct Manager {
         NetState net;   /* what the last check saw */
         int status_dir_fd, control_fd;
         LogSink *logs; /* the services' output, when cfg->log_dir */
+        int audit_fd;  /* kernel audit records, into stream n of logs */
         struct {
                 int fd;
                 usec_t deadline;
@@ -276,6 +278,7 @@ static void manager_done(Manager *m) {
         free(m->units);
         /* After the last service is gone: what they wrote last is kept. */
         m->logs = logsink_free(m->logs);
+        safe_close(m->audit_fd);
         safe_close(m->epoll_fd);
         safe_close(m->signal_fd);
         safe_close(m->timer_fd);
@@ -294,6 +297,7 @@ static void manager_done(Manager *m) {
 }
 
 static void logs_open(Manager *m);
+static void audit_open(Manager *m);
 
 static int manager_init(Manager *m, const ServiceSet *set, const SuperviseConfig *cfg,
                         const sigset_t *mask) {
@@ -305,7 +309,7 @@ static int manager_init(Manager *m, const ServiceSet *set, const SuperviseConfig
 
         m->cfg = cfg;
         m->epoll_fd = m->signal_fd = m->notify_fd = m->timer_fd = m->net_fd = -EBADF;
-        m->status_dir_fd = m->control_fd = -EBADF;
+        m->status_dir_fd = m->control_fd = m->audit_fd = -EBADF;
         for (size_t i = 0; i < CONTROL_CLIENTS_MAX; i++)
                 m->clients[i].fd = -EBADF;
         m->units = calloc(set->n + 1, sizeof *m->units);
@@ -391,7 +395,7 @@ static int manager_init(Manager *m, const ServiceSet *set, const SuperviseConfig
 /* Every service's stdout and stderr go through a pipe to its rotated log
  * file (logsink.h); without it, services write to our stderr. */
 static void logs_open(Manager *m) {
-        int r = logsink_new(m->cfg->log_dir, m->n, LOGSINK_RING_DEFAULT, &m->logs);
+        int r = logsink_new(m->cfg->log_dir, m->n + 1, LOGSINK_RING_DEFAULT, &m->logs);
 
         for (size_t i = 0; r >= 0 && i < m->n; i++) {
                 const Service *s = m->units[i].svc;
@@ -412,6 +416,42 @@ static void logs_open(Manager *m) {
                                   "console",
                                   m->cfg->log_dir);
                 m->logs = logsink_free(m->logs); /* close() leaves the epoll set too */
+                return;
+        }
+        if (m->cfg->kernel_audit)
+                audit_open(m);
+}
+
+/* The kernel audit trail (kaudit.h) as the log stream "audit", after the
+ * services' streams. */
+static void audit_open(Manager *m) {
+        struct epoll_event ev = { .events = EPOLLIN };
+        int r = logsink_add_lines(m->logs, m->n, "audit", LOGFILE_SIZE_DEFAULT,
+                                  LOGFILE_KEEP_DEFAULT);
+
+        m->audit_fd = r < 0 ? r : kaudit_open();
+        ev.data.fd = m->audit_fd;
+        if (m->audit_fd >= 0 && epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, m->audit_fd, &ev) < 0)
+                m->audit_fd = safe_close(m->audit_fd);
+        if (m->audit_fd == -EPROTONOSUPPORT)
+                log_warning("this kernel has no audit support: no audit trail");
+        else if (m->audit_fd < 0)
+                log_warning_errno(m->audit_fd, "cannot turn kernel auditing on: no audit trail");
+        else
+                log_info("kernel audit on, %zu rules, records in %s/audit.log", kaudit_rules_n,
+                         m->cfg->log_dir);
+}
+
+/* A few records per turn, so that a flood cannot starve the services. */
+static void audit_read(Manager *m) {
+        static char line[AUDIT_LINE_MAX];
+
+        for (unsigned i = 0; i < 16; i++) {
+                ssize_t k = kaudit_read(m->audit_fd, line, sizeof line);
+                if (k < 0)
+                        return;
+                if (k > 0)
+                        logsink_queue(m->logs, m->n, line, (size_t) k);
         }
 }
 
@@ -1208,6 +1248,8 @@ int supervise_run(const ServiceSet *set, const SuperviseConfig *cfg, ShutdownAct
                                 (void) !read(m.timer_fd, &exp, sizeof exp);
                         } else if (control_slot(&m, ev[i].data.fd) < CONTROL_CLIENTS_MAX)
                                 control_read(&m, control_slot(&m, ev[i].data.fd));
+                        else if (ev[i].data.fd == m.audit_fd)
+                                audit_read(&m);
                         else if (logsink_stream_of(m.logs, ev[i].data.fd) >= 0)
                                 (void) logsink_read(
                                         m.logs, (size_t) logsink_stream_of(m.logs, ev[i].data.fd));

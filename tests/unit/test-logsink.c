@@ -252,6 +252,31 @@ static void test_failed_writes_are_counted(void **state) {
         assert_non_null(strstr(m, "room-00000 "));
 }
 
+static void test_queued_lines_without_a_pipe(void **state) {
+        Fixture *f = *state;
+        LogSink *s = NULL;
+        char big[LOGFILE_LINE_MAX + 10];
+
+        /* The kernel audit records' stream: lines handed over, not read. */
+        assert_int_equal(mkdir_p(f->logs, 0755), 0);
+        assert_int_equal(logsink_new(f->logs, 1, LOGSINK_RING_DEFAULT, &s), 0);
+        assert_int_equal(logsink_add_lines(s, 0, "audit", LOGFILE_SIZE_DEFAULT, 3), 0);
+        assert_int_equal(logsink_write_fd(s, 0), -EBADF);
+        assert_int_equal(logsink_start(s), 0);
+        logsink_queue(s, 0, "type=SYSCALL msg=audit(1.2:3): x", 32);
+        memset(big, 'b', sizeof big);
+        logsink_queue(s, 0, big, sizeof big); /* cut into two lines */
+        s = logsink_free(s);
+
+        _cleanup_free_ char *text = slurp(f, "audit.log");
+        assert_non_null(text);
+        assert_true(stamped(text));
+        assert_non_null(strstr(text, "Z type=SYSCALL msg=audit(1.2:3): x\n"));
+        const char *l2 = strchr(text, '\n') + 1, *l3 = strchr(l2, '\n') + 1;
+        assert_int_equal(strchr(l2, '\n') - l2, 25 + LOGFILE_LINE_MAX);
+        assert_int_equal(strchr(l3, '\n') - l3, 25 + 10);
+}
+
 static void test_tail_reads_across_rotated_files(void **state) {
         Fixture *f = *state;
         _cleanup_close_ int dfd = -EBADF;
@@ -311,6 +336,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_full_ring_drops_and_counts, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_waits_for_the_directory, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_failed_writes_are_counted, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_queued_lines_without_a_pipe, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_tail_reads_across_rotated_files, setup,
                                                 teardown),
         };
