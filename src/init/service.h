@@ -79,9 +79,9 @@ typedef struct Service {
         int oom_score_adjust;
         bool oom_score_adjust_set;
         ServiceSandbox sandbox; /* User=, Group=, capabilities, seccomp, read-only paths */
-        uint64_t log_max_size; /* bytes per log file; 0 = LOGFILE_SIZE_DEFAULT */
-        unsigned log_keep;     /* rotated log files kept */
-        bool log_keep_set;     /* LogKeep= given; else LOGFILE_KEEP_DEFAULT */
+        uint64_t log_max_size;  /* bytes per log file; 0 = LOGFILE_SIZE_DEFAULT */
+        unsigned log_keep;      /* rotated log files kept */
+        bool log_keep_set;      /* LogKeep= given; else LOGFILE_KEEP_DEFAULT */
 } Service;
 
 typedef struct ServiceSet {
