@@ -332,6 +332,57 @@ static int cmd_audit(int argc, char **argv) {
         return audit_failed(out, n) > 0 ? 1 : 0;
 }
 
+static int cmd_logs(int argc, char **argv) {
+        static const char usage[] = "usage: berth logs [--api PATH] [--follow] [--lines N] SERVICE";
+        static const struct option opts[] = {
+                { "api", required_argument, NULL, 'a' },
+                { "follow", no_argument, NULL, 'f' },
+                { "lines", required_argument, NULL, 'n' },
+                {},
+        };
+        _cleanup_free_ char *path = NULL, *answer = NULL, *msg = NULL;
+        const char *sock = NULL;
+        unsigned lines = 100;
+        bool follow = false;
+        int c, r, status;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "+fn:", opts, NULL)) >= 0)
+                switch (c) {
+                case 'a':
+                        sock = optarg;
+                        break;
+                case 'f':
+                        follow = true;
+                        break;
+                case 'n':
+                        r = cli_number_arg("--lines", optarg, 0, 10000, &lines);
+                        if (r < 0)
+                                return r;
+                        break;
+                default:
+                        return cli_usage_error("%s", usage);
+                }
+        if (optind + 1 != argc)
+                return cli_usage_error("%s", usage);
+        if (!service_name_is_valid(argv[optind]))
+                return cli_usage_error("'%s' is not a service name", argv[optind]);
+        path = strdup_printf("/v1/logs/%s?lines=%u%s", argv[optind], lines,
+                             follow ? "&follow=1" : "");
+        if (!path)
+                return -ENOMEM;
+        fflush(stdout);
+        status = api_stream(api_socket(sock), path, STDOUT_FILENO, &answer);
+        if (status < 0)
+                return status;
+        if (status != 200) {
+                msg = api_error_message(answer);
+                return error_setf(-api_status_to_errno(status), "%s",
+                                  msg ?: "the berth API answered an error without a message");
+        }
+        return 0;
+}
+
 static int cmd_version(int argc, char **argv) {
         printf("berth %s\n", BERTH_VERSION);
         return 0;
@@ -358,6 +409,7 @@ static const struct {
         { "service", cmd_service, NULL, "show services, start, stop or restart one" },
         { "status", cmd_status, NULL, "the node's image, slot, services and settings (berthd)" },
         { "settings", cmd_settings, NULL, "get, set, commit, apply or revert settings (berthd)" },
+        { "logs", cmd_logs, NULL, "a service's log, --follow to keep reading (berthd)" },
         { "reboot", cmd_power, NULL, "reboot the node (berthd)" },
         { "poweroff", cmd_power, NULL, "power the node off (berthd)" },
         { "audit", cmd_audit, NULL, "CIS Level 1 checks of this node: PASS, FAIL, SKIP" },

@@ -13,6 +13,7 @@ typedef struct Api {
         const char *run_dir;      /* /run/berth: services/ and init.sock */
         const char *os_release;   /* /usr/lib/os-release */
         const char *cmdline;      /* /proc/cmdline */
+        const char *log_dir;      /* /var/log/berth: the services' logs (logs.h) */
         pid_t init_pid;           /* signalled for reboot (SIGTERM) and power-off (SIGUSR2) */
         unsigned ready_timeout_s; /* how long apply waits for a restarted service */
 } Api;

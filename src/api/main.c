@@ -18,6 +18,7 @@
 #include "fileio.h"
 #include "http.h"
 #include "log.h"
+#include "logs.h"
 
 #define BODY_MAX (64u * 1024)
 #define IDLE_TIMEOUT_S 10
@@ -59,6 +60,7 @@ static int run(int argc, char **argv) {
                 { "run-dir", required_argument, NULL, 'r' },
                 { "os-release", required_argument, NULL, 'o' },
                 { "cmdline", required_argument, NULL, 'c' },
+                { "log-dir", required_argument, NULL, 'l' },
                 { "init-pid", required_argument, NULL, 'p' },
                 { "ready-timeout", required_argument, NULL, 't' },
                 { "help", no_argument, NULL, 'h' },
@@ -71,6 +73,7 @@ static int run(int argc, char **argv) {
                 .run_dir = "/run/berth",
                 .os_release = "/usr/lib/os-release",
                 .cmdline = "/proc/cmdline",
+                .log_dir = "/var/log/berth",
                 .init_pid = 1,
                 .ready_timeout_s = 60,
         };
@@ -104,6 +107,9 @@ static int run(int argc, char **argv) {
                 case 'c':
                         api.cmdline = optarg;
                         break;
+                case 'l':
+                        api.log_dir = optarg;
+                        break;
                 case 'p':
                         r = cli_number_arg("--init-pid", optarg, 1, 4194304, &n);
                         if (r < 0)
@@ -119,7 +125,8 @@ static int run(int argc, char **argv) {
                 case 'h':
                         printf("usage: berthd [--socket PATH] [--settings-dir DIR] [--etc DIR] "
                                "[--factory DIR] [--run-dir DIR] [--os-release FILE] "
-                               "[--cmdline FILE] [--init-pid PID] [--ready-timeout S]\n");
+                               "[--cmdline FILE] [--log-dir DIR] [--init-pid PID] "
+                               "[--ready-timeout S]\n");
                         return 0;
                 default:
                         return cli_usage_error("unknown option");
@@ -137,7 +144,8 @@ static int run(int argc, char **argv) {
         r = listen_unix(socket_path, &fd);
         if (r < 0)
                 return r;
-        r = http_server_start(fd, BODY_MAX, IDLE_TIMEOUT_S, api_handle, &api, &server);
+        r = http_server_start_streams(fd, BODY_MAX, IDLE_TIMEOUT_S, api_handle, logs_handle, &api,
+                                      &server);
         if (r < 0)
                 return r;
         printf("berthd: listening on %s\n", socket_path);

@@ -112,6 +112,10 @@ _noreturn_ static void pid1_main(void) {
                 .first_boot = access(FIRSTBOOT_FLAG, F_OK) == 0,
                 .console_fd = console,
         };
+        char audit[8] = "";
+        /* audit=0 on the command line turns the audit trail off. */
+        cfg.kernel_audit =
+                !(proc_cmdline_get("audit", audit, sizeof audit) > 0 && streq(audit, "0"));
         if (cgroup_is_usable(CGROUP_ROOT) && cgroup_setup(CGROUP_ROOT) >= 0)
                 cfg.cgroup_root = CGROUP_ROOT;
         else

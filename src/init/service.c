@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "fileio.h"
+#include "logfile.h"
 #include "ini.h"
 #include "log.h"
 #include "parse-util.h"
@@ -440,6 +441,37 @@ static int parse_read_only_paths(IniContext *c, const IniKey *k, const char *val
         return 0;
 }
 
+/* Bytes, with an optional binary suffix K, M or G (LogMaxSize=1M). */
+static int parse_log_max_size(IniContext *c, const IniKey *k, const char *value, void *base) {
+        _cleanup_free_ char *digits = strdup(value);
+        uint64_t mult = 1;
+        size_t n;
+        int64_t v;
+
+        if (!digits)
+                return -ENOMEM;
+        n = strlen(digits);
+        if (n > 0 && strchr("KMG", digits[n - 1])) {
+                mult = UINT64_C(1) << (digits[n - 1] == 'K' ? 10 : digits[n - 1] == 'M' ? 20 : 30);
+                digits[n - 1] = 0;
+        }
+        if (parse_i64(digits, false, &v) < 0 || v <= 0 || (uint64_t) v > LOGFILE_SIZE_MAX / mult ||
+            (uint64_t) v * mult < LOGFILE_SIZE_MIN)
+                return ini_bad_value(c, "'%s' is not a size from 4K to 1G", value);
+        SERVICE(c)->log_max_size = (uint64_t) v * mult;
+        return 0;
+}
+
+static int parse_log_keep(IniContext *c, const IniKey *k, const char *value, void *base) {
+        int64_t v;
+        int r = parse_range(c, value, 0, LOGFILE_KEEP_MAX, &v);
+        if (r < 0)
+                return r;
+        SERVICE(c)->log_keep = (unsigned) v;
+        SERVICE(c)->log_keep_set = true;
+        return 0;
+}
+
 static const IniKey keys[] = {
         { "Service", "Description", parse_description },
         { "Service", "Exec", parse_exec },
@@ -456,6 +488,8 @@ static const IniKey keys[] = {
         { "Service", "StopTimeout", parse_stop_timeout },
         { "Service", "LimitNOFILE", parse_limit_nofile },
         { "Service", "OOMScoreAdjust", parse_oom_score_adjust },
+        { "Service", "LogMaxSize", parse_log_max_size },
+        { "Service", "LogKeep", parse_log_keep },
         { "Service", "ConditionKernelCmdline", parse_condition },
         { "Service", "ConditionFirstBoot", parse_condition_first_boot },
         { "Service", "User", parse_user },

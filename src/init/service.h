@@ -17,6 +17,8 @@
  *   StopTimeout=10
  *   LimitNOFILE=1048576
  *   OOMScoreAdjust=-999
+ *   LogMaxSize=1M                 (per log file, 4K to 1G; default 1M: src/shared/logfile.h)
+ *   LogKeep=3                     (rotated log files kept, 0 to 16; default 3)
  *   ConditionKernelCmdline=berth.payload=1   (skip unless the word is on the cmdline)
  *   ConditionFirstBoot=yes                   (skip unless this is the machine's first boot)
  *   User=_chrony  Group=_chrony              (run as; names from /etc/passwd, /etc/group)
@@ -77,6 +79,9 @@ typedef struct Service {
         int oom_score_adjust;
         bool oom_score_adjust_set;
         ServiceSandbox sandbox; /* User=, Group=, capabilities, seccomp, read-only paths */
+        uint64_t log_max_size;  /* bytes per log file; 0 = LOGFILE_SIZE_DEFAULT */
+        unsigned log_keep;      /* rotated log files kept */
+        bool log_keep_set;      /* LogKeep= given; else LOGFILE_KEEP_DEFAULT */
 } Service;
 
 typedef struct ServiceSet {

@@ -20,7 +20,10 @@
 #include "error.h"
 #include "fileio.h"
 #include "initutil.h"
+#include "kaudit.h"
 #include "log.h"
+#include "logfile.h"
+#include "logsink.h"
 #include "netready.h"
 #include "payload.h"
 #include "strv.h"
@@ -73,7 +76,6 @@ typedef struct Unit {
         size_t *deps, n_deps;
         size_t *wants, n_wants;
         char **envp;
-        char log_path[PATH_MAX];
         char cgroup[PATH_MAX];
         SandboxPlan sandbox; /* ids and seccomp program, made before any fork */
         int sandbox_error;   /* < 0: the plan failed, the unit cannot start */
@@ -89,6 +91,8 @@ typedef struct Manager {
         bool net_dirty; /* check the network again this turn */
         NetState net;   /* what the last check saw */
         int status_dir_fd, control_fd;
+        LogSink *logs; /* the services' output, when cfg->log_dir */
+        int audit_fd;  /* kernel audit records, into stream n of logs */
         struct {
                 int fd;
                 usec_t deadline;
@@ -183,9 +187,6 @@ static int unit_init(Manager *m, Unit *u, const char *cmdline) {
         if (r < 0)
                 return r;
 
-        if (m->cfg->log_dir && !u->is_payload)
-                snprintf(u->log_path, sizeof u->log_path, "%s/%s.log", m->cfg->log_dir, s->name);
-
         if (m->cfg->cgroup_root) {
                 r = u->is_payload ? cgroup_create_scope(m->cfg->cgroup_root, "payload.scope",
                                                         u->cgroup, sizeof u->cgroup)
@@ -275,6 +276,9 @@ static void manager_done(Manager *m) {
                 sandbox_plan_done(&m->units[i].sandbox);
         }
         free(m->units);
+        /* After the last service is gone: what they wrote last is kept. */
+        m->logs = logsink_free(m->logs);
+        safe_close(m->audit_fd);
         safe_close(m->epoll_fd);
         safe_close(m->signal_fd);
         safe_close(m->timer_fd);
@@ -292,6 +296,9 @@ static void manager_done(Manager *m) {
         }
 }
 
+static void logs_open(Manager *m);
+static void audit_open(Manager *m);
+
 static int manager_init(Manager *m, const ServiceSet *set, const SuperviseConfig *cfg,
                         const sigset_t *mask) {
         static char *payload_argv[] = { NULL, NULL };
@@ -302,7 +309,7 @@ static int manager_init(Manager *m, const ServiceSet *set, const SuperviseConfig
 
         m->cfg = cfg;
         m->epoll_fd = m->signal_fd = m->notify_fd = m->timer_fd = m->net_fd = -EBADF;
-        m->status_dir_fd = m->control_fd = -EBADF;
+        m->status_dir_fd = m->control_fd = m->audit_fd = -EBADF;
         for (size_t i = 0; i < CONTROL_CLIENTS_MAX; i++)
                 m->clients[i].fd = -EBADF;
         m->units = calloc(set->n + 1, sizeof *m->units);
@@ -380,7 +387,72 @@ static int manager_init(Manager *m, const ServiceSet *set, const SuperviseConfig
                 if (fds[i] >= 0 && epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
                         return log_error_errno(negative_errno(), "epoll_ctl");
         }
+        if (cfg->log_dir)
+                logs_open(m);
         return 0;
+}
+
+/* Every service's stdout and stderr go through a pipe to its rotated log
+ * file (logsink.h); without it, services write to our stderr. */
+static void logs_open(Manager *m) {
+        int r = logsink_new(m->cfg->log_dir, m->n + 1, LOGSINK_RING_DEFAULT, &m->logs);
+
+        for (size_t i = 0; r >= 0 && i < m->n; i++) {
+                const Service *s = m->units[i].svc;
+                if (m->units[i].is_payload)
+                        continue;
+                r = logsink_add(m->logs, i, s->name, s->log_max_size ?: LOGFILE_SIZE_DEFAULT,
+                                s->log_keep_set ? s->log_keep : LOGFILE_KEEP_DEFAULT);
+                struct epoll_event ev = { .events = EPOLLIN,
+                                          .data.fd = logsink_read_fd(m->logs, i) };
+                if (r >= 0 && epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
+                        r = negative_errno();
+        }
+        if (r >= 0)
+                r = logsink_start(m->logs);
+        if (r < 0) {
+                log_warning_errno(r,
+                                  "cannot set up service logs in %s, services write to the "
+                                  "console",
+                                  m->cfg->log_dir);
+                m->logs = logsink_free(m->logs); /* close() leaves the epoll set too */
+                return;
+        }
+        if (m->cfg->kernel_audit)
+                audit_open(m);
+}
+
+/* The kernel audit trail (kaudit.h) as the log stream "audit", after the
+ * services' streams. */
+static void audit_open(Manager *m) {
+        struct epoll_event ev = { .events = EPOLLIN };
+        int r = logsink_add_lines(m->logs, m->n, "audit", LOGFILE_SIZE_DEFAULT,
+                                  LOGFILE_KEEP_DEFAULT);
+
+        m->audit_fd = r < 0 ? r : kaudit_open();
+        ev.data.fd = m->audit_fd;
+        if (m->audit_fd >= 0 && epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, m->audit_fd, &ev) < 0)
+                m->audit_fd = safe_close(m->audit_fd);
+        if (m->audit_fd == -EPROTONOSUPPORT)
+                log_warning("this kernel has no audit support: no audit trail");
+        else if (m->audit_fd < 0)
+                log_warning_errno(m->audit_fd, "cannot turn kernel auditing on: no audit trail");
+        else
+                log_info("kernel audit on, %zu rules, records in %s/audit.log", kaudit_rules_n,
+                         m->cfg->log_dir);
+}
+
+/* A few records per turn, so that a flood cannot starve the services. */
+static void audit_read(Manager *m) {
+        static char line[AUDIT_LINE_MAX];
+
+        for (unsigned i = 0; i < 16; i++) {
+                ssize_t k = kaudit_read(m->audit_fd, line, sizeof line);
+                if (k < 0)
+                        return;
+                if (k > 0)
+                        logsink_queue(m->logs, m->n, line, (size_t) k);
+        }
 }
 
 /* rtnetlink events only while a Ready=network unit waits: afterwards every
@@ -424,10 +496,8 @@ _noreturn_ static void exec_child(const Manager *m, const Unit *u) {
                 (void) dup2(fd, STDIN_FILENO);
         if (u->is_payload && m->cfg->console_fd >= 0)
                 fd = m->cfg->console_fd;
-        else if (u->log_path[0])
-                fd = open(u->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
         else
-                fd = -1;
+                fd = logsink_write_fd(m->logs, (size_t) (u - m->units));
         if (fd >= 0) {
                 (void) dup2(fd, STDOUT_FILENO);
                 (void) dup2(fd, STDERR_FILENO);
@@ -1178,6 +1248,11 @@ int supervise_run(const ServiceSet *set, const SuperviseConfig *cfg, ShutdownAct
                                 (void) !read(m.timer_fd, &exp, sizeof exp);
                         } else if (control_slot(&m, ev[i].data.fd) < CONTROL_CLIENTS_MAX)
                                 control_read(&m, control_slot(&m, ev[i].data.fd));
+                        else if (ev[i].data.fd == m.audit_fd)
+                                audit_read(&m);
+                        else if (logsink_stream_of(m.logs, ev[i].data.fd) >= 0)
+                                (void) logsink_read(
+                                        m.logs, (size_t) logsink_stream_of(m.logs, ev[i].data.fd));
                 }
         }
 

@@ -40,6 +40,7 @@ typedef struct SuperviseConfig {
         int console_fd;           /* payload stdout/stderr; < 0: inherit stderr */
         bool subreaper;           /* not PID 1: become the child subreaper to reap orphans */
         bool first_boot;          /* the machine's first boot (ConditionFirstBoot=) */
+        bool kernel_audit;        /* kernel audit records into log_dir/audit.log (kaudit.h) */
 } SuperviseConfig;
 
 /* Runs the services of set (in its start order) until SIGTERM/SIGINT (reboot),

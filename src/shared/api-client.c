@@ -2,6 +2,7 @@
 /* The node API's client side (api-client.h). */
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,14 +59,13 @@ static int read_response(int fd, unsigned timeout_s, char **ret, size_t *ret_siz
         return 0;
 }
 
-int api_request(const char *socket_path, const char *method, const char *path, const char *body,
-                unsigned timeout_s, char **ret_body) {
+/* Connects to the API and sends the request; returns the socket. */
+static int api_send(const char *socket_path, const char *method, const char *path,
+                    const char *body) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *req = NULL, *resp = NULL;
-        size_t size = 0;
-        char *end, *start;
-        int r, status;
+        _cleanup_free_ char *req = NULL;
+        int r;
 
         if (strlen(socket_path) >= sizeof sa.sun_path)
                 return error_setf(EINVAL, "%s: socket path too long", socket_path);
@@ -83,6 +83,20 @@ int api_request(const char *socket_path, const char *method, const char *path, c
         r = loop_write(fd, req, strlen(req));
         if (r < 0)
                 return error_wrapf(r, "cannot send to the berth API at %s", socket_path);
+        return TAKE_FD(fd);
+}
+
+int api_request(const char *socket_path, const char *method, const char *path, const char *body,
+                unsigned timeout_s, char **ret_body) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *resp = NULL;
+        size_t size = 0;
+        char *end, *start;
+        int r, status;
+
+        fd = api_send(socket_path, method, path, body);
+        if (fd < 0)
+                return fd;
         r = read_response(fd, timeout_s, &resp, &size);
         if (r < 0)
                 return error_wrapf(r, "cannot read the berth API's answer");
@@ -97,6 +111,159 @@ int api_request(const char *socket_path, const char *method, const char *path, c
                 return -ENOMEM;
         *ret_body = start;
         return status;
+}
+
+/* ---- streamed answers (text, chunked or until the end) ---- */
+
+typedef struct Reader {
+        int fd;
+        size_t start, end;
+        char buf[16384];
+} Reader;
+
+static int reader_fill(Reader *r) {
+        ssize_t n;
+
+        if (r->start > 0) {
+                memmove(r->buf, r->buf + r->start, r->end - r->start);
+                r->end -= r->start;
+                r->start = 0;
+        }
+        if (r->end == sizeof r->buf)
+                return -EBADMSG;
+        do
+                n = read(r->fd, r->buf + r->end, sizeof r->buf - r->end);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        r->end += (size_t) n;
+        return (int) n;
+}
+
+/* The next line without its CRLF, NUL-terminated in place. */
+static int reader_line(Reader *r, char **ret) {
+        for (;;) {
+                char *nl = memmem(r->buf + r->start, r->end - r->start, "\r\n", 2);
+                if (nl) {
+                        *nl = 0;
+                        *ret = r->buf + r->start;
+                        r->start = (size_t) (nl - r->buf) + 2;
+                        return 0;
+                }
+                int n = reader_fill(r);
+                if (n <= 0)
+                        return n < 0 ? n : -EBADMSG;
+        }
+}
+
+/* Hands up to want bytes (SIZE_MAX: until the end) of the body to out. */
+typedef struct Out {
+        int fd;     /* >= 0: written there */
+        char *body; /* else collected, up to API_RESPONSE_MAX */
+        size_t size;
+} Out;
+
+static int out_put(Out *o, const char *p, size_t n) {
+        if (o->fd >= 0)
+                return loop_write(o->fd, p, n);
+        if (o->size + n > API_RESPONSE_MAX)
+                return -EBADMSG;
+        char *b = realloc(o->body, o->size + n + 1);
+        if (!b)
+                return -ENOMEM;
+        memcpy(b + o->size, p, n);
+        o->size += n;
+        b[o->size] = 0;
+        o->body = b;
+        return 0;
+}
+
+static int reader_copy(Reader *r, Out *o, size_t want) {
+        while (want > 0) {
+                if (r->start == r->end) {
+                        int n = reader_fill(r);
+                        if (n < 0)
+                                return n;
+                        if (n == 0)
+                                return want == SIZE_MAX ? 0 : -EBADMSG;
+                }
+                size_t k = MIN(want, r->end - r->start);
+                int q = out_put(o, r->buf + r->start, k);
+                if (q < 0)
+                        return q;
+                r->start += k;
+                if (want != SIZE_MAX)
+                        want -= k;
+        }
+        return 0;
+}
+
+static int read_chunked(Reader *r, Out *o) {
+        for (;;) {
+                char *line, *end;
+                unsigned long size;
+                int q = reader_line(r, &line);
+                if (q < 0)
+                        return q;
+                errno = 0;
+                size = strtoul(line, &end, 16);
+                if (end == line || errno || (*end && *end != ';') || size > API_RESPONSE_MAX)
+                        return -EBADMSG;
+                if (size == 0)
+                        return 0; /* trailers, if any, do not matter */
+                q = reader_copy(r, o, size);
+                if (q >= 0)
+                        q = reader_line(r, &line);
+                if (q < 0)
+                        return q;
+        }
+}
+
+int api_stream(const char *socket_path, const char *path, int out_fd, char **ret_body) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ Reader *r = calloc(1, sizeof *r);
+        Out o = { .fd = -EBADF };
+        bool chunked = false;
+        size_t length = SIZE_MAX;
+        char *line;
+        int status, q;
+
+        if (!r)
+                return -ENOMEM;
+        fd = api_send(socket_path, "GET", path, NULL);
+        if (fd < 0)
+                return fd;
+        r->fd = fd;
+        q = reader_line(r, &line);
+        if (q < 0 || sscanf(line, "HTTP/1.%*1[01] %3d", &status) != 1 || status < 100 ||
+            status > 599)
+                return error_setf(EBADMSG, "the berth API's answer is not HTTP");
+        for (;;) {
+                q = reader_line(r, &line);
+                if (q < 0)
+                        return error_setf(EBADMSG, "the berth API's answer has no body");
+                if (!*line)
+                        break;
+                if (strncasecmp(line, "Transfer-Encoding:", 18) == 0 && strcasestr(line, "chunked"))
+                        chunked = true;
+                if (strncasecmp(line, "Content-Length:", 15) == 0)
+                        length = strtoul(line + 15, NULL, 10);
+        }
+        if (status == 200)
+                o.fd = out_fd;
+        q = chunked ? read_chunked(r, &o) : reader_copy(r, &o, length);
+        if (q < 0 && o.fd >= 0 && q != -EPIPE)
+                return error_wrapf(q, "the berth API's stream broke off");
+        if (status != 200) {
+                if (q < 0) {
+                        free(o.body);
+                        return error_wrapf(q, "cannot read the berth API's answer");
+                }
+                *ret_body = o.body ?: strdup("");
+                return *ret_body ? status : -ENOMEM;
+        }
+        *ret_body = NULL;
+        return q == -EPIPE ? error_setf(EPIPE, "the output was closed") : status;
 }
 
 static int append_json_string(char **buf, const char *s) {

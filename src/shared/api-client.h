@@ -17,6 +17,12 @@
 int api_request(const char *socket, const char *method, const char *path, const char *body,
                 unsigned timeout_s, char **ret_body);
 
+/* GET PATH as a stream: a 200 answer's body (chunked or not) is written to
+ * out_fd as it arrives, with no time limit (the caller decides when to
+ * stop), and *ret_body is NULL; any other answer's body is returned in
+ * *ret_body (malloc()ed). Returns the HTTP status or a negative errno. */
+int api_stream(const char *socket, const char *path, int out_fd, char **ret_body);
+
 /* A JSON merge patch setting a dotted path: "time.servers" and a value.
  * The value is passed as JSON if it looks like JSON (an array, object,
  * string, number, true, false, null), else as a JSON string. The path is

@@ -35,6 +35,7 @@ need_option() {
         debugfs) echo CONFIG_DEBUG_FS ;;
         apparmor) echo CONFIG_SECURITY_APPARMOR ;;
         security) echo CONFIG_SECURITY ;;
+        audit | audit_backlog_limit) echo CONFIG_AUDITSYSCALL ;;
         *) echo UNKNOWN ;;
         esac
 }

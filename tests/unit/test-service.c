@@ -44,6 +44,8 @@ static void test_all_keys_parse_into_fields(void **state) {
                         "StopTimeout=15\n"
                         "LimitNOFILE=1048576\n"
                         "OOMScoreAdjust=-999\n"
+                        "LogMaxSize=256K\n"
+                        "LogKeep=0\n"
                         "ConditionKernelCmdline=berth.payload=1\n"
                         "ConditionFirstBoot=yes\n";
 
@@ -67,6 +69,9 @@ static void test_all_keys_parse_into_fields(void **state) {
         assert_int_equal(s.limit_nofile, 1048576);
         assert_int_equal(s.oom_score_adjust, -999);
         assert_true(s.oom_score_adjust_set);
+        assert_int_equal(s.log_max_size, 256 * 1024);
+        assert_int_equal(s.log_keep, 0);
+        assert_true(s.log_keep_set);
         assert_string_equal(s.condition_cmdline, "berth.payload=1");
         assert_true(s.condition_first_boot_set);
         assert_true(s.condition_first_boot);
@@ -217,6 +222,11 @@ static void test_bad_input_is_rejected(void **state) {
         assert_rejected("x", "[Service]\nExec=/x\nLimitNOFILE=99999999999999999999999\n");
         assert_rejected("x", "[Service]\nExec=/x\nOOMScoreAdjust=-1001\n");
         assert_rejected("x", "[Service]\nExec=/x\nOOMScoreAdjust=1001\n");
+        assert_rejected("x", "[Service]\nExec=/x\nLogMaxSize=1K\n");
+        assert_rejected("x", "[Service]\nExec=/x\nLogMaxSize=2G\n");
+        assert_rejected("x", "[Service]\nExec=/x\nLogMaxSize=1T\n");
+        assert_rejected("x", "[Service]\nExec=/x\nLogMaxSize=M\n");
+        assert_rejected("x", "[Service]\nExec=/x\nLogKeep=17\n");
         assert_rejected("x", "[Service]\nExec=/x\nEnvironment=1A=x\n");
         assert_rejected("x", "[Service]\nExec=/x\nEnvironment=NOEQUALS\n");
         assert_rejected("x", "[Service]\nExec=/x\nEnvironment=A-B=x\n");

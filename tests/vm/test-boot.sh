@@ -142,6 +142,44 @@ t update-agent-ready sh -c 'case "$(sed -n s/^state=//p /run/berth/services/upda
 t update-agent-blessed-counted-entry grep -q 'blessed slot a (.*): berth-a+2-1.conf -> berth-a.conf' /var/log/berth/update.log
 t esp-read-only-after-bless grep -Eq '^/dev/vda1 /efi vfat ro,nosuid,nodev,noexec' /proc/mounts
 
+echo "--- service logs: /var/log/berth, time-stamped, rotated at 1 MiB, 3 kept"
+logs=/var/log/berth
+sections_start=$(cut -d' ' -f1 /proc/uptime)
+t log-containerd-stamped grep -qE '^20[0-9-]{8}T[0-9:]{8}\.[0-9]{3}Z ' $logs/containerd.log
+# 5 MB more into containerd's stderr, the pipe berth-init reads: past the
+# bound of 4 files of 1 MiB. berth-init must keep supervising meanwhile.
+pid=$(status containerd pid)
+line=$(head -c 99 /dev/zero | tr '\0' x)
+start=$(cut -d' ' -f1 /proc/uptime)
+t log-5mb-written sh -c "yes $line | head -c 5000000 > /proc/$pid/fd/2; echo log-end-marker > /proc/$pid/fd/2"
+t log-all-written wait_for 240 grep -q 'Z log-end-marker$' $logs/containerd.log
+t log-rotated-3 test -s $logs/containerd.log.3
+echo "log-spam-seconds: $start $(cut -d' ' -f1 /proc/uptime)"
+ls -l $logs | sed 's/^/logs| /'
+t log-keep-3 test ! -e $logs/containerd.log.4
+t log-files-under-1mib test -z "$(find $logs -name 'containerd.log*' -size +1048576c)"
+t log-total-under-4mib test "$(cat $logs/containerd.log* | wc -c)" -le 4194304
+t log-rotated-full test "$(wc -c < $logs/containerd.log.2)" -gt 1040000
+grep -h 'lines dropped' $logs/containerd.log* | sed 's/^/log-drops| /'
+t log-supervision-alive test "$(status containerd state)" = ready
+
+echo "--- kernel audit: records in /var/log/berth/audit.log (no auditd)"
+t audit-log-exists test -s $logs/audit.log
+t audit-on-from-boot grep -qw 'audit=1' /proc/cmdline
+mkdir -p /run/audit-test
+mount -t tmpfs -o size=1m audit-test /run/audit-test && umount /run/audit-test
+echo x > /var/lib/berth/audit-test && rm /var/lib/berth/audit-test
+head -c 64 /dev/zero > /run/not-a-module.ko
+insmod /run/not-a-module.ko 2>/dev/null # refused, and the attempt is on record
+date -s "$(date '+%Y-%m-%d %H:%M:%S')" > /dev/null
+audit_has() { grep -q "key=\"$1\"" $logs/audit.log; }
+for key in mounts berth-state modules time-change; do
+        t audit-$key wait_for 40 audit_has $key
+        grep "key=\"$key\"" $logs/audit.log | tail -n1 | cut -c1-240 | sed 's/^/audit| /'
+done
+t audit-log-stamped grep -qE '^20[0-9-]{8}T[0-9:]{8}\.[0-9]{3}Z type=SYSCALL msg=audit\(' $logs/audit.log
+echo "logs-audit-sections-seconds: $sections_start $(cut -d' ' -f1 /proc/uptime)"
+
 echo "checks failed: $fails"
 exit $fails
 GUEST
@@ -158,7 +196,7 @@ step "boot through UEFI and systemd-boot, run the payload"
 vm_boot_payload "$VM_TMP/boot.sh" --timeout 400 --disk-copy "$DISK"
 
 step "the guest's checks"
-tr -d '\r' < "$VM_LOG" | grep -E '^(T: |[a-z-]+\| |chrony (before|after)|berth service restart)' || true
+tr -d '\r' < "$VM_LOG" | grep -E '^(T: |[a-z-]+\| |chrony (before|after)|berth service restart|log-spam-seconds|logs-audit-sections-seconds)' || true
 vm_guest_results "$VM_LOG" containerd-socket image-import container-output container-ran-as-root \
         container-removed usr-mounted-erofs-ro usr-dm-name usr-dm-two-vda-partitions \
         usr-dm-verity-target usr-not-writable cgroup2-mounted no-cgroup-v1 cgroup-controllers \
@@ -170,7 +208,11 @@ vm_guest_results "$VM_LOG" containerd-socket image-import container-output conta
         berth-service-unknown efivarfs-mounted efivars-readable esp-mounted-ro esp-has-loader \
         esp-not-writable firstboot-growfs-done firstboot-machine-id-done first-boot-flag \
         test-payload-marker update-agent-ready update-agent-blessed-counted-entry \
-        esp-read-only-after-bless
+        esp-read-only-after-bless log-containerd-stamped log-5mb-written log-all-written \
+        log-rotated-3 log-keep-3 \
+        log-files-under-1mib log-total-under-4mib log-rotated-full log-supervision-alive \
+        audit-log-exists audit-on-from-boot audit-mounts audit-berth-state audit-modules \
+        audit-time-change audit-log-stamped
 check "payload exit status 0 (got $VM_PAYLOAD_STATUS)" [ "$VM_PAYLOAD_STATUS" = 0 ]
 check "berth vm exit status 0 (got $VM_RC)" [ "$VM_RC" = 0 ]
 
@@ -181,6 +223,8 @@ vm_expect "$VM_LOG" 'berth: timeline containerd-ready' "containerd became ready"
 vm_expect "$VM_LOG" 'berth: chrony killed by signal KILL, restarting in [0-9.]+s' \
         "berth logs the restart of the killed chronyd"
 vm_expect "$VM_LOG" 'berth: poweroff$' "ordered power-off after the payload"
+vm_expect "$VM_LOG" 'berth: kernel audit on, 4 rules, records in /var/log/berth/audit.log' \
+        "PID 1 turned kernel auditing on"
 vm_expect_not "$VM_LOG" 'berth: error: ' "no berth errors"
 vm_expect_not "$VM_LOG" 'Kernel panic' "no kernel panic"
 vm_timeline "$VM_LOG"
