@@ -208,15 +208,13 @@ static int salted_hash(uint8_t *scratch, const uint8_t *salt, size_t salt_size,
  * 0 (the leaves) first. */
 typedef struct Layout {
         struct verity_sb sb;
-        uint64_t blocks, level_block[64], level_size[64];
+        uint64_t blocks;
         size_t salt_size;
-        int levels;
+        VerityTreeLayout tree;
 } Layout;
 
 static int read_layout(int hfd, const char *hash_path, uint64_t hash_offset, uint64_t data_max,
                        Layout *l) {
-        const unsigned per_block_bits = 7; /* 4096 / 32 hashes per block */
-        uint64_t pos;
         int r;
 
         r = pread_full(hfd, &l->sb, sizeof l->sb, hash_offset);
@@ -237,20 +235,28 @@ static int read_layout(int hfd, const char *hash_path, uint64_t hash_offset, uin
                                   hash_path, l->blocks, data_max / VERITY_BLOCK_SIZE);
         l->salt_size = le16toh(l->sb.salt_size);
 
+        verity_tree_layout(l->blocks, hash_offset, &l->tree);
+        return 0;
+}
+
+void verity_tree_layout(uint64_t data_blocks, uint64_t hash_offset, VerityTreeLayout *ret) {
+        const unsigned per_block_bits = 7; /* 4096 / 32 hashes per block */
+        uint64_t pos;
+
         /* Levels as libcryptsetup lays them out: the tree starts in the block
          * after the superblock, the level nearest the root first. */
-        l->levels = 0;
-        while (per_block_bits * (unsigned) l->levels < 64 &&
-               ((l->blocks - 1) >> (per_block_bits * l->levels)))
-                l->levels++;
+        *ret = (VerityTreeLayout){};
+        while (per_block_bits * (unsigned) ret->levels < 64 &&
+               ((data_blocks - 1) >> (per_block_bits * ret->levels)))
+                ret->levels++;
         pos = hash_offset / VERITY_BLOCK_SIZE + 1;
-        for (int i = l->levels - 1; i >= 0; i--) {
+        for (int i = ret->levels - 1; i >= 0; i--) {
                 unsigned shift = (unsigned) (i + 1) * per_block_bits;
-                l->level_block[i] = pos;
-                l->level_size[i] = shift >= 64 ? 1 : (l->blocks + (1ull << shift) - 1) >> shift;
-                pos += l->level_size[i];
+                ret->level_block[i] = pos;
+                ret->level_size[i] = shift >= 64 ? 1 : (data_blocks + (1ull << shift) - 1) >> shift;
+                pos += ret->level_size[i];
         }
-        return 0;
+        ret->end_block = pos;
 }
 
 void verity_leaves_done(VerityLeaves *l) {
@@ -281,12 +287,12 @@ int verity_leaves_read(const char *hash_path, uint64_t hash_offset, uint64_t dat
         leaves = malloc(l.blocks * VERITY_HASH_SIZE);
         if (!leaves)
                 return -ENOMEM;
-        if (l.levels == 0) {
+        if (l.tree.levels == 0) {
                 /* One data block: the root hash is its hash, there are no leaves. */
                 return error_setf(EBADMSG, "%s: a one-block tree has no leaves", hash_path);
         }
         r = pread_full(hfd, leaves, l.blocks * VERITY_HASH_SIZE,
-                       l.level_block[0] * VERITY_BLOCK_SIZE);
+                       l.tree.level_block[0] * VERITY_BLOCK_SIZE);
         if (r < 0)
                 return error_wrapf(r, "%s: reading the hash tree's leaves", hash_path);
         *ret = (VerityLeaves){ .salt_size = l.salt_size, .blocks = l.blocks };
@@ -323,10 +329,10 @@ int verity_verify_at(const char *data_path, uint64_t data_offset, uint64_t data_
         if (r < 0)
                 return r;
         const struct verity_sb sb = lay.sb;
-        const uint64_t blocks = lay.blocks, *level_block = lay.level_block,
-                       *level_size = lay.level_size;
+        const uint64_t blocks = lay.blocks, *level_block = lay.tree.level_block,
+                       *level_size = lay.tree.level_size;
         const size_t salt_size = lay.salt_size;
-        const int levels = lay.levels;
+        const int levels = lay.tree.levels;
         buf = malloc(VERITY_BLOCK_SIZE);
         scratch = malloc(256 + VERITY_BLOCK_SIZE);
         if (!buf || !scratch)

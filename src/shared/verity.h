@@ -38,6 +38,16 @@ int verity_verify(const char *data_path, const char *hash_path, const char *root
 int verity_verify_at(const char *data_path, uint64_t data_offset, uint64_t data_max,
                      const char *hash_path, uint64_t hash_offset, const char *root_hash_hex);
 
+/* Where the levels of a hash tree of data_blocks blocks lie, in blocks of the
+ * hash file whose superblock is at hash_offset: level 0 (the leaves) ends the
+ * tree, the level nearest the root comes first, right after the superblock. */
+typedef struct VerityTreeLayout {
+        int levels; /* 0: one data block, its hash is the root */
+        uint64_t level_block[64], level_size[64];
+        uint64_t end_block; /* the block after the tree */
+} VerityTreeLayout;
+void verity_tree_layout(uint64_t data_blocks, uint64_t hash_offset, VerityTreeLayout *ret);
+
 /* Level 0 of a hash tree: the salted SHA-256 of every data block, in block
  * order, as the delta updater reads them (docs/updates.md). Not checked
  * against a root hash here: trust them as far as the file is trusted. */

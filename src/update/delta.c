@@ -14,6 +14,7 @@
 #include "error.h"
 #include "fetch.h"
 #include "fileio.h"
+#include "hexuuid.h"
 #include "log.h"
 #include "macro.h"
 #include "verity.h"
@@ -33,7 +34,9 @@ typedef struct Delta {
         VerityLeaves new;
         IndexEntry *index;
         size_t n_index;
-        uint8_t *done; /* bitmap: block written to the work file and synced */
+        uint64_t n_base;
+        uint8_t *base_leaves; /* the base's blocks' leaves under the new salt, in block order */
+        uint8_t *done;        /* bitmap: block written to the work file and synced */
         size_t done_size;
         char *work, *journal;
         int base_fd, work_fd;
@@ -136,8 +139,10 @@ static int build_index(Delta *d) {
                 return error_setf(ENOMEDIUM, "%s has no usable hash tree (%s)", o->base_name, why);
         }
         d->index = calloc(base.blocks, sizeof(IndexEntry));
-        if (!d->index)
+        d->base_leaves = malloc(base.blocks * HASH_SIZE);
+        if (!d->index || !d->base_leaves)
                 return -ENOMEM;
+        d->n_base = base.blocks;
         bool same_salt = base.salt_size ==
                          d->new.salt_size &&memcmp(base.salt, d->new.salt, base.salt_size) == 0;
         _cleanup_free_ uint8_t *buf = same_salt ? NULL : malloc(BLOCK);
@@ -151,6 +156,7 @@ static int build_index(Delta *d) {
                 e->block = b;
                 if (same_salt) {
                         memcpy(e->hash, base.leaves + b * HASH_SIZE, HASH_SIZE);
+                        memcpy(d->base_leaves + b * HASH_SIZE, e->hash, HASH_SIZE);
                         continue;
                 }
                 ssize_t k =
@@ -161,6 +167,7 @@ static int build_index(Delta *d) {
                 r = verity_block_hash(&d->new, buf, e->hash);
                 if (r < 0)
                         return r;
+                memcpy(d->base_leaves + b * HASH_SIZE, e->hash, HASH_SIZE);
                 d->st->rehashed++;
         }
         d->n_index = base.blocks;
@@ -287,6 +294,241 @@ static int plan_ranges(Delta *d, FetchRange **ret, size_t *ret_n) {
         return 0;
 }
 
+/* ---- the release's hash tree, mostly from the base's leaves ---------------
+ * The tree's upper levels (a few KiB) come first; then each block of leaves
+ * (128 leaves, for 128 data blocks) is rebuilt from the base's leaves, as the
+ * same 128 blocks at some shift (data that moved by whole blocks), and kept
+ * only when its hash is the one the level above names. Blocks of leaves that
+ * cannot be rebuilt so are fetched; their leaves tell the shifts of what
+ * follows. Every upper level is checked up to the signed root hash first, so
+ * each block of leaves is checked against trusted hashes. */
+
+#define SHIFTS_MAX 8
+
+typedef struct Tree {
+        Delta *d;
+        VerityTreeLayout lay;
+        uint8_t *upper; /* superblock and upper levels, as in the file */
+        int fd;
+        int64_t shifts[SHIFTS_MAX];
+        size_t n_shifts;
+        uint64_t fetched_bytes, requests, rebuilt;
+} Tree;
+
+static void shift_push(Tree *t, int64_t k) {
+        size_t i;
+        for (i = 0; i < t->n_shifts && t->shifts[i] != k; i++)
+                ;
+        if (i == t->n_shifts && t->n_shifts < SHIFTS_MAX)
+                t->n_shifts++;
+        if (i == t->n_shifts)
+                i = t->n_shifts - 1;
+        memmove(t->shifts + 1, t->shifts, i * sizeof(int64_t));
+        t->shifts[0] = k;
+}
+
+/* The hash level 1 (or the root) gives block i of level `level`. */
+static const uint8_t *expected(const Tree *t, int level, uint64_t i) {
+        return t->upper + t->lay.level_block[level + 1] * BLOCK + i * HASH_SIZE;
+}
+
+static int check_upper(Tree *t, const uint8_t root[static HASH_SIZE]) {
+        uint8_t h[HASH_SIZE];
+        int top = t->lay.levels - 1, r;
+
+        r = verity_block_hash(&t->d->new, t->upper + t->lay.level_block[top] * BLOCK, h);
+        if (r < 0)
+                return r;
+        if (memcmp(h, root, HASH_SIZE) != 0)
+                return error_setf(EBADMSG, "the release's hash tree does not match its signed "
+                                           "root hash");
+        for (int lv = top - 1; lv >= 1; lv--)
+                for (uint64_t i = 0; i < t->lay.level_size[lv]; i++) {
+                        r = verity_block_hash(&t->d->new,
+                                              t->upper + (t->lay.level_block[lv] + i) * BLOCK, h);
+                        if (r < 0)
+                                return r;
+                        if (memcmp(h, expected(t, lv, i), HASH_SIZE) != 0)
+                                return error_setf(EBADMSG,
+                                                  "block %" PRIu64 " of level %d of the "
+                                                  "release's hash tree does not match",
+                                                  i, lv);
+                }
+        return 0;
+}
+
+/* Block i of leaves as the base's leaves at shift k; 1 if its hash matches. */
+static int rebuild(Tree *t, uint64_t i, int64_t k, uint8_t *out) {
+        const Delta *d = t->d;
+        uint8_t h[HASH_SIZE];
+        int r;
+
+        memset(out, 0, BLOCK);
+        for (uint64_t j = 0; j < BLOCK / HASH_SIZE; j++) {
+                uint64_t nb = i * (BLOCK / HASH_SIZE) + j;
+                if (nb >= d->new.blocks)
+                        break;
+                int64_t bb = (int64_t) nb - k;
+                if (bb < 0 || (uint64_t) bb >= d->n_base)
+                        return 0;
+                memcpy(out + j * HASH_SIZE, d->base_leaves + (uint64_t) bb * HASH_SIZE, HASH_SIZE);
+        }
+        r = verity_block_hash(&d->new, out, h);
+        if (r < 0)
+                return r;
+        return memcmp(h, expected(t, 0, i), HASH_SIZE) == 0;
+}
+
+static int leaves_done(FetchRange *fr, void *userdata) {
+        Tree *t = userdata;
+        uint64_t i = fr->offset / BLOCK - t->lay.level_block[0];
+        uint8_t h[HASH_SIZE];
+        int r;
+
+        r = verity_block_hash(&t->d->new, fr->buf, h);
+        if (r < 0)
+                return r;
+        if (memcmp(h, expected(t, 0, i), HASH_SIZE) != 0) {
+                t->d->bad_block = fr->offset / BLOCK + 1;
+                return 1;
+        }
+        if (pwrite(t->fd, fr->buf, BLOCK, (off_t) fr->offset) != (ssize_t) BLOCK)
+                return error_wrapf(-errno, "writing the hash tree");
+        t->fetched_bytes += BLOCK;
+        /* The shift of the last leaf the base has: what follows is likely there too. */
+        for (uint64_t j = BLOCK / HASH_SIZE; j-- > 0;) {
+                uint64_t nb = i * (BLOCK / HASH_SIZE) + j;
+                if (nb >= t->d->new.blocks)
+                        continue;
+                const IndexEntry *e = bsearch(fr->buf + j * HASH_SIZE, t->d->index, t->d->n_index,
+                                              sizeof(IndexEntry), cmp_entry);
+                if (e) {
+                        shift_push(t, (int64_t) nb - (int64_t) e->block);
+                        break;
+                }
+        }
+        return 0;
+}
+
+static int fetch_one(Tree *t, uint64_t offset, uint64_t length, fetch_range_done_t done) {
+        FetchRange fr = { .offset = offset, .length = length };
+        char err[512] = "";
+        int r = fetch_ranges(t->d->o->verity_url, &fr, 1, 1, t->d->o->timeout, done, t, err,
+                             sizeof err);
+        t->requests += fr.tries;
+        if (r < 0 && t->d->bad_block > 0 && r == -EBADMSG)
+                return error_setf(EBADMSG,
+                                  "block %" PRIu64 " of %s does not match the release's "
+                                  "hash tree (refused after %u tries)",
+                                  t->d->bad_block - 1, t->d->o->verity_url, FETCH_RANGE_TRIES);
+        if (r < 0 && r != -ENOMEM && err[0])
+                return error_setf(-r, "%s", err);
+        return r;
+}
+
+static int upper_done(FetchRange *fr, void *userdata) {
+        Tree *t = userdata;
+        memcpy(t->upper, fr->buf, fr->length);
+        t->fetched_bytes += fr->length;
+        return 0;
+}
+
+static int build_tree(Delta *d) {
+        const DeltaOptions *o = d->o;
+        _cleanup_free_ char *work = strdup_printf("%s.delta", o->verity_path);
+        _cleanup_free_ uint8_t *buf = malloc(BLOCK);
+        Tree t = { .d = d, .fd = -EBADF };
+        uint8_t root[HASH_SIZE];
+        int r;
+
+        if (!work || !buf)
+                return -ENOMEM;
+        verity_tree_layout(o->length / BLOCK, 0, &t.lay);
+        if (t.lay.levels < 2 || t.lay.end_block * BLOCK != o->verity_length)
+                return error_setf(ENOMEDIUM, "the release's hash tree is not laid out as "
+                                             "expected");
+        r = hex_decode(o->root_hash, root, sizeof root);
+        if (r < 0)
+                return r;
+        uint64_t prefix = t.lay.level_block[0] * BLOCK;
+        t.upper = malloc(prefix);
+        if (!t.upper)
+                return -ENOMEM;
+        t.fd = open(work, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (t.fd < 0 || ftruncate(t.fd, (off_t) o->verity_length) < 0) {
+                r = error_wrapf(-errno, "cannot create %s", work);
+                goto out;
+        }
+        /* The upper levels, checked up to the root hash; an answer that does
+         * not check out is fetched again, as the ranges are. */
+        for (unsigned try = 1;; try++) {
+                r = fetch_one(&t, 0, prefix, upper_done);
+                if (r < 0)
+                        goto out;
+                if (pwrite(t.fd, t.upper, prefix, 0) != (ssize_t) prefix) {
+                        r = error_wrapf(-errno, "cannot write %s", work);
+                        goto out;
+                }
+                /* The salt and block count, from the superblock just written. */
+                verity_leaves_done(&d->new);
+                r = verity_leaves_read(work, 0, o->length, &d->new);
+                if (r >= 0 && d->new.blocks * BLOCK != o->length)
+                        r = error_setf(EBADMSG, "the release's hash tree is for another "
+                                                "image size");
+                if (r >= 0)
+                        r = check_upper(&t, root);
+                if (r >= 0)
+                        break;
+                if (r != -EBADMSG || try >= FETCH_RANGE_TRIES)
+                        goto out;
+                log_debug("delta: %s (fetching it again)", error_message(r));
+                error_clear();
+        }
+        r = build_index(d);
+        if (r < 0)
+                goto out;
+        shift_push(&t, 0);
+        for (uint64_t i = 0; i < t.lay.level_size[0]; i++) {
+                int ok = 0;
+                for (size_t s = 0; s < t.n_shifts && !ok; s++) {
+                        ok = rebuild(&t, i, t.shifts[s], buf);
+                        if (ok < 0) {
+                                r = ok;
+                                goto out;
+                        }
+                        if (ok > 0)
+                                shift_push(&t, t.shifts[s]);
+                }
+                if (ok) {
+                        t.rebuilt++;
+                        if (pwrite(t.fd, buf, BLOCK,
+                                   (off_t) ((t.lay.level_block[0] + i) * BLOCK)) !=
+                            (ssize_t) BLOCK) {
+                                r = error_wrapf(-errno, "cannot write %s", work);
+                                goto out;
+                        }
+                        continue;
+                }
+                r = fetch_one(&t, (t.lay.level_block[0] + i) * BLOCK, BLOCK, leaves_done);
+                if (r < 0)
+                        goto out;
+        }
+        if (fsync(t.fd) < 0 || rename(work, o->verity_path) < 0) {
+                r = error_wrapf(-errno, "cannot put %s in place", o->verity_path);
+                goto out;
+        }
+        d->st->tree_fetched = t.fetched_bytes;
+        d->st->tree_rebuilt = t.rebuilt;
+        d->st->requests += t.requests;
+        r = 0;
+out:
+        free(t.upper);
+        safe_close(t.fd);
+        if (r < 0)
+                (void) unlink(work);
+        return r;
+}
+
 int delta_assemble(const DeltaOptions *o, DeltaStats *ret) {
         _cleanup_free_ FetchRange *ranges = NULL;
         DeltaStats st = {};
@@ -296,6 +538,17 @@ int delta_assemble(const DeltaOptions *o, DeltaStats *ret) {
         int r;
 
         d.tty = isatty(STDERR_FILENO);
+        d.base_fd = open(o->base_path, O_RDONLY | O_CLOEXEC);
+        if (d.base_fd < 0) {
+                r = error_setf(ENOMEDIUM, "cannot open %s: %m", o->base_path);
+                goto out;
+        }
+        if (o->verity_url && access(o->verity_path, F_OK) < 0) {
+                r = build_tree(&d);
+                if (r < 0)
+                        goto out;
+                verity_leaves_done(&d.new);
+        }
         r = verity_leaves_read(o->verity_path, 0, UINT64_MAX, &d.new);
         if (r < 0)
                 goto out;
@@ -307,14 +560,11 @@ int delta_assemble(const DeltaOptions *o, DeltaStats *ret) {
                 goto out;
         }
         st.blocks = d.new.blocks;
-        d.base_fd = open(o->base_path, O_RDONLY | O_CLOEXEC);
-        if (d.base_fd < 0) {
-                r = error_setf(ENOMEDIUM, "cannot open %s: %m", o->base_path);
-                goto out;
+        if (!d.index) {
+                r = build_index(&d);
+                if (r < 0)
+                        goto out;
         }
-        r = build_index(&d);
-        if (r < 0)
-                goto out;
 
         d.work = strdup_printf("%s.delta", o->dest);
         d.journal = strdup_printf("%s.delta-journal", o->dest);
@@ -369,6 +619,7 @@ int delta_assemble(const DeltaOptions *o, DeltaStats *ret) {
 out:
         verity_leaves_done(&d.new);
         free(d.index);
+        free(d.base_leaves);
         free(d.done);
         free(d.work);
         free(d.journal);

@@ -26,7 +26,12 @@ typedef struct DeltaOptions {
         uint64_t base_data_size;
         uint64_t base_verity_offset; /* its usr-verity partition */
         const char *base_name;       /* "slot a", for messages */
-        const char *verity_path;     /* the release's usr.verity (trusted) */
+        const char *verity_path;     /* the release's usr.verity: trusted if it exists, else
+                                        rebuilt here from the base's leaves and ranges of
+                                        verity_url, checked up to root_hash */
+        const char *verity_url;      /* NULL: verity_path must exist */
+        uint64_t verity_length;      /* its signed length */
+        const char *root_hash;       /* the release's signed root hash (hex) */
         const char *url;             /* the release's usr.erofs */
         uint64_t length;             /* its signed length */
         const char *key;             /* its signed SHA-256: names the journal's release */
@@ -36,13 +41,15 @@ typedef struct DeltaOptions {
 } DeltaOptions;
 
 typedef struct DeltaStats {
-        uint64_t blocks;   /* of the new image */
-        uint64_t reused;   /* blocks copied from the base in this run */
-        uint64_t resumed;  /* blocks an earlier, interrupted run wrote */
-        uint64_t fetched;  /* blocks fetched */
-        uint64_t requests; /* HTTP requests made (retries included) */
-        uint64_t damaged;  /* base blocks that did not match their hash */
-        uint64_t rehashed; /* base blocks hashed because the salt differs (0: leaves used) */
+        uint64_t blocks;       /* of the new image */
+        uint64_t reused;       /* blocks copied from the base in this run */
+        uint64_t resumed;      /* blocks an earlier, interrupted run wrote */
+        uint64_t fetched;      /* blocks fetched */
+        uint64_t requests;     /* HTTP requests made (retries included) */
+        uint64_t damaged;      /* base blocks that did not match their hash */
+        uint64_t rehashed;     /* base blocks hashed because the salt differs (0: leaves used) */
+        uint64_t tree_fetched; /* bytes of the hash tree fetched */
+        uint64_t tree_rebuilt; /* blocks of leaves rebuilt from the base's */
 } DeltaStats;
 
 /* Returns 0 with dest in place; -ENOMEDIUM (with a message) when the base

@@ -322,13 +322,12 @@ static bool reuse_boot_file(Ctx *c, size_t f, const char *dest) {
 /* The usr image from the running slot's blocks and ranges of the release's
  * (delta.h). 1 if assembled, 0 if the whole file must be fetched (said why),
  * < 0 on error. */
-static int download_delta(Ctx *c, const char *url, const char *dest, DeltaStats *ret) {
+static int download_delta(Ctx *c, char *const urls[static _RF_MAX],
+                          char *const dests[static _RF_MAX], DeltaStats *ret) {
         const SlotPair *base = &c->t.slots[c->t.current];
-        _cleanup_free_ char *verity = staged(c, RF_VERITY), *name = NULL;
+        _cleanup_free_ char *name = NULL;
         int r;
 
-        if (!verity)
-                return -ENOMEM;
         if (c->o->full) {
                 printf("full download (--full)\n");
                 return 0;
@@ -347,11 +346,14 @@ static int download_delta(Ctx *c, const char *url, const char *dest, DeltaStats 
                 .base_data_size = base->data.size,
                 .base_verity_offset = base->verity.offset,
                 .base_name = name,
-                .verity_path = verity,
-                .url = url,
+                .verity_path = dests[RF_VERITY],
+                .verity_url = urls[RF_VERITY],
+                .verity_length = c->rel.files[RF_VERITY]->length,
+                .root_hash = c->rel.root_hash,
+                .url = urls[RF_USR],
                 .length = c->rel.files[RF_USR]->length,
                 .key = c->rel.files[RF_USR]->sha256,
-                .dest = dest,
+                .dest = dests[RF_USR],
                 .timeout = c->o->timeout,
         };
         r = delta_assemble(&d, ret);
@@ -372,12 +374,20 @@ static int fetch_items(FetchItem *items, size_t n) {
         return r;
 }
 
+static FetchItem release_item(const Ctx *c, size_t f, const char *url, const char *dest) {
+        return (FetchItem){ .url = url,
+                            .dest = dest,
+                            .sha256 = c->rel.files[f]->sha256,
+                            .size = c->rel.files[f]->length,
+                            .stall_timeout = c->o->timeout };
+}
+
 static int download(Ctx *c) {
         FetchItem items[_RF_MAX] = {};
         char *urls[_RF_MAX] = {}, *dests[_RF_MAX] = {};
         uint64_t total = 0, fetched = 0, reused = 0;
         DeltaStats ds = {};
-        size_t n = 0, usr = SIZE_MAX;
+        size_t n = 0;
         struct timespec t0, t1;
         int r = 0, delta = 0;
 
@@ -401,39 +411,34 @@ static int download(Ctx *c) {
                 if ((f == RF_KERNEL || f == RF_INITRD) && !c->o->full &&
                     reuse_boot_file(c, f, dests[f]))
                         reused += c->rel.files[f]->length;
-                else if (f != RF_USR && access(dests[f], F_OK) < 0)
+                else if (f != RF_USR && f != RF_VERITY && access(dests[f], F_OK) < 0)
                         fetched += c->rel.files[f]->length;
-                FetchItem it = { .url = urls[f],
-                                 .dest = dests[f],
-                                 .sha256 = c->rel.files[f]->sha256,
-                                 .size = c->rel.files[f]->length,
-                                 .stall_timeout = c->o->timeout };
-                if (f == RF_USR)
-                        usr = f;
-                else
-                        items[n++] = it;
+                if (f != RF_USR && f != RF_VERITY)
+                        items[n++] = release_item(c, f, urls[f], dests[f]);
         }
-        /* The hash tree first: the delta plans with it. */
         r = fetch_items(items, n);
         if (r < 0)
                 goto out;
-        if (access(dests[usr], F_OK) < 0) {
-                delta = download_delta(c, urls[usr], dests[usr], &ds);
+        bool had_verity = access(dests[RF_VERITY], F_OK) == 0;
+        if (access(dests[RF_USR], F_OK) < 0) {
+                delta = download_delta(c, urls, dests, &ds);
                 if (delta < 0) {
                         r = delta;
                         goto out;
                 }
                 if (delta == 0)
-                        fetched += c->rel.files[usr]->length;
+                        fetched += c->rel.files[RF_USR]->length;
         }
-        /* The usr image, assembled or not, is checked against its signed hash;
-         * without a delta it is downloaded whole. */
-        items[0] = (FetchItem){ .url = urls[usr],
-                                .dest = dests[usr],
-                                .sha256 = c->rel.files[usr]->sha256,
-                                .size = c->rel.files[usr]->length,
-                                .stall_timeout = c->o->timeout };
-        r = fetch_items(items, 1);
+        if (delta > 0)
+                fetched += ds.tree_fetched;
+        else if (!had_verity)
+                fetched += c->rel.files[RF_VERITY]->length;
+        /* Hash tree and usr image, assembled or not, are checked against their
+         * signed hashes; what is missing is downloaded whole. */
+        n = 0;
+        for (size_t f = RF_USR; f <= RF_VERITY; f++)
+                items[n++] = release_item(c, f, urls[f], dests[f]);
+        r = fetch_items(items, n);
         if (r < 0)
                 goto out;
         (void) clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -442,11 +447,16 @@ static int download(Ctx *c) {
                 reused += (ds.reused + ds.resumed) * VERITY_BLOCK_SIZE;
                 printf("delta: usr image %.1f MiB: %.1f MiB reused from slot %s%s, %.1f MiB "
                        "fetched in %" PRIu64 " requests",
-                       (double) c->rel.files[usr]->length / 1048576.0,
+                       (double) c->rel.files[RF_USR]->length / 1048576.0,
                        (double) ds.reused * VERITY_BLOCK_SIZE / 1048576.0,
                        slot_to_string(c->t.current),
                        ds.damaged > 0 ? " (some blocks damaged there)" : "",
                        (double) ds.fetched * VERITY_BLOCK_SIZE / 1048576.0, ds.requests);
+                if (ds.tree_rebuilt > 0)
+                        printf(", hash tree %" PRIu64 " KiB fetched (%" PRIu64
+                               " blocks of leaves rebuilt from slot %s's)",
+                               ds.tree_fetched / 1024, ds.tree_rebuilt,
+                               slot_to_string(c->t.current));
                 if (ds.resumed > 0)
                         printf(", %.1f MiB written by an interrupted run",
                                (double) ds.resumed * VERITY_BLOCK_SIZE / 1048576.0);

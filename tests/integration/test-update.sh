@@ -281,7 +281,9 @@ def blocks(p):
 old, new = blocks(sys.argv[1]), blocks(sys.argv[2])
 where = {h: i for i, h in enumerate(old)}
 fetched = next(i for i, h in enumerate(new) if h not in where)
-local = next(i for i, h in enumerate(new) if i > len(new) // 2 and h in where)
+# a block both images hold exactly once, so a damaged copy has no twin
+local = next(i for i, h in enumerate(new)
+             if i > len(new) // 2 and h in where and old.count(h) == 1 and new.count(h) == 1)
 print(fetched, local, where[new[local]])
 PY
 )
