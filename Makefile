@@ -22,6 +22,7 @@ test: deps
 
 bench: deps build
 	bash bench/run
+	bash bench/update
 
 clean:
 	rm -rf $(BUILD) build-asan $(OUT)

@@ -371,6 +371,7 @@ typedef struct Compose {
         PackageList *pkgs, *bootpkgs;
         char *kver, *cmdline;
         char root_hash[65];
+        char verity_salt[SHA256_HEX_SIZE];
         uint64_t usr_bytes;
         char *path[_ART_MAX]; /* made artifacts, in newdir; NULL: not (yet) made */
         int cache_lock_fd;    /* held from sources to fetch: one writer of the cache */
@@ -602,7 +603,7 @@ static int step_usr(Compose *c) {
                 return -ENOMEM;
         c->usr_bytes = du_bytes(usr);
         if (input_digest(c->spec, c->pkgs, c->sde, "erofs-uuid", d_uuid) < 0 ||
-            input_digest(c->spec, c->pkgs, c->sde, "verity-salt", d_salt) < 0 ||
+            verity_salt_for_image(c->spec->name, d_salt) < 0 ||
             input_digest(c->spec, c->pkgs, c->sde, "verity-uuid", d_vuuid) < 0)
                 return -ENOMEM;
         uuid_from_hex(d_uuid, fs_uuid);
@@ -614,6 +615,7 @@ static int step_usr(Compose *c) {
         if (r < 0)
                 return error_wrapf(r, "cannot make the erofs image of /usr");
         double tv = now_s();
+        memcpy(c->verity_salt, d_salt, sizeof d_salt);
         r = verity_format(erofs, hash, d_salt, verity_uuid, c->root_hash);
         if (r < 0)
                 return error_wrapf(r, "cannot format the dm-verity hash tree");
@@ -706,6 +708,7 @@ static int step_manifest(Compose *c) {
                 .description = c->spec->description,
                 .packages = c->pkgs,
                 .root_hash = c->root_hash,
+                .verity_salt = c->root_hash[0] ? c->verity_salt : NULL,
                 .kernel_version = c->kver,
                 .cmdline = c->cmdline,
                 .usr_tree_bytes = c->usr_bytes,

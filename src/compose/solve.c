@@ -80,6 +80,20 @@ static Id find_newest(Pool *pool, Id name) {
         return best;
 }
 
+/* The installable solvable called name with exactly version evr (a pin,
+ * Include=NAME=VERSION), or 0. */
+static Id find_version(Pool *pool, Id name, const char *evr) {
+        Id p, pp, want = pool_str2id(pool, evr, 0);
+        if (!want)
+                return 0;
+        FOR_PROVIDES(p, pp, name) {
+                Solvable *s = pool->solvables + p;
+                if (s->name == name && s->evr == want && pool_installable(pool, s))
+                        return p;
+        }
+        return 0;
+}
+
 /* Excluded names become installed stubs: a solvable of the same name, version
  * and provides as the newest real one (or a very high version when there is
  * none), in a repo the pool takes as installed. The solver then counts
@@ -514,7 +528,7 @@ int solve_packages(const RepoSet *repos, const char *arch, char *const *include,
         _cleanup_(queue_freep) Queue job = {}, decisions = {}, chosen = {};
         _cleanup_free_ Id *by = NULL;
         Map in_set = {}, favored = {};
-        _cleanup_strv_free_ char **missing = NULL;
+        _cleanup_strv_free_ char **missing = NULL, **names = NULL;
         int r;
 
         queue_init(&job);
@@ -528,19 +542,30 @@ int solve_packages(const RepoSet *repos, const char *arch, char *const *include,
         if (r < 0)
                 return r;
 
-        for (char *const *name = include; name && *name; name++) {
-                if (strv_contains(exclude, *name)) {
+        for (char *const *item = include; item && *item; item++) {
+                /* NAME or NAME=VERSION (a pin: exactly that version). */
+                const char *eq = strchr(*item, '=');
+                _cleanup_free_ char *name =
+                        eq ? strndup(*item, (size_t) (eq - *item)) : strdup(*item);
+                if (!name || strv_extend(&names, name) < 0)
+                        return -ENOMEM;
+                if (strv_contains(exclude, name)) {
                         log_warning("package '%s' is both included and excluded; excluded wins",
-                                    *name);
+                                    name);
                         continue;
                 }
-                Id id = pool_str2id(pool, *name, 0);
-                if (!id || !find_newest(pool, id)) {
-                        if (strv_extend(&missing, *name) < 0)
+                Id id = pool_str2id(pool, name, 0), p = 0;
+                if (id)
+                        p = eq ? find_version(pool, id, eq + 1) : find_newest(pool, id);
+                if (!p) {
+                        if (strv_extend(&missing, *item) < 0)
                                 return -ENOMEM;
                         continue;
                 }
-                queue_push2(&job, SOLVER_INSTALL | SOLVER_SOLVABLE_NAME, id);
+                if (eq)
+                        queue_push2(&job, SOLVER_INSTALL | SOLVER_SOLVABLE, p);
+                else
+                        queue_push2(&job, SOLVER_INSTALL | SOLVER_SOLVABLE_NAME, id);
         }
         if (missing)
                 return report_missing(missing);
@@ -580,7 +605,7 @@ int solve_packages(const RepoSet *repos, const char *arch, char *const *include,
                 map_free(&in_set);
                 return -ENOMEM;
         }
-        r = compute_wanted_by(pool, &chosen, &in_set, by, include);
+        r = compute_wanted_by(pool, &chosen, &in_set, by, names);
         map_free(&in_set);
         if (r < 0)
                 return r;

@@ -168,6 +168,16 @@ static bool valid_package(const char *s) {
         return in_set(s[0], LOWER_DIGITS) && s[1] != 0 && only_chars(s, LOWER_DIGITS "+.-");
 }
 
+/* NAME or NAME=VERSION (Debian policy 5.6.12 characters: a pin to exactly that version). */
+static bool valid_package_pin(const char *s) {
+        const char *eq = strchr(s, '=');
+        if (!eq)
+                return valid_package(s);
+        _cleanup_free_ char *name = strndup(s, (size_t) (eq - s));
+        return name && valid_package(name) && in_set(eq[1], "0123456789") &&
+               only_chars(eq + 1, ALNUM ".+~:-") && strlen(eq + 1) <= 128;
+}
+
 static bool valid_module(const char *s) {
         return *s && only_chars(s, ALNUM "_-") && strlen(s) <= NAME_MAX_LEN;
 }
@@ -504,7 +514,8 @@ static const IniKey keys[] = {
         { "Source", "Components", ini_key_words, SOURCE(components), valid_word, "component" },
         { "Source", "SignedBy", ini_key_string, SOURCE(signed_by), valid_host_path, "path" },
         { "Source", "CheckValidUntil", parse_check_valid_until },
-        { "Packages", "Include", ini_key_words, SPEC(include), valid_package, "package name" },
+        { "Packages", "Include", ini_key_words, SPEC(include), valid_package_pin,
+          "package name or NAME=VERSION" },
         { "Packages", "Exclude", ini_key_words, SPEC(exclude), valid_package, "package name" },
         { "Packages", "BootPackages", ini_key_words, SPEC(boot_packages), valid_package,
           "package name" },

@@ -152,6 +152,25 @@ static void transfer_done(Transfer *t) {
         t->partial = NULL;
 }
 
+/* The options every transfer shares: fail on HTTP errors, follow redirects,
+ * the stall timeout (0: 30 s to connect, 60 s under 1 KiB/s). */
+static void easy_setup(CURL *easy, const char *url, curl_write_callback cb, void *data,
+                       char *errbuf, unsigned stall) {
+        (void) curl_easy_setopt(easy, CURLOPT_URL, url);
+        (void) curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, cb);
+        (void) curl_easy_setopt(easy, CURLOPT_WRITEDATA, data);
+        (void) curl_easy_setopt(easy, CURLOPT_PRIVATE, data);
+        (void) curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
+        (void) curl_easy_setopt(easy, CURLOPT_FAILONERROR, 1L);
+        (void) curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
+        (void) curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 10L);
+        (void) curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+        (void) curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, stall ? (long) stall : 30L);
+        (void) curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+        (void) curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, stall ? (long) stall : 60L);
+        (void) curl_easy_setopt(easy, CURLOPT_USERAGENT, "berth/" BERTH_VERSION);
+}
+
 /* Opens the partial file and sets up an easy handle. */
 static int transfer_start(Transfer *t, CURLM *multi, Progress *pg) {
         FetchItem *it = t->item;
@@ -183,21 +202,7 @@ static int transfer_start(Transfer *t, CURLM *multi, Progress *pg) {
         t->easy = curl_easy_init();
         if (!t->easy)
                 return -ENOMEM;
-        (void) curl_easy_setopt(t->easy, CURLOPT_URL, it->url);
-        (void) curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, write_cb);
-        (void) curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
-        (void) curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
-        (void) curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->curl_error);
-        (void) curl_easy_setopt(t->easy, CURLOPT_FAILONERROR, 1L);
-        (void) curl_easy_setopt(t->easy, CURLOPT_FOLLOWLOCATION, 1L);
-        (void) curl_easy_setopt(t->easy, CURLOPT_MAXREDIRS, 10L);
-        (void) curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
-        (void) curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT,
-                                it->stall_timeout ? (long) it->stall_timeout : 30L);
-        (void) curl_easy_setopt(t->easy, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-        (void) curl_easy_setopt(t->easy, CURLOPT_LOW_SPEED_TIME,
-                                it->stall_timeout ? (long) it->stall_timeout : 60L);
-        (void) curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "berth/" BERTH_VERSION);
+        easy_setup(t->easy, it->url, write_cb, t, t->curl_error, it->stall_timeout);
         if (t->resume_from > 0)
                 (void) curl_easy_setopt(t->easy, CURLOPT_RESUME_FROM_LARGE,
                                         (curl_off_t) t->resume_from);
@@ -425,4 +430,175 @@ int fetch_url(const char *url, const char *dest) {
         if (r < 0)
                 log_debug("%s", it.error);
         return r;
+}
+
+typedef struct RangeTransfer {
+        FetchRange *range;
+        CURL *easy;
+        uint8_t *buf; /* the range's bytes, reused from one range to the next */
+        size_t cap;
+        bool not_partial; /* the answer was not 206 */
+        char curl_error[CURL_ERROR_SIZE];
+} RangeTransfer;
+
+static size_t range_write_cb(char *data, size_t size, size_t nmemb, void *userdata) {
+        RangeTransfer *t = userdata;
+        FetchRange *fr = t->range;
+        size_t n = size * nmemb;
+        long code = 0;
+
+        (void) curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+        if (code != 206) {
+                t->not_partial = true;
+                return 0;
+        }
+        if (fr->received + n > fr->length)
+                return 0; /* more than asked for */
+        memcpy(fr->buf + fr->received, data, n);
+        fr->received += n;
+        return n;
+}
+
+static int range_start(RangeTransfer *t, CURLM *multi, const char *url, unsigned stall) {
+        char range[64];
+
+        if (t->cap < t->range->length) {
+                uint8_t *b = realloc(t->buf, t->range->length);
+                if (!b)
+                        return -ENOMEM;
+                t->buf = b;
+                t->cap = t->range->length;
+        }
+        t->range->buf = t->buf;
+        t->range->received = 0;
+        t->range->tries++;
+        t->not_partial = false;
+        t->curl_error[0] = 0;
+        t->easy = curl_easy_init();
+        if (!t->easy)
+                return -ENOMEM;
+        snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, t->range->offset,
+                 t->range->offset + t->range->length - 1);
+        easy_setup(t->easy, url, range_write_cb, t, t->curl_error, stall);
+        (void) curl_easy_setopt(t->easy, CURLOPT_RANGE, range);
+        return curl_multi_add_handle(multi, t->easy) == CURLM_OK ? 0 : -EIO;
+}
+
+int fetch_ranges(const char *url, FetchRange *ranges, size_t n, unsigned jobs,
+                 unsigned stall_timeout, fetch_range_done_t done, void *userdata, char *error,
+                 size_t error_size) {
+        _cleanup_(curl_multi_cleanupp) CURLM *multi = NULL;
+        _cleanup_free_ RangeTransfer *ts = NULL;
+        size_t next = 0, running = 0;
+        int r = 0;
+
+        if (n == 0)
+                return 0;
+        if (jobs == 0)
+                jobs = FETCH_DEFAULT_JOBS;
+        (void) pthread_once(&curl_once, curl_init_once);
+        ts = calloc(jobs, sizeof(RangeTransfer));
+        multi = curl_multi_init();
+        if (!ts || !multi)
+                return -ENOMEM;
+        (void) curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) jobs);
+        for (size_t i = 0; i < n; i++)
+                ranges[i].tries = 0;
+
+        while (r >= 0) {
+                for (size_t s = 0; s < jobs && next < n; s++) {
+                        if (ts[s].easy)
+                                continue;
+                        ts[s].range = &ranges[next++];
+                        r = range_start(&ts[s], multi, url, stall_timeout);
+                        if (r < 0)
+                                break;
+                        running++;
+                }
+                if (r < 0 || running == 0)
+                        break;
+                int still = 0;
+                if (curl_multi_perform(multi, &still) != CURLM_OK) {
+                        r = -EIO;
+                        snprintf(error, error_size, "%s: curl_multi_perform failed", url);
+                        break;
+                }
+                CURLMsg *m;
+                int left;
+                while (r >= 0 && (m = curl_multi_info_read(multi, &left))) {
+                        if (m->msg != CURLMSG_DONE)
+                                continue;
+                        RangeTransfer *t = NULL;
+                        (void) curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **) &t);
+                        CURLcode cc = m->data.result;
+                        FetchRange *fr = t->range;
+                        long code = 0;
+                        (void) curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+                        (void) curl_multi_remove_handle(multi, t->easy);
+                        curl_easy_cleanup(t->easy);
+                        t->easy = NULL;
+                        running--;
+                        int again = 0;
+                        if (t->not_partial) {
+                                snprintf(error, error_size,
+                                         "%s: the server answered a Range request with %ld, "
+                                         "not 206 Partial Content",
+                                         url, code);
+                                r = -EPROTO;
+                        } else if (cc == CURLE_OK && fr->received != fr->length) {
+                                snprintf(error, error_size,
+                                         "%s: bytes %" PRIu64 "+%" PRIu64 ": got %" PRIu64 " bytes",
+                                         url, fr->offset, fr->length, fr->received);
+                                again = 1;
+                                r = -EBADMSG;
+                        } else if (cc == CURLE_WRITE_ERROR) {
+                                snprintf(error, error_size,
+                                         "%s: bytes %" PRIu64 "+%" PRIu64
+                                         ": more data than asked for",
+                                         url, fr->offset, fr->length);
+                                r = -EBADMSG;
+                        } else if (cc != CURLE_OK) {
+                                bool transient = cc != CURLE_HTTP_RETURNED_ERROR || code >= 500;
+                                snprintf(error, error_size, "%s: %s", url,
+                                         t->curl_error[0] ? t->curl_error : curl_easy_strerror(cc));
+                                again = transient;
+                                r = code == 404                      ? -ENOENT
+                                    : code == 416                    ? -EBADMSG
+                                    : cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT
+                                    : cc == CURLE_COULDNT_CONNECT    ? -ECONNREFUSED
+                                                                     : -EIO;
+                        } else {
+                                again = done(fr, userdata);
+                                if (again < 0) {
+                                        r = again;
+                                        break;
+                                }
+                                if (again > 0) {
+                                        snprintf(error, error_size,
+                                                 "%s: bytes %" PRIu64 "+%" PRIu64
+                                                 " were refused %u times",
+                                                 url, fr->offset, fr->length, fr->tries);
+                                        r = -EBADMSG;
+                                }
+                        }
+                        if (r < 0 && again && fr->tries < FETCH_RANGE_TRIES) {
+                                log_debug("fetch: %s (retrying)", error);
+                                r = range_start(t, multi, url, stall_timeout);
+                                if (r >= 0)
+                                        running++;
+                        }
+                }
+                if (r >= 0 && still > 0)
+                        (void) curl_multi_poll(multi, NULL, 0, 250, NULL);
+        }
+        for (size_t s = 0; s < jobs; s++) {
+                if (ts[s].easy) {
+                        (void) curl_multi_remove_handle(multi, ts[s].easy);
+                        curl_easy_cleanup(ts[s].easy);
+                }
+                free(ts[s].buf);
+        }
+        for (size_t i = 0; i < n; i++)
+                ranges[i].buf = NULL;
+        return r < 0 ? r : 0;
 }

@@ -15,6 +15,7 @@
 #include "macro.h"
 
 #define SPDX_NOASSERTION "NOASSERTION"
+#define VERITY_BLOCK_BYTES 4096
 
 static json_t *str_or_noassert(const char *s) {
         return json_string(isempty(s) ? SPDX_NOASSERTION : s);
@@ -119,6 +120,7 @@ static int write_manifest(const ManifestInfo *m, const ArtifactSum *arts, const 
             (r = json_set(doc, "flavor", json_string_or_null(m->flavor))) < 0 ||
             (r = json_set(doc, "architecture", json_string(m->architecture ?: "amd64"))) < 0 ||
             (r = json_set(doc, "root_hash", json_string_or_null(m->root_hash))) < 0 ||
+            (r = json_set(doc, "verity_salt", json_string_or_null(m->verity_salt))) < 0 ||
             (r = json_set(doc, "kernel_version", json_string_or_null(m->kernel_version))) < 0 ||
             (r = json_set(doc, "cmdline", json_string_or_null(m->cmdline))) < 0 ||
             (r = json_set(doc, "source_date_epoch", json_integer(m->source_date_epoch))) < 0 ||
@@ -126,6 +128,11 @@ static int write_manifest(const ManifestInfo *m, const ArtifactSum *arts, const 
                     0 ||
             (r = json_set(doc, "package_count", json_integer((json_int_t) n_pkgs))) < 0 ||
             (r = json_set(doc, "berth_version", json_string(BERTH_VERSION))) < 0)
+                return r;
+        /* The hash tree's block size goes with its salt (the delta updater
+         * needs both); berth's verity blocks are always 4 KiB. */
+        if (m->verity_salt &&
+            (r = json_set(doc, "verity_block_size", json_integer(VERITY_BLOCK_BYTES))) < 0)
                 return r;
 
         jp = json_array();
@@ -422,6 +429,7 @@ Manifest *manifest_free(Manifest *m) {
         free(m->flavor);
         free(m->architecture);
         free(m->root_hash);
+        free(m->verity_salt);
         free(m->kernel_version);
         free(m->cmdline);
         for (size_t i = 0; i < m->n_artifacts; i++)
@@ -525,6 +533,8 @@ int manifest_parse(const char *data, size_t size, Manifest **ret, char **ret_msg
             (r = get_str(&rd, doc, "flavor", false, 32, &m->flavor)) < 0 ||
             (r = get_str(&rd, doc, "architecture", true, 32, &m->architecture)) < 0 ||
             (r = get_str(&rd, doc, "root_hash", false, 64, &m->root_hash)) < 0 ||
+            (r = get_str(&rd, doc, "verity_salt", false, 64, &m->verity_salt)) < 0 ||
+            (r = get_uint(&rd, doc, "verity_block_size", false, &m->verity_block_size)) < 0 ||
             (r = get_str(&rd, doc, "kernel_version", false, 128, &m->kernel_version)) < 0 ||
             (r = get_str(&rd, doc, "cmdline", false, 4096, &m->cmdline)) < 0 ||
             (r = get_uint(&rd, doc, "source_date_epoch", false, &sde)) < 0 ||
@@ -533,6 +543,10 @@ int manifest_parse(const char *data, size_t size, Manifest **ret, char **ret_msg
         if (sde > INT64_MAX)
                 return bad(&rd, "source_date_epoch", "out of range");
         m->source_date_epoch = (int64_t) sde;
+        if (m->verity_salt && !hex_ok(m->verity_salt, 64))
+                return bad(&rd, "verity_salt", "expected 64 lowercase hex digits");
+        if (m->verity_block_size != 0 && m->verity_block_size != VERITY_BLOCK_BYTES)
+                return bad(&rd, "verity_block_size", "expected 4096");
         if (m->root_hash && !hex_ok(m->root_hash, 64))
                 return bad(&rd, "root_hash", "expected 64 lowercase hex digits");
 

@@ -25,6 +25,7 @@ typedef struct ManifestInfo {
         const char *description;    /* NULL: none */
         const PackageList *packages;
         const char *root_hash;
+        const char *verity_salt; /* hex; NULL: no verity (written with block size 4096) */
         const char *kernel_version;
         const char *cmdline;
         uint64_t usr_tree_bytes; /* installed size of /usr */
@@ -49,7 +50,9 @@ typedef struct ManifestArtifact {
 
 typedef struct Manifest {
         char *name, *version, *flavor, *architecture;
-        char *root_hash; /* 64 hex digits, or NULL */
+        char *root_hash;            /* 64 hex digits, or NULL */
+        char *verity_salt;          /* 64 hex digits, or NULL (older manifests) */
+        uint64_t verity_block_size; /* 0 if not said */
         char *kernel_version, *cmdline;
         int64_t source_date_epoch;
         uint64_t usr_tree_bytes;

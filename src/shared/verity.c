@@ -28,6 +28,17 @@ static void verity_log(int level, const char *msg, void *userdata) {
                 log_debug("libcryptsetup: %s", msg);
 }
 
+int verity_salt_for_image(const char *name, char ret[static 65]) {
+        _cleanup_free_ char *s = NULL;
+
+        if (!name)
+                return -EINVAL;
+        s = strdup_printf("berth verity salt\n%s", name);
+        if (!s)
+                return -ENOMEM;
+        return sha256_buffer_hex(s, strlen(s), ret);
+}
+
 static int pad_to_block(const char *path, uint64_t *ret_blocks) {
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
@@ -192,15 +203,118 @@ static int salted_hash(uint8_t *scratch, const uint8_t *salt, size_t salt_size,
         return sha256_buffer(scratch, salt_size + VERITY_BLOCK_SIZE, ret);
 }
 
+/* The superblock at hash_offset of hfd and the tree's layout: where each
+ * level starts (in blocks of the hash file) and how many blocks it has, level
+ * 0 (the leaves) first. */
+typedef struct Layout {
+        struct verity_sb sb;
+        uint64_t blocks;
+        size_t salt_size;
+        VerityTreeLayout tree;
+} Layout;
+
+static int read_layout(int hfd, const char *hash_path, uint64_t hash_offset, uint64_t data_max,
+                       Layout *l) {
+        int r;
+
+        r = pread_full(hfd, &l->sb, sizeof l->sb, hash_offset);
+        if (r < 0)
+                return error_wrapf(r, "%s: reading the verity superblock", hash_path);
+        if (memcmp(l->sb.signature, "verity\0\0", 8) != 0 || le32toh(l->sb.version) != 1 ||
+            le32toh(l->sb.hash_type) != 1 || strncmp((char *) l->sb.algorithm, "sha256", 32) != 0 ||
+            le32toh(l->sb.data_block_size) != VERITY_BLOCK_SIZE ||
+            le32toh(l->sb.hash_block_size) != VERITY_BLOCK_SIZE || le16toh(l->sb.salt_size) > 256)
+                return error_setf(EBADMSG,
+                                  "%s: no sha256/4096 verity superblock at offset %" PRIu64,
+                                  hash_path, hash_offset);
+        l->blocks = le64toh(l->sb.data_blocks);
+        if (l->blocks == 0 || l->blocks > data_max / VERITY_BLOCK_SIZE)
+                return error_setf(EBADMSG,
+                                  "%s: verity superblock claims %" PRIu64
+                                  " data blocks, the data area holds %" PRIu64,
+                                  hash_path, l->blocks, data_max / VERITY_BLOCK_SIZE);
+        l->salt_size = le16toh(l->sb.salt_size);
+
+        verity_tree_layout(l->blocks, hash_offset, &l->tree);
+        return 0;
+}
+
+void verity_tree_layout(uint64_t data_blocks, uint64_t hash_offset, VerityTreeLayout *ret) {
+        const unsigned per_block_bits = 7; /* 4096 / 32 hashes per block */
+        uint64_t pos;
+
+        /* Levels as libcryptsetup lays them out: the tree starts in the block
+         * after the superblock, the level nearest the root first. */
+        *ret = (VerityTreeLayout){};
+        while (per_block_bits * (unsigned) ret->levels < 64 &&
+               ((data_blocks - 1) >> (per_block_bits * ret->levels)))
+                ret->levels++;
+        pos = hash_offset / VERITY_BLOCK_SIZE + 1;
+        for (int i = ret->levels - 1; i >= 0; i--) {
+                unsigned shift = (unsigned) (i + 1) * per_block_bits;
+                ret->level_block[i] = pos;
+                ret->level_size[i] = shift >= 64 ? 1 : (data_blocks + (1ull << shift) - 1) >> shift;
+                pos += ret->level_size[i];
+        }
+        ret->end_block = pos;
+}
+
+void verity_leaves_done(VerityLeaves *l) {
+        if (!l)
+                return;
+        free(l->leaves);
+        l->leaves = NULL;
+}
+
+int verity_leaves_read(const char *hash_path, uint64_t hash_offset, uint64_t data_max,
+                       VerityLeaves *ret) {
+        _cleanup_close_ int hfd = -EBADF;
+        _cleanup_free_ uint8_t *leaves = NULL;
+        Layout l;
+        int r;
+
+        if (!hash_path || !ret)
+                return -EINVAL;
+        hfd = open(hash_path, O_RDONLY | O_CLOEXEC);
+        if (hfd < 0)
+                return error_wrapf(-errno, "%s", hash_path);
+        r = read_layout(hfd, hash_path, hash_offset, data_max, &l);
+        if (r < 0)
+                return r;
+        if (l.blocks > (UINT64_C(1) << 32))
+                return error_setf(EFBIG, "%s: %" PRIu64 " data blocks is too many", hash_path,
+                                  l.blocks);
+        leaves = malloc(l.blocks * VERITY_HASH_SIZE);
+        if (!leaves)
+                return -ENOMEM;
+        if (l.tree.levels == 0) {
+                /* One data block: the root hash is its hash, there are no leaves. */
+                return error_setf(EBADMSG, "%s: a one-block tree has no leaves", hash_path);
+        }
+        r = pread_full(hfd, leaves, l.blocks * VERITY_HASH_SIZE,
+                       l.tree.level_block[0] * VERITY_BLOCK_SIZE);
+        if (r < 0)
+                return error_wrapf(r, "%s: reading the hash tree's leaves", hash_path);
+        *ret = (VerityLeaves){ .salt_size = l.salt_size, .blocks = l.blocks };
+        memcpy(ret->salt, l.sb.salt, sizeof ret->salt);
+        ret->leaves = TAKE_PTR(leaves);
+        return 0;
+}
+
+int verity_block_hash(const VerityLeaves *l, const uint8_t *block, uint8_t ret[static 32]) {
+        uint8_t scratch[256 + VERITY_BLOCK_SIZE];
+        memcpy(scratch, l->salt, l->salt_size);
+        memcpy(scratch + l->salt_size, block, VERITY_BLOCK_SIZE);
+        return sha256_buffer(scratch, l->salt_size + VERITY_BLOCK_SIZE, ret);
+}
+
 int verity_verify_at(const char *data_path, uint64_t data_offset, uint64_t data_max,
                      const char *hash_path, uint64_t hash_offset, const char *root_hash_hex) {
         _cleanup_close_ int dfd = -EBADF, hfd = -EBADF;
         _cleanup_free_ uint8_t *buf = NULL, *scratch = NULL, *upper = NULL, *lower = NULL;
-        struct verity_sb sb;
+        Layout lay;
         uint8_t root[VERITY_HASH_SIZE], h[VERITY_HASH_SIZE];
-        uint64_t level_block[64], level_size[64], blocks, pos;
-        const unsigned per_block_bits = 7; /* 4096 / 32 hashes per block */
-        int levels = 0, r;
+        int r;
 
         if (!data_path || !hash_path || !root_hash_hex ||
             hex_decode(root_hash_hex, root, sizeof root) < 0)
@@ -211,36 +325,14 @@ int verity_verify_at(const char *data_path, uint64_t data_offset, uint64_t data_
         hfd = open(hash_path, O_RDONLY | O_CLOEXEC);
         if (hfd < 0)
                 return error_wrapf(-errno, "%s", hash_path);
-        r = pread_full(hfd, &sb, sizeof sb, hash_offset);
+        r = read_layout(hfd, hash_path, hash_offset, data_max, &lay);
         if (r < 0)
-                return error_wrapf(r, "%s: reading the verity superblock", hash_path);
-        if (memcmp(sb.signature, "verity\0\0", 8) != 0 || le32toh(sb.version) != 1 ||
-            le32toh(sb.hash_type) != 1 || strncmp((char *) sb.algorithm, "sha256", 32) != 0 ||
-            le32toh(sb.data_block_size) != VERITY_BLOCK_SIZE ||
-            le32toh(sb.hash_block_size) != VERITY_BLOCK_SIZE || le16toh(sb.salt_size) > 256)
-                return error_setf(EBADMSG,
-                                  "%s: no sha256/4096 verity superblock at offset %" PRIu64,
-                                  hash_path, hash_offset);
-        blocks = le64toh(sb.data_blocks);
-        if (blocks == 0 || blocks > data_max / VERITY_BLOCK_SIZE)
-                return error_setf(EBADMSG,
-                                  "%s: verity superblock claims %" PRIu64
-                                  " data blocks, the data area holds %" PRIu64,
-                                  hash_path, blocks, data_max / VERITY_BLOCK_SIZE);
-        size_t salt_size = le16toh(sb.salt_size);
-
-        /* Levels as libcryptsetup lays them out: the tree starts in the block
-         * after the superblock, the level nearest the root first. */
-        while (per_block_bits * (unsigned) levels < 64 &&
-               ((blocks - 1) >> (per_block_bits * levels)))
-                levels++;
-        pos = hash_offset / VERITY_BLOCK_SIZE + 1;
-        for (int i = levels - 1; i >= 0; i--) {
-                unsigned shift = (unsigned) (i + 1) * per_block_bits;
-                level_block[i] = pos;
-                level_size[i] = shift >= 64 ? 1 : (blocks + (1ull << shift) - 1) >> shift;
-                pos += level_size[i];
-        }
+                return r;
+        const struct verity_sb sb = lay.sb;
+        const uint64_t blocks = lay.blocks, *level_block = lay.tree.level_block,
+                       *level_size = lay.tree.level_size;
+        const size_t salt_size = lay.salt_size;
+        const int levels = lay.tree.levels;
         buf = malloc(VERITY_BLOCK_SIZE);
         scratch = malloc(256 + VERITY_BLOCK_SIZE);
         if (!buf || !scratch)

@@ -10,6 +10,12 @@
 
 #define VERITY_BLOCK_SIZE 4096u
 
+/* The salt of every release of the image called name: the SHA-256 of
+ * "berth verity salt\n" NAME, as 64 hex chars. It stays the same from one
+ * version to the next, so a block's hash tree leaf does too (the delta
+ * updater finds unchanged blocks by their leaves, docs/updates.md). */
+int verity_salt_for_image(const char *name, char ret[static 65]);
+
 /* Writes the hash tree of data_path to hash_path (created or replaced, written
  * to hash_path.tmp and renamed); returns the root hash as hex (64 chars + NUL)
  * in ret_root_hash. salt_hex: 64 hex chars; uuid: a UUID. The data size must
@@ -31,6 +37,35 @@ int verity_verify(const char *data_path, const char *hash_path, const char *root
  * the first bad block) if not; -EBADMSG for a missing or foreign superblock. */
 int verity_verify_at(const char *data_path, uint64_t data_offset, uint64_t data_max,
                      const char *hash_path, uint64_t hash_offset, const char *root_hash_hex);
+
+/* Where the levels of a hash tree of data_blocks blocks lie, in blocks of the
+ * hash file whose superblock is at hash_offset: level 0 (the leaves) ends the
+ * tree, the level nearest the root comes first, right after the superblock. */
+typedef struct VerityTreeLayout {
+        int levels; /* 0: one data block, its hash is the root */
+        uint64_t level_block[64], level_size[64];
+        uint64_t end_block; /* the block after the tree */
+} VerityTreeLayout;
+void verity_tree_layout(uint64_t data_blocks, uint64_t hash_offset, VerityTreeLayout *ret);
+
+/* Level 0 of a hash tree: the salted SHA-256 of every data block, in block
+ * order, as the delta updater reads them (docs/updates.md). Not checked
+ * against a root hash here: trust them as far as the file is trusted. */
+typedef struct VerityLeaves {
+        uint8_t salt[256];
+        size_t salt_size;
+        uint64_t blocks; /* data blocks */
+        uint8_t *leaves; /* blocks * 32 bytes */
+} VerityLeaves;
+
+/* Reads the leaves of the tree whose superblock is at hash_offset of
+ * hash_path (data_max: the size of the data area, bounds the block count).
+ * -EBADMSG (with a message) for a missing or foreign superblock. */
+int verity_leaves_read(const char *hash_path, uint64_t hash_offset, uint64_t data_max,
+                       VerityLeaves *ret);
+void verity_leaves_done(VerityLeaves *l);
+/* The leaf of one 4096-byte data block under l's salt: sha256(salt || block). */
+int verity_block_hash(const VerityLeaves *l, const uint8_t *block, uint8_t ret[static 32]);
 
 /* Opens /dev/mapper/NAME read-only over data_dev with the hash tree (and its
  * superblock) on hash_dev, checked against root_hash. udev sync is off (no udev

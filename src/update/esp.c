@@ -179,6 +179,24 @@ int esp_rename(Esp *e, const char *from, const char *to) {
         return r < 0 ? error_wrapf(r, "cannot rename %s on the ESP", from) : 0;
 }
 
+int esp_get_file(Esp *e, const char *path, const char *dest) {
+        if (e->dir) {
+                _cleanup_free_ char *p = path_join(e->dir, path);
+                if (!p)
+                        return -ENOMEM;
+                if (access(p, F_OK) < 0)
+                        return -errno;
+                return copy_file(p, dest, 0644);
+        }
+        _cleanup_free_ char *m = mpath(path);
+        if (!m)
+                return -ENOMEM;
+        if (mtool(e, "mdir", NULL, "-b", m, NULL) < 0)
+                return -ENOENT;
+        (void) unlink(dest);
+        return mtool(e, "mcopy", NULL, "-n", m, dest, NULL);
+}
+
 int esp_put_file(Esp *e, const char *src, const char *path) {
         _cleanup_free_ char *tmp = strdup_printf("%s.new", path);
         int r;

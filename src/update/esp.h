@@ -29,6 +29,8 @@ int esp_make_writable(Esp *e);
 
 /* Reads a small file (at most 64 KiB). -ENOENT if it does not exist. */
 int esp_read(Esp *e, const char *path, char **ret);
+/* Copies path to the local file dest (replaced). -ENOENT if path does not exist. */
+int esp_get_file(Esp *e, const char *path, const char *dest);
 /* Copies the local file src to path (parent directories created). */
 int esp_put_file(Esp *e, const char *src, const char *path);
 /* Writes text to path. */

@@ -14,7 +14,7 @@
 #define UPDATE_USAGE                                                                               \
         "usage: berth update status|check|download|apply|mark-good|mark-bad VERSION|service "      \
         "[--disk PATH] [--state DIR] [--repo URL] [--channel NAME] [--root FILE] "                 \
-        "[--timeout SECONDS] [--reboot]"
+        "[--timeout SECONDS] [--reboot] [--full]"
 
 static int run(int argc, char **argv) {
         UpdateOptions o = {};
@@ -28,13 +28,14 @@ static int run(int argc, char **argv) {
                 { "esp", required_argument, NULL, 'e' },
                 { "timeout", required_argument, NULL, 't' },
                 { "reboot", no_argument, NULL, 'B' },
+                { "full", no_argument, NULL, 'F' },
                 { "services", required_argument, NULL, 'S' },
                 {},
         };
         int c, r;
 
         optind = 1;
-        while ((c = getopt_long(argc, argv, "d:s:r:c:R:C:e:t:BS:", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "d:s:r:c:R:C:e:t:BFS:", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'd':
                         o.disk = optarg;
@@ -64,6 +65,9 @@ static int run(int argc, char **argv) {
                         break;
                 case 'B':
                         o.reboot = true;
+                        break;
+                case 'F':
+                        o.full = true;
                         break;
                 case 'S':
                         o.services_dir = optarg;

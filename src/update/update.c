@@ -10,8 +10,11 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "delta.h"
+#include "digest.h"
 #include "error.h"
 #include "fetch.h"
 #include "fileio.h"
@@ -293,11 +296,102 @@ static char *target_url(const Ctx *c, const TufTarget *t) {
                      : strdup_printf("%s/targets/%s.%s", c->repo, t->sha256, t->name);
 }
 
+/* The running slot's kernel or initrd when the release's has the same bytes
+ * (fetch_many then keeps the staged copy after checking it again). */
+static bool reuse_boot_file(Ctx *c, size_t f, const char *dest) {
+        const TufTarget *t = c->rel.files[f];
+        char path[32], sha[SHA256_HEX_SIZE];
+        struct stat st;
+
+        if (access(dest, F_OK) == 0 || !c->t.slots[c->t.current].labelled)
+                return false;
+        snprintf(path, sizeof path, f == RF_KERNEL ? BOOT_KERNEL_FMT : BOOT_INITRD_FMT,
+                 slot_to_string(c->t.current));
+        if (mkdir_parents(dest, 0755) < 0 || esp_get_file(&c->t.esp, path + 1, dest) < 0) {
+                error_clear();
+                (void) unlink(dest);
+                return false;
+        }
+        if (stat(dest, &st) == 0 && (uint64_t) st.st_size == t->length &&
+            sha256_file_hex(dest, sha) >= 0 && streq(sha, t->sha256))
+                return true;
+        (void) unlink(dest);
+        return false;
+}
+
+/* The usr image from the running slot's blocks and ranges of the release's
+ * (delta.h). 1 if assembled, 0 if the whole file must be fetched (said why),
+ * < 0 on error. */
+static int download_delta(Ctx *c, char *const urls[static _RF_MAX],
+                          char *const dests[static _RF_MAX], DeltaStats *ret) {
+        const SlotPair *base = &c->t.slots[c->t.current];
+        _cleanup_free_ char *name = NULL;
+        int r;
+
+        if (c->o->full) {
+                printf("full download (--full)\n");
+                return 0;
+        }
+        if (!base->labelled) {
+                printf("full download: slot %s holds no release to start from\n",
+                       slot_to_string(c->t.current));
+                return 0;
+        }
+        name = strdup_printf("slot %s", slot_to_string(c->t.current));
+        if (!name)
+                return -ENOMEM;
+        DeltaOptions d = {
+                .base_path = c->t.disk,
+                .base_data_offset = base->data.offset,
+                .base_data_size = base->data.size,
+                .base_verity_offset = base->verity.offset,
+                .base_name = name,
+                .verity_path = dests[RF_VERITY],
+                .verity_url = urls[RF_VERITY],
+                .verity_length = c->rel.files[RF_VERITY]->length,
+                .root_hash = c->rel.root_hash,
+                .url = urls[RF_USR],
+                .length = c->rel.files[RF_USR]->length,
+                .key = c->rel.files[RF_USR]->sha256,
+                .dest = dests[RF_USR],
+                .timeout = c->o->timeout,
+        };
+        r = delta_assemble(&d, ret);
+        if (r == -ENOMEDIUM) {
+                printf("full download: %s\n", error_message(r));
+                error_clear();
+                return 0;
+        }
+        return r < 0 ? r : 1;
+}
+
+static int fetch_items(FetchItem *items, size_t n) {
+        int r = fetch_many(items, n, 2);
+        if (r < 0)
+                for (size_t i = 0; i < n; i++)
+                        if (items[i].result < 0)
+                                return error_setf(-items[i].result, "%s", items[i].error);
+        return r;
+}
+
+static FetchItem release_item(const Ctx *c, size_t f, const char *url, const char *dest) {
+        return (FetchItem){ .url = url,
+                            .dest = dest,
+                            .sha256 = c->rel.files[f]->sha256,
+                            .size = c->rel.files[f]->length,
+                            .stall_timeout = c->o->timeout };
+}
+
 static int download(Ctx *c) {
         FetchItem items[_RF_MAX] = {};
         char *urls[_RF_MAX] = {}, *dests[_RF_MAX] = {};
-        int r = 0;
+        uint64_t total = 0, fetched = 0, reused = 0;
+        DeltaStats ds = {};
+        size_t n = 0;
+        struct timespec t0, t1;
+        int r = 0, delta = 0;
 
+        (void) clock_gettime(CLOCK_MONOTONIC, &t0);
         /* Older releases' files are of no use any more. */
         _cleanup_(closedirp) DIR *d = opendir(c->download_dir);
         for (struct dirent *de; d && (de = readdir(d));)
@@ -313,19 +407,69 @@ static int download(Ctx *c) {
                         r = -ENOMEM;
                         goto out;
                 }
-                items[f] = (FetchItem){ .url = urls[f],
-                                        .dest = dests[f],
-                                        .sha256 = c->rel.files[f]->sha256,
-                                        .size = c->rel.files[f]->length,
-                                        .stall_timeout = c->o->timeout };
+                total += c->rel.files[f]->length;
+                if ((f == RF_KERNEL || f == RF_INITRD) && !c->o->full &&
+                    reuse_boot_file(c, f, dests[f]))
+                        reused += c->rel.files[f]->length;
+                else if (f != RF_USR && f != RF_VERITY && access(dests[f], F_OK) < 0)
+                        fetched += c->rel.files[f]->length;
+                if (f != RF_USR && f != RF_VERITY)
+                        items[n++] = release_item(c, f, urls[f], dests[f]);
         }
-        r = fetch_many(items, _RF_MAX, 2);
+        r = fetch_items(items, n);
         if (r < 0)
-                for (size_t f = 0; f < _RF_MAX; f++)
-                        if (items[f].result < 0) {
-                                r = error_setf(-items[f].result, "%s", items[f].error);
-                                break;
-                        }
+                goto out;
+        bool had_verity = access(dests[RF_VERITY], F_OK) == 0;
+        if (access(dests[RF_USR], F_OK) < 0) {
+                delta = download_delta(c, urls, dests, &ds);
+                if (delta < 0) {
+                        r = delta;
+                        goto out;
+                }
+                if (delta == 0)
+                        fetched += c->rel.files[RF_USR]->length;
+        }
+        if (delta > 0)
+                fetched += ds.tree_fetched;
+        else if (!had_verity)
+                fetched += c->rel.files[RF_VERITY]->length;
+        /* Hash tree and usr image, assembled or not, are checked against their
+         * signed hashes; what is missing is downloaded whole. */
+        n = 0;
+        for (size_t f = RF_USR; f <= RF_VERITY; f++)
+                items[n++] = release_item(c, f, urls[f], dests[f]);
+        r = fetch_items(items, n);
+        if (r < 0)
+                goto out;
+        (void) clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (delta > 0) {
+                fetched += ds.fetched * VERITY_BLOCK_SIZE;
+                reused += (ds.reused + ds.resumed) * VERITY_BLOCK_SIZE;
+                printf("delta: usr image %.1f MiB: %.1f MiB reused from slot %s%s, %.1f MiB "
+                       "fetched in %" PRIu64 " requests",
+                       (double) c->rel.files[RF_USR]->length / 1048576.0,
+                       (double) ds.reused * VERITY_BLOCK_SIZE / 1048576.0,
+                       slot_to_string(c->t.current),
+                       ds.damaged > 0 ? " (some blocks damaged there)" : "",
+                       (double) ds.fetched * VERITY_BLOCK_SIZE / 1048576.0, ds.requests);
+                if (ds.tree_rebuilt > 0)
+                        printf(", hash tree %" PRIu64 " KiB fetched (%" PRIu64
+                               " blocks of leaves rebuilt from slot %s's)",
+                               ds.tree_fetched / 1024, ds.tree_rebuilt,
+                               slot_to_string(c->t.current));
+                if (ds.resumed > 0)
+                        printf(", %.1f MiB written by an interrupted run",
+                               (double) ds.resumed * VERITY_BLOCK_SIZE / 1048576.0);
+                if (ds.damaged > 0)
+                        printf(", %" PRIu64 " damaged blocks of slot %s refetched", ds.damaged,
+                               slot_to_string(c->t.current));
+                printf("\n");
+        }
+        printf("download: %s %s: %" PRIu64 " bytes fetched, %" PRIu64 " reused locally, of %" PRIu64
+               " (%.2f %%), %.1f s\n",
+               c->rel.image, c->rel.version, fetched, reused, total,
+               total ? 100.0 * (double) fetched / (double) total : 0.0,
+               (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9);
 out:
         for (size_t f = 0; f < _RF_MAX; f++) {
                 free(urls[f]);

@@ -28,6 +28,7 @@ typedef struct UpdateOptions {
         const char *esp_dir;      /* NULL: /efi (running machine only) */
         unsigned timeout;         /* download stall timeout, seconds; 0: fetch's default */
         bool reboot;              /* apply on the running machine: reboot into it after */
+        bool full;                /* download whole files, no delta from the running slot */
         const char *services_dir; /* NULL: PID 1's status files (boot assessment) */
 } UpdateOptions;
 

@@ -175,11 +175,13 @@ import sys
 with open(sys.argv[1], "r+b") as f:
     f.seek(5000); b = f.read(1); f.seek(5000); f.write(bytes([b[0] ^ 1]))
 PY
-bad "target whose hash differs" "SHA-256 mismatch" "${UPD[@]}" "${ST[@]}"
+# --full: the whole file is downloaded (a delta reads only the blocks it
+# lacks; its own bad-block cases are under "delta" below).
+bad "target whose hash differs" "SHA-256 mismatch" "${UPD[@]}" "${ST[@]}" --full
 spoiled; head -c 4096 /dev/zero >> "$(usr_target)"
-bad "target longer than signed" "more data than the expected" "${UPD[@]}" "${ST[@]}"
+bad "target longer than signed" "more data than the expected" "${UPD[@]}" "${ST[@]}" --full
 spoiled; truncate -s -4096 "$(usr_target)"
-bad "truncated target" "size mismatch" "${UPD[@]}" "${ST[@]}"
+bad "truncated target" "size mismatch" "${UPD[@]}" "${ST[@]}" --full
 
 step "releases the disk must not take"
 REPO_ARM=$TMP/repo-arm
@@ -265,6 +267,112 @@ echo "       journal step at each cut:$(echo "$steps" | tr ' ' '\n' | grep . | s
 check "after each of 20 cuts slot a is intact and an entry for b exists only with a complete slot b" test "$cut_bad" = 0
 check "after each cut a re-run of apply finishes: entry berth-b+3.conf, slot b verifies" test "$resume_bad" = 0
 rm -f "$CUT" "$TMP/cut.usr" "$TMP/cut.verity"
+
+# --- delta: blocks from slot a, the rest in ranges --------------------------------
+step "delta downloads: faults, resume, damaged base, corrupt store"
+t_delta=$SECONDS
+# Block numbers of v2's image: one fetched (not in v1) and one v1 holds (with
+# its place in v1), so the cases below hit the path they mean to.
+read -r FETCHED LOCAL_NEW LOCAL_OLD < <(python3 - "$KEEP/v1/usr.erofs" "$KEEP/v2/usr.erofs" <<'PY'
+import hashlib, sys
+def blocks(p):
+    d = open(p, "rb").read()
+    return [hashlib.sha256(d[i:i + 4096]).digest() for i in range(0, len(d), 4096)]
+old, new = blocks(sys.argv[1]), blocks(sys.argv[2])
+where = {h: i for i, h in enumerate(old)}
+fetched = next(i for i, h in enumerate(new) if h not in where)
+# a block both images hold exactly once, so a damaged copy has no twin
+local = next(i for i, h in enumerate(new)
+             if i > len(new) // 2 and h in where and old.count(h) == 1 and new.count(h) == 1)
+print(fetched, local, where[new[local]])
+PY
+)
+DL=(update download --disk "$DISK" --root "$KEEP/keys/root.json")
+log0=$(wc -l < "$TMP/server.log")
+"$BERTH" "${DL[@]}" --state "$TMP/st-delta" --repo "$URL" > "$TMP/delta.out"
+cat "$TMP/delta.out" | sed 's/^/       /'
+pct=$(sed -n 's/^download: .*(\([0-9.]*\) %).*/\1/p' "$TMP/delta.out")
+check "a delta from slot a fetches under 5 % of the release ($pct %)" \
+        awk -v p="$pct" 'BEGIN { exit !(p != "" && p < 5) }'
+check "the assembled usr image is v2's" cmp "$TMP/st-delta/downloads/2.0.0/usr.erofs" "$KEEP/v2/usr.erofs"
+check "kernel and initrd came from slot a's ESP, not the repository" \
+        bash -c "tail -n +$((log0 + 1)) '$TMP/server.log' | grep -q usr.erofs && ! tail -n +$((log0 + 1)) '$TMP/server.log' | grep -Eq 'vmlinuz|initrd'"
+
+# A slow server (200 KiB/s), so faults land in the middle of the ranges.
+SLOWPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+slow_start() {
+        SERVE_RATE=204800 python3 "$FIX/serve.py" "$REPO" "$SLOWPORT" 2>> "$TMP/slow.log" &
+        SLOWPID=$!
+        PIDS+=("$SLOWPID")
+        for _ in $(seq 1 50); do
+                python3 -c "import socket; socket.create_connection(('127.0.0.1', $SLOWPORT), 0.2)" 2>/dev/null && return 0
+                sleep 0.1
+        done
+}
+range_bytes() { awk '$2 ~ /usr.erofs$/ && $4 == 206 { n += $5 } END { print n + 0 }' "$TMP/slow.log"; }
+need_bytes=$(( $(sed -n 's/^delta: .*, \([0-9.]*\) MiB fetched.*/\1/p' "$TMP/delta.out" | awk '{ printf "%d", $1 * 1048576 }') ))
+JOURNAL=$TMP/st-kill/downloads/2.0.0/usr.erofs.delta-journal
+: > "$TMP/slow.log"
+slow_start
+"$BERTH" "${DL[@]}" --state "$TMP/st-kill" --repo "http://127.0.0.1:$SLOWPORT" > "$TMP/kill.out" 2>&1 &
+apid=$!
+for _ in $(seq 1 100); do [ -f "$JOURNAL" ] && [ "$(range_bytes)" -gt 300000 ] && break; sleep 0.1; done
+kill -9 "$apid"; wait "$apid" 2>/dev/null || true
+check "agent SIGKILLed mid-delta left a journal of written blocks" test -f "$JOURNAL"
+"$BERTH" "${DL[@]}" --state "$TMP/st-kill" --repo "http://127.0.0.1:$SLOWPORT" > "$TMP/kill2.out" 2>&1 || true
+check "the re-run resumes and finishes (the image is v2's)" \
+        bash -c "grep -q 'written by an interrupted run' '$TMP/kill2.out' && cmp -s '$TMP/st-kill/downloads/2.0.0/usr.erofs' '$KEEP/v2/usr.erofs'"
+got=$(range_bytes)
+check "both runs fetched at most one 1 MiB request per connection more than needed ($got for $need_bytes bytes)" \
+        test "$got" -le $((need_bytes + 4 * 1048576))
+
+: > "$TMP/slow.log"
+"$BERTH" "${DL[@]}" --state "$TMP/st-srv" --repo "http://127.0.0.1:$SLOWPORT" --timeout 2 > "$TMP/srv.out" 2>&1 &
+apid=$!
+for _ in $(seq 1 100); do [ "$(range_bytes)" -gt 300000 ] && break; sleep 0.1; done
+kill -9 "$SLOWPID"; wait "$SLOWPID" 2>/dev/null || true
+rc=0; wait "$apid" || rc=$?
+check "server killed mid-delta (connections reset): the download fails with one error" \
+        bash -c "[ $rc -ne 0 ] && grep -q '^berth: error: ' '$TMP/srv.out'"
+slow_start
+"$BERTH" "${DL[@]}" --state "$TMP/st-srv" --repo "http://127.0.0.1:$SLOWPORT" > "$TMP/srv2.out" 2>&1 || true
+check "with the server back, the re-run resumes and finishes" \
+        bash -c "grep -q 'written by an interrupted run' '$TMP/srv2.out' && cmp -s '$TMP/st-srv/downloads/2.0.0/usr.erofs' '$KEEP/v2/usr.erofs'"
+kill "$SLOWPID" 2>/dev/null || true
+
+FLIPPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+SERVE_FLIP_RANGES=2 python3 "$FIX/serve.py" "$REPO" "$FLIPPORT" 2> "$TMP/flip.log" &
+PIDS+=("$!")
+sleep 0.5
+"$BERTH" "${DL[@]}" --state "$TMP/st-flip" --repo "http://127.0.0.1:$FLIPPORT" > "$TMP/flip.out" 2>&1 || true
+requests() { sed -n 's/.* fetched in \([0-9]*\) requests.*/\1/p' "$1"; }
+check "blocks that arrive corrupt are refused and fetched again ($(requests "$TMP/flip.out") requests, $(requests "$TMP/delta.out") without faults)" \
+        bash -c "cmp -s '$TMP/st-flip/downloads/2.0.0/usr.erofs' '$KEEP/v2/usr.erofs' && [ '$(requests "$TMP/flip.out")' -eq $(( $(requests "$TMP/delta.out") + 2 )) ]"
+
+spoiled; python3 - "$(usr_target)" "$FETCHED" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    off = int(sys.argv[2]) * 4096 + 100
+    f.seek(off); b = f.read(1); f.seek(off); f.write(bytes([b[0] ^ 1]))
+PY
+bad "a corrupt block in the repository's image" "block $FETCHED of .* does not match the release's hash tree \(refused after 3 tries\)" "${UPD[@]}" "${ST[@]}"
+
+cp --sparse=always "$KEEP/v1/disk.raw" "$TMP/damaged.raw"
+python3 - "$TMP/damaged.raw" "$((A2 * 512 + LOCAL_OLD * 4096 + 100))" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    off = int(sys.argv[2]); f.seek(off); b = f.read(1); f.seek(off); f.write(bytes([b[0] ^ 1]))
+PY
+"$BERTH" update apply --disk "$TMP/damaged.raw" --root "$KEEP/keys/root.json" --state "$TMP/st-dmg" --repo "$URL" > "$TMP/dmg.out" 2>&1 || true
+check "a flipped byte in slot a is detected; that block is fetched and the update installs" \
+        bash -c "grep -q '1 damaged blocks of slot a refetched' '$TMP/dmg.out' && grep -q 'installed container-host 2.0.0 into slot b' '$TMP/dmg.out'"
+cp --sparse=always "$KEEP/v1/disk.raw" "$TMP/damaged.raw"
+dd if=/dev/zero of="$TMP/damaged.raw" bs=512 seek="$A3" count=8 conv=notrunc status=none
+"$BERTH" "${DL[@]/$DISK/$TMP/damaged.raw}" --state "$TMP/st-nosb" --repo "$URL" > "$TMP/nosb.out" 2>&1 || true
+check "slot a without a hash tree: a full download, and it says so" \
+        bash -c "grep -q 'full download: slot a has no usable hash tree' '$TMP/nosb.out' && cmp -s '$TMP/st-nosb/downloads/2.0.0/usr.erofs' '$KEEP/v2/usr.erofs'"
+rm -f "$TMP/damaged.raw"
+echo "       (delta cases: $((SECONDS - t_delta)) s)"
 
 # --- the update itself -------------------------------------------------------
 step "apply v2 to the v1 disk"

@@ -267,6 +267,9 @@ static void test_other_bad_values_are_rejected(void **state) {
         assert_rejected(IMAGE "[Image]\nFlavor=both\n");
         assert_rejected(IMAGE "[Output]\nCompression=zstd\n");
         assert_rejected(IMAGE "[Packages]\nInclude=ok Bad_Name\n");
+        assert_rejected(IMAGE "[Packages]\nInclude=libssl3=\n");
+        assert_rejected(IMAGE "[Packages]\nInclude=libssl3=3.0/1\n");
+        assert_rejected(IMAGE "[Packages]\nExclude=libssl3=3.0.20-1\n");
         assert_rejected(IMAGE "[Files]\nRemove=relative/*\n");
         assert_rejected(IMAGE "[Users]\nUser=root:0:0:/root\n");
         assert_rejected(IMAGE "[Users]\nUser=ro ot:0:0:/root:/bin/sh\n");
@@ -288,6 +291,12 @@ static void test_empty_value_resets_accumulated_list(void **state) {
                          0);
         assert_string_equal(s->cmdline, "b c");
         assert_null(s->services);
+}
+
+static void test_include_pins_a_version(void **state) {
+        _cleanup_(spec_freep) ImageSpec *s = NULL;
+        assert_int_equal(parse(IMAGE "[Packages]\nInclude=libssl3=3.0.20-1~deb12u2 less\n", &s), 0);
+        assert_strv(s->include, "libssl3=3.0.20-1~deb12u2 less");
 }
 
 static void test_spec_parse_reads_a_file(void **state) {
@@ -479,6 +488,7 @@ int main(void) {
                 cmocka_unit_test(test_incomplete_source_is_rejected),
                 cmocka_unit_test(test_other_bad_values_are_rejected),
                 cmocka_unit_test(test_empty_value_resets_accumulated_list),
+                cmocka_unit_test(test_include_pins_a_version),
                 cmocka_unit_test(test_spec_parse_reads_a_file),
                 cmocka_unit_test(test_default_image_spec_parses),
                 cmocka_unit_test(test_include_reads_the_other_spec_in_place),

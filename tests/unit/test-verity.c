@@ -163,6 +163,39 @@ static void test_bad_salt_is_rejected(void **state) {
         assert_int_equal(access(hash, F_OK), -1);
 }
 
+/* The leaves are sha256(salt || block) of every data block, in order, read
+ * from inside a disk as well as from the hash file; the salt of an image
+ * name stays the same. */
+static void test_leaves_are_the_salted_hash_of_every_block(void **state) {
+        _cleanup_free_ char *data = path_join(dir, "lv.data"), *hash = path_join(dir, "lv.hash"),
+                            *dbuf = NULL;
+        _cleanup_(verity_leaves_done) VerityLeaves l = {};
+        char root[65], s1[65], s2[65], s3[65];
+        size_t dsize;
+        uint8_t h[32];
+
+        assert_int_equal(make_random_file(data, 300 * 4096), 0);
+        assert_int_equal(verity_format(data, hash, SALT, UUID, root), 0);
+        assert_int_equal(verity_leaves_read(hash, 0, UINT64_MAX, &l), 0);
+        assert_int_equal(l.blocks, 300);
+        assert_int_equal(l.salt_size, 32);
+        assert_int_equal(read_full_file(data, &dbuf, &dsize, 0), 0);
+        for (size_t b = 0; b < 300; b++) {
+                assert_int_equal(verity_block_hash(&l, (uint8_t *) dbuf + b * 4096, h), 0);
+                assert_memory_equal(h, l.leaves + b * 32, 32);
+        }
+        /* a data area smaller than the tree claims, a file without a tree */
+        verity_leaves_done(&l);
+        assert_int_equal(verity_leaves_read(hash, 0, 299 * 4096, &l), -EBADMSG);
+        assert_int_equal(verity_leaves_read(data, 0, UINT64_MAX, &l), -EBADMSG);
+
+        assert_int_equal(verity_salt_for_image("container-host", s1), 0);
+        assert_int_equal(verity_salt_for_image("container-host", s2), 0);
+        assert_int_equal(verity_salt_for_image("other", s3), 0);
+        assert_string_equal(s1, s2);
+        assert_string_not_equal(s1, s3);
+}
+
 static int setup(void **state) {
         return mkdtemp(dir) ? 0 : -1;
 }
@@ -178,6 +211,7 @@ int main(void) {
                 cmocka_unit_test(test_unaligned_data_is_padded_to_4096),
                 cmocka_unit_test(test_bad_salt_is_rejected),
                 cmocka_unit_test(test_verify_at_offsets_agrees_with_libcryptsetup),
+                cmocka_unit_test(test_leaves_are_the_salted_hash_of_every_block),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
