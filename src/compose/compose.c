@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -45,6 +46,18 @@ static double now_s(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds used so far by this process and its waited-for children. */
+static double cpu_s(void) {
+        struct rusage self, kids;
+        if (getrusage(RUSAGE_SELF, &self) < 0 || getrusage(RUSAGE_CHILDREN, &kids) < 0)
+                return 0;
+        return (double) (self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec +
+                         kids.ru_stime.tv_sec) +
+               (double) (self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec +
+                         kids.ru_stime.tv_usec) /
+                       1e6;
 }
 
 static int64_t source_date_epoch(void) {
@@ -358,6 +371,8 @@ static const char *const artifact_file[_ART_MAX] = {
         [ART_VERITY] = "usr.verity", [ART_CMDLINE] = "cmdline", [ART_DISK] = "disk.raw",
 };
 
+#define STEPS_MAX 16
+
 typedef struct Compose {
         const ComposeOptions *o;
         ImageSpec *spec;
@@ -374,6 +389,8 @@ typedef struct Compose {
         uint64_t usr_bytes;
         char *path[_ART_MAX]; /* made artifacts, in newdir; NULL: not (yet) made */
         int cache_lock_fd;    /* held from sources to fetch: one writer of the cache */
+        /* per step: wall and CPU seconds (this process and its children) */
+        double step_wall[STEPS_MAX], step_cpu[STEPS_MAX];
 } Compose;
 
 static void compose_done(Compose *c) {
@@ -513,7 +530,12 @@ static int step_fetch(Compose *c) {
 }
 
 static int step_unpack(Compose *c) {
-        DebUnpackOptions uo = { .source_date_epoch = c->sde };
+        _cleanup_(tailor_unpack_filter_done) TailorUnpackFilter filter = { .spec = c->spec };
+        DebUnpackOptions uo = {
+                .source_date_epoch = c->sde,
+                .skip = tailor_unpack_skip,
+                .skip_userdata = &filter,
+        };
         bool tty = isatty(STDERR_FILENO);
         int r;
 
@@ -532,7 +554,8 @@ static int step_unpack(Compose *c) {
         }
         if (tty)
                 fputs("\r\033[K", stderr);
-        log_info("unpacked %zu packages (%.1fs)", c->pkgs->n, now_s() - c->t0);
+        log_info("unpacked %zu packages (%.1fs; %zu kernel modules that Remove= drops left out)",
+                 c->pkgs->n, now_s() - c->t0, filter.skipped);
         return install_berth_files(c->spec, c->tree, c->bindir);
 }
 
@@ -572,7 +595,9 @@ static int step_kernel(Compose *c) {
 
 static int step_initrd(Compose *c) {
         _cleanup_free_ char *dst = artifact_dest(c, ART_INITRD);
+        _cleanup_free_ char *ic = path_join(c->cache, "initrd-zstd");
         InitrdOptions io = {
+                .cache_dir = ic,
                 .root = c->tree,
                 .kernel_version = c->kver,
                 .modules = c->spec->modules,
@@ -581,7 +606,7 @@ static int step_initrd(Compose *c) {
         };
         int r;
 
-        if (!dst)
+        if (!dst || !ic)
                 return -ENOMEM;
         r = initrd_build(&io, dst);
         if (r < 0)
@@ -755,6 +780,8 @@ static const Step all_steps[] = {
         { "commit", step_commit, true },
 };
 
+_Static_assert(ELEMENTSOF(all_steps) <= STEPS_MAX, "STEPS_MAX too small");
+
 typedef struct Plan {
         const Step *steps[ELEMENTSOF(all_steps)];
         size_t n;
@@ -839,7 +866,10 @@ static int compose_execute(Compose *c, const Plan *plan) {
                         }
                 }
                 log_debug("step %s", s->name);
+                double w = now_s(), u = cpu_s();
                 r = s->run(c);
+                c->step_wall[i] = now_s() - w;
+                c->step_cpu[i] = cpu_s() - u;
                 if (r < 0)
                         break;
         }
@@ -854,7 +884,7 @@ static int compose_execute(Compose *c, const Plan *plan) {
         return 0;
 }
 
-static void print_summary(const Compose *c) {
+static void print_summary(const Compose *c, const Plan *plan) {
         uint64_t compressed = 0;
 
         for (size_t i = 0; i < _ART_MAX; i++) {
@@ -874,6 +904,10 @@ static void print_summary(const Compose *c) {
                c->spec->name, c->spec->version, slot_to_string(c->slot), c->pkgs->n,
                c->bootpkgs ? c->bootpkgs->n : 0, (double) c->usr_bytes / 1048576.0,
                (double) compressed / 1048576.0, c->root_hash, c->kver, c->outdir, now_s() - c->t0);
+        printf("  steps       ");
+        for (size_t i = 0; i < plan->n; i++)
+                printf(" %s %.1fs/%.1fs%s", plan->steps[i]->name, c->step_wall[i], c->step_cpu[i],
+                       i + 1 < plan->n ? "," : " (wall/CPU)\n");
         for (size_t i = 0; i < _ART_MAX; i++) {
                 if (!c->path[i])
                         continue;
@@ -895,6 +929,6 @@ int compose_image(const ComposeOptions *o) {
                 r = compose_execute(&c, &plan);
         handle_interrupts(false);
         if (r >= 0)
-                print_summary(&c);
+                print_summary(&c, &plan);
         return r;
 }

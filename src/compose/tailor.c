@@ -830,6 +830,65 @@ static int prune(Pruner *p, int dfd, const char *name, const char *path, Fate fa
         return 0;
 }
 
+/* The fate prune() gives a path whose parent has the fate `parent`. */
+static Fate path_fate(char *const *remove, char *const *keep, const char *path, Fate parent) {
+        if (glob_match(keep, path))
+                return FATE_KEEP;
+        if (parent == FATE_NONE && glob_match(remove, path))
+                return FATE_REMOVE;
+        return parent;
+}
+
+/* Fate of the directory dir ("/usr/lib/..."), from the root down, with the
+ * last directory asked about remembered (tar lists a directory's members
+ * together). */
+static Fate dir_fate(TailorUnpackFilter *f, const char *dir) {
+        Fate fate = FATE_NONE;
+
+        if (f->last_dir && streq(f->last_dir, dir))
+                return (Fate) f->last_fate;
+        for (const char *s = dir + 1;; s++) {
+                if (*s != '/' && *s != 0)
+                        continue;
+                _cleanup_free_ char *prefix = strndup(dir, (size_t) (s - dir));
+                if (!prefix)
+                        return FATE_NONE;
+                fate = path_fate(f->spec->remove, f->spec->keep, prefix, fate);
+                if (*s == 0)
+                        break;
+        }
+        free(f->last_dir);
+        f->last_dir = strdup(dir);
+        f->last_fate = fate;
+        return fate;
+}
+
+bool tailor_unpack_skip(const char *path, void *userdata) {
+        TailorUnpackFilter *f = userdata;
+        static const char modules[] = "usr/lib/modules/";
+        _cleanup_free_ char *abs = NULL;
+        char *slash;
+
+        if (!strneq(path, modules, strlen(modules)) || strv_isempty(f->spec->remove))
+                return false;
+        abs = strdup_printf("/%s", path);
+        if (!abs)
+                return false;
+        slash = strrchr(abs, '/');
+        *slash = 0;
+        Fate parent = dir_fate(f, abs);
+        *slash = '/';
+        if (path_fate(f->spec->remove, f->spec->keep, abs, parent) != FATE_REMOVE)
+                return false;
+        f->skipped++;
+        return true;
+}
+
+void tailor_unpack_filter_done(TailorUnpackFilter *f) {
+        free(f->last_dir);
+        f->last_dir = NULL;
+}
+
 static int remove_globs(const ImageSpec *spec, int root_fd) {
         _cleanup_strv_free_ char **names = NULL;
         Pruner p = { .remove = spec->remove, .keep = spec->keep };
