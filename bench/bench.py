@@ -251,7 +251,7 @@ def cmd_report(argv):
     out.append(f"- machine: {facts.get('cpu', '?')}, {facts.get('nproc', '?')} cores, "
                f"{facts.get('mem', '?')} RAM; accelerator **{facts.get('accel', '?')}**")
     out.append(f"- guests: {facts.get('qemu', '')}")
-    out.append(f"- berth: commit {facts.get('commit', '?')}, `{facts.get('berth_cmd', '')}`")
+    out.append(f"- berth: commit {facts.get('commit', '?')}, {facts.get('berth_cmd', '')}")
     out.append(f"- reference: `{facts.get('ref_cmd', '')}`")
     out.append(f"- boots: {facts.get('boots', '?')} each; boot and memory figures are the median "
                "with [min-max] spread; ratio = berth / reference (lower is better except for MemAvailable "

@@ -11,7 +11,9 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "aptsrc.h"
@@ -45,6 +47,18 @@ static double now_s(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds used so far by this process and its waited-for children. */
+static double cpu_s(void) {
+        struct rusage self, kids;
+        if (getrusage(RUSAGE_SELF, &self) < 0 || getrusage(RUSAGE_CHILDREN, &kids) < 0)
+                return 0;
+        return (double) (self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec +
+                         kids.ru_stime.tv_sec) +
+               (double) (self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec +
+                         kids.ru_stime.tv_usec) /
+                       1e6;
 }
 
 static int64_t source_date_epoch(void) {
@@ -358,6 +372,8 @@ static const char *const artifact_file[_ART_MAX] = {
         [ART_VERITY] = "usr.verity", [ART_CMDLINE] = "cmdline", [ART_DISK] = "disk.raw",
 };
 
+#define STEPS_MAX 16
+
 typedef struct Compose {
         const ComposeOptions *o;
         ImageSpec *spec;
@@ -375,6 +391,8 @@ typedef struct Compose {
         uint64_t usr_bytes;
         char *path[_ART_MAX]; /* made artifacts, in newdir; NULL: not (yet) made */
         int cache_lock_fd;    /* held from sources to fetch: one writer of the cache */
+        /* per step: wall and CPU seconds (this process and its children) */
+        double step_wall[STEPS_MAX], step_cpu[STEPS_MAX];
 } Compose;
 
 static void compose_done(Compose *c) {
@@ -513,27 +531,188 @@ static int step_fetch(Compose *c) {
         return 0;
 }
 
-static int step_unpack(Compose *c) {
-        DebUnpackOptions uo = { .source_date_epoch = c->sde };
-        bool tty = isatty(STDERR_FILENO);
+/* The package whose .deb is largest (the kernel's: its data.tar.xz takes
+ * longer to decompress than all the others together). */
+static size_t largest_package(const PackageList *pkgs) {
+        size_t best = 0;
+        off_t best_size = -1;
+        for (size_t i = 0; i < pkgs->n; i++) {
+                struct stat st;
+                if (stat(pkgs->packages[i].local_path, &st) >= 0 && st.st_size > best_size) {
+                        best = i;
+                        best_size = st.st_size;
+                }
+        }
+        return best;
+}
+
+/* True when two sorted lists share an entry. */
+static bool sorted_lists_meet(char **a, char **b) {
+        while (a && b && *a && *b) {
+                int k = strcmp(*a, *b);
+                if (k == 0)
+                        return true;
+                if (k < 0)
+                        a++;
+                else
+                        b++;
+        }
+        return false;
+}
+
+/* Child of step_unpack: unpacks one package and writes the paths it installed
+ * to fd, one a line, then the count of skipped modules. */
+_noreturn_ static void unpack_child(const Compose *c, const Package *p, int fd) {
+        TailorUnpackFilter filter = { .spec = c->spec };
+        DebUnpackOptions uo = {
+                .source_date_epoch = c->sde,
+                .skip = tailor_unpack_skip,
+                .skip_userdata = &filter,
+        };
+        _cleanup_strv_free_ char **files = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
         int r;
 
-        for (size_t i = 0; i < c->pkgs->n; i++) {
+        r = deb_unpack(p->local_path, c->tree, &uo, &files);
+        if (r < 0) {
+                r = error_wrapf(r, "cannot unpack %s", p->local_path);
+                log_error("%s", error_message(r));
+                _exit(EXIT_FAILURE);
+        }
+        f = fdopen(fd, "w");
+        if (!f)
+                _exit(EXIT_FAILURE);
+        STRV_FOREACH(l, files)
+                fprintf(f, "%s\n", *l);
+        fprintf(f, "\n%zu\n", filter.skipped);
+        _exit(fflush(f) == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
+
+/* Unpack every package into the tree, in list order. The largest package is
+ * unpacked by a child process beside the others (two cores: the kernel's
+ * decompression overlaps the rest); if it installed a path another package
+ * also installed, the order would matter, and the tree is unpacked again
+ * one package after the other. */
+static int unpack_all(Compose *c, bool parallel, size_t *ret_skipped) {
+        _cleanup_(tailor_unpack_filter_done) TailorUnpackFilter filter = { .spec = c->spec };
+        DebUnpackOptions uo = {
+                .source_date_epoch = c->sde,
+                .skip = tailor_unpack_skip,
+                .skip_userdata = &filter,
+        };
+        _cleanup_strv_free_ char **mine = NULL, **theirs = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t big = parallel ? largest_package(c->pkgs) : SIZE_MAX;
+        bool tty = isatty(STDERR_FILENO);
+        pid_t pid = -1;
+        int pipefd[2] = { -EBADF, -EBADF }, r = 0;
+
+        if (parallel) {
+                if (pipe2(pipefd, O_CLOEXEC) < 0)
+                        return error_wrapf(-errno, "cannot make a pipe");
+                fflush(NULL);
+                pid = fork();
+                if (pid < 0) {
+                        r = error_wrapf(-errno, "cannot fork");
+                        safe_close(pipefd[0]);
+                        safe_close(pipefd[1]);
+                        return r;
+                }
+                if (pid == 0) {
+                        pipefd[0] = safe_close(pipefd[0]);
+                        unpack_child(c, &c->pkgs->packages[big], pipefd[1]);
+                }
+                pipefd[1] = safe_close(pipefd[1]);
+        }
+        for (size_t i = 0; i < c->pkgs->n && r >= 0; i++) {
                 const Package *p = &c->pkgs->packages[i];
+                _cleanup_strv_free_ char **files = NULL;
+                if (i == big)
+                        continue;
                 if (tty)
                         fprintf(stderr, "\r\033[Kberth: unpacking [%zu/%zu] %s", i + 1, c->pkgs->n,
                                 p->name);
                 else if ((i + 1) % 10 == 0 || i + 1 == c->pkgs->n)
                         log_info("unpacking [%zu/%zu] %s", i + 1, c->pkgs->n, p->name);
-                if (interrupted)
-                        return error_setf(EINTR, "interrupted by signal %d", (int) interrupted);
-                r = deb_unpack(p->local_path, c->tree, &uo, NULL);
-                if (r < 0)
-                        return error_wrapf(r, "cannot unpack %s", p->local_path);
+                if (interrupted) {
+                        r = error_setf(EINTR, "interrupted by signal %d", (int) interrupted);
+                        break;
+                }
+                r = deb_unpack(p->local_path, c->tree, &uo, parallel ? &files : NULL);
+                if (r < 0) {
+                        r = error_wrapf(r, "cannot unpack %s", p->local_path);
+                        break;
+                }
+                STRV_FOREACH(l, files) {
+                        r = strv_extend(&mine, *l);
+                        if (r < 0)
+                                break;
+                }
         }
         if (tty)
                 fputs("\r\033[K", stderr);
-        log_info("unpacked %zu packages (%.1fs)", c->pkgs->n, now_s() - c->t0);
+        *ret_skipped = filter.skipped;
+        if (!parallel)
+                return r;
+
+        /* The child's list, then its exit status. */
+        {
+                _cleanup_free_ char *path = strdup_printf("/proc/self/fd/%d", pipefd[0]);
+                int k = path ? read_full_file(path, &text, NULL, 64u * 1024 * 1024) : -ENOMEM;
+                pipefd[0] = safe_close(pipefd[0]);
+                int status = 0;
+                while (waitpid(pid, &status, 0) < 0)
+                        if (errno != EINTR) {
+                                status = -1;
+                                break;
+                        }
+                if (r < 0)
+                        return r;
+                if (k < 0)
+                        return error_wrapf(k, "cannot read what %s installed",
+                                           c->pkgs->packages[big].name);
+                if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                        return error_setf(EIO, "unpacking %s failed (see above)",
+                                          c->pkgs->packages[big].name);
+        }
+        char *save = NULL, *line, *cursor = text;
+        /* Lines up to the empty one are paths; the last is the skip count. */
+        while ((line = strsep(&cursor, "\n")) && *line) {
+                r = strv_extend(&theirs, line);
+                if (r < 0)
+                        return r;
+        }
+        if (cursor)
+                *ret_skipped += strtoul(cursor, &save, 10);
+        strv_sort(mine);
+        strv_sort(theirs);
+        if (sorted_lists_meet(mine, theirs)) {
+                log_info("%s shares files with other packages: unpacking again in order",
+                         c->pkgs->packages[big].name);
+                return 1;
+        }
+        return 0;
+}
+
+static int step_unpack(Compose *c) {
+        size_t skipped = 0;
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        int r;
+
+        /* --jobs 1: one thing at a time, downloads and unpacking alike. */
+        r = unpack_all(c, cpus > 1 && c->pkgs->n > 1 && c->o->jobs != 1, &skipped);
+        if (r > 0) {
+                r = rm_rf(c->tree);
+                if (r >= 0)
+                        r = mkdir_p(c->tree, 0755);
+                if (r < 0)
+                        return error_wrapf(r, "cannot empty %s", c->tree);
+                r = unpack_all(c, false, &skipped);
+        }
+        if (r < 0)
+                return r;
+        log_info("unpacked %zu packages (%.1fs; %zu kernel modules that Remove= drops left out)",
+                 c->pkgs->n, now_s() - c->t0, skipped);
         return install_berth_files(c->spec, c->tree, c->bindir);
 }
 
@@ -573,7 +752,9 @@ static int step_kernel(Compose *c) {
 
 static int step_initrd(Compose *c) {
         _cleanup_free_ char *dst = artifact_dest(c, ART_INITRD);
+        _cleanup_free_ char *ic = path_join(c->cache, "initrd-zstd");
         InitrdOptions io = {
+                .cache_dir = ic,
                 .root = c->tree,
                 .kernel_version = c->kver,
                 .modules = c->spec->modules,
@@ -582,7 +763,7 @@ static int step_initrd(Compose *c) {
         };
         int r;
 
-        if (!dst)
+        if (!dst || !ic)
                 return -ENOMEM;
         r = initrd_build(&io, dst);
         if (r < 0)
@@ -758,6 +939,8 @@ static const Step all_steps[] = {
         { "commit", step_commit, true },
 };
 
+_Static_assert(ELEMENTSOF(all_steps) <= STEPS_MAX, "STEPS_MAX too small");
+
 typedef struct Plan {
         const Step *steps[ELEMENTSOF(all_steps)];
         size_t n;
@@ -842,7 +1025,10 @@ static int compose_execute(Compose *c, const Plan *plan) {
                         }
                 }
                 log_debug("step %s", s->name);
+                double w = now_s(), u = cpu_s();
                 r = s->run(c);
+                c->step_wall[i] = now_s() - w;
+                c->step_cpu[i] = cpu_s() - u;
                 if (r < 0)
                         break;
         }
@@ -857,7 +1043,7 @@ static int compose_execute(Compose *c, const Plan *plan) {
         return 0;
 }
 
-static void print_summary(const Compose *c) {
+static void print_summary(const Compose *c, const Plan *plan) {
         uint64_t compressed = 0;
 
         for (size_t i = 0; i < _ART_MAX; i++) {
@@ -877,6 +1063,10 @@ static void print_summary(const Compose *c) {
                c->spec->name, c->spec->version, slot_to_string(c->slot), c->pkgs->n,
                c->bootpkgs ? c->bootpkgs->n : 0, (double) c->usr_bytes / 1048576.0,
                (double) compressed / 1048576.0, c->root_hash, c->kver, c->outdir, now_s() - c->t0);
+        printf("  steps       ");
+        for (size_t i = 0; i < plan->n; i++)
+                printf(" %s %.1fs/%.1fs%s", plan->steps[i]->name, c->step_wall[i], c->step_cpu[i],
+                       i + 1 < plan->n ? "," : " (wall/CPU)\n");
         for (size_t i = 0; i < _ART_MAX; i++) {
                 if (!c->path[i])
                         continue;
@@ -898,6 +1088,6 @@ int compose_image(const ComposeOptions *o) {
                 r = compose_execute(&c, &plan);
         handle_interrupts(false);
         if (r >= 0)
-                print_summary(&c);
+                print_summary(&c, &plan);
         return r;
 }

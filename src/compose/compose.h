@@ -14,7 +14,7 @@ typedef struct ComposeOptions {
         const char *output_dir;   /* e.g. out/container-host */
         const char *cache_dir;    /* NULL: $BERTH_CACHE_DIR or ~/.cache/berth */
         const char *berth_bindir; /* where the built berth binaries are (to install) */
-        unsigned jobs;            /* parallel downloads, 0 = default */
+        unsigned jobs;            /* parallel downloads, 0 = default; 1 also unpacks serially */
         bool no_disk;             /* skip the disk image (faster tests) */
         Slot slot;                /* the slot the artifacts are for (SLOT_A: a new disk) */
 } ComposeOptions;

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "compress.h"
+#include "digest.h"
 #include "elfdeps.h"
 #include "error.h"
 #include "fileio.h"
@@ -356,8 +357,6 @@ static int compress_to(int in_fd, int out_fd, int level) {
         pid_t pid;
         int r;
 
-        if (level < 1 || level > 19)
-                level = 19;
         snprintf(arg, sizeof arg, "-%d", level);
         if (lseek(in_fd, 0, SEEK_SET) < 0)
                 return -errno;
@@ -430,9 +429,48 @@ static int collect(Initrd *t) {
         return add_modules(t);
 }
 
+/* The cache entry for the cpio in fd compressed at level: DIR/<sha256>.zstdLEVEL. */
+static int cache_name(int fd, const char *dir, int level, char **ret) {
+        char hex[SHA256_HEX_SIZE];
+        struct stat st;
+        void *p;
+        int r;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_size == 0)
+                return -EINVAL;
+        p = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED)
+                return -errno;
+        r = sha256_buffer_hex(p, (size_t) st.st_size, hex);
+        (void) munmap(p, (size_t) st.st_size);
+        if (r < 0)
+                return r;
+        *ret = strdup_printf("%s/%s.zstd%d", dir, hex, level);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Best effort: a copy of the compressed archive src in the cache (temporary
+ * name, then rename, so a reader never sees half a file). */
+static void cache_store(const char *src, const char *cached) {
+        _cleanup_free_ char *dir = strdup(cached);
+        _cleanup_free_ char *tmp = strdup_printf("%s.tmp.%d", cached, (int) getpid());
+        char *slash;
+
+        if (!dir || !tmp)
+                return;
+        slash = strrchr(dir, '/');
+        if (slash)
+                *slash = 0;
+        (void) mkdir_p(dir, 0755);
+        if (copy_file(src, tmp, 0644) < 0 || rename(tmp, cached) < 0)
+                (void) unlink(tmp);
+}
+
 int initrd_build(const InitrdOptions *o, const char *dest) {
         _cleanup_(initrd_done) Initrd t = { .o = o, .root_fd = -EBADF };
-        _cleanup_free_ char *tmp = NULL, *dir = NULL;
+        _cleanup_free_ char *tmp = NULL, *dir = NULL, *cached = NULL;
         _cleanup_close_ int cpio_fd = -EBADF, out_fd = -EBADF;
         int r;
 
@@ -459,9 +497,26 @@ int initrd_build(const InitrdOptions *o, const char *dest) {
         out_fd = mkostemp(tmp, O_CLOEXEC);
         if (out_fd < 0)
                 return error_wrapf(-errno, "initrd: cannot create %s", tmp);
-        r = compress_to(cpio_fd, out_fd, o->zstd_level);
-        if (r < 0)
-                error_wrapf(r, "initrd: zstd failed");
+        int level = o->zstd_level < 1 || o->zstd_level > 19 ? 19 : o->zstd_level;
+        if (o->cache_dir) {
+                r = cache_name(cpio_fd, o->cache_dir, level, &cached);
+                if (r < 0)
+                        return error_wrapf(r, "initrd: cannot hash the cpio archive");
+        }
+        _cleanup_close_ int hit_fd = cached ? open(cached, O_RDONLY | O_CLOEXEC) : -EBADF;
+        if (hit_fd >= 0) {
+                r = copy_fd(hit_fd, out_fd);
+                if (r < 0)
+                        error_wrapf(r, "initrd: cannot copy %s", cached);
+                else
+                        log_debug("initrd: compressed archive from the cache %s", cached);
+        } else {
+                r = compress_to(cpio_fd, out_fd, level);
+                if (r < 0)
+                        error_wrapf(r, "initrd: zstd failed");
+                if (r >= 0 && cached)
+                        cache_store(tmp, cached);
+        }
         if (r >= 0 && fchmod(out_fd, 0644) < 0)
                 r = -errno;
         if (r >= 0 && fsync(out_fd) < 0)

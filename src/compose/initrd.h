@@ -15,6 +15,10 @@ typedef struct InitrdOptions {
         const char *init_binary; /* path of berth-init inside root, e.g. usr/lib/berth/berth-init */
         int64_t source_date_epoch;
         int zstd_level; /* 0: 19 (build time is cheap, boot reads less) */
+        /* Optional: compressed archives kept by the SHA-256 of the cpio and
+         * the level (zstd's output is a function of both), so a warm build
+         * with the same contents skips zstd -19. */
+        const char *cache_dir;
 } InitrdOptions;
 
 int initrd_build(const InitrdOptions *o, const char *dest);

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "digest.h"
+#include "elfdeps.h"
 #include "copy.h"
 #include "error.h"
 #include "fileio.h"
@@ -679,21 +680,35 @@ static int compress_parallel(char **paths, size_t n, unsigned jobs) {
         return r;
 }
 
+/* The .ko files under /usr/lib/modules, sorted (NULL: there is no such
+ * directory). */
+static int list_modules(int root_fd, char ***ret) {
+        PathList l = {};
+        int r = walk(root_fd, "usr/lib/modules", "usr/lib/modules", collect_ko, &l);
+        if (r == -ENOENT) {
+                strv_free(l.paths);
+                *ret = NULL;
+                return 0;
+        }
+        if (r < 0) {
+                strv_free(l.paths);
+                return error_wrapf(r, "tailor: cannot read /usr/lib/modules");
+        }
+        strv_sort(l.paths);
+        *ret = l.paths;
+        return 0;
+}
+
 static int compress_modules(const char *root, int root_fd) {
         _cleanup_strv_free_ char **mods = NULL, **todo = NULL, **todo_cache = NULL;
-        PathList l = {};
         size_t n, hits = 0;
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         int r;
 
-        r = walk(root_fd, "usr/lib/modules", "usr/lib/modules", collect_ko, &l);
-        mods = l.paths;
-        if (r == -ENOENT)
-                return 0;
+        r = list_modules(root_fd, &mods);
         if (r < 0)
-                return error_wrapf(r, "tailor: cannot read /usr/lib/modules");
+                return r;
         n = strv_length(mods);
-        strv_sort(mods);
         if (module_cache_dir)
                 (void) mkdir_p(module_cache_dir, 0755);
 
@@ -736,6 +751,84 @@ static int compress_modules(const char *root, int root_fd) {
         }
         if (n > 0)
                 log_debug("tailor: %zu kernel modules as .ko.xz (%zu from the cache)", n, hits);
+        return 0;
+}
+
+/* A module's name as modules.dep and .modinfo depends= compare it: the file
+ * name without directory and ".ko", '-' and '_' the same. */
+static char *module_key(const char *path) {
+        const char *b = strrchr(path, '/');
+        char *k = strdup(b ? b + 1 : path);
+        if (!k)
+                return NULL;
+        size_t n = strlen(k);
+        if (n > 3 && streq(k + n - 3, ".ko"))
+                k[n - 3] = 0;
+        for (char *p = k; *p; p++)
+                if (*p == '-')
+                        *p = '_';
+        return k;
+}
+
+static bool sorted_contains(char **l, size_t n, const char *s) {
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int k = strcmp(l[mid], s);
+                if (k == 0)
+                        return true;
+                if (k < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return false;
+}
+
+/* depmod drops a dependency whose module is gone without a word, and the
+ * module that needs it then fails to load at boot. Every module names its
+ * dependencies in .modinfo (depends=): each must still be in the tree. */
+static int check_module_deps(const ImageSpec *spec, const char *root, int root_fd) {
+        _cleanup_strv_free_ char **mods = NULL, **keys = NULL;
+        size_t n;
+        int r;
+
+        r = list_modules(root_fd, &mods);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(m, mods) {
+                r = strv_push(&keys, module_key(*m));
+                if (r < 0)
+                        return r;
+        }
+        n = strv_length(keys);
+        strv_sort(keys);
+        STRV_FOREACH(m, mods) {
+                _cleanup_free_ char *p = path_join(root, *m), *data = NULL, *deps = NULL;
+                size_t size;
+                if (!p)
+                        return -ENOMEM;
+                r = read_full_file(p, &data, &size, 0);
+                if (r < 0)
+                        return error_wrapf(r, "tailor: cannot read /%s", *m);
+                r = elf_read_modinfo(data, size, "depends", &deps);
+                if (r == -ENOEXEC)
+                        continue; /* not ELF: nothing to check */
+                if (r < 0)
+                        return error_wrapf(r, "tailor: /%s: bad kernel module", *m);
+                char *save = NULL;
+                for (char *d = deps ? strtok_r(deps, ",", &save) : NULL; d;
+                     d = strtok_r(NULL, ",", &save)) {
+                        _cleanup_free_ char *k = module_key(d);
+                        if (!k)
+                                return -ENOMEM;
+                        if (!sorted_contains(keys, n, k))
+                                return error_setf(ENOENT,
+                                                  "%s: [Files] Remove= drops kernel module %s, "
+                                                  "which /%s needs: keep both or neither",
+                                                  spec->path ?: "spec", d, *m);
+                }
+        }
         return 0;
 }
 
@@ -830,6 +923,65 @@ static int prune(Pruner *p, int dfd, const char *name, const char *path, Fate fa
         return 0;
 }
 
+/* The fate prune() gives a path whose parent has the fate `parent`. */
+static Fate path_fate(char *const *remove, char *const *keep, const char *path, Fate parent) {
+        if (glob_match(keep, path))
+                return FATE_KEEP;
+        if (parent == FATE_NONE && glob_match(remove, path))
+                return FATE_REMOVE;
+        return parent;
+}
+
+/* Fate of the directory dir ("/usr/lib/..."), from the root down, with the
+ * last directory asked about remembered (tar lists a directory's members
+ * together). */
+static Fate dir_fate(TailorUnpackFilter *f, const char *dir) {
+        Fate fate = FATE_NONE;
+
+        if (f->last_dir && streq(f->last_dir, dir))
+                return (Fate) f->last_fate;
+        for (const char *s = dir + 1;; s++) {
+                if (*s != '/' && *s != 0)
+                        continue;
+                _cleanup_free_ char *prefix = strndup(dir, (size_t) (s - dir));
+                if (!prefix)
+                        return FATE_NONE;
+                fate = path_fate(f->spec->remove, f->spec->keep, prefix, fate);
+                if (*s == 0)
+                        break;
+        }
+        free(f->last_dir);
+        f->last_dir = strdup(dir);
+        f->last_fate = fate;
+        return fate;
+}
+
+bool tailor_unpack_skip(const char *path, void *userdata) {
+        TailorUnpackFilter *f = userdata;
+        static const char modules[] = "usr/lib/modules/";
+        _cleanup_free_ char *abs = NULL;
+        char *slash;
+
+        if (!strneq(path, modules, strlen(modules)) || strv_isempty(f->spec->remove))
+                return false;
+        abs = strdup_printf("/%s", path);
+        if (!abs)
+                return false;
+        slash = strrchr(abs, '/');
+        *slash = 0;
+        Fate parent = dir_fate(f, abs);
+        *slash = '/';
+        if (path_fate(f->spec->remove, f->spec->keep, abs, parent) != FATE_REMOVE)
+                return false;
+        f->skipped++;
+        return true;
+}
+
+void tailor_unpack_filter_done(TailorUnpackFilter *f) {
+        free(f->last_dir);
+        f->last_dir = NULL;
+}
+
 static int remove_globs(const ImageSpec *spec, int root_fd) {
         _cleanup_strv_free_ char **names = NULL;
         Pruner p = { .remove = spec->remove, .keep = spec->keep };
@@ -881,6 +1033,7 @@ int tailor_tree(const ImageSpec *spec, const char *root, int64_t source_date_epo
             (r = write_sysctl(spec, root)) < 0 || (r = write_os_release(spec, root, root_fd)) < 0 ||
             (r = write_update_config(spec, root)) < 0 || (r = make_links(spec, root)) < 0 ||
             (r = make_copies(spec, root)) < 0 || (r = run_ldconfig(root, root_fd)) < 0 ||
+            (r = check_module_deps(spec, root, root_fd)) < 0 ||
             (r = compress_modules(root, root_fd)) < 0 || (r = run_depmod(root, root_fd)) < 0)
                 return r;
 

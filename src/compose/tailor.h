@@ -15,6 +15,8 @@
  * Returns 0 or a negative errno, logging what failed and where. */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "spec.h"
@@ -27,3 +29,18 @@ int tailor_kernel_version(const char *root, char **ret_version);
 /* Where compressed kernel modules are cached, by the SHA-256 of the .ko
  * (warm builds skip xz). NULL: no cache. The string is copied. */
 void tailor_set_module_cache(const char *dir);
+
+/* Remove= applied while unpacking, for kernel modules only: a member under
+ * usr/lib/modules/ that tailoring's Remove=/Keep= globs would delete is not
+ * written at all (Debian's kernel packages have thousands of modules and no
+ * hard links). Everything else is still removed by tailor_tree(), which also
+ * removes the directories left empty. For DebUnpackOptions.skip. */
+typedef struct TailorUnpackFilter {
+        const ImageSpec *spec;
+        size_t skipped;
+        char *last_dir;
+        int last_fate;
+} TailorUnpackFilter;
+
+bool tailor_unpack_skip(const char *path, void *userdata);
+void tailor_unpack_filter_done(TailorUnpackFilter *f);

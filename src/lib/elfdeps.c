@@ -94,3 +94,44 @@ int elf_read_deps(const char *data, size_t size, char ***needed, char **ret_inte
         }
         return 0;
 }
+
+int elf_read_modinfo(const char *data, size_t size, const char *key, char **ret_value) {
+        const Elf64_Ehdr *eh = (const Elf64_Ehdr *) data;
+        const Elf64_Shdr *sh, *names;
+        size_t klen = strlen(key);
+
+        *ret_value = NULL;
+        if (size < sizeof(Elf64_Ehdr) || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
+                return -ENOEXEC;
+        if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
+            eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff > size ||
+            (size - eh->e_shoff) / sizeof(Elf64_Shdr) < eh->e_shnum ||
+            eh->e_shstrndx >= eh->e_shnum)
+                return -EBADMSG;
+        sh = (const Elf64_Shdr *) (data + eh->e_shoff);
+        names = &sh[eh->e_shstrndx];
+        if (names->sh_offset > size || size - names->sh_offset < names->sh_size)
+                return -EBADMSG;
+        for (size_t i = 0; i < eh->e_shnum; i++) {
+                if (!str_in(data + names->sh_offset, names->sh_size, sh[i].sh_name, names->sh_size))
+                        return -EBADMSG;
+                if (!streq(data + names->sh_offset + sh[i].sh_name, ".modinfo"))
+                        continue;
+                if (sh[i].sh_type == SHT_NOBITS || sh[i].sh_offset > size ||
+                    size - sh[i].sh_offset < sh[i].sh_size)
+                        return -EBADMSG;
+                /* NUL-separated key=value strings. */
+                const char *p = data + sh[i].sh_offset, *end = p + sh[i].sh_size;
+                while (p < end) {
+                        const char *z = memchr(p, 0, (size_t) (end - p));
+                        size_t n = z ? (size_t) (z - p) : (size_t) (end - p);
+                        if (n > klen && memcmp(p, key, klen) == 0 && p[klen] == '=') {
+                                *ret_value = strndup(p + klen + 1, n - klen - 1);
+                                return *ret_value ? 0 : -ENOMEM;
+                        }
+                        p += n + 1;
+                }
+                return 0;
+        }
+        return 0;
+}

@@ -13,3 +13,8 @@
  * little-endian file (an offset or string out of range, an empty, "." or ".."
  * needed name), -ENOMEM. */
 int elf_read_deps(const char *data, size_t size, char ***needed, char **ret_interp);
+
+/* The value of key (e.g. "depends") in a kernel module's .modinfo section
+ * (NUL-separated key=value strings), copied to *ret_value; NULL when the file
+ * has no such section or key. Same errors as elf_read_deps(). */
+int elf_read_modinfo(const char *data, size_t size, const char *key, char **ret_value);

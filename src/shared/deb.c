@@ -460,6 +460,9 @@ int deb_unpack(const char *deb_path, const char *root, const DebUnpackOptions *o
                         log_debug("%s: %s: skipping merged-/usr compat symlink", deb_path, name);
                         continue;
                 }
+                if (o && o->skip && archive_entry_filetype(e) != AE_IFDIR &&
+                    !archive_entry_hardlink(e) && o->skip(path, o->skip_userdata))
+                        continue;
                 r = extract_entry(&u, inner, e, path);
                 if (r == -ENOTDIR)
                         return error_wrapf(r,

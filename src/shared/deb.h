@@ -13,10 +13,16 @@
  * tailoring can move /etc into the factory tree. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct DebUnpackOptions {
         int64_t source_date_epoch; /* clamp mtimes to this */
+        /* Optional: members (root-relative paths after the /usr merge) this
+         * returns true for are not written. Directories and hard links are
+         * always written; a hard link to a skipped file fails the unpack. */
+        bool (*skip)(const char *path, void *userdata);
+        void *skip_userdata;
 } DebUnpackOptions;
 
 /* Unpack one .deb into root. ret_files (optional) gets the list of paths it

@@ -64,6 +64,31 @@ static void test_not_elf_and_truncated_files_are_refused(void **state) {
         assert_null(interp);
 }
 
+/* This test binary carries a kernel-module-style .modinfo section, so the
+ * reader runs on a real ELF file the linker laid out. */
+static const char modinfo[] __attribute__((section(".modinfo"), used)) =
+        "license=MIT\0depends=dm-bufio,reed_solomon\0name=test_elfdeps";
+
+static void test_modinfo_key_of_a_module_style_section(void **state) {
+        _cleanup_free_ char *v = NULL, *none = NULL, *d = NULL;
+        size_t size;
+
+        d = read_binary("/proc/self/exe", &size);
+        assert_int_equal(elf_read_modinfo(d, size, "depends", &v), 0);
+        assert_string_equal(v, "dm-bufio,reed_solomon");
+        /* A key that is not there, and a prefix of one, give NULL. */
+        assert_int_equal(elf_read_modinfo(d, size, "vermagic", &none), 0);
+        assert_null(none);
+        assert_int_equal(elf_read_modinfo(d, size, "licens", &none), 0);
+        assert_null(none);
+        /* /bin/true has no .modinfo at all. */
+        _cleanup_free_ char *t = read_binary("/bin/true", &size);
+        assert_int_equal(elf_read_modinfo(t, size, "depends", &none), 0);
+        assert_null(none);
+        assert_int_equal(elf_read_modinfo("#!/bin/sh\n", 11, "depends", &none), -ENOEXEC);
+        assert_int_equal(elf_read_modinfo(t, 80, "depends", &none), -EBADMSG);
+}
+
 int main(void) {
         if (access("/bin/true", R_OK) < 0 || access("/lib/x86_64-linux-gnu/libm.so.6", R_OK) < 0) {
                 fprintf(stderr, "not an amd64 Debian host, skipping\n");
@@ -73,6 +98,7 @@ int main(void) {
                 cmocka_unit_test(test_dynamic_binary_needs_libc_and_the_loader),
                 cmocka_unit_test(test_shared_library_lists_its_own_needs_not_itself),
                 cmocka_unit_test(test_not_elf_and_truncated_files_are_refused),
+                cmocka_unit_test(test_modinfo_key_of_a_module_style_section),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
