@@ -170,6 +170,12 @@ def cmd_report(argv):
     def kb_to_mib(v):
         return None if v is None else v / 1024
 
+    for key, name in (("init-rss-kb", "RSS of berth-init, PID 1 (berth only)"),
+                      ("berthd-rss-kb", "RSS of berthd, the node API, idle (berth only)")):
+        b = boot_metric("berth", key)
+        add("memory", name, kb_to_mib(med(b)), None, " MiB",
+            tuple(map(kb_to_mib, spread(b))) if spread(b) else None, None)
+
     for key, name in (("own-rss-kb", "RSS of the host's own processes"),
                       ("memavailable-kb", "MemAvailable after boot"),
                       ("all-rss-kb", "RSS of all processes (context)"),

@@ -18,6 +18,8 @@
 #   ctr-answers S         uptime after the first `ctr version` answered
 #   own-rss-kb N          total VmRSS of the host's own processes
 #   own-procs LIST        which ones (comm:pid:kB)
+#   init-rss-kb N         (berth) VmRSS of PID 1, berth-init
+#   berthd-rss-kb N       (berth) VmRSS of berthd, the node API, idle
 #   all-rss-kb N          total VmRSS of every process, for context
 #   containerd-rss-kb N   containerd and its shims
 #   memavailable-kb N     MemAvailable
@@ -78,7 +80,7 @@ own() {
         esac
         [ "$1" = 1 ]
 }
-own_kb=0 all_kb=0 ctd_kb=0 list= procs=
+own_kb=0 all_kb=0 ctd_kb=0 list= procs= init_kb= berthd_kb=
 for d in /proc/[0-9]*; do
         p=${d#/proc/}
         comm=$(cat "$d/comm" 2>/dev/null) || continue
@@ -87,6 +89,8 @@ for d in /proc/[0-9]*; do
         all_kb=$((all_kb + kb))
         procs="$procs $comm"
         case "$comm" in containerd*) ctd_kb=$((ctd_kb + kb)) ;; esac
+        [ "$p" = 1 ] && init_kb=$kb
+        [ "$comm" = berthd ] && berthd_kb=$kb
         if own "$p" "$comm"; then
                 own_kb=$((own_kb + kb))
                 list="$list $comm:$p:$kb"
@@ -94,6 +98,10 @@ for d in /proc/[0-9]*; do
 done
 say own-rss-kb $own_kb
 say own-procs $list
+if [ "$kind" = berth ]; then
+        say init-rss-kb "$init_kb"
+        [ -n "$berthd_kb" ] && say berthd-rss-kb "$berthd_kb"
+fi
 say all-rss-kb $all_kb
 say containerd-rss-kb $ctd_kb
 say memavailable-kb "$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)"

@@ -267,6 +267,36 @@ static int cmd_settings(int argc, char **argv) {
         return cli_usage_error("%s", usage);
 }
 
+/* The short forms: berth get | set KEY=VALUE... (a transaction of its own:
+ * patched and committed) | apply | revert (back to the previous generation
+ * and applied) (docs/api.md, "The CLI"). */
+static int cmd_settings_short(int argc, char **argv) {
+        _cleanup_free_ char **args = calloc(argc + 2, sizeof(char *));
+        const char *verb = argv[0], *sock;
+        int i, n = 0, r;
+
+        if (!args)
+                return -ENOMEM;
+        i = api_options(argc, argv, &sock,
+                        "usage: berth get | set KEY=VALUE... | apply | revert "
+                        "[--api PATH]");
+        if (i < 0)
+                return i;
+        /* cmd_settings takes the socket from the environment then. */
+        if (setenv("BERTH_API", sock, 1) < 0)
+                return -errno;
+        args[n++] = (char *) "settings";
+        args[n++] = (char *) verb;
+        for (; i < argc; i++)
+                args[n++] = argv[i];
+        r = cmd_settings(n, args);
+        if (r < 0 || (!streq(verb, "set") && !streq(verb, "revert")))
+                return r;
+        args[1] = (char *) (streq(verb, "set") ? "commit" : "apply");
+        args[2] = NULL;
+        return cmd_settings(2, args);
+}
+
 static int cmd_power(int argc, char **argv) {
         _cleanup_free_ char *usage = strdup_printf("usage: berth %s [--api PATH]", argv[0]);
         _cleanup_free_ char *path = strdup_printf("/v1/%s", argv[0]);
@@ -410,6 +440,10 @@ static const struct {
         { "status", cmd_status, NULL, "the node's image, slot, services and settings (berthd)" },
         { "settings", cmd_settings, NULL, "get, set, commit, apply or revert settings (berthd)" },
         { "logs", cmd_logs, NULL, "a service's log, --follow to keep reading (berthd)" },
+        { "get", cmd_settings_short, NULL, "the settings (berth settings get)" },
+        { "set", cmd_settings_short, NULL, "change settings: a transaction, committed" },
+        { "apply", cmd_settings_short, NULL, "apply the current settings generation" },
+        { "revert", cmd_settings_short, NULL, "back to the previous settings generation, applied" },
         { "reboot", cmd_power, NULL, "reboot the node (berthd)" },
         { "poweroff", cmd_power, NULL, "power the node off (berthd)" },
         { "audit", cmd_audit, NULL, "CIS Level 1 checks of this node: PASS, FAIL, SKIP" },
@@ -426,6 +460,19 @@ static int help(void) {
 
 int main(int argc, char **argv) {
         log_set_prefix("berth");
+        /* berth --api PATH VERB: every API verb, also in helpers, reads it
+         * from the environment. */
+        if (argc >= 2 && (streq(argv[1], "--api") || strneq(argv[1], "--api=", 6))) {
+                const char *path = argv[1][5] == '=' ? argv[1] + 6 : argc >= 3 ? argv[2] : NULL;
+                int shift = argv[1][5] == '=' ? 1 : 2;
+                if (isempty(path))
+                        return cli_finish(cli_usage_error("--api needs a socket path"));
+                if (setenv("BERTH_API", path, 1) < 0)
+                        return cli_finish(-errno);
+                argv[shift] = argv[0];
+                argv += shift;
+                argc -= shift;
+        }
         if (argc < 2) {
                 help();
                 return EXIT_CODE_USAGE;

@@ -5,13 +5,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api.h"
+#include "bootcmd.h"
 #include "error.h"
 #include "fileio.h"
 #include "initctl.h"
@@ -199,12 +202,47 @@ static int restart_service(Api *api, const char *name) {
         }
 }
 
+/* What takes effect without a restart: the host name (from the rendered
+ * /etc/hostname, so unset gives the factory name back) and the sysctls set
+ * (one the settings no longer set keeps its value until the next boot, which
+ * the answer's reboot-required says). A sysctl the kernel refuses fails the
+ * apply. */
+static int apply_live(Api *api, const Settings *s) {
+        _cleanup_free_ char *hn = path_join(api->etc, "hostname"), *name = NULL;
+        int r;
+
+        if (!hn)
+                return -ENOMEM;
+        if (api->set_hostname && read_full_file(hn, &name, NULL, 256) >= 0) {
+                name[strcspn(name, " \t\r\n")] = 0;
+                if (!isempty(name) && sethostname(name, strlen(name)) < 0)
+                        return error_wrapf(-errno, "cannot set the host name %s", name);
+        }
+        for (char **kv = s->sysctl; api->proc_sys && kv && kv[0] && kv[1]; kv += 2) {
+                _cleanup_free_ char *p = path_join(api->proc_sys, kv[0]);
+
+                if (!p)
+                        return -ENOMEM;
+                /* Validated names: dots separate levels (settings.c). */
+                for (char *c = p + strlen(api->proc_sys); *c; c++)
+                        if (*c == '.')
+                                *c = '/';
+                r = write_string_file(p, kv[1]);
+                if (r < 0)
+                        return error_wrapf(r, "cannot set sysctl %s to %s", kv[0], kv[1]);
+        }
+        return 0;
+}
+
 static int render_and_restart(Api *api, const Settings *s, char ***ret_files,
                               char ***ret_services) {
         _cleanup_strv_free_ char **files = NULL, **services = NULL;
         int r;
 
         r = settings_render(s, api->factory, api->etc, &files, &services);
+        if (r < 0)
+                return r;
+        r = apply_live(api, s);
         if (r < 0)
                 return r;
         STRV_FOREACH(svc, services) {
@@ -219,11 +257,43 @@ static int render_and_restart(Api *api, const Settings *s, char ***ret_files,
         return 0;
 }
 
+static bool strv_same(char *const *a, char *const *b) {
+        size_t n = strv_length(a);
+        if (n != strv_length(b))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!streq(a[i], b[i]))
+                        return false;
+        return true;
+}
+
+/* kernel.cmdline from `from` to `to` in the running slot's boot entry.
+ * Returns 1 if an entry was written, 0 if nothing was to be done. */
+static int update_boot_entry(Api *api, const Settings *from, const Settings *to) {
+        _cleanup_free_ char *cmd = NULL, *slot = NULL;
+        int r;
+
+        if (!api->esp || strv_same(from->cmdline, to->cmdline))
+                return 0;
+        r = read_full_file(api->cmdline, &cmd, NULL, 65536);
+        if (r < 0)
+                return error_wrapf(r, "cannot read %s", api->cmdline);
+        slot = cmdline_value(cmd, "berth.slot");
+        if (!slot || slot_from_string(slot) < 0)
+                return error_setf(EINVAL,
+                                  "kernel.cmdline: %s names no berth.slot=, no boot entry "
+                                  "to write",
+                                  api->cmdline);
+        r = bootcmd_update(api->esp, slot_from_string(slot), from->cmdline, to->cmdline);
+        return r < 0 ? error_wrapf(r, "kernel.cmdline") : 1;
+}
+
 static int post_apply(Api *api, json_t **ret) {
         _cleanup_(settings_freep) Settings *s = NULL, *old = NULL;
         _cleanup_strv_free_ char **files = NULL, **services = NULL;
         json_t *jf = NULL, *js = NULL;
         unsigned gen, applied;
+        bool entry;
         int r, q;
 
         r = settings_store_current(api->settings_dir, &gen, NULL);
@@ -235,6 +305,10 @@ static int post_apply(Api *api, json_t **ret) {
                 r = load_settings(api->settings_dir, applied, &old);
         if (r < 0)
                 return r;
+        r = update_boot_entry(api, old, s);
+        if (r < 0)
+                return r;
+        entry = r > 0;
         r = render_and_restart(api, s, &files, &services);
         if (r < 0) {
                 /* Back to the generation that worked: its files, its services.
@@ -242,6 +316,8 @@ static int post_apply(Api *api, json_t **ret) {
                 _cleanup_free_ char *msg = strdup(error_message(r)), *msg2 = NULL;
 
                 q = settings_store_set_current(api->settings_dir, applied);
+                if (q >= 0 && entry)
+                        q = update_boot_entry(api, s, old);
                 if (q >= 0)
                         q = render_and_restart(api, old, NULL, NULL);
                 if (q < 0) {
@@ -268,16 +344,30 @@ static int post_apply(Api *api, json_t **ret) {
                 json_decref(jf);
                 return r;
         }
-        *ret = json_pack("{s:i, s:o, s:o, s:b}", "generation", (int) gen, "changed", jf,
-                         "restarted", js, "reboot-required", settings_need_reboot(old, s));
+        *ret = json_pack("{s:i, s:o, s:o, s:b, s:b}", "generation", (int) gen, "changed", jf,
+                         "restarted", js, "reboot-required", settings_need_reboot(old, s),
+                         "boot-entry-written", entry);
         return *ret ? 0 : -ENOMEM;
 }
 
 static int post_signal(Api *api, int sig, const char *what, json_t **ret) {
-        if (kill(api->init_pid, sig) < 0)
+        /* Checked now, sent once the answer is out (api_completed). */
+        if (kill(api->init_pid, 0) < 0)
                 return error_wrapf(-errno, "cannot ask PID %d to %s", (int) api->init_pid, what);
         *ret = json_pack("{s:s}", "status", what);
-        return *ret ? 0 : -ENOMEM;
+        if (!*ret)
+                return -ENOMEM;
+        api->pending_signal = sig;
+        return 0;
+}
+
+void api_completed(void *userdata) {
+        Api *api = userdata;
+        int sig = api->pending_signal;
+
+        api->pending_signal = 0;
+        if (sig > 0 && kill(api->init_pid, sig) < 0)
+                fprintf(stderr, "berthd: cannot signal PID %d: %m\n", (int) api->init_pid);
 }
 
 /* GET /v1/audit: `berth audit --json` (src/audit, in the CLI that ships in

@@ -3,6 +3,7 @@
  * api_handle() takes one request and gives the status and JSON body. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -16,8 +17,16 @@ typedef struct Api {
         const char *log_dir;      /* /var/log/berth: the services' logs (logs.h) */
         pid_t init_pid;           /* signalled for reboot (SIGTERM) and power-off (SIGUSR2) */
         unsigned ready_timeout_s; /* how long apply waits for a restarted service */
+        const char *proc_sys;     /* /proc/sys: sysctls set on apply; NULL: none (tests) */
+        bool set_hostname;        /* sethostname() on apply (not in tests on the host) */
+        const char *esp; /* the ESP (/efi): kernel.cmdline goes to its boot entry; NULL: nowhere */
+        int pending_signal; /* for init_pid once the answer is sent (reboot, power-off) */
 } Api;
 
 /* An HttpHandler (http.h); userdata is the Api. */
 void api_handle(void *userdata, const char *method, const char *url, const char *body, size_t size,
                 unsigned *ret_status, char **ret_body);
+
+/* An HttpCompleted (http.h): sends a reboot or power-off signal asked for
+ * once its answer has left, so the caller gets it before the node goes down. */
+void api_completed(void *userdata);

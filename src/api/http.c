@@ -16,6 +16,7 @@ struct HttpServer {
         struct MHD_Daemon *daemon;
         HttpHandler handler;
         HttpStreamHandler streamer;
+        HttpCompleted completed;
         void *userdata;
         size_t body_max;
 
@@ -280,6 +281,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
+        HttpServer *s = cls;
         Request *req = *con_cls;
 
         if (req) {
@@ -287,6 +289,12 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                 free(req);
                 *con_cls = NULL;
         }
+        if (s->completed)
+                s->completed(s->userdata);
+}
+
+void http_server_on_completed(HttpServer *s, HttpCompleted completed) {
+        s->completed = completed;
 }
 
 int http_server_start(int listen_fd, size_t body_max, unsigned timeout_s, HttpHandler handler,

@@ -42,6 +42,10 @@ typedef bool (*HttpStreamHandler)(void *userdata, const char *method, const char
                                   const char *query, HttpStream *ret_stream, unsigned *ret_status,
                                   char **ret_body);
 
+/* Called once a request's answer is sent (or the connection ended), on the
+ * server's thread; may be NULL. */
+typedef void (*HttpCompleted)(void *userdata);
+
 typedef struct HttpServer HttpServer;
 
 int http_server_start(int listen_fd, size_t body_max, unsigned timeout_s, HttpHandler handler,
@@ -50,5 +54,7 @@ int http_server_start(int listen_fd, size_t body_max, unsigned timeout_s, HttpHa
 int http_server_start_streams(int listen_fd, size_t body_max, unsigned timeout_s,
                               HttpHandler handler, HttpStreamHandler streamer, void *userdata,
                               HttpServer **ret);
+/* Calls completed(userdata) whenever a request's answer has been sent. */
+void http_server_on_completed(HttpServer *s, HttpCompleted completed);
 HttpServer *http_server_stop(HttpServer *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(HttpServer *, http_server_stop);

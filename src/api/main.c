@@ -13,12 +13,14 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "boot.h"
 #include "cli.h"
 #include "error.h"
 #include "fileio.h"
 #include "http.h"
 #include "log.h"
 #include "logs.h"
+#include "vport.h"
 
 #define BODY_MAX (64u * 1024)
 #define IDLE_TIMEOUT_S 10
@@ -51,6 +53,38 @@ static int listen_unix(const char *path, int *ret) {
         return 0;
 }
 
+/* berthd --boot: before any service (boot.h). Exit status 65 (EX_DATAERR)
+ * tells berth-init that the user data was invalid and the boot must stop. */
+static int run_boot(const char *root, const Api *api, const char *esp, const char *user_data) {
+        _cleanup_free_ char *keep = path_join(root, "var/lib/berth/etc"),
+                            *marker = path_join(root, "var/lib/berth/user-data.done"),
+                            *cidata = path_join(api->run_dir, "cidata"),
+                            *esp_file = path_join(esp, "berth/user-data");
+        int r;
+
+        if (!keep || !marker || !cidata || !esp_file)
+                return -ENOMEM;
+        BootOptions o = {
+                .root = root,
+                .settings_dir = api->settings_dir,
+                .etc = api->etc,
+                .factory = api->factory,
+                .keep_etc = keep,
+                .done_marker = marker,
+                .esp = esp,
+                .sources = {
+                        .fw_cfg = user_data,
+                        .config_drive = streq(root, "/"),
+                        .cidata_mount = cidata,
+                        .esp_file = esp_file,
+                },
+        };
+        r = boot_run(&o);
+        if (r == -EBADMSG)
+                exit(EXIT_CODE_DATAERR);
+        return r;
+}
+
 static int run(int argc, char **argv) {
         static const struct option opts[] = {
                 { "socket", required_argument, NULL, 's' },
@@ -63,6 +97,11 @@ static int run(int argc, char **argv) {
                 { "log-dir", required_argument, NULL, 'l' },
                 { "init-pid", required_argument, NULL, 'p' },
                 { "ready-timeout", required_argument, NULL, 't' },
+                { "boot", no_argument, NULL, 'b' },
+                { "root", required_argument, NULL, 'R' },
+                { "esp", required_argument, NULL, 'E' },
+                { "user-data", required_argument, NULL, 'u' },
+                { "no-vport", no_argument, NULL, 'V' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -78,6 +117,9 @@ static int run(int argc, char **argv) {
                 .ready_timeout_s = 60,
         };
         const char *socket_path = "/run/berth/api.sock";
+        const char *root = "/", *esp = "/efi",
+                   *user_data = "/sys/firmware/qemu_fw_cfg/by_name/opt/berth/user-data/raw";
+        bool boot = false, vport = true, esp_given = false;
         _cleanup_(http_server_stopp) HttpServer *server = NULL;
         _cleanup_close_ int fd = -EBADF;
         unsigned n;
@@ -122,17 +164,45 @@ static int run(int argc, char **argv) {
                                 return r;
                         api.ready_timeout_s = n;
                         break;
+                case 'b':
+                        boot = true;
+                        break;
+                case 'R':
+                        root = optarg;
+                        break;
+                case 'E':
+                        esp = optarg;
+                        esp_given = true;
+                        break;
+                case 'u':
+                        user_data = optarg;
+                        break;
+                case 'V':
+                        vport = false;
+                        break;
                 case 'h':
                         printf("usage: berthd [--socket PATH] [--settings-dir DIR] [--etc DIR] "
                                "[--factory DIR] [--run-dir DIR] [--os-release FILE] "
                                "[--cmdline FILE] [--log-dir DIR] [--init-pid PID] "
-                               "[--ready-timeout S]\n");
+                               "[--ready-timeout S] [--esp DIR] [--no-vport]\n"
+                               "       berthd --boot [--root DIR] [--settings-dir DIR] "
+                               "[--etc DIR] [--factory DIR] [--esp DIR] [--user-data FILE]\n");
                         return 0;
                 default:
                         return cli_usage_error("unknown option");
                 }
         if (optind < argc)
                 return cli_usage_error("unexpected argument '%s'", argv[optind]);
+        if (boot)
+                return run_boot(root, &api, esp, user_data);
+        /* The live parts of apply touch the running kernel only when berthd
+         * serves the machine's own /etc (not a test's temporary root). */
+        if (streq(api.etc, "/etc")) {
+                api.proc_sys = "/proc/sys";
+                api.set_hostname = true;
+        }
+        if (streq(api.etc, "/etc") || esp_given)
+                api.esp = esp;
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
@@ -148,10 +218,21 @@ static int run(int argc, char **argv) {
                                       &server);
         if (r < 0)
                 return r;
+        http_server_on_completed(server, api_completed);
         printf("berthd: listening on %s\n", socket_path);
         fflush(stdout);
+        /* berth vm --api: the port's driver may still be loading (coldplug). */
+        if (vport && vport_device_present("/sys/bus/virtio/devices")) {
+                r = vport_relay_start("/sys/class/virtio-ports", VPORT_NAME, 60, socket_path);
+                if (r < 0)
+                        log_warning_errno(r, "%s", error_message(r));
+        }
         if (sigwait(&mask, &sig) != 0)
                 return -EINTR;
+        /* An answer still on its way through the relay (the one to a
+         * power-off, say) gets a moment to reach the host. */
+        for (unsigned i = 0; i < 20 && vport_relay_busy(); i++)
+                (void) usleep(100 * 1000);
         server = http_server_stop(server);
         (void) unlink(socket_path);
         return 0;

@@ -132,6 +132,10 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
          * libcryptsetup, libfdisk, jansson: the image spec ships those). */
         _cleanup_free_ char *update_src = find_berth_binary(bindir, ".", "berth-update");
         _cleanup_free_ char *update_dst = path_join(tree, "usr/lib/berth/berth-update");
+        /* The node API daemon (libmicrohttpd, jansson), also run by berth-init
+         * before the services to render /etc (berthd --boot). */
+        _cleanup_free_ char *berthd_src = find_berth_binary(bindir, ".", "berthd");
+        _cleanup_free_ char *berthd_dst = path_join(tree, "usr/lib/berth/berthd");
         _cleanup_free_ char *libdir = path_join(tree, "usr/lib/berth");
         _cleanup_free_ char *svcdir = path_join(tree, "usr/lib/berth/services");
         _cleanup_free_ char *init_dst = path_join(tree, "usr/lib/berth/berth-init");
@@ -183,6 +187,16 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
                 r = copy_file(update_src, update_dst, 0755);
                 if (r < 0)
                         return error_wrapf(r, "cannot install %s", update_src);
+        }
+        if (strv_contains(spec->services, "berthd")) {
+                if (!berthd_dst)
+                        return -ENOMEM;
+                if (!berthd_src)
+                        return error_setf(ENOENT, "berthd not found in %s (build it first)",
+                                          bindir);
+                r = copy_file(berthd_src, berthd_dst, 0755);
+                if (r < 0)
+                        return error_wrapf(r, "cannot install %s", berthd_src);
         }
         r = mkdir_parents(init_link, 0755);
         if (r < 0)

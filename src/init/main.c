@@ -50,35 +50,86 @@ static ServiceSet *load_services(const char *dir) {
         return set;
 }
 
-static void load_module_lists(void) {
-        /* Under QEMU the fw_cfg driver comes first: berth vm passes switches
-         * through it that PID 1 reads right after this (initutil.c). */
-        if (access("/sys/bus/acpi/devices/QEMU0002:00", F_OK) == 0)
-                (void) modules_load((const char *const[]){ "qemu_fw_cfg", NULL });
-        (void) modules_load_dir("/usr/lib/modules-load.d");
-        (void) modules_load_dir("/etc/modules-load.d");
-}
+#define BERTHD_PATH "/usr/lib/berth/berthd"
+/* berthd --boot's exit status for invalid user data (EX_DATAERR). */
+#define BERTHD_BOOT_INVALID 65
 
-/* Module loading runs in children, so libkmod's indexes and heap never become
- * PID 1's memory. The image's lists (overlay, netfilter: containerd needs them
- * at start) are waited for; coldplug (device drivers: the NIC, fw_cfg, ...)
- * goes on beside the first services, which cope with devices that appear
- * later (dhcpcd picks up interfaces as they come), and the supervisor reaps it. */
-static void load_modules(void) {
+/* Runs a function in a child and waits for it: libkmod's indexes and heap
+ * never become PID 1's memory. */
+static void in_child(void (*f)(void)) {
         pid_t pid = fork();
         if (pid == 0) {
-                load_module_lists();
+                f();
                 _exit(EXIT_SUCCESS);
         }
         if (pid < 0) {
-                log_warning_errno(errno, "cannot fork to load modules, loading them in PID 1");
-                load_module_lists();
+                log_warning_errno(errno, "cannot fork, running in PID 1");
+                f();
         } else
                 while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                         ;
+}
+
+static void load_image_modules(void) {
+        /* Under QEMU the fw_cfg driver comes first: berth vm passes switches
+         * and user data through it (initutil.c, berthd --boot). */
+        if (access("/sys/bus/acpi/devices/QEMU0002:00", F_OK) == 0)
+                (void) modules_load((const char *const[]){ "qemu_fw_cfg", NULL });
+        (void) modules_load_dir("/usr/lib/modules-load.d");
+}
+
+static void load_settings_modules(void) {
+        (void) modules_load_dir("/etc/modules-load.d");
+}
+
+/* berthd --boot (docs/api.md "At boot"): first-boot user data, then /etc
+ * rendered from the factory files and the current settings generation.
+ * Returns false if the boot must stop (invalid user data: berthd printed the
+ * line naming the field and wrote the report to the ESP). */
+static bool render_etc(void) {
+        int status = 0;
+        pid_t pid;
+
+        if (access(BERTHD_PATH, X_OK) < 0)
+                return true;
+        pid = fork();
+        if (pid == 0) {
+                execl(BERTHD_PATH, BERTHD_PATH, "--boot", (char *) NULL);
+                log_error_errno(errno, "cannot run " BERTHD_PATH);
+                _exit(EXIT_FAILURE);
+        }
+        if (pid < 0) {
+                log_error_errno(errno, "cannot fork to run " BERTHD_PATH " --boot");
+                return true;
+        }
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == BERTHD_BOOT_INVALID)
+                return false;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                log_error(BERTHD_PATH " --boot failed (status %d): /etc may lack the settings",
+                          status);
+        /* What sysinit took from the factory /etc, again from the rendered one. */
+        sysinit_set_hostname();
+        sysinit_apply_sysctl();
+        timeline("etc-rendered");
+        return true;
+}
+
+/* The image's module lists (overlay, netfilter: containerd needs them at
+ * start) are waited for, then /etc is rendered and the settings' modules
+ * loaded; coldplug (device drivers: the NIC, ...) goes on beside the first
+ * services, which cope with devices that appear later (dhcpcd picks up
+ * interfaces as they come), and the supervisor reaps it. */
+static bool load_modules(void) {
+        in_child(load_image_modules);
+        bool go_on = render_etc();
+        if (!go_on)
+                return false;
+        in_child(load_settings_modules);
         timeline("modules-loaded");
 
-        pid = fork();
+        pid_t pid = fork();
         if (pid == 0) {
                 /* Behind the services on a busy or single CPU: drivers arrive a
                  * little later, containerd is not slowed down. */
@@ -89,6 +140,7 @@ static void load_modules(void) {
         }
         if (pid < 0)
                 (void) modules_coldplug();
+        return true;
 }
 
 _noreturn_ static void pid1_main(void) {
@@ -101,7 +153,11 @@ _noreturn_ static void pid1_main(void) {
         /* Drivers for the hardware present, then what the image asks for
          * (overlay, netfilter, ...): the initramfs loaded only storage. A child
          * does it, so libkmod's indexes and heap never become PID 1's memory. */
-        load_modules();
+        if (!load_modules()) {
+                log_error("boot stopped before any service: invalid user data");
+                sysinit_final(proc_cmdline_get_bool("berth.debug.noreboot") ? SHUTDOWN_HALT
+                                                                            : SHUTDOWN_POWEROFF);
+        }
         sysinit_mount_efivarfs();
 
         SuperviseConfig cfg = {

@@ -91,7 +91,7 @@ static void mount_api(void) {
                         log_debug_errno(negative_errno(), "cannot link %s", links[i][1]);
 }
 
-static void set_hostname(void) {
+void sysinit_set_hostname(void) {
         _cleanup_free_ char *name = NULL;
         if (read_full_file("/etc/hostname", &name, NULL, 256) < 0)
                 return;
@@ -254,7 +254,7 @@ void sysinit_mount_efivarfs(void) {
 void sysinit_setup(void) {
         umask(0022);
         mount_api();
-        set_hostname();
+        sysinit_set_hostname();
         sysinit_apply_sysctl();
         loopback_up();
         service_dirs();

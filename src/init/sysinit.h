@@ -41,6 +41,9 @@ int sysinit_sysctl_files(char ***ret);
 /* Applies them in that order. */
 void sysinit_apply_sysctl(void);
 
+/* sethostname() from /etc/hostname (nothing if it is missing or empty). */
+void sysinit_set_hostname(void);
+
 /* SIGTERM then SIGKILL to every process left, sync, unmount, remount /
  * read-only and reboot/power off/halt. Never returns. */
 _noreturn_ void sysinit_final(ShutdownAction action);

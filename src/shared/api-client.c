@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -15,6 +16,25 @@
 #include "error.h"
 #include "fileio.h"
 #include "macro.h"
+
+/* true once buf holds the headers and the Content-Length bytes after them:
+ * the answer is complete even if the other end never closes (a relay over a
+ * virtio-serial port has no end of stream). */
+static bool response_complete(const char *buf, size_t size) {
+        /* buf is NUL-terminated; a NUL inside ends the search early, which
+         * only means reading on until the end of the stream. */
+        const char *end = strstr(buf, "\r\n\r\n");
+        size_t head, len;
+
+        if (!end)
+                return false;
+        head = end + 4 - buf;
+        for (const char *l = strstr(buf, "\r\n"); l && l < end; l = strstr(l + 2, "\r\n"))
+                if (strncasecmp(l + 2, "Content-Length:", 15) == 0 &&
+                    sscanf(l + 17, "%zu", &len) == 1)
+                        return size >= head && size - head >= len;
+        return false;
+}
 
 static int read_response(int fd, unsigned timeout_s, char **ret, size_t *ret_size) {
         _cleanup_free_ char *buf = malloc(API_RESPONSE_MAX + 1);
@@ -52,6 +72,9 @@ static int read_response(int fd, unsigned timeout_s, char **ret, size_t *ret_siz
                 if (n == 0)
                         break;
                 size += n;
+                buf[size] = 0;
+                if (response_complete(buf, size))
+                        break;
         }
         buf[size] = 0;
         *ret = TAKE_PTR(buf);

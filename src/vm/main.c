@@ -24,16 +24,24 @@ static int cmd_vm(int argc, char **argv) {
                 { "cmdline", required_argument, NULL, 'a' },
                 { "no-reboot", no_argument, NULL, 'R' },
                 { "qmp", required_argument, NULL, 'Q' },
+                { "user-data", required_argument, NULL, 'U' },
+                { "api", required_argument, NULL, 'A' },
                 {},
         };
         int c, r;
-        while ((c = getopt_long(argc, argv, "dl:p:r:m:C:t:k:a:RQ:", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "dl:p:r:m:C:t:k:a:RQ:U:A:", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'R':
                         o.no_reboot = true;
                         break;
                 case 'Q':
                         o.qmp_socket = optarg;
+                        break;
+                case 'U':
+                        o.user_data = optarg;
+                        break;
+                case 'A':
+                        o.api_socket = optarg;
                         break;
                 case 'd':
                         o.direct = true;
@@ -69,13 +77,15 @@ static int cmd_vm(int argc, char **argv) {
                         o.extra_cmdline = optarg;
                         break;
                 default:
-                        return cli_usage_error("usage: berth vm [--direct] [--log FILE] "
-                                               "[--payload DIR --run CMD] OUTDIR");
+                        return cli_usage_error(
+                                "usage: berth vm [--direct] [--log FILE] "
+                                "[--payload DIR --run CMD] [--user-data FILE] [--api PATH] OUTDIR");
                 }
         }
         if (optind != argc - 1)
-                return cli_usage_error("usage: berth vm [--direct] [--log FILE] "
-                                       "[--payload DIR --run CMD] OUTDIR");
+                return cli_usage_error(
+                        "usage: berth vm [--direct] [--log FILE] "
+                        "[--payload DIR --run CMD] [--user-data FILE] [--api PATH] OUTDIR");
         o.image_dir = argv[optind];
         return vm_run(&o);
 }

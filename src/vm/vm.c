@@ -258,6 +258,22 @@ int vm_plan_argv(const VmOptions *o, const VmPlan *p, char ***ret) {
                 r |= strv_extend(&a, "-device");
                 r |= strv_extend(&a, "virtio-blk-pci,drive=payload");
         }
+        if (o->user_data) {
+                r |= strv_extend(&a, "-fw_cfg");
+                r |= push(&a, strdup_printf("name=opt/berth/user-data,file=%s", o->user_data));
+        }
+        if (o->api_socket) {
+                /* One byte stream to the guest's berthd, which relays it to
+                 * /run/berth/api.sock (src/api/vport.h). */
+                r |= strv_extend(&a, "-device");
+                r |= strv_extend(&a, "virtio-serial-pci,id=vser0");
+                r |= strv_extend(&a, "-chardev");
+                r |= push(&a, strdup_printf("socket,id=berthapi,path=%s,server=on,wait=off",
+                                            o->api_socket));
+                r |= strv_extend(&a, "-device");
+                r |= strv_extend(&a, "virtserialport,bus=vser0.0,chardev=berthapi,"
+                                     "name=org.berth.api");
+        }
         if (p->fw_cmdline) {
                 r |= strv_extend(&a, "-fw_cfg");
                 r |= push(&a, strdup_printf("name=opt/berth/cmdline,file=%s", p->fw_cmdline));
@@ -382,11 +398,23 @@ int vm_plan(const VmOptions *o, const char *workdir, VmPlan *p) {
         }
         if (o->direct)
                 p->append = TAKE_PTR(cmdline);
+        if (o->user_data && access(o->user_data, R_OK) < 0)
+                return error_wrapf(-errno, "vm: --user-data %s", o->user_data);
+        if (o->api_socket) {
+                struct stat st;
+                /* A socket left by an earlier run: QEMU would fail to bind. */
+                if (lstat(o->api_socket, &st) == 0 && !S_ISSOCK(st.st_mode))
+                        return error_setf(EEXIST, "vm: --api %s exists and is not a socket",
+                                          o->api_socket);
+                if (lstat(o->api_socket, &st) == 0)
+                        (void) unlink(o->api_socket);
+        }
 
         const char *paths[][2] = {
                 { "disk", p->disk },           { "payload", p->payload },
                 { "firmware", p->fw_code },    { "UEFI variables", p->vars },
                 { "work directory", workdir }, { "QMP socket", o->qmp_socket },
+                { "user data", o->user_data }, { "API socket", o->api_socket },
         };
         for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
                 r = check_option_path(paths[i][0], paths[i][1]);

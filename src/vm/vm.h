@@ -23,6 +23,9 @@ typedef struct VmOptions {
         bool no_reboot;            /* a guest reboot ends QEMU (default: the guest reboots) */
         const char *qmp_socket;    /* QEMU's QMP monitor on this Unix socket, plus an empty
                                     * PCIe root port "hotplug0" for device_add */
+        const char *user_data;     /* first-boot user data (JSON) as fw_cfg opt/berth/user-data */
+        const char *api_socket;    /* the guest's API on this host Unix socket (a virtio-serial
+                                    * port named org.berth.api, which berthd relays) */
 } VmOptions;
 
 /* Boots the image and waits for QEMU to end. Returns a negative errno on

@@ -38,6 +38,12 @@ cp "$BERTH_SOURCE_ROOT/data/factory/etc/hostname" "$BERTH_SOURCE_ROOT/data/facto
 cp -a "$tmp/factory" "$tmp/etc"
 printf 'NAME=berth\nVERSION_ID="1.2.3"\n' > "$tmp/os-release"
 echo 'usrhash=00 berth.slot=b quiet' > "$tmp/cmdline"
+# The ESP: slot b's entry (systemd-boot counted one try) and slot a's.
+mkdir -p "$tmp/esp/loader/entries"
+printf 'title berth\nversion 1\noptions usrhash=00 berth.slot=b quiet\n' \
+        > "$tmp/esp/loader/entries/berth-b+2-1.conf"
+printf 'title berth\nversion 0\noptions usrhash=11 berth.slot=a quiet\n' \
+        > "$tmp/esp/loader/entries/berth-a.conf"
 # Stands in for PID 1's shutdown signals: records what it got.
 bash -c 'trap "echo TERM >> '"$tmp"'/signals" TERM; trap "echo USR2 >> '"$tmp"'/signals" USR2;
          while :; do sleep 0.1; done' &
@@ -49,7 +55,8 @@ sock=$tmp/api.sock
 export PATH=$(dirname "$BERTH"):$PATH
 "$BERTHD" --socket "$sock" --settings-dir "$tmp/settings" --etc "$tmp/etc" \
         --factory "$tmp/factory" --run-dir "$tmp/run" --os-release "$tmp/os-release" \
-        --cmdline "$tmp/cmdline" --init-pid "$initpid" --ready-timeout 5 > "$tmp/berthd.log" 2>&1 &
+        --cmdline "$tmp/cmdline" --init-pid "$initpid" --ready-timeout 5 --esp "$tmp/esp" \
+        > "$tmp/berthd.log" 2>&1 &
 pids+=("$!")
 for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
 check "berthd listens on its socket" [ -S "$sock" ]
@@ -212,6 +219,25 @@ check "revert past the first: '$err'" [ "$err" = "berth: error: no settings gene
 out=$("$BERTH" settings --api "$sock" get)
 check "get shows generation 1's settings" grep -q '"channel": "beta"' <<< "$out"
 
+step "kernel.cmdline goes to the running slot's boot entry"
+entry=$tmp/esp/loader/entries/berth-b+2-1.conf
+out=$("$BERTH" --api "$sock" set 'kernel.cmdline=["mitigations=auto", "nosmt"]' 2>&1)
+check "set kernel.cmdline" [ $? = 0 ]
+out=$("$BERTH" --api "$sock" apply 2>&1)
+check "apply says a reboot is needed" grep -q '"reboot-required": true' <<< "$out"
+check "apply wrote the boot entry" grep -q '"boot-entry-written": true' <<< "$out"
+check "slot b's entry has the words" \
+        grep -qx 'options usrhash=00 berth.slot=b quiet mitigations=auto nosmt' "$entry"
+check "slot a's entry is untouched" \
+        grep -qx 'options usrhash=11 berth.slot=a quiet' "$tmp/esp/loader/entries/berth-a.conf"
+"$BERTH" --api "$sock" set 'kernel.cmdline=["nosmt", "quiet"]' > /dev/null &&
+        "$BERTH" --api "$sock" apply > /dev/null
+check "a change removes the old words (one each) and adds the new" \
+        grep -qx 'options usrhash=00 berth.slot=b quiet nosmt quiet' "$entry"
+BERTH_API=$sock "$BERTH" revert > /dev/null
+check "revert puts the previous words back" \
+        grep -qx 'options usrhash=00 berth.slot=b quiet mitigations=auto nosmt' "$entry"
+
 step "reboot and power-off"
 # wait_signals N: until the stand-in PID 1 has recorded N signals (5 s at most).
 wait_signals() {
@@ -228,6 +254,52 @@ check "berth poweroff answers" grep -q '"status": "poweroff"' <<< "$out"
 wait_signals 2
 check "PID 1 got SIGTERM (reboot) then SIGUSR2 (power-off)" \
         [ "$(tr '\n' ' ' < "$tmp/signals" 2>/dev/null)" = "TERM USR2 " ]
+
+step "berthd --boot: first-boot user data, /etc rendered (docs/api.md, \"At boot\")"
+b=$tmp/boot
+mkdir -p "$b/esp" "$b/root"
+cp -a "$tmp/factory" "$b/etc"
+boot() {
+        "$BERTHD" --boot --root "$b/root" --settings-dir "$b/root/var/lib/berth/settings" \
+                --etc "$b/etc" --factory "$tmp/factory" --esp "$b/esp" --run-dir "$b/run" \
+                --user-data "$b/user-data" 2>&1
+}
+echo '{"network": {"hostname": "ud-1"}, "time": {"servers": ["ntp.example", 5]}}' > "$b/user-data"
+out=$(boot)
+rc=$?
+check "invalid user data: exit 65 (got $rc)" [ "$rc" = 65 ]
+check "invalid user data: one line naming the field ($out)" [ "$out" = \
+        "berth: invalid user data from fw_cfg opt/berth/user-data: time.servers[1]: not a string; boot stopped, nothing applied (report on the ESP: berth/user-data-error.txt)" ]
+check "the report is on the ESP" grep -qx 'error: time.servers\[1\]: not a string' "$b/esp/berth/user-data-error.txt"
+check "nothing applied: no settings generation" [ ! -e "$b/root/var/lib/berth/settings/current" ]
+check "nothing applied: no marker" [ ! -e "$b/root/var/lib/berth/user-data.done" ]
+for bad in '{"files": [{"path": "/etc/../x", "content": ""}]}|files[0].path: not a clean path under /etc/ or /var/' \
+        '{"files": [{"path": "/usr/x", "content": ""}]}|files[0].path: not a clean path under /etc/ or /var/' \
+        '{"files": [{"path": "/var/x", "content": "", "mode": "0999"}]}|files[0].mode: not a file mode (0 to 07777)' \
+        '{"files": [{"path": "/var/x", "content": "", "owner": 0}]}|files[0].owner: unknown key' \
+        '{"netwrk": {}}|netwrk: unknown setting' '[1]|not a JSON object'; do
+        echo "${bad%%|*}" > "$b/user-data"
+        out=$(boot)
+        check "user data ${bad%%|*}: '${bad#*|}'" grep -qF "user-data: ${bad#*|}; boot stopped" <<< "$out"
+done
+echo '{"network": {"hostname": "ud-1"}, "time": {"servers": ["ntp.example"]},
+       "files": [{"path": "/var/lib/x/token", "mode": "0600", "content": "s\n"},
+                 {"path": "/etc/app/a.conf", "content": "a=1\n"}]}' > "$b/user-data"
+out=$(boot)
+rc=$?
+check "valid user data: exit 0 (got $rc: $out)" [ "$rc" = 0 ]
+check "valid user data: generation 1" [ "$(cat "$b/root/var/lib/berth/settings/current")" = 1 ]
+check "valid user data: /etc rendered" grep -qx 'server ntp.example iburst' "$b/etc/chrony/chrony.conf"
+check "valid user data: host name rendered" [ "$(cat "$b/etc/hostname")" = ud-1 ]
+check "valid user data: /var file with its mode" [ "$(stat -c %a "$b/root/var/lib/x/token")" = 600 ]
+check "valid user data: /etc file kept on /var" [ -f "$b/root/var/lib/berth/etc/app/a.conf" ]
+check "valid user data: /etc file in /etc" [ "$(cat "$b/etc/app/a.conf")" = a=1 ]
+rm -rf "$b/etc" && cp -a "$tmp/factory" "$b/etc"
+echo '{"network": {"hostname": "other"}}' > "$b/user-data"
+out=$(boot)
+check "next boot: user data not read again, /etc rendered from generation 1" \
+        [ "$(cat "$b/etc/hostname")" = ud-1 ]
+check "next boot: the kept /etc file is back" [ -f "$b/etc/app/a.conf" ]
 
 step "no API"
 err=$("$BERTH" status --api "$tmp/none.sock" 2>&1)

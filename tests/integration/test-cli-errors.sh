@@ -46,6 +46,9 @@ expect "--jobs 0" 64 "berth: error: --jobs: '0' is not a number from 1 to 64" --
 expect "--memory too small" 64 "berth: error: --memory: '12' is not a number from 128 to 1048576" -- vm --memory 12 "$tmp"
 expect "--timeout not a number" 64 "berth: error: --timeout: '5s' is not a number from 0 to 604800" -- vm --timeout 5s "$tmp"
 expect "unknown verb" 64 "berth: error: unknown verb 'frob' (try 'berth help')" -- frob
+expect "--api without a path" 64 "berth: error: --api needs a socket path" -- --api
+expect "--api= empty" 64 "berth: error: --api needs a socket path" -- --api=
+expect "--api PATH to nothing" 69 "berth: error: cannot reach the berth API at $tmp/none.sock: No such file or directory" -- --api "$tmp/none.sock" status
 
 s=$(spec cycle "[Spec]\nInclude=$tmp/cycle.conf\n")
 expect "include cycle" 65 "berth: error: $s:2: Spec.Include: include cycle: $s -> $s" -- build -o "$tmp/out" "$s"

@@ -249,6 +249,42 @@ static void test_payload_becomes_a_labelled_ext4_disk_and_cmdline_words(void **s
         assert_string_equal(argv[after(argv, "-fw_cfg")], fw);
 }
 
+static void test_user_data_goes_to_fw_cfg_and_the_api_to_a_virtio_serial_port(void **state) {
+        _cleanup_(vm_plan_done) VmPlan plan = {};
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *ud = p("user-data.json"), *sock = p("api.sock"), *want = NULL,
+                            *chardev = NULL, *notsock = p("plain");
+        VmOptions o = options();
+        o.direct = true;
+        o.user_data = ud;
+        o.api_socket = sock;
+
+        /* Missing user data is refused before QEMU runs. */
+        assert_int_equal(vm_plan(&o, work, &plan), -ENOENT);
+        vm_plan_done(&plan);
+        plan = (VmPlan){};
+        put(ud, "{}");
+        /* A socket left by an earlier run is removed. */
+        assert_int_equal(mknod(sock, S_IFSOCK | 0600, 0), 0);
+        assert_int_equal(vm_plan(&o, work, &plan), 0);
+        assert_int_equal(access(sock, F_OK), -1);
+        assert_int_equal(vm_plan_argv(&o, &plan, &argv), 0);
+        want = strdup_printf("name=opt/berth/user-data,file=%s", ud);
+        assert_true(has_arg(argv, want));
+        assert_true(has_arg(argv, "virtio-serial-pci,id=vser0"));
+        chardev = strdup_printf("socket,id=berthapi,path=%s,server=on,wait=off", sock);
+        assert_true(has_arg(argv, chardev));
+        assert_true(has_arg(argv, "virtserialport,bus=vser0.0,chardev=berthapi,"
+                                  "name=org.berth.api"));
+        vm_plan_done(&plan);
+        plan = (VmPlan){};
+        /* Anything else at the socket path is not touched. */
+        put(notsock, "keep");
+        o.api_socket = notsock;
+        assert_int_equal(vm_plan(&o, work, &plan), -EEXIST);
+        assert_int_equal(access(notsock, F_OK), 0);
+}
+
 static void test_bad_options_and_missing_files_are_refused(void **state) {
         _cleanup_free_ char *k = path_join(image, "vmlinuz"), *comma = p("a,b"),
                             *disk = path_join(image, "disk.raw");
@@ -336,6 +372,9 @@ int main(void) {
                 cmocka_unit_test_setup(test_disk_copy_raw_is_a_full_copy_and_is_reused, setup_each),
                 cmocka_unit_test_setup(test_payload_becomes_a_labelled_ext4_disk_and_cmdline_words,
                                        setup_each),
+                cmocka_unit_test_setup(
+                        test_user_data_goes_to_fw_cfg_and_the_api_to_a_virtio_serial_port,
+                        setup_each),
                 cmocka_unit_test_setup(test_bad_options_and_missing_files_are_refused, setup_each),
         };
         return cmocka_run_group_tests(tests, setup, teardown);

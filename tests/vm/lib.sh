@@ -174,7 +174,7 @@ vm_timeline() {
 
 # vm_spec_image SPEC NAME: prints $BERTH_BUILD_DIR/NAME, (re)built from SPEC
 # when missing or older than the composer (berth, berth-compose), berth-init,
-# berth-netevent, berth-update, SPEC, the specs it may include (images/*.conf) or a file of data/.
+# berth-netevent, berth-update, berthd, SPEC, the specs it may include (images/*.conf) or a file of data/.
 # Concurrent tests wait for one build (flock). The composer is the plain build's berth when
 # there is one (BERTH_VM_COMPOSER overrides): these images serve the guest
 # tests, and the sanitizer build composes several times slower (build-real
@@ -189,7 +189,7 @@ vm_spec_image() {
                 [ -f "$img/disk.raw" ] && [ -f "$img/manifest.json" ] || stale=1
                 for f in "$composer" "$BERTH_PLAIN_BUILD/src/init/berth-init" \
                         "$BERTH_PLAIN_BUILD/src/berth-compose" "$BERTH_PLAIN_BUILD/src/net/berth-netevent" \
-                        "$BERTH_PLAIN_BUILD/src/berth-update" \
+                        "$BERTH_PLAIN_BUILD/src/berth-update" "$BERTH_PLAIN_BUILD/src/berthd" \
                         "$spec" "$BERTH_SOURCE_ROOT"/images/*.conf $(find "$BERTH_SOURCE_ROOT/data" -type f); do
                         [ -e "$f" ] && [ "$f" -nt "$img/disk.raw" ] && stale=1
                 done

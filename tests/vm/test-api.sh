@@ -1,0 +1,218 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The node API in a real guest (docs/api.md), two boots (direct kernel boot):
+#
+# 1. User data through fw_cfg (berth vm --user-data) sets the host name, a
+#    sysctl, a time server and a registry mirror and writes a file under /var
+#    and one under /etc; a payload in the guest checks each, that berthd is
+#    ready and `berth status` answers there, and that no TCP socket listens.
+#    Meanwhile the host reaches the guest's API through berth vm --api (a
+#    virtio-serial port berthd relays): `berth --api PATH set` + `apply`
+#    changes the time server, only chrony is restarted, `berth status` shows
+#    it ready; `BERTH_API=PATH berth revert` brings the old server back. The
+#    guest checks the restarts (chronyd's pid changes, containerd's and
+#    dhcpcd's do not) and the rendered chrony.conf.
+# 2. Invalid user data: the console line names the field, the report is on
+#    the ESP, no service started, the guest powered off.
+set -euo pipefail
+. "$BERTH_SOURCE_ROOT/tests/vm/lib.sh"
+
+vm_need --direct
+need mtype
+IMG=$(vm_image_dir)
+SOCK=$VM_TMP/api.sock
+
+cat > "$VM_TMP/user-data.json" <<'EOF'
+{"network": {"hostname": "ud-node"},
+ "kernel": {"sysctl": {"vm.swappiness": 13}},
+ "time": {"servers": ["10.0.2.2"]},
+ "containerd": {"registry-mirrors": {"docker.io": ["http://10.0.2.2:5000"]}},
+ "files": [{"path": "/var/lib/ud/token", "mode": "0600", "content": "secret\n"},
+           {"path": "/etc/ud/app.conf", "mode": 420, "content": "x=1\n"}]}
+EOF
+
+cat > "$VM_TMP/guest.sh" <<'GUEST'
+fails=0
+t() {
+        name=$1
+        shift
+        if "$@"; then
+                echo "T: ok $name"
+        else
+                echo "T: FAIL $name"
+                fails=$((fails + 1))
+        fi
+}
+wait_for() { # wait_for TRIES(0.25 s each) COMMAND...
+        n=$1
+        shift
+        while ! "$@"; do
+                n=$((n - 1))
+                [ $n -gt 0 ] || return 1
+                sleep 0.25
+        done
+}
+state() { sed -n "s/^state=//p" /run/berth/services/$1; }
+pidof1() { sed -n "s/^pid=//p" /run/berth/services/$1; }
+is_ready() { test "$(state $1)" = ready; }
+# ready_new NAME OLD_PID: ready again, under a new pid.
+ready_new() { is_ready $1 && test "$(pidof1 $1)" != "$2"; }
+
+echo "--- user data applied on the first boot"
+t hostname test "$(cat /proc/sys/kernel/hostname)" = ud-node
+t etc-hostname test "$(cat /etc/hostname)" = ud-node
+t sysctl test "$(cat /proc/sys/vm/swappiness)" = 13
+t chrony-conf grep -qx 'server 10.0.2.2 iburst' /etc/chrony/chrony.conf
+t chrony-no-pool sh -c '! grep -q "^pool" /etc/chrony/chrony.conf'
+t mirror grep -q 'http://10.0.2.2:5000' /etc/containerd/certs.d/docker.io/hosts.toml
+t var-file test "$(cat /var/lib/ud/token)" = secret
+t var-file-mode test "$(stat -c %a /var/lib/ud/token)" = 600
+t etc-file test "$(cat /etc/ud/app.conf)" = x=1
+t user-data-once test -f /var/lib/berth/user-data.done
+t generation-1 test "$(cat /var/lib/berth/settings/current)" = 1
+
+echo "--- berthd"
+t berthd-ready wait_for 240 is_ready berthd
+t api-socket-root-only test "$(stat -c %a /run/berth/api.sock)" = 600
+out=$(berth status 2>&1)
+echo "$out" | sed 's/^/status| /'
+t berth-status-in-guest sh -c 'echo "$1" | grep -q "\"name\": \"chrony\""' _ "$out"
+t chrony-ready wait_for 240 is_ready chrony
+t containerd-ready wait_for 480 is_ready containerd
+echo "--- listening TCP sockets (state 0A) in /proc/net/tcp*"
+owner() { # owner INODE: the comm of the process holding socket INODE
+        for f in /proc/[0-9]*/fd/*; do
+                if [ "$(readlink "$f" 2>/dev/null)" = "socket:[$1]" ]; then
+                        cat "${f%/fd/*}/comm"
+                        return
+                fi
+        done
+}
+# Only containerd's CRI streaming server (exec/attach/port-forward), on
+# 127.0.0.1 and a random port: containerd 1.6 always starts it.
+listeners_ok() {
+        cat /proc/net/tcp /proc/net/tcp6 | awk '$4 == "0A" { print $2, $10 }' > /tmp/listen
+        while read -r addr inode; do
+                comm=$(owner "$inode")
+                echo "tcp-listen| $addr inode $inode: $comm"
+                [ "$comm" = containerd ] || return 1
+                case $addr in 0100007F:*) ;; *) return 1 ;; esac
+        done < /tmp/listen
+}
+t tcp-listeners-only-containerd-loopback listeners_ok
+berthd_no_tcp() {
+        for f in /proc/$(pidof1 berthd)/fd/*; do
+                l=$(readlink "$f")
+                case $l in socket:*) ;; *) continue ;; esac
+                i=${l#socket:[}
+                i=${i%]}
+                if awk -v i="$i" '$10 == i { f = 1 } END { exit !f }' /proc/net/tcp /proc/net/tcp6; then
+                        echo "berthd holds TCP socket $i"
+                        return 1
+                fi
+        done
+}
+t berthd-no-tcp-socket berthd_no_tcp
+
+rss() { awk '/^VmRSS:/ { print $2 }' /proc/$1/status; }
+echo "RSS-KB berth-init=$(rss 1) berthd=$(rss "$(pidof1 berthd)")"
+chrony0=$(pidof1 chrony) containerd0=$(pidof1 containerd) network0=$(pidof1 network)
+berthd0=$(pidof1 berthd)
+echo "GUEST-READY chrony=$chrony0 containerd=$containerd0 network=$network0"
+
+echo "--- the host sets time.servers and applies"
+t new-server-rendered wait_for 1200 grep -qx 'server 10.0.2.3 iburst' /etc/chrony/chrony.conf
+t chrony-ready-again wait_for 240 ready_new chrony "$chrony0"
+chrony1=$(pidof1 chrony)
+# chronyd with its seccomp filter (-F 1) forks a privileged helper: two pids.
+is_chronyd() { pidof chronyd | tr ' ' '\n' | grep -qx "$1"; }
+t chronyd-is-new is_chronyd "$chrony1"
+t containerd-not-restarted test "$(pidof1 containerd)" = "$containerd0"
+t network-not-restarted test "$(pidof1 network)" = "$network0"
+t berthd-not-restarted test "$(pidof1 berthd)" = "$berthd0"
+echo "GUEST-APPLIED"
+
+echo "--- the host reverts"
+t old-server-back wait_for 1200 grep -qx 'server 10.0.2.2 iburst' /etc/chrony/chrony.conf
+t chrony-ready-after-revert wait_for 240 ready_new chrony "$chrony1"
+t containerd-not-restarted-by-revert test "$(pidof1 containerd)" = "$containerd0"
+t hostname-kept test "$(cat /proc/sys/kernel/hostname)" = ud-node
+echo "checks failed: $fails"
+# The host powers the guest off through the API.
+echo "GUEST-DONE"
+sleep 600
+GUEST
+
+step "boot 1: user data by fw_cfg, the API on $SOCK"
+start=$SECONDS
+payload=$(NO_OCI=1 vm_make_payload "$VM_TMP/guest.sh")
+vm_boot_bg --direct --payload "$payload" --timeout 900 --user-data "$VM_TMP/user-data.json" \
+        --api "$SOCK"
+# QEMU starts once the VM lock is ours (other tests may hold it).
+until [ -s "$VM_LOG" ] || ! kill -0 "$VM_PID" 2>/dev/null; do sleep 1; done
+start=$SECONDS
+if vm_wait_console 'GUEST-READY' 700; then
+        ready_s=$((SECONDS - start))
+        echo "vm: guest ready after $ready_s s"
+        api() { timeout 120 "$BERTH" --api "$SOCK" "$@"; }
+        out=$(api status 2>&1) && rc=0 || rc=$?
+        echo "$out" | sed 's/^/    host status| /'
+        check "berth --api PATH status answers (exit $rc)" [ $rc = 0 ]
+        check "the host sees the guest's services" grep -q '"name": "containerd"' <<<"$out"
+        t0=$SECONDS
+        out=$(api set 'time.servers=["10.0.2.3"]' 2>&1) && rc=0 || rc=$?
+        echo "$out" | sed 's/^/    host set| /'
+        check "berth --api PATH set time.servers (exit $rc)" [ $rc = 0 ]
+        check "set committed generation 2" grep -q '"generation": 2' <<<"$out"
+        out=$(api apply 2>&1) && rc=0 || rc=$?
+        echo "$out" | sed 's/^/    host apply| /'
+        check "berth --api PATH apply (exit $rc)" [ $rc = 0 ]
+        restarted=$(tr -d ' \n' <<<"$out" | sed -n 's/.*"restarted":\[\([^]]*\)\].*/\1/p')
+        check "apply restarted chrony alone (restarted: [$restarted])" [ "$restarted" = '"chrony"' ]
+        check "apply changed only chrony.conf" grep -q '"chrony/chrony.conf"' <<<"$out"
+        echo "vm: set + apply took $((SECONDS - t0)) s"
+        out=$(api status 2>&1) || true
+        check "berth status shows chrony ready after apply" \
+                bash -c 'tr -d " \n" <<<"$1" | grep -q "\"name\":\"chrony\",\"pid\":[0-9]*,\"restarts\":[0-9]*,\"state\":\"ready\""' _ "$out"
+        vm_wait_console 'GUEST-APPLIED' 300 || true
+        out=$(BERTH_API=$SOCK timeout 120 "$BERTH" revert 2>&1) && rc=0 || rc=$?
+        echo "$out" | sed 's/^/    host revert| /'
+        check "BERTH_API=PATH berth revert (exit $rc)" [ $rc = 0 ]
+        check "revert restarted chrony" grep -q '"chrony"' <<<"$out"
+        check "status after revert: generation 1" sh -c \
+                'timeout 60 "$1" --api "$2" status | tr -d " \n" | grep -q "\"generation\":1"' _ "$BERTH" "$SOCK"
+        vm_wait_console 'GUEST-DONE' 300 || true
+        out=$(api poweroff 2>&1) && rc=0 || rc=$?
+        check "berth --api PATH poweroff (exit $rc)" grep -q '"status": "poweroff"' <<<"$out"
+else
+        check "the guest got ready for the host's requests" false
+fi
+vm_wait
+echo "vm: boot 1 took $((SECONDS - start)) s (from QEMU's start)"
+vm_expect "$VM_LOG" '^checks failed: 0' "the guest's checks all passed"
+vm_expect "$VM_LOG" 'berth: poweroff: killing remaining processes' \
+        "berth-init powered the guest off (berth vm exit $VM_RC: the payload never ended)"
+vm_guest_results "$VM_LOG" hostname etc-hostname sysctl chrony-conf chrony-no-pool mirror var-file \
+        var-file-mode etc-file user-data-once generation-1 berthd-ready api-socket-root-only \
+        berth-status-in-guest chrony-ready containerd-ready tcp-listeners-only-containerd-loopback \
+        berthd-no-tcp-socket new-server-rendered \
+        chrony-ready-again chronyd-is-new containerd-not-restarted network-not-restarted \
+        berthd-not-restarted old-server-back chrony-ready-after-revert \
+        containerd-not-restarted-by-revert hostname-kept
+vm_expect "$VM_LOG" 'berth: user data from fw_cfg opt/berth/user-data applied \(2 files\)' \
+        "console: user data applied"
+vm_expect_order "$VM_LOG" 'timeline etc-rendered' 'starting ' -- "/etc rendered before any service"
+
+step "boot 2: invalid user data stops the boot"
+echo '{"network": {"hostname": "ud-node"}, "time": {"servers": ["ntp example"]}}' \
+        > "$VM_TMP/bad.json"
+vm_boot --direct --timeout 300 --disk-copy "$VM_TMP/bad.raw" --user-data "$VM_TMP/bad.json"
+vm_expect "$VM_LOG" '^berth: invalid user data from fw_cfg opt/berth/user-data: time\.servers\[0\]: .*; boot stopped, nothing applied \(report on the ESP: berth/user-data-error.txt\)' \
+        "one console line naming the field"
+vm_expect_not "$VM_LOG" 'starting [a-z]|timeline [a-z]*-ready' "no service started"
+check "the guest powered off (berth vm exit $VM_RC)" [ "$VM_RC" = 0 ]
+report=$(mtype -i "$VM_TMP/bad.raw@@1M" ::/berth/user-data-error.txt 2>&1 || true)
+echo "$report" | sed 's/^/    esp report| /'
+check "the ESP report names the field" grep -q '^error: time\.servers\[0\]' <<<"$report"
+check "the ESP report names the source" grep -q '^source: fw_cfg opt/berth/user-data' <<<"$report"
+finish
