@@ -172,7 +172,8 @@ vm_timeline() {
                      { printf "  %-28s %10s\n", $1, $2 }'
 }
 
-# vm_spec_image SPEC NAME: prints $BERTH_BUILD_DIR/NAME, (re)built from SPEC
+# vm_spec_image SPEC NAME [BUILD OPTION...]: prints $BERTH_BUILD_DIR/NAME, (re)built from SPEC
+# (with the options given to `berth build`)
 # when missing or older than the composer (berth, berth-compose), berth-init,
 # berth-netevent, berth-update, berthd, SPEC, the specs it may include (images/*.conf) or a file of data/.
 # Concurrent tests wait for one build (flock). The composer is the plain build's berth when
@@ -181,6 +182,8 @@ vm_timeline() {
 # covers the composer under ASan).
 vm_spec_image() {
         local spec=$1 img=$BERTH_BUILD_DIR/$2
+        shift 2
+        local build_args=("$@")
         local composer=${BERTH_VM_COMPOSER:-$BERTH_PLAIN_BUILD/src/berth}
         [ -x "$composer" ] || composer=$BERTH
         (
@@ -196,7 +199,8 @@ vm_spec_image() {
                 if [ $stale = 1 ]; then
                         echo "vm: building $spec into $img" >&2
                         rm -rf "$img.new"
-                        "$composer" build --bindir "$BERTH_PLAIN_BUILD/src" --output "$img.new" "$spec" >&2 ||
+                        "$composer" build --bindir "$BERTH_PLAIN_BUILD/src" --output "$img.new" \
+                                ${build_args[@]+"${build_args[@]}"} "$spec" >&2 ||
                                 { echo "vm: berth build $spec failed" >&2; exit 1; }
                         rm -rf "$img"
                         mv "$img.new" "$img"
