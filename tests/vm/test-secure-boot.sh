@@ -13,7 +13,10 @@
 # computed on the host from the UKI's sections, and the TPM event log. Then
 # the same machine (disk copy and UEFI variables) with one byte of the UKI
 # changed: the firmware refuses it and `berth vm` says so, without waiting
-# for its timeout.
+# for its timeout. Last, A/B with UKIs: v2 of the image (signed with the same
+# key) published to a TUF repository on loopback, `berth update apply --disk`
+# installs its UKI as EFI/Linux/berth-b+3.efi, and the machine boots v2 from
+# slot b under Secure Boot, where the update agent blesses the UKI.
 set -euo pipefail
 . "$BERTH_SOURCE_ROOT/tests/vm/lib.sh"
 
@@ -144,8 +147,11 @@ got_pcr11=$(tr -d '\r' < "$VM_LOG" | sed -n 's/^PCR11=\([0-9a-f]*\)$/\1/p' | tai
 check "PCR 11 in the guest ($got_pcr11) is the UKI's measurement computed on the host" \
         [ "$got_pcr11" = "$expected_pcr11" ]
 
-step "boot 2: the same machine, one byte of the UKI changed"
 desp="$disk@@1048576"
+check "the update agent blessed the UKI that systemd-boot counted (berth-a.efi)" \
+        sh -c 'mdir -i "$1" -b ::/EFI/Linux | grep -q "/berth-a.efi$"' _ "$desp"
+
+step "boot 2: the same machine, one byte of the UKI changed"
 uki=$(mdir -i "$desp" -b ::/EFI/Linux | sed -n 's|.*/\(berth-a[^/]*\.efi\)$|\1|p' | head -n1)
 echo "    the UKI on the machine's ESP: $uki"
 mcopy -n -i "$desp" "::/EFI/Linux/$uki" "$VM_TMP/uki.efi"
@@ -165,4 +171,49 @@ check "berth vm says the firmware refused a boot binary" \
         sh -c 'echo "$1" | grep -q "the firmware refused a boot binary"' _ "$out"
 check "berth vm stopped without waiting for its timeout ($boot2 s)" [ "$boot2" -lt 250 ]
 vm_expect_not "$VM_LOG" 'berth: timeline init-start' "berth-init never started"
+
+step "A/B with UKIs: v2 signed with the same key, published, applied to slot b"
+# The original UKI back under the name boot counting gave it.
+uki=$(mdir -i "$desp" -b ::/EFI/Linux | sed -n 's|.*/\(berth-a[^/]*\.efi\)$|\1|p' | head -n1)
+mcopy -o -i "$desp" "$IMG/uki.efi" "::/EFI/Linux/$uki"
+V2=$BERTH_BUILD_DIR/vm-sb-image-v2
+printf '[Spec]\nInclude=%s\n\n[Image]\nVersion=0.2.0\n' "$VM_SPEC" > "$VM_TMP/v2.conf"
+if [ ! -f "$V2/uki.efi" ] || [ "$IMG/uki.efi" -nt "$V2/uki.efi" ]; then
+        rm -rf "$V2"
+        "$BERTH" build --no-disk --bindir "$BERTH_PLAIN_BUILD/src" --secure-boot-keys "$KEYS" \
+                --output "$V2" "$VM_TMP/v2.conf" > "$VM_TMP/v2.log" 2>&1 || { tail -n 20 "$VM_TMP/v2.log"; exit 1; }
+fi
+R2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["root_hash"])' "$V2/manifest.json")
+"$BERTH" keygen --output "$VM_TMP/tuf" > /dev/null
+"$BERTH" publish --repo "$VM_TMP/repo" --key "$VM_TMP/tuf" "$IMG" > /dev/null
+"$BERTH" publish --repo "$VM_TMP/repo" --key "$VM_TMP/tuf" "$V2" > /dev/null
+check "the release has uki.efi as a target" grep -q 'uki.efi' "$VM_TMP"/repo/*.targets.json
+URL=$("$BERTH_SOURCE_ROOT/tests/fixtures/serve.sh" "$VM_TMP/repo" "$VM_TMP/server.pid")
+trap 'kill "$(cat "$VM_TMP/server.pid")" 2>/dev/null || true; _vm_cleanup' EXIT
+"$BERTH" update apply --disk "$disk" --root "$VM_TMP/tuf/root.json" --state "$VM_TMP/state" \
+        --repo "$URL" > "$VM_TMP/apply.out" 2>&1 || true
+sed 's/^/    /' "$VM_TMP/apply.out"
+check "berth update apply installed the UKI as berth-b+3.efi" grep -q 'entry berth-b+3.efi' "$VM_TMP/apply.out"
+listing=$(mdir -i "$desp" -/ -b ::)
+echo "$listing" | grep -E 'EFI/Linux|loader/entries|/berth/' | sed 's/^/    esp| /'
+check "the ESP has slot b's UKI and no loader entries" sh -c 'echo "$1" | grep -qx "::/EFI/Linux/berth-b+3.efi" && ! echo "$1" | grep -q loader/entries' _ "$listing"
+check "slot b's UKI is v2's signed UKI" sh -c 'mcopy -n -i "$1" ::/EFI/Linux/berth-b+3.efi "$2" && cmp -s "$2" "$3"' _ "$desp" "$VM_TMP/b.efi" "$V2/uki.efi"
+
+step "boot 3: the machine boots v2 from slot b under Secure Boot"
+cat > "$VM_TMP/v2.sh" <<'GUEST'
+grep -q ' /sys/firmware/efi/efivars ' /proc/mounts || mount -t efivarfs efivarfs /sys/firmware/efi/efivars
+echo "CMDLINE=$(cat /proc/cmdline)"
+echo "SB=$(od -An -tu1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c | awk '{print $NF}')"
+. /usr/lib/os-release
+echo "VERSION=$IMAGE_VERSION"
+GUEST
+NO_OCI=1 vm_boot_payload "$VM_TMP/v2.sh" --secure-boot --tpm --disk-copy "$disk" \
+        --timeout "${SECURE_BOOT_TIMEOUT:-420}"
+check "the payload ran and exited 0 (berth vm exit $VM_RC)" [ "$VM_PAYLOAD_STATUS" = 0 ]
+vm_expect "$VM_LOG" "^CMDLINE=usrhash=$R2 " "the guest runs v2's usr (usrhash=${R2:0:16}...)"
+vm_expect "$VM_LOG" '^VERSION=0.2.0$' "os-release says 0.2.0"
+vm_expect "$VM_LOG" '^SB=1$' "Secure Boot is on"
+listing=$(mdir -i "$desp" -/ -b ::/EFI/Linux)
+echo "$listing" | sed 's/^/    esp| /'
+check "the update agent blessed slot b's UKI (berth-b.efi)" sh -c 'echo "$1" | grep -qx "::/EFI/Linux/berth-b.efi"' _ "$listing"
 finish
