@@ -120,10 +120,10 @@ static int size_of(const char *path, unsigned long long *ret) {
 
 int secureboot_make_uki(const char *stub, const char *os_release, const char *cmdline,
                         const char *kernel, const char *initrd, const char *out) {
-        unsigned long long ks = 0, is = 0;
+        unsigned long long ks = 0;
         int r;
 
-        if ((r = size_of(kernel, &ks)) < 0 || (r = size_of(initrd, &is)) < 0)
+        if ((r = size_of(kernel, &ks)) < 0)
                 return r;
         if (UKI_LINUX_VMA + ks > UKI_INITRD_VMA)
                 return error_setf(EFBIG, "%s: %llu bytes do not fit below the initrd section",
