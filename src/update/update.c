@@ -405,6 +405,10 @@ static int download(Ctx *c) {
         for (size_t f = 0; f < _RF_MAX; f++) {
                 if (!c->rel.files[f]) /* an optional file the release lacks (uki.efi) */
                         continue;
+                /* A release with a UKI boots from it: its kernel and initrd
+                 * are in there. */
+                if (c->rel.files[RF_UKI] && (f == RF_KERNEL || f == RF_INITRD))
+                        continue;
                 urls[f] = target_url(c, c->rel.files[f]);
                 dests[f] = staged(c, f);
                 if (!urls[f] || !dests[f]) {
