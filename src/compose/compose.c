@@ -30,6 +30,7 @@
 #include "manifest.h"
 #include "package.h"
 #include "repo.h"
+#include "secureboot.h"
 #include "slot.h"
 #include "solve.h"
 #include "spec.h"
@@ -42,6 +43,7 @@
 #endif
 
 #define SYSTEMD_BOOT_MEMBER "usr/lib/systemd/boot/efi/systemd-bootx64.efi"
+#define SYSTEMD_STUB_MEMBER "usr/lib/systemd/boot/efi/linuxx64.efi.stub"
 
 static double now_s(void) {
         struct timespec ts;
@@ -377,13 +379,15 @@ typedef enum ArtifactId {
         ART_USR,
         ART_VERITY,
         ART_CMDLINE,
+        ART_UKI,
         ART_DISK,
         _ART_MAX,
 } ArtifactId;
 
 static const char *const artifact_file[_ART_MAX] = {
         [ART_VMLINUZ] = "vmlinuz",   [ART_INITRD] = "initrd",   [ART_USR] = "usr.erofs",
-        [ART_VERITY] = "usr.verity", [ART_CMDLINE] = "cmdline", [ART_DISK] = "disk.raw",
+        [ART_VERITY] = "usr.verity", [ART_CMDLINE] = "cmdline", [ART_UKI] = "uki.efi",
+        [ART_DISK] = "disk.raw",
 };
 
 #define STEPS_MAX 16
@@ -400,6 +404,8 @@ typedef struct Compose {
         RepoSet *repos;
         PackageList *pkgs, *bootpkgs;
         char *kver, *cmdline;
+        char *sb_keys;     /* Secure Boot key directory, or NULL: no UKI, nothing signed */
+        char *boot_signed; /* systemd-boot signed with sb_keys (in workdir) */
         char root_hash[65];
         char verity_salt[SHA256_HEX_SIZE];
         uint64_t usr_bytes;
@@ -425,6 +431,8 @@ static void compose_done(Compose *c) {
         free(c->tree);
         free(c->kver);
         free(c->cmdline);
+        free(c->sb_keys);
+        free(c->boot_signed);
         for (size_t i = 0; i < _ART_MAX; i++)
                 free(c->path[i]);
 }
@@ -838,14 +846,13 @@ static int step_cmdline(Compose *c) {
         return artifact_made(c, ART_CMDLINE);
 }
 
-static int step_disk(Compose *c) {
-        const ImageSpec *spec = c->spec;
+/* A file of the systemd-boot-efi package (BootPackages=) into workdir/name. */
+static int boot_package_file(Compose *c, const char *member, const char *name, char **ret) {
         const Package *sb = NULL;
-        _cleanup_free_ char *efi = path_join(c->workdir, "systemd-bootx64.efi");
-        _cleanup_free_ char *disk = artifact_dest(c, ART_DISK);
+        _cleanup_free_ char *dst = path_join(c->workdir, name);
         int r;
 
-        if (!efi || !disk)
+        if (!dst)
                 return -ENOMEM;
         for (size_t i = 0; c->bootpkgs && i < c->bootpkgs->n && !sb; i++)
                 if (streq(c->bootpkgs->packages[i].name, "systemd-boot-efi"))
@@ -854,18 +861,70 @@ static int step_disk(Compose *c) {
                 return error_setf(ENOENT,
                                   "%s: [Packages] BootPackages= must name "
                                   "systemd-boot-efi for the disk image",
-                                  spec->path);
-        r = deb_extract_file(sb->local_path, SYSTEMD_BOOT_MEMBER, efi);
+                                  c->spec->path);
+        r = deb_extract_file(sb->local_path, member, dst);
         if (r < 0)
-                return error_wrapf(r, "cannot extract %s from %s", SYSTEMD_BOOT_MEMBER,
-                                   sb->local_path);
+                return error_wrapf(r, "cannot extract %s from %s", member, sb->local_path);
+        *ret = TAKE_PTR(dst);
+        return 0;
+}
+
+/* Secure Boot images: the unified kernel image (systemd-stub + kernel +
+ * initrd + os-release + a command line without berth.slot=, so that the
+ * same signed bytes serve either slot and measure the same into PCR 11),
+ * signed with the db key, and systemd-boot signed with it. */
+static int step_uki(Compose *c) {
+        _cleanup_free_ char *stub = NULL, *boot = NULL, *unsigned_uki = NULL, *cmd_path = NULL,
+                            *osrel = NULL, *cmd = NULL, *dst = artifact_dest(c, ART_UKI);
+        int r;
+
+        unsigned_uki = path_join(c->workdir, "uki.unsigned.efi");
+        cmd_path = path_join(c->workdir, "uki-cmdline");
+        osrel = path_join(c->tree, "usr/lib/os-release");
+        cmd = strdup_printf("usrhash=%s%s%s", c->root_hash, isempty(c->spec->cmdline) ? "" : " ",
+                            strempty(c->spec->cmdline));
+        c->boot_signed = path_join(c->workdir, "systemd-bootx64.signed.efi");
+        if (!dst || !unsigned_uki || !cmd_path || !osrel || !cmd || !c->boot_signed)
+                return -ENOMEM;
+        r = write_file_atomic(cmd_path, cmd, strlen(cmd), 0644);
+        if (r < 0)
+                return error_wrapf(r, "cannot write %s", cmd_path);
+        if ((r = boot_package_file(c, SYSTEMD_STUB_MEMBER, "linuxx64.efi.stub", &stub)) < 0 ||
+            (r = boot_package_file(c, SYSTEMD_BOOT_MEMBER, "systemd-bootx64.efi", &boot)) < 0)
+                return r;
+        log_info("making the unified kernel image, signed with %s/db.key", c->sb_keys);
+        r = secureboot_make_uki(stub, osrel, cmd_path, c->path[ART_VMLINUZ], c->path[ART_INITRD],
+                                unsigned_uki);
+        if (r < 0)
+                return r;
+        if ((r = secureboot_sign(c->sb_keys, unsigned_uki, dst)) < 0 ||
+            (r = secureboot_sign(c->sb_keys, boot, c->boot_signed)) < 0)
+                return r;
+        return artifact_made(c, ART_UKI);
+}
+
+static int step_disk(Compose *c) {
+        const ImageSpec *spec = c->spec;
+        _cleanup_free_ char *efi = NULL;
+        _cleanup_free_ char *disk = artifact_dest(c, ART_DISK);
+        int r;
+
+        if (!disk)
+                return -ENOMEM;
+        if (!c->boot_signed) {
+                r = boot_package_file(c, SYSTEMD_BOOT_MEMBER, "systemd-bootx64.efi", &efi);
+                if (r < 0)
+                        return r;
+        }
         DiskLayout l = {
                 .usr_image = c->path[ART_USR],
                 .verity_image = c->path[ART_VERITY],
                 .root_hash = c->root_hash,
                 .kernel = c->path[ART_VMLINUZ],
                 .initrd = c->path[ART_INITRD],
-                .systemd_boot = efi,
+                .systemd_boot = c->boot_signed ?: efi,
+                .uki = c->path[ART_UKI],
+                .secure_boot_keys = c->sb_keys,
                 .cmdline = c->cmdline,
                 .slot = c->slot,
                 .image_name = spec->name,
@@ -939,17 +998,12 @@ static int step_commit(Compose *c) {
 /* Every step, in order. A plan is this list with the steps the options leave
  * out removed (no disk with --no-disk). */
 static const Step all_steps[] = {
-        { "sources", step_sources },
-        { "resolve", step_resolve },
-        { "fetch", step_fetch },
-        { "unpack", step_unpack, true },
-        { "tailor", step_tailor, true },
-        { "kernel", step_kernel, true },
-        { "initrd", step_initrd, true },
-        { "usr", step_usr, true },
-        { "cmdline", step_cmdline, true },
-        { "disk", step_disk, true },
-        { "manifest", step_manifest, true },
+        { "sources", step_sources },       { "resolve", step_resolve },
+        { "fetch", step_fetch },           { "unpack", step_unpack, true },
+        { "tailor", step_tailor, true },   { "kernel", step_kernel, true },
+        { "initrd", step_initrd, true },   { "usr", step_usr, true },
+        { "cmdline", step_cmdline, true }, { "uki", step_uki, true },
+        { "disk", step_disk, true },       { "manifest", step_manifest, true },
         { "commit", step_commit, true },
 };
 
@@ -1002,8 +1056,24 @@ static int compose_plan(const ComposeOptions *o, Compose *c, Plan *ret) {
         if (!c->newdir || !c->workdir || !c->olddir || !c->tree)
                 return -ENOMEM;
 
+        /* Secure Boot: --secure-boot-keys, else the spec's SecureBootKeys=
+         * (relative to the spec file); the keys are checked before anything
+         * is fetched. */
+        if (o->secure_boot_keys)
+                c->sb_keys = strdup(o->secure_boot_keys);
+        else if (c->spec->secure_boot_keys)
+                c->sb_keys = c->spec->secure_boot_keys[0] == '/' || !c->spec->dir
+                                     ? strdup(c->spec->secure_boot_keys)
+                                     : path_join(c->spec->dir, c->spec->secure_boot_keys);
+        if ((o->secure_boot_keys || c->spec->secure_boot_keys) && !c->sb_keys)
+                return -ENOMEM;
+        if (c->sb_keys && (r = secureboot_keys_check(c->sb_keys)) < 0)
+                return r;
+
         for (size_t i = 0; i < ELEMENTSOF(all_steps); i++) {
                 if (o->no_disk && all_steps[i].run == step_disk)
+                        continue;
+                if (!c->sb_keys && all_steps[i].run == step_uki)
                         continue;
                 plan.steps[plan.n++] = &all_steps[i];
         }

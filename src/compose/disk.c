@@ -110,6 +110,48 @@ static int esp_copy(char **env, const char *img, const char *from, const char *t
         return mtools(env, "mcopy", img, (char *[]){ (char *) from, dst, NULL });
 }
 
+/* Secure Boot: systemd-boot and the UKI (both signed), the owner's keys for
+ * secure-boot-enroll, and nothing else: no kernel, initrd or loader entry a
+ * writer of the disk could edit. "auto" is the key directory systemd-boot
+ * 252 enrolls without a menu choice when loader.conf says "force". */
+static int esp_secure_boot_files(const DiskLayout *l, const char *work, const char *img,
+                                 char **env) {
+        static const char *const names[] = { "PK", "KEK", "db" };
+        char name[BOOT_ENTRY_NAME_MAX];
+        int r;
+
+        r = mtools(env, "mmd", img,
+                   (char *[]){ (char *) "::EFI/Linux", (char *) "::loader/keys",
+                               (char *) "::loader/keys/auto", NULL });
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                _cleanup_free_ char *src = strdup_printf("%s/%s.auth", l->secure_boot_keys,
+                                                         names[i]),
+                                    *dst = strdup_printf("loader/keys/auto/%s.auth", names[i]);
+                if (!src || !dst)
+                        return -ENOMEM;
+                r = esp_copy(env, img, src, dst);
+                if (r < 0)
+                        return r;
+        }
+        r = boot_entry_new_name(l->slot, l->boot_tries, ".efi", name);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *uki = strdup_printf("EFI/Linux/%s", name), *loader = NULL;
+        if (!uki)
+                return -ENOMEM;
+        r = esp_copy(env, img, l->uki, uki);
+        if (r < 0)
+                return r;
+        r = write_text(work, "loader.conf",
+                       "timeout 0\neditor no\ndefault berth-*\nsecure-boot-enroll force\n",
+                       &loader);
+        if (r < 0)
+                return r;
+        return esp_copy(env, img, loader, "loader/loader.conf");
+}
+
 static int make_esp(const DiskLayout *l, const char *work, const char *img, uint64_t size,
                     char **env) {
         _cleanup_free_ char *volid = NULL, *entry = NULL, *entry_name = NULL, *loader = NULL,
@@ -142,10 +184,16 @@ static int make_esp(const DiskLayout *l, const char *work, const char *img, uint
         if (r < 0)
                 return error_wrapf(r, "mkfs.fat on %s", img);
 
-        r = mtools(env, "mmd", img,
-                   (char *[]){ (char *) "::EFI", (char *) "::EFI/BOOT", (char *) "::EFI/systemd",
-                               (char *) "::loader", (char *) "::loader/entries", (char *) "::berth",
-                               slot_dir_esp, NULL });
+        if (l->uki)
+                r = mtools(env, "mmd", img,
+                           (char *[]){ (char *) "::EFI", (char *) "::EFI/BOOT",
+                                       (char *) "::EFI/systemd", (char *) "::loader", NULL });
+        else
+                r = mtools(env, "mmd", img,
+                           (char *[]){ (char *) "::EFI", (char *) "::EFI/BOOT",
+                                       (char *) "::EFI/systemd", (char *) "::loader",
+                                       (char *) "::loader/entries", (char *) "::berth",
+                                       slot_dir_esp, NULL });
         if (r < 0)
                 return r;
 
@@ -157,6 +205,9 @@ static int make_esp(const DiskLayout *l, const char *work, const char *img, uint
                 if (r < 0)
                         return r;
         }
+        if (l->uki)
+                return esp_secure_boot_files(l, work, img, env);
+
         r = esp_copy(env, img, l->kernel, kernel_path + 1);
         if (r < 0)
                 return r;
@@ -413,7 +464,7 @@ int disk_make(const DiskLayout *l, const char *dest) {
 
         if (!l || !dest || !l->usr_image || !l->verity_image || !l->root_hash || !l->kernel ||
             !l->initrd || isempty(l->image_name) || isempty(l->image_version) ||
-            l->source_date_epoch < 0)
+            l->source_date_epoch < 0 || (l->uki && !l->secure_boot_keys))
                 return -EINVAL;
 
         r = plan(l, parts, &total);

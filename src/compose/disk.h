@@ -29,8 +29,12 @@ typedef struct DiskLayout {
         const char *initrd;
         const char *systemd_boot; /* systemd-bootx64.efi; NULL: no boot loader (direct kernel boot
                                      only) */
-        const char *cmdline;      /* full kernel command line for the slot */
-        Slot slot;                /* the slot the image goes into; the other stays empty */
+        const char *uki; /* signed unified kernel image: the ESP gets it as EFI/Linux/berth-X+N.efi
+                          * instead of kernel, initrd and a loader entry */
+        const char *secure_boot_keys; /* with uki: the key directory whose PK/KEK/db.auth go
+                                       * to loader/keys/auto/ for secure-boot-enroll */
+        const char *cmdline;          /* full kernel command line for the slot */
+        Slot slot;                    /* the slot the image goes into; the other stays empty */
         const char *image_name, *image_version;
         unsigned boot_tries;                    /* +N in the entry name; 0 = no boot counting */
         uint64_t esp_size, usr_size, root_size; /* 0 = defaults */

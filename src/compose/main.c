@@ -11,6 +11,11 @@
 #include "log.h"
 #include "macro.h"
 #include "publish.h"
+#include "secureboot.h"
+
+#define BUILD_USAGE                                                                                \
+        "usage: berth build [--output DIR] [--cache DIR] [--jobs N] [--no-disk] "                  \
+        "[--secure-boot-keys DIR] SPEC"
 
 static int cmd_build(int argc, char **argv) {
         ComposeOptions o = {};
@@ -21,10 +26,11 @@ static int cmd_build(int argc, char **argv) {
                 { "no-disk", no_argument, NULL, 'D' },
                 { "bindir", required_argument, NULL, 'b' },
                 { "verbose", no_argument, NULL, 'v' },
+                { "secure-boot-keys", required_argument, NULL, 'S' },
                 {},
         };
         int c, r;
-        while ((c = getopt_long(argc, argv, "o:c:j:Db:v", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "o:c:j:Db:vS:", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'o':
                         o.output_dir = optarg;
@@ -46,20 +52,22 @@ static int cmd_build(int argc, char **argv) {
                 case 'v':
                         log_set_max_level(LOG_LEVEL_DEBUG);
                         break;
+                case 'S':
+                        o.secure_boot_keys = optarg;
+                        break;
                 default:
-                        return cli_usage_error("usage: berth build [--output DIR] [--cache DIR] "
-                                               "[--jobs N] [--no-disk] SPEC");
+                        return cli_usage_error(BUILD_USAGE);
                 }
         }
         if (optind != argc - 1)
-                return cli_usage_error("usage: berth build [--output DIR] [--cache DIR] [--jobs N] "
-                                       "[--no-disk] SPEC");
+                return cli_usage_error(BUILD_USAGE);
         o.spec_path = argv[optind];
         return compose_image(&o);
 }
 
 #define KEYGEN_USAGE                                                                               \
-        "usage: berth keygen --output DIR [--threshold N] [--expires DAYS] [--rotate OLDDIR]"
+        "usage: berth keygen --output DIR [--threshold N] [--expires DAYS] [--rotate OLDDIR]\n"    \
+        "       berth keygen --secure-boot --output DIR"
 
 static int cmd_keygen(int argc, char **argv) {
         KeygenOptions o = {};
@@ -68,8 +76,10 @@ static int cmd_keygen(int argc, char **argv) {
                 { "threshold", required_argument, NULL, 't' },
                 { "expires", required_argument, NULL, 'e' },
                 { "rotate", required_argument, NULL, 'R' },
+                { "secure-boot", no_argument, NULL, 'S' },
                 {},
         };
+        bool secure_boot = false;
         int c, r;
         while ((c = getopt_long(argc, argv, "o:t:e:R:", opts, NULL)) >= 0) {
                 switch (c) {
@@ -89,12 +99,20 @@ static int cmd_keygen(int argc, char **argv) {
                 case 'R':
                         o.rotate_from = optarg;
                         break;
+                case 'S':
+                        secure_boot = true;
+                        break;
                 default:
                         return cli_usage_error(KEYGEN_USAGE);
                 }
         }
         if (optind != argc || !o.output_dir)
                 return cli_usage_error(KEYGEN_USAGE);
+        if (secure_boot) {
+                if (o.threshold || o.expires_days || o.rotate_from)
+                        return cli_usage_error("keygen: --secure-boot takes only --output");
+                return secureboot_keygen(o.output_dir, "berth");
+        }
         return publish_keygen(&o);
 }
 

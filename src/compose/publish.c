@@ -398,6 +398,13 @@ int publish_image(const PublishOptions *o) {
                 return r;
         for (size_t i = 0; i < ELEMENTSOF(release_files) && r >= 0; i++)
                 r = add_target(o->repo_dir, targets, m, channel, o->image_dir, release_files[i]);
+        /* A Secure Boot image's signed UKI, which the updater installs as
+         * the slot's entry. */
+        _cleanup_free_ char *uki = path_join(o->image_dir, "uki.efi");
+        if (r >= 0 && !uki)
+                r = -ENOMEM;
+        if (r >= 0 && access(uki, F_OK) == 0)
+                r = add_target(o->repo_dir, targets, m, channel, o->image_dir, "uki.efi");
         if (r < 0) {
                 json_decref(targets);
                 return r;

@@ -81,6 +81,7 @@ ImageSpec *spec_free(ImageSpec *s) {
         free(s->description);
         free(s->architecture);
         free(s->update_root);
+        free(s->secure_boot_keys);
         free(s->update_repository);
         free(s->update_channel);
         for (size_t i = 0; i < s->n_sources; i++)
@@ -526,6 +527,8 @@ static const IniKey keys[] = {
         { "Kernel", "Cmdline", parse_cmdline },
         { "Boot", "Tries", ini_key_unsigned, SPEC(boot_tries), NULL, NULL, 1, 10 },
         { "Boot", "Timeout", ini_key_unsigned, SPEC(boot_timeout), NULL, NULL, 0, 3600 },
+        { "Boot", "SecureBootKeys", ini_key_string, SPEC(secure_boot_keys), valid_host_path,
+          "path" },
         { "Files", "Remove", ini_key_words, SPEC(remove), valid_image_path, "absolute glob" },
         { "Files", "Keep", ini_key_words, SPEC(keep), valid_image_path, "absolute glob" },
         { "Files", "Copy", parse_copy },

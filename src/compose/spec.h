@@ -82,6 +82,8 @@ typedef struct ImageSpec {
         /* [Boot] */
         unsigned boot_tries; /* boot counting tries, default 3 */
         unsigned boot_timeout;
+        char *secure_boot_keys; /* SecureBootKeys=: a `berth keygen --secure-boot` directory;
+                                 * set: signed UKIs only (docs/security.md) */
 
         /* [Files] */
         char **remove; /* globs removed from the tree (docs, man, locales) */

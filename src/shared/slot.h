@@ -46,6 +46,12 @@ int boot_entry_format(const BootEntry *e, char buf[static BOOT_ENTRY_NAME_MAX]);
 int boot_entry_new_name(Slot slot, unsigned tries, const char *suffix,
                         char buf[static BOOT_ENTRY_NAME_MAX]);
 
+/* The ESP directory of an entry: "loader/entries" for a type #1 entry
+ * (".conf"), "EFI/Linux" for a unified kernel image (".efi"). */
+static inline const char *boot_entry_dir(const BootEntry *e) {
+        return e->suffix[1] == 'e' ? "EFI/Linux" : "loader/entries";
+}
+
 /* True if e still counts tries (has "+N"). */
 static inline bool boot_entry_is_counting(const BootEntry *e) {
         return e->tries_left >= 0;

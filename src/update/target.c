@@ -2,6 +2,8 @@
 #include "target.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "fileio.h"
 #include "macro.h"
 #include "partition.h"
+#include "pe.h"
 #include "strv.h"
 
 void update_target_done(UpdateTarget *t) {
@@ -23,8 +26,11 @@ void update_target_done(UpdateTarget *t) {
         *t = (UpdateTarget){};
 }
 
-/* The running slot and the disk from the kernel command line. */
-static int find_live(char **ret_disk, Slot *ret_slot) {
+/* The running slot and the disk from the kernel command line. A unified
+ * kernel image's command line has no berth.slot= (the same signed image
+ * serves either slot): the slot is then _SLOT_INVALID here, and the pair
+ * whose data partition has the running PARTUUID (ret_uuid) is the slot. */
+static int find_live(char **ret_disk, Slot *ret_slot, char ret_uuid[static UUID_STRING_SIZE]) {
         _cleanup_free_ char *cmdline = NULL, *copy = NULL;
         char data_uuid[UUID_STRING_SIZE] = "";
         const char *hash = NULL, *slot = NULL;
@@ -42,11 +48,10 @@ static int find_live(char **ret_disk, Slot *ret_slot) {
                 else if (strneq(w, "berth.slot=", 11))
                         slot = w + 11;
         }
-        if (!hash || !slot || slot_from_string(slot) < 0)
-                return error_setf(ENOENT,
-                                  "this machine was not booted from a berth slot "
-                                  "(no usrhash= and berth.slot= on the kernel command line): "
-                                  "give --disk");
+        if (!hash || (slot && slot_from_string(slot) < 0))
+                return error_setf(ENOENT, "this machine was not booted from a berth slot "
+                                          "(no usrhash= on the kernel command line): "
+                                          "give --disk");
         r = usr_partuuids_from_hex(hash, data_uuid, NULL);
         if (r < 0)
                 return error_setf(EINVAL, "usrhash= on the kernel command line is not a root hash");
@@ -57,12 +62,31 @@ static int find_live(char **ret_disk, Slot *ret_slot) {
                 return error_setf(ENODEV, "no partition with the running usr PARTUUID %s",
                                   data_uuid);
         *ret_disk = strdup_printf("/dev/%s", bi.disk);
-        *ret_slot = slot_from_string(slot);
+        *ret_slot = slot ? slot_from_string(slot) : _SLOT_INVALID;
+        memcpy(ret_uuid, data_uuid, UUID_STRING_SIZE);
         return *ret_disk ? 0 : -ENOMEM;
 }
 
+/* The version in a UKI's .osrel, as systemd-boot reads it. */
+static int uki_version(Esp *esp, const char *path, char **ret) {
+        char tmp[] = "/tmp/berth-uki-XXXXXX";
+        _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
+        int r;
+
+        if (fd < 0)
+                return error_wrapf(-errno, "cannot create a temporary file");
+        r = esp_get_file(esp, path, tmp);
+        if (r >= 0) {
+                r = uki_read_version(tmp, ret);
+                if (r < 0 && r != -ENOMEM)
+                        r = error_wrapf(r, "%s on the ESP: no version in its .osrel", path);
+        }
+        (void) unlink(tmp);
+        return r;
+}
+
 int update_target_refresh_entries(UpdateTarget *t) {
-        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_strv_free_ char **names = NULL, **ukis = NULL;
         int r;
 
         for (Slot s = 0; s < _SLOT_MAX; s++) {
@@ -70,13 +94,20 @@ int update_target_refresh_entries(UpdateTarget *t) {
                 free(t->slots[s].version);
                 t->slots[s].entry = t->slots[s].version = NULL;
         }
+        /* Type #1 entries and unified kernel images (Secure Boot images). */
         r = esp_list(&t->esp, "loader/entries", &names);
         if (r < 0)
                 return r;
+        r = esp_list(&t->esp, "EFI/Linux", &ukis);
+        if (r < 0)
+                return r;
+        for (char **u = ukis; *u; u++)
+                if (strv_extend(&names, *u) < 0)
+                        return -ENOMEM;
         for (char **n = names; *n; n++) {
                 BootEntry e;
                 _cleanup_free_ char *path = NULL, *text = NULL;
-                if (boot_entry_parse(*n, &e) < 0 || !streq(e.suffix, ".conf"))
+                if (boot_entry_parse(*n, &e) < 0)
                         continue;
                 SlotPair *p = &t->slots[e.slot];
                 if (p->entry)
@@ -84,16 +115,22 @@ int update_target_refresh_entries(UpdateTarget *t) {
                                           "two loader entries for slot %s on the ESP "
                                           "(%s and %s)",
                                           slot_to_string(e.slot), p->entry, *n);
-                path = strdup_printf("loader/entries/%s", *n);
+                path = strdup_printf("%s/%s", boot_entry_dir(&e), *n);
                 if (!path)
                         return -ENOMEM;
-                r = esp_read(&t->esp, path, &text);
-                if (r < 0)
-                        return error_wrapf(r, "cannot read %s on the ESP", path);
                 p->entry = strdup(*n);
                 if (!p->entry)
                         return -ENOMEM;
                 p->boot = e;
+                if (streq(e.suffix, ".efi")) {
+                        r = uki_version(&t->esp, path, &p->version);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                r = esp_read(&t->esp, path, &text);
+                if (r < 0)
+                        return error_wrapf(r, "cannot read %s on the ESP", path);
                 (void) boot_entry_text_version(text, &p->version);
         }
         return 0;
@@ -105,6 +142,7 @@ int update_target_open(const char *disk, const char *esp_dir, UpdateTarget *ret)
         size_t n = 0, n_data = 0, n_verity = 0;
         GptEntry *data[_SLOT_MAX] = {}, *verity[_SLOT_MAX] = {};
         bool have_esp = false;
+        char live_uuid[UUID_STRING_SIZE] = "";
         int r;
 
         if (disk) {
@@ -112,7 +150,7 @@ int update_target_open(const char *disk, const char *esp_dir, UpdateTarget *ret)
                 if (!t.disk)
                         return -ENOMEM;
         } else {
-                r = find_live(&t.disk, &t.current);
+                r = find_live(&t.disk, &t.current, live_uuid);
                 if (r < 0)
                         return r;
                 t.live = true;
@@ -142,7 +180,12 @@ int update_target_open(const char *disk, const char *esp_dir, UpdateTarget *ret)
                 t.slots[s].verity = *verity[s];
                 t.slots[s].labelled = streq(data[s]->label, usr_partition_label(s, false)) &&
                                       streq(verity[s]->label, usr_partition_label(s, true));
+                if (t.live && t.current < 0 && streq(data[s]->uuid, live_uuid))
+                        t.current = s;
         }
+        if (t.live && t.current < 0)
+                return error_setf(ENODEV, "%s: no usr pair holds the running PARTUUID %s", t.disk,
+                                  live_uuid);
         r = t.live ? esp_open_dir(esp_dir ?: "/efi", &t.esp)
                    : esp_open_image(t.disk, t.esp_part.offset, &t.esp);
         if (r < 0)

@@ -30,11 +30,13 @@
 #include "verity.h"
 
 /* The files of a release the updater installs. */
-enum { RF_USR, RF_VERITY, RF_KERNEL, RF_INITRD, RF_CMDLINE, _RF_MAX };
+enum { RF_USR, RF_VERITY, RF_KERNEL, RF_INITRD, RF_CMDLINE, RF_UKI, _RF_MAX };
 static const char *const release_file[_RF_MAX] = {
         [RF_USR] = "usr.erofs", [RF_VERITY] = "usr.verity", [RF_KERNEL] = "vmlinuz",
-        [RF_INITRD] = "initrd", [RF_CMDLINE] = "cmdline",
+        [RF_INITRD] = "initrd", [RF_CMDLINE] = "cmdline",   [RF_UKI] = "uki.efi",
 };
+/* A Secure Boot release has a signed UKI; the others do not. */
+#define RELEASE_FILE_OPTIONAL(f) ((f) == RF_UKI)
 
 typedef struct Release {
         const char *image, *version, *root_hash;
@@ -224,7 +226,7 @@ static int select_release(Ctx *c) {
                                 c->rel.files[f] = t;
         }
         for (size_t f = 0; f < _RF_MAX; f++)
-                if (!c->rel.files[f])
+                if (!c->rel.files[f] && !RELEASE_FILE_OPTIONAL(f))
                         return error_setf(EBADMSG, "release %s has no %s target", best->version,
                                           release_file[f]);
         return 1;
@@ -401,6 +403,12 @@ static int download(Ctx *c) {
                                 (void) rm_rf(p);
                 }
         for (size_t f = 0; f < _RF_MAX; f++) {
+                if (!c->rel.files[f]) /* an optional file the release lacks (uki.efi) */
+                        continue;
+                /* A release with a UKI boots from it: its kernel and initrd
+                 * are in there. */
+                if (c->rel.files[RF_UKI] && (f == RF_KERNEL || f == RF_INITRD))
+                        continue;
                 urls[f] = target_url(c, c->rel.files[f]);
                 dests[f] = staged(c, f);
                 if (!urls[f] || !dests[f]) {
@@ -529,13 +537,23 @@ static int step(Ctx *c, Journal *j, JournalStep s) {
         return journal_write(c->state_dir, j);
 }
 
-static int entry_path(Slot s, unsigned tries, char **ret) {
+/* The ESP path of a new entry: a loader entry, or the UKI itself. */
+static int entry_path(Slot s, unsigned tries, bool uki, char **ret) {
         char name[BOOT_ENTRY_NAME_MAX];
-        int r = boot_entry_new_name(s, tries, ".conf", name);
+        BootEntry e;
+        int r = boot_entry_new_name(s, tries, uki ? ".efi" : ".conf", name);
         if (r < 0)
                 return r;
-        *ret = strdup_printf("loader/entries/%s", name);
+        r = boot_entry_parse(name, &e);
+        if (r < 0)
+                return r;
+        *ret = strdup_printf("%s/%s", boot_entry_dir(&e), name);
         return *ret ? 0 : -ENOMEM;
+}
+
+/* The ESP path of a slot's current entry. */
+static char *slot_entry_path(const SlotPair *p) {
+        return strdup_printf("%s/%s", boot_entry_dir(&p->boot), p->entry);
 }
 
 static int install(Ctx *c) {
@@ -574,7 +592,7 @@ static int install(Ctx *c) {
         if (j.step < JOURNAL_CLEARED) {
                 /* Nothing may boot the slot while it is rewritten. */
                 if (p->entry) {
-                        _cleanup_free_ char *e = strdup_printf("loader/entries/%s", p->entry);
+                        _cleanup_free_ char *e = slot_entry_path(p);
                         if (!e)
                                 return -ENOMEM;
                         r = esp_remove(&c->t.esp, e);
@@ -615,7 +633,8 @@ static int install(Ctx *c) {
                 if ((r = step(c, &j, JOURNAL_LABELLED)) < 0)
                         return r;
         }
-        if (j.step < JOURNAL_BOOT_FILES) {
+        bool uki = c->rel.files[RF_UKI];
+        if (j.step < JOURNAL_BOOT_FILES && !uki) {
                 _cleanup_free_ char *k = staged(c, RF_KERNEL), *i = staged(c, RF_INITRD);
                 char kp[32], ip[32];
                 if (!k || !i)
@@ -625,6 +644,17 @@ static int install(Ctx *c) {
                 if ((r = esp_put_file(&c->t.esp, k, kp + 1)) < 0 ||
                     (r = esp_put_file(&c->t.esp, i, ip + 1)) < 0 ||
                     (r = step(c, &j, JOURNAL_BOOT_FILES)) < 0)
+                        return r;
+        }
+        if (j.step < JOURNAL_DONE && uki) {
+                /* The signed UKI is the entry: its command line has no
+                 * berth.slot=, so the same bytes boot from either slot. */
+                _cleanup_free_ char *u = staged(c, RF_UKI), *entry = NULL;
+                r = entry_path(ts, UPDATE_TRIES, true, &entry);
+                if (!u || r < 0)
+                        return r < 0 ? r : -ENOMEM;
+                if ((r = esp_put_file(&c->t.esp, u, entry)) < 0 ||
+                    (r = step(c, &j, JOURNAL_DONE)) < 0)
                         return r;
         }
         if (j.step < JOURNAL_DONE) {
@@ -640,7 +670,7 @@ static int install(Ctx *c) {
                 if (r < 0)
                         return error_wrapf(r, "release %s", c->rel.version);
                 text = boot_entry_text(c->rel.image, c->rel.version, ts, line);
-                r = entry_path(ts, UPDATE_TRIES, &entry);
+                r = entry_path(ts, UPDATE_TRIES, false, &entry);
                 if (!text || r < 0)
                         return r < 0 ? r : -ENOMEM;
                 if ((r = esp_put_text(&c->t.esp, text, entry)) < 0 ||
@@ -650,8 +680,8 @@ static int install(Ctx *c) {
         _cleanup_free_ char *dl = path_join(c->download_dir, c->rel.version);
         if (dl)
                 (void) rm_rf(dl);
-        printf("installed %s %s into slot %s (entry berth-%s+%u.conf); reboot to use it\n",
-               c->rel.image, c->rel.version, sn, sn, UPDATE_TRIES);
+        printf("installed %s %s into slot %s (entry berth-%s+%u%s); reboot to use it\n",
+               c->rel.image, c->rel.version, sn, sn, UPDATE_TRIES, uki ? ".efi" : ".conf");
         return 0;
 }
 
@@ -779,8 +809,8 @@ int update_mark_good(const UpdateOptions *o) {
         r = boot_entry_format(&e, blessed);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *from = strdup_printf("loader/entries/%s", p->entry),
-                            *to = strdup_printf("loader/entries/%s", blessed);
+        _cleanup_free_ char *from = slot_entry_path(p),
+                            *to = strdup_printf("%s/%s", boot_entry_dir(&e), blessed);
         if (!from || !to)
                 return -ENOMEM;
         if ((r = esp_make_writable(&c.t.esp)) < 0 || (r = esp_rename(&c.t.esp, from, to)) < 0)

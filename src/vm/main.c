@@ -10,6 +10,10 @@
 #include "macro.h"
 #include "vm.h"
 
+#define VM_USAGE                                                                                   \
+        "usage: berth vm [--direct] [--secure-boot] [--tpm] [--log FILE] "                         \
+        "[--payload DIR --run CMD] [--user-data FILE] [--api PATH] OUTDIR"
+
 static int cmd_vm(int argc, char **argv) {
         VmOptions o = { .memory_mib = 1024, .cpus = 1 };
         static const struct option opts[] = {
@@ -26,10 +30,12 @@ static int cmd_vm(int argc, char **argv) {
                 { "qmp", required_argument, NULL, 'Q' },
                 { "user-data", required_argument, NULL, 'U' },
                 { "api", required_argument, NULL, 'A' },
+                { "secure-boot", no_argument, NULL, 'S' },
+                { "tpm", no_argument, NULL, 'T' },
                 {},
         };
         int c, r;
-        while ((c = getopt_long(argc, argv, "dl:p:r:m:C:t:k:a:RQ:U:A:", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "dl:p:r:m:C:t:k:a:RQ:U:A:ST", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'R':
                         o.no_reboot = true;
@@ -45,6 +51,12 @@ static int cmd_vm(int argc, char **argv) {
                         break;
                 case 'd':
                         o.direct = true;
+                        break;
+                case 'S':
+                        o.secure_boot = true;
+                        break;
+                case 'T':
+                        o.tpm = true;
                         break;
                 case 'l':
                         o.console_log = optarg;
@@ -77,15 +89,11 @@ static int cmd_vm(int argc, char **argv) {
                         o.extra_cmdline = optarg;
                         break;
                 default:
-                        return cli_usage_error(
-                                "usage: berth vm [--direct] [--log FILE] "
-                                "[--payload DIR --run CMD] [--user-data FILE] [--api PATH] OUTDIR");
+                        return cli_usage_error(VM_USAGE);
                 }
         }
         if (optind != argc - 1)
-                return cli_usage_error(
-                        "usage: berth vm [--direct] [--log FILE] "
-                        "[--payload DIR --run CMD] [--user-data FILE] [--api PATH] OUTDIR");
+                return cli_usage_error(VM_USAGE);
         o.image_dir = argv[optind];
         return vm_run(&o);
 }

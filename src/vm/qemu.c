@@ -18,11 +18,18 @@
 #define LINE_MAX_BYTES 1024
 #define PAYLOAD_EXIT_PREFIX "berth: payload exited with status "
 #define BOOT_FAILED "boot failed: " /* stage 1's fatal errors */
+/* OVMF and systemd-boot when Secure Boot refuses a binary, and OVMF when
+ * nothing bootable is left (it then waits for a key press forever). */
+#define FW_ACCESS_DENIED "Access Denied"
+#define FW_SECURITY_VIOLATION "Security Violation"
+#define FW_NOTHING_BOOTABLE "No bootable option or device was found"
 
 typedef struct LineWatch {
         char buf[LINE_MAX_BYTES];
         size_t len;
-        bool echo; /* echo "berth: " lines to stdout */
+        bool echo;   /* echo "berth: " lines to stdout */
+        bool escape; /* inside a terminal escape sequence (OVMF colours its errors) */
+        bool fatal;  /* the firmware gave up: stop QEMU */
         int payload_status;
         unsigned failures;
         char failure[256];
@@ -64,6 +71,17 @@ static void line_done(LineWatch *w) {
         if (f) {
                 if (w->failures++ == 0)
                         snprintf(w->failure, sizeof w->failure, "%s", f);
+        } else if (strstr(w->buf, FW_ACCESS_DENIED) || strstr(w->buf, FW_SECURITY_VIOLATION)) {
+                if (w->failures++ == 0)
+                        snprintf(w->failure, sizeof w->failure,
+                                 "the firmware refused a boot binary (Secure Boot: unsigned, "
+                                 "or changed after signing): %.150s",
+                                 w->buf);
+        } else if (strstr(w->buf, FW_NOTHING_BOOTABLE)) {
+                if (w->failures++ == 0)
+                        snprintf(w->failure, sizeof w->failure,
+                                 "the firmware found nothing it could boot");
+                w->fatal = true;
         }
         if (s) {
                 if (strneq(s, PAYLOAD_EXIT_PREFIX, strlen(PAYLOAD_EXIT_PREFIX))) {
@@ -84,6 +102,16 @@ static void line_feed(LineWatch *w, const char *p, size_t n) {
                 }
                 if (p[i] == '\r' || p[i] == 0)
                         continue;
+                /* ESC [ parameters final-letter: dropped. */
+                if (p[i] == '\033') {
+                        w->escape = true;
+                        continue;
+                }
+                if (w->escape) {
+                        if ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z'))
+                                w->escape = false;
+                        continue;
+                }
                 if (w->len < sizeof w->buf - 1)
                         w->buf[w->len++] = p[i];
         }
@@ -212,6 +240,10 @@ int qemu_run(const QemuRun *c, QemuResult *ret) {
                         ret->got_output = true;
                         write_all_ignore(out_fd, buf, (size_t) n);
                         line_feed(&w, buf, (size_t) n);
+                        if (w.fatal) {
+                                r = -ECANCELED;
+                                break;
+                        }
                 }
         }
 

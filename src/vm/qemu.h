@@ -23,11 +23,14 @@ typedef struct QemuResult {
 
 /* Lines that say the guest failed to boot (berth-init's "boot failed: ...",
  * "Kernel panic") are counted and the first one kept; QEMU goes on (a reboot
- * may boot the other slot).
+ * may boot the other slot). So are the firmware's Secure Boot refusals
+ * ("Access Denied", "Security Violation"); when the firmware says nothing
+ * bootable is left, QEMU is stopped at once (-ECANCELED): OVMF would wait for
+ * a key press until the timeout.
  * With a log file, lines that contain "berth: " (and berth-init's errors and
  * warnings, kernel panics) are also echoed to stdout so the user sees
  * progress. Returns 0 when QEMU exited by itself,
  * -ETIMEDOUT after timeout_s, -ESTALE when the first_output_s watchdog
- * fired, -EINTR when SIGINT/SIGTERM/SIGHUP arrived (QEMU is stopped in all
- * three cases), or another negative errno. ret is filled in all cases. */
+ * fired, -ECANCELED when the firmware gave up, -EINTR when SIGINT/SIGTERM/SIGHUP arrived (QEMU is
+ * stopped in all three cases), or another negative errno. ret is filled in all cases. */
 int qemu_run(const QemuRun *c, QemuResult *ret);

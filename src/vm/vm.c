@@ -2,8 +2,10 @@
 #include "vm.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "error.h"
 #include "qemu.h"
@@ -25,7 +27,13 @@ static void workdir_cleanup(char **p) {
         }
 }
 
-static int find_firmware(char **ret_code, char **ret_vars) {
+/* OVMF's Secure Boot build (SMM required) and its empty variable store: the
+ * firmware starts in setup mode, and the image's systemd-boot enrolls its
+ * own keys (loader/keys/auto) and reboots into user mode. */
+#define OVMF_SECBOOT_CODE "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
+#define OVMF_SECBOOT_VARS "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+static int find_firmware(bool secure_boot, char **ret_code, char **ret_vars) {
         static const char *const pairs[][2] = {
                 { "/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd" },
                 { "/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd" },
@@ -33,7 +41,15 @@ static int find_firmware(char **ret_code, char **ret_vars) {
         };
         const char *code = getenv("BERTH_OVMF_CODE"), *vars = getenv("BERTH_OVMF_VARS");
 
-        if (!isempty(code) || !isempty(vars)) {
+        if (secure_boot && isempty(code)) {
+                if (access(OVMF_SECBOOT_CODE, R_OK) < 0 || access(OVMF_SECBOOT_VARS, R_OK) < 0)
+                        return error_setf(ENOENT,
+                                          "vm: --secure-boot needs %s and %s (install the ovmf "
+                                          "package, scripts/deps)",
+                                          OVMF_SECBOOT_CODE, OVMF_SECBOOT_VARS);
+                code = OVMF_SECBOOT_CODE;
+                vars = OVMF_SECBOOT_VARS;
+        } else if (!isempty(code) || !isempty(vars)) {
                 if (isempty(code) || access(code, R_OK) < 0)
                         return error_setf(ENOENT, "vm: BERTH_OVMF_CODE=%s is not readable",
                                           strempty(code));
@@ -187,6 +203,8 @@ void vm_plan_done(VmPlan *p) {
         free(p->append);
         free(p->payload);
         free(p->fw_cmdline);
+        free(p->tpm_dir);
+        free(p->tpm_socket);
         *p = (VmPlan){};
 }
 
@@ -202,7 +220,15 @@ int vm_plan_argv(const VmOptions *o, const VmPlan *p, char ***ret) {
         r |= strv_extend(&a, "-name");
         r |= strv_extend(&a, "berth");
         r |= strv_extend(&a, "-machine");
-        r |= push(&a, strdup_printf("q35,accel=%s", p->accel));
+        r |= push(&a, strdup_printf("q35,accel=%s%s", p->accel, o->secure_boot ? ",smm=on" : ""));
+        if (o->secure_boot) {
+                /* Only SMM code may write the variable store: what makes the
+                 * enrolled keys stick. */
+                r |= strv_extend(&a, "-global");
+                r |= strv_extend(&a, "driver=cfi.pflash01,property=secure,value=on");
+                r |= strv_extend(&a, "-global");
+                r |= strv_extend(&a, "ICH9-LPC.disable_s3=1");
+        }
         if (streq(p->accel, "kvm")) {
                 r |= strv_extend(&a, "-cpu");
                 r |= strv_extend(&a, "host");
@@ -274,6 +300,14 @@ int vm_plan_argv(const VmOptions *o, const VmPlan *p, char ***ret) {
                 r |= strv_extend(&a, "virtserialport,bus=vser0.0,chardev=berthapi,"
                                      "name=org.berth.api");
         }
+        if (p->tpm_socket) {
+                r |= strv_extend(&a, "-chardev");
+                r |= push(&a, strdup_printf("socket,id=chrtpm,path=%s", p->tpm_socket));
+                r |= strv_extend(&a, "-tpmdev");
+                r |= strv_extend(&a, "emulator,id=tpm0,chardev=chrtpm");
+                r |= strv_extend(&a, "-device");
+                r |= strv_extend(&a, "tpm-crb,tpmdev=tpm0");
+        }
         if (p->fw_cmdline) {
                 r |= strv_extend(&a, "-fw_cfg");
                 r |= push(&a, strdup_printf("name=opt/berth/cmdline,file=%s", p->fw_cmdline));
@@ -315,6 +349,10 @@ static int check_options(const VmOptions *o) {
                 return error_setf(EINVAL, "vm: %u CPUs is out of range (1..256)", o->cpus);
         if (o->run && !o->payload_dir)
                 return error_setf(EINVAL, "vm: --run needs --payload DIR");
+        if (o->secure_boot && o->direct)
+                return error_setf(EINVAL,
+                                  "vm: --secure-boot boots through the firmware; it cannot be "
+                                  "combined with --direct");
         return 0;
 }
 
@@ -350,8 +388,36 @@ int vm_plan(const VmOptions *o, const char *workdir, VmPlan *p) {
         if (r < 0)
                 return error_wrapf(r, "vm: %s not found (install qemu-system-x86, scripts/deps)",
                                    isempty(q) ? "qemu-system-x86_64" : q);
+        if (o->secure_boot) {
+                /* Only a Secure Boot image boots: its ESP holds the signed
+                 * UKI and the keys to enroll. */
+                _cleanup_free_ char *uki = NULL;
+                r = require_file(o->image_dir, "uki.efi", &uki);
+                if (r < 0)
+                        return error_setf(ENOENT,
+                                          "vm: %s is no Secure Boot image (no uki.efi): build "
+                                          "it with `berth build --secure-boot-keys DIR`",
+                                          o->image_dir);
+        }
+        if (o->tpm) {
+                r = spawn_find_program("swtpm", &p->tpm_dir);
+                free(TAKE_PTR(p->tpm_dir));
+                if (r < 0)
+                        return error_setf(ENOENT,
+                                          "vm: --tpm needs swtpm (install swtpm, scripts/deps)");
+                /* Kept next to --disk-copy, like the UEFI variables: a second
+                 * boot of the same machine has the same TPM. */
+                p->tpm_dir = o->disk_copy ? strdup_printf("%s.tpm", o->disk_copy)
+                                          : path_join(workdir, "tpm");
+                p->tpm_socket = path_join(workdir, "swtpm.sock");
+                if (!p->tpm_dir || !p->tpm_socket)
+                        return -ENOMEM;
+                r = mkdir_p(p->tpm_dir, 0700);
+                if (r < 0)
+                        return error_wrapf(r, "vm: creating %s", p->tpm_dir);
+        }
         if (!o->direct) {
-                r = find_firmware(&p->fw_code, &p->fw_vars);
+                r = find_firmware(o->secure_boot, &p->fw_code, &p->fw_vars);
                 if (r < 0)
                         return r;
                 r = prepare_vars(o, p, workdir, &p->vars);
@@ -415,6 +481,7 @@ int vm_plan(const VmOptions *o, const char *workdir, VmPlan *p) {
                 { "firmware", p->fw_code },    { "UEFI variables", p->vars },
                 { "work directory", workdir }, { "QMP socket", o->qmp_socket },
                 { "user data", o->user_data }, { "API socket", o->api_socket },
+                { "TPM state", p->tpm_dir },
         };
         for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
                 r = check_option_path(paths[i][0], paths[i][1]);
@@ -422,6 +489,42 @@ int vm_plan(const VmOptions *o, const char *workdir, VmPlan *p) {
                         return r;
         }
         return choose_accel(&p->accel);
+}
+
+/* swtpm for --tpm: a TPM 2.0 behind a Unix socket, which QEMU connects to
+ * (QEMU resets it on a guest reboot). Returns once the socket exists. */
+static int start_swtpm(const VmPlan *p, pid_t *ret_pid) {
+        _cleanup_free_ char *state = strdup_printf("dir=%s", p->tpm_dir),
+                            *ctrl = strdup_printf("type=unixio,path=%s", p->tpm_socket);
+        pid_t pid;
+        int r;
+
+        if (!state || !ctrl)
+                return -ENOMEM;
+        r = spawn_start((char *[]){ (char *) "swtpm", (char *) "socket", (char *) "--tpmstate",
+                                    state, (char *) "--ctrl", ctrl, (char *) "--tpm2", NULL },
+                        &(SpawnOptions){ .quiet = true }, &pid);
+        if (r < 0)
+                return error_wrapf(r, "vm: cannot start swtpm");
+        for (int i = 0; i < 100 && access(p->tpm_socket, F_OK) < 0; i++) {
+                struct timespec ts = { .tv_nsec = 50 * 1000000 };
+                (void) nanosleep(&ts, NULL);
+        }
+        if (access(p->tpm_socket, F_OK) < 0) {
+                (void) kill(pid, SIGKILL);
+                (void) spawn_wait(pid, NULL);
+                return error_setf(ETIMEDOUT, "vm: swtpm did not create %s within 5 s",
+                                  p->tpm_socket);
+        }
+        *ret_pid = pid;
+        return 0;
+}
+
+static void stop_swtpm(pid_t pid) {
+        if (pid <= 0)
+                return;
+        (void) kill(pid, SIGTERM);
+        (void) spawn_wait(pid, NULL);
 }
 
 static int run_console(const VmOptions *o, VmPlan *p, QemuResult *res) {
@@ -447,7 +550,16 @@ static int run_console(const VmOptions *o, VmPlan *p, QemuResult *res) {
                 .timeout_s = o->timeout_s,
                 .first_output_s = streq(p->accel, "kvm") ? KVM_SILENCE_S : 0,
         };
-        return qemu_run(&c, res);
+        pid_t tpm = 0;
+        if (p->tpm_socket) {
+                (void) unlink(p->tpm_socket);
+                r = start_swtpm(p, &tpm);
+                if (r < 0)
+                        return r;
+        }
+        r = qemu_run(&c, res);
+        stop_swtpm(tpm);
+        return r;
 }
 
 int vm_run(const VmOptions *o) {
@@ -474,10 +586,12 @@ int vm_run(const VmOptions *o) {
         if (r < 0)
                 return r;
 
-        log_info("vm: booting %s (%s, %s, %u MiB, %u CPU%s)%s%s", o->image_dir,
-                 o->direct ? "direct kernel boot" : "UEFI", p.accel, o->memory_mib, o->cpus,
-                 o->cpus == 1 ? "" : "s", o->console_log ? ", console in " : "",
-                 strempty(o->console_log));
+        log_info("vm: booting %s (%s%s, %s, %u MiB, %u CPU%s)%s%s", o->image_dir,
+                 o->direct ? "direct kernel boot" : "UEFI",
+                 o->secure_boot ? (o->tpm ? " Secure Boot, TPM" : " Secure Boot")
+                                : (o->tpm ? ", TPM" : ""),
+                 p.accel, o->memory_mib, o->cpus, o->cpus == 1 ? "" : "s",
+                 o->console_log ? ", console in " : "", strempty(o->console_log));
         r = run_console(o, &p, &res);
         if (streq(p.accel, "kvm") &&
             (r == -ESTALE || (r == 0 && !res.got_output && res.exit_status != 0))) {
@@ -503,7 +617,7 @@ int vm_run(const VmOptions *o) {
         }
         /* The failure that kept the guest from its payload or power-off is the
          * message, whether QEMU then ended by itself or at the timeout. */
-        if (res.failures > 0 && r != -EINTR && (r >= 0 || r == -ETIMEDOUT)) {
+        if (res.failures > 0 && r != -EINTR && (r >= 0 || r == -ETIMEDOUT || r == -ECANCELED)) {
                 if (res.exit_status > 0)
                         log_warning("vm: QEMU exited with status %d", res.exit_status);
                 return error_setf(ENOEXEC, "vm: the guest failed to boot%s: %s%s%s",

@@ -11,6 +11,9 @@
 typedef struct VmOptions {
         const char *image_dir;   /* a `berth build` output directory */
         bool direct;             /* direct kernel boot instead of UEFI + systemd-boot */
+        bool secure_boot;        /* OVMF's Secure Boot build with SMM, variables in setup mode
+                                  * (the image's systemd-boot enrolls its keys on first boot) */
+        bool tpm;                /* a TPM 2.0 (swtpm, tpm-crb) */
         const char *console_log; /* serial console to this file; NULL: the terminal */
         const char *payload_dir; /* files for the guest, as a virtio disk */
         const char *run;         /* command the guest runs from the payload */
@@ -53,6 +56,8 @@ typedef struct VmPlan {
         char *kernel, *initrd, *append; /* direct boot only */
         char *payload;                  /* the payload disk image, or NULL */
         char *fw_cmdline;               /* file with the words for opt/berth/cmdline, or NULL */
+        char *tpm_dir;                  /* --tpm: swtpm's state directory */
+        char *tpm_socket;               /* --tpm: swtpm's control socket, QEMU's chardev */
 } VmPlan;
 
 int vm_plan(const VmOptions *o, const char *workdir, VmPlan *p);

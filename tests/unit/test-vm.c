@@ -343,6 +343,46 @@ static void test_bad_options_and_missing_files_are_refused(void **state) {
         vm_plan_done(&plan);
 }
 
+/* --secure-boot takes OVMF's Secure Boot build with SMM and a Secure Boot
+ * image (uki.efi); --tpm adds swtpm's socket as a tpm-crb device. */
+static void test_secure_boot_and_tpm(void **state) {
+        _cleanup_(vm_plan_done) VmPlan plan = {};
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *uki = path_join(image, "uki.efi"), *chardev = NULL;
+        VmOptions o = options();
+
+        if (access("/usr/share/OVMF/OVMF_CODE_4M.secboot.fd", R_OK) < 0 ||
+            system("command -v swtpm >/dev/null") != 0) {
+                skip_test("no OVMF Secure Boot build or no swtpm");
+                return;
+        }
+        o.secure_boot = true;
+        o.tpm = true;
+        /* not a Secure Boot image */
+        assert_int_equal(vm_plan(&o, work, &plan), -ENOENT);
+        vm_plan_done(&plan);
+        /* no direct kernel boot under Secure Boot */
+        o.direct = true;
+        assert_int_equal(vm_plan(&o, work, &plan), -EINVAL);
+        vm_plan_done(&plan);
+        o.direct = false;
+
+        put(uki, "signed uki");
+        assert_int_equal(vm_plan(&o, work, &plan), 0);
+        assert_string_equal(plan.fw_code, "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd");
+        assert_string_equal(plan.fw_vars, "/usr/share/OVMF/OVMF_VARS_4M.fd");
+        assert_non_null(plan.tpm_socket);
+        assert_int_equal(vm_plan_argv(&o, &plan, &argv), 0);
+        assert_string_equal(argv[after(argv, "-machine")], "q35,accel=tcg,smm=on");
+        assert_true(has_arg(argv, "driver=cfi.pflash01,property=secure,value=on"));
+        assert_true(has_arg(argv, "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/"
+                                  "OVMF_CODE_4M.secboot.fd"));
+        chardev = strdup_printf("socket,id=chrtpm,path=%s", plan.tpm_socket);
+        assert_true(has_arg(argv, chardev));
+        assert_true(has_arg(argv, "emulator,id=tpm0,chardev=chrtpm"));
+        assert_true(has_arg(argv, "tpm-crb,tpmdev=tpm0"));
+}
+
 static int setup(void **state) {
         if (!mkdtemp(dir))
                 return -1;
@@ -376,6 +416,7 @@ int main(void) {
                         test_user_data_goes_to_fw_cfg_and_the_api_to_a_virtio_serial_port,
                         setup_each),
                 cmocka_unit_test_setup(test_bad_options_and_missing_files_are_refused, setup_each),
+                cmocka_unit_test_setup(test_secure_boot_and_tpm, setup_each),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -102,7 +102,11 @@ vm_boot() {
         local start=$SECONDS
         echo "vm: berth vm $* $img (console: $VM_LOG)"
         set +e
-        flock "$BERTH_VM_LOCK" "$BERTH" vm --log "$VM_LOG" "$@" "$img"
+        # The time with the lock held is the guest's; the rest was waiting
+        # for other tests' guests.
+        flock "$BERTH_VM_LOCK" bash -c 's=$SECONDS; "$@"; rc=$?
+                echo "vm: berth vm ran $((SECONDS - s)) s with the lock held"; exit $rc' _ \
+                "$BERTH" vm --log "$VM_LOG" "$@" "$img"
         VM_RC=$?
         set -e
         echo "vm: berth vm exited with $VM_RC after $((SECONDS - start)) s"
@@ -172,7 +176,8 @@ vm_timeline() {
                      { printf "  %-28s %10s\n", $1, $2 }'
 }
 
-# vm_spec_image SPEC NAME: prints $BERTH_BUILD_DIR/NAME, (re)built from SPEC
+# vm_spec_image SPEC NAME [BUILD OPTION...]: prints $BERTH_BUILD_DIR/NAME, (re)built from SPEC
+# (with the options given to `berth build`)
 # when missing or older than the composer (berth, berth-compose), berth-init,
 # berth-netevent, berth-update, berthd, SPEC, the specs it may include (images/*.conf) or a file of data/.
 # Concurrent tests wait for one build (flock). The composer is the plain build's berth when
@@ -181,6 +186,8 @@ vm_timeline() {
 # covers the composer under ASan).
 vm_spec_image() {
         local spec=$1 img=$BERTH_BUILD_DIR/$2
+        shift 2
+        local build_args=("$@")
         local composer=${BERTH_VM_COMPOSER:-$BERTH_PLAIN_BUILD/src/berth}
         [ -x "$composer" ] || composer=$BERTH
         (
@@ -196,7 +203,8 @@ vm_spec_image() {
                 if [ $stale = 1 ]; then
                         echo "vm: building $spec into $img" >&2
                         rm -rf "$img.new"
-                        "$composer" build --bindir "$BERTH_PLAIN_BUILD/src" --output "$img.new" "$spec" >&2 ||
+                        "$composer" build --bindir "$BERTH_PLAIN_BUILD/src" --output "$img.new" \
+                                ${build_args[@]+"${build_args[@]}"} "$spec" >&2 ||
                                 { echo "vm: berth build $spec failed" >&2; exit 1; }
                         rm -rf "$img"
                         mv "$img.new" "$img"
