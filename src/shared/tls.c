@@ -10,10 +10,13 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "fileio.h"
 #include "macro.h"
+
+#define TLS_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 
 struct TlsConn {
         SSL *ssl;
@@ -34,6 +37,12 @@ static void tls_ctx_init(void) {
                 SSL_CTX_free(ctx);
                 return;
         }
+        /* OpenSSL's default paths (/usr/lib/ssl/cert.pem, certs/) come from
+         * Debian's openssl package, which images leave out; the composer
+         * builds the bundle itself (docs/tailoring.md). */
+        if (!getenv(X509_get_default_cert_file_env()) && access(TLS_CA_BUNDLE, R_OK) == 0)
+                (void) SSL_CTX_load_verify_locations(ctx, TLS_CA_BUNDLE, NULL);
+        ERR_clear_error();
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
         /* A server that closes without close_notify: the HTTP framing says
          * whether the body was complete. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* tls.h: TLS client connections with OpenSSL's libssl (the only place that
- * calls libssl). Peers are verified against the system CA store (OpenSSL's
- * default paths: /etc/ssl/certs, or $SSL_CERT_FILE / $SSL_CERT_DIR) and
- * the host name (or IP address) of the URL; TLS 1.2 at least. The socket is
+ * calls libssl). Peers are verified against the system CA store
+ * (/etc/ssl/certs/ca-certificates.crt and OpenSSL's default paths, or
+ * $SSL_CERT_FILE / $SSL_CERT_DIR instead) and the host name (or IP address)
+ * of the URL; TLS 1.2 at least. The socket is
  * non-blocking; every call waits with poll() up to its timeout. */
 #pragma once
 
