@@ -178,8 +178,8 @@ static bool transient(int r, int status) {
         case EPIPE:
         case EHOSTUNREACH:
                 return true;
-        case EPROTO:
-                return status >= 500 || status == 0;
+        case EPROTO: /* a 5xx is worth another try; a TLS failure is not */
+                return status >= 500;
         default:
                 return false;
         }
@@ -230,6 +230,8 @@ static void fetch_one(HttpClient *c, FetchItem *it, Progress *pg) {
                         };
                         r = http_get(c, &g, &status);
                 }
+                if (r < 0 && local)
+                        r = error_wrapf(r, "%s", it->url); /* http_get's name the URL already */
                 if (r < 0) {
                         const char *msg = error_message(r);
                         if (r == -ERANGE && t.have > 0) {
@@ -245,12 +247,12 @@ static void fetch_one(HttpClient *c, FetchItem *it, Progress *pg) {
                         }
                         if (r == -EBADMSG && it->size > 0 && t.have + t.written > it->size) {
                                 (void) unlink(partial);
-                                item_fail(it, r, "%s: %s", it->url, msg);
+                                item_fail(it, r, "%s", msg);
                                 return;
                         }
                         if (r == -EFBIG) {
                                 (void) unlink(partial);
-                                item_fail(it, r, "%s: %s", it->url, msg);
+                                item_fail(it, r, "%s", msg);
                                 return;
                         }
                         if (transient(r, status) && tries < FETCH_MAX_TRIES) {
@@ -258,11 +260,12 @@ static void fetch_one(HttpClient *c, FetchItem *it, Progress *pg) {
                                 error_clear();
                                 continue; /* the partial file stays: the next try resumes */
                         }
+                        size_t n = strlen(it->url);
                         if (r == -ETIMEDOUT)
                                 item_fail(it, r, "%s: timed out after %d tries (%s)", it->url,
-                                          tries, msg);
-                        else if (local && r == -ENOENT)
-                                item_fail(it, r, "%s: not found", it->url);
+                                          tries,
+                                          strneq(msg, it->url, n) && msg[n] == ':' ? msg + n + 2
+                                                                                   : msg);
                         else
                                 item_fail(it, r, "%s", msg);
                         error_clear();

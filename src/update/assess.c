@@ -242,11 +242,16 @@ static int assess(const UpdateOptions *o, const Schedule *s) {
                         healthy_since = now;
                 if (healthy_since > 0 && now - healthy_since >= s->grace)
                         break;
+                if (now - start >= s->timeout && o->services_dir)
+                        /* Not PID 1's services (a test, a disk file): say so, no reboot. */
+                        return error_setf(ETIMEDOUT,
+                                          "boot assessment: %s not healthy after %us (%s)", version,
+                                          s->timeout, strna(last));
                 if (now - start >= s->timeout) {
                         log_error("boot assessment: %s not healthy after %us (%s): rebooting, so "
                                   "the boot counter falls back",
                                   version, s->timeout, strna(last));
-                        if (!o->services_dir && kill(1, SIGTERM) < 0)
+                        if (kill(1, SIGTERM) < 0)
                                 return error_wrapf(-errno, "cannot ask PID 1 to reboot");
                         return 0;
                 }

@@ -76,12 +76,12 @@ check "500: one line with URL and status" err_has "^error: $H/status/500: HTTP 5
 check "500 was tried three times" test "$(grep -c 'GET /status/500' "$TMP/http.log")" = 3
 t0=$SECONDS
 check_fails "a hanging server fails" fetch --timeout 1 "$H/hang/small" "$TMP/dl/x"
-check "hang: timed out, naming the URL" err_has "^error: $H/hang/small: timed out after 3 tries \($H/hang/small: no data from 127.0.0.1 for 1 s\)\$"
+check "hang: timed out, naming the URL" err_has "^error: $H/hang/small: timed out after 3 tries \(no data from 127.0.0.1 for 1 s\)\$"
 check "hang: given up within 3 read timeouts and a bit ($((SECONDS - t0)) s)" test $((SECONDS - t0)) -le 6
 check_fails "a refused connection fails" fetch "http://127.0.0.1:$(port)/x" "$TMP/dl/x"
 check "refused: says so" err_has "cannot connect to 127.0.0.1 port [0-9]+: Connection refused"
 check_fails "a wrong size fails" fetch --size 5 "$H/small" "$TMP/dl/x"
-check "wrong size: says so" err_has "$H/small: more data than the expected 5 bytes"
+check "wrong size: says so" err_has "^error: $H/small: more data than the expected 5 bytes\$"
 check_fails "not http" fetch "ftp://127.0.0.1/x" "$TMP/dl/x"
 check "not http: says so" err_has "ftp://127.0.0.1/x: not an http:// or https:// URL"
 
