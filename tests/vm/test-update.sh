@@ -107,7 +107,9 @@ berth update status 2>&1 | sed 's/^/status| /'
 if [ "$BOOT" = 1 ]; then
         t v1-slot-a test "$version" = 1.0.0
         t v1-agent-ready grep -qx 'state=ready' /run/berth/services/update
-        t v1-entry-blessed wait_for test -f /efi/loader/entries/berth-a.conf
+        wait_for grep -q 'blessed slot' /var/log/berth/update.log
+        sed 's/^/update-log| /' /var/log/berth/update.log
+        t v1-entry-blessed test -f /efi/loader/entries/berth-a.conf
         start=$(cut -d' ' -f1 /proc/uptime)
         out=$(berth update apply --repo "$URL" 2>&1)
         rc=$?
@@ -124,7 +126,9 @@ elif [ "$BOOT" = 2 ]; then
         t v2-has-less test -x /usr/bin/less
         t v2-root-hash grep -q "usrhash=$R2" /proc/cmdline
         t v2-agent-ready grep -qx 'state=ready' /run/berth/services/update
-        t v2-entry-blessed wait_for test -f /efi/loader/entries/berth-b.conf
+        wait_for grep -q 'blessed slot' /var/log/berth/update.log
+        sed 's/^/update-log| /' /var/log/berth/update.log
+        t v2-entry-blessed test -f /efi/loader/entries/berth-b.conf
         t v1-entry-kept test -f /efi/loader/entries/berth-a.conf
 elif [ "$BOOT" = 3 ]; then
         out=$(berth update apply --repo "$URL" 2>&1)
