@@ -94,6 +94,10 @@ version=$(sed -n 's/^VERSION_ID=//p' /usr/lib/os-release | tr -d '"')
 echo "running: slot $slot, version $version"
 # The agent's first word on this boot (it also notes a rollback before it).
 wait_for grep -Eq 'boot assessment|waiting for health' /var/log/berth/update.log 2>/dev/null
+# Back on v2 after v3's tries: its agent notes the rollback first.
+if [ "$BOOT" = 4 ] && [ "$version" = 2.0.0 ]; then
+        wait_for grep -q 'release 3.0.0 in slot a ran out of boot tries' /var/log/berth/update.log
+fi
 if [ "$BOOT" = 4 ] && [ "$version" = 3.0.0 ]; then
         # v3 on its tries: the agent finds it unhealthy and reboots; PID 1
         # stops this payload on the way down (no power-off).
@@ -107,7 +111,8 @@ berth update status 2>&1 | sed 's/^/status| /'
 if [ "$BOOT" = 1 ]; then
         t v1-slot-a test "$version" = 1.0.0
         t v1-agent-ready grep -qx 'state=ready' /run/berth/services/update
-        wait_for grep -q 'blessed slot' /var/log/berth/update.log
+        # The log lives on /var across boots: wait for this boot's line.
+        wait_for grep -q "blessed slot a ($version)" /var/log/berth/update.log
         sed 's/^/update-log| /' /var/log/berth/update.log
         t v1-entry-blessed test -f /efi/loader/entries/berth-a.conf
         start=$(cut -d' ' -f1 /proc/uptime)
@@ -126,7 +131,7 @@ elif [ "$BOOT" = 2 ]; then
         t v2-has-less test -x /usr/bin/less
         t v2-root-hash grep -q "usrhash=$R2" /proc/cmdline
         t v2-agent-ready grep -qx 'state=ready' /run/berth/services/update
-        wait_for grep -q 'blessed slot' /var/log/berth/update.log
+        wait_for grep -q "blessed slot b ($version)" /var/log/berth/update.log
         sed 's/^/update-log| /' /var/log/berth/update.log
         t v2-entry-blessed test -f /efi/loader/entries/berth-b.conf
         t v1-entry-kept test -f /efi/loader/entries/berth-a.conf
