@@ -146,11 +146,29 @@ static int render_modules(const Settings *s, const char *factory, char **ret) {
         return 0;
 }
 
+/* Read by the update agent over the image's /usr/share/berth/update/update.conf
+ * (docs/updates.md): the same KEY=VALUE lines. */
 static int render_update(const Settings *s, const char *factory, char **ret) {
-        if (!s->update_channel)
+        _cleanup_free_ char *buf = NULL;
+        int r;
+
+        if (!s->update_channel && strv_isempty(s->health_command))
                 return 0;
-        *ret = strdup_printf("# berth settings (update.channel)\nchannel=%s\n", s->update_channel);
-        return *ret ? 0 : -ENOMEM;
+        r = append(&buf, "# berth settings (update.*)\n");
+        if (r >= 0 && s->update_channel)
+                r = append(&buf, "Channel=%s\n", s->update_channel);
+        if (r >= 0 && !strv_isempty(s->health_command)) {
+                r = append(&buf, "HealthCommand=");
+                STRV_FOREACH(w, s->health_command)
+                        if (r >= 0)
+                                r = append(&buf, w == s->health_command ? "%s" : " %s", *w);
+                if (r >= 0)
+                        r = append(&buf, "\n");
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(buf);
+        return 0;
 }
 
 static const struct {

@@ -40,6 +40,10 @@ const SettingInfo settings_table[] = {
           "object: registry (docker.io, host:port) -> list of mirror URLs (http or https)" },
         { "update.channel", SETTING_CHANNEL, F(update_channel), "berth/update.conf", NULL, false,
           "update channel name ([a-z0-9][a-z0-9._-]*, at most 64)" },
+        { "update.health-command", SETTING_ARGV, F(health_command), "berth/update.conf", NULL,
+          false,
+          "list: a command (absolute path) and its arguments, run by the update agent's boot "
+          "assessment; a non-zero exit is unhealthy (words without spaces, no shell)" },
 };
 const size_t settings_table_size = ELEMENTSOF(settings_table);
 
@@ -134,6 +138,17 @@ static bool valid_channel(const char *s) {
         return valid_word(s, 64, "._-") && isalnum((unsigned char) s[0]) &&
                !isupper((unsigned char) s[0]) &&
                strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789._-") == strlen(s);
+}
+
+/* One word of a command line run without a shell: printable, no spaces. */
+static bool valid_argv_word(const char *s) {
+        size_t n = strlen(s);
+        if (n == 0 || n > 256)
+                return false;
+        for (; *s; s++)
+                if (*s <= ' ' || *s >= 127)
+                        return false;
+        return true;
 }
 
 static bool valid_host(const char *s) {
@@ -257,6 +272,10 @@ static const char *check_string(SettingKind k, const char *s) {
                                              : "not a sysctl value (1 to 256 printable characters)";
         case SETTING_CHANNEL:
                 return valid_channel(s) ? NULL : "not a channel name";
+        case SETTING_ARGV:
+                return valid_argv_word(s) ? NULL
+                                          : "not a command word (1 to 256 printable characters, "
+                                            "no spaces)";
         default:
                 return "unknown kind";
         }
@@ -298,7 +317,7 @@ static int parse_list(const char *path, SettingKind k, json_t *v, char ***l) {
                 r = parse_string(p, k, e, &s);
                 if (r < 0)
                         return r;
-                if (strv_contains(*l, s)) {
+                if (k != SETTING_ARGV && strv_contains(*l, s)) {
                         free(s);
                         return error_setf(EINVAL, "%s: listed twice", p);
                 }
@@ -466,6 +485,8 @@ int settings_from_json(json_t *j, Settings **ret) {
         r = check_network(s);
         if (r < 0)
                 return r;
+        if (s->health_command && s->health_command[0] && s->health_command[0][0] != '/')
+                return error_setf(EINVAL, "update.health-command[0]: not an absolute path");
         *ret = TAKE_PTR(s);
         return 0;
 }

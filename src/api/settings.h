@@ -28,6 +28,7 @@ typedef struct Settings {
         char **cmdline;
         char **mirrors; /* pairs: registry, mirror URL (in the order given) */
         char *update_channel;
+        char **health_command; /* argv: an absolute path, then its arguments */
 } Settings;
 
 typedef enum SettingKind {
@@ -43,6 +44,7 @@ typedef enum SettingKind {
         SETTING_CMDLINE_LIST,
         SETTING_MIRROR_MAP,
         SETTING_CHANNEL,
+        SETTING_ARGV,
         _SETTING_KIND_MAX,
         _SETTING_KIND_INVALID = -22,
 } SettingKind;

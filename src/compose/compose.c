@@ -130,8 +130,9 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
         /* The CLI: it links libc only, so it ships in images (berth service). */
         _cleanup_free_ char *cli_src = find_berth_binary(bindir, ".", "berth");
         _cleanup_free_ char *cli_dst = path_join(tree, "usr/bin/berth");
-        /* The update agent behind `berth update` (it links libcurl, OpenSSL,
-         * libcryptsetup, libfdisk, jansson: the image spec ships those). */
+        /* The update agent behind `berth update` (it links OpenSSL's libssl
+         * and libcrypto, libcryptsetup, libfdisk, jansson: the image spec
+         * ships those). */
         _cleanup_free_ char *update_src = find_berth_binary(bindir, ".", "berth-update");
         _cleanup_free_ char *update_dst = path_join(tree, "usr/lib/berth/berth-update");
         /* The node API daemon (libmicrohttpd, jansson), also run by berth-init
@@ -177,9 +178,8 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
                 r = copy_file(cli_src, cli_dst, 0755);
         if (r < 0)
                 return error_wrapf(r, "cannot install %s as /usr/bin/berth", cli_src);
-        /* Only where the spec runs the agent and so ships its libraries: the
-         * default image does not (libcurl's closure is 18 packages, over the
-         * package budget; docs/updates.md). */
+        /* Only where the spec runs the agent and so ships its libraries (the
+         * default image does; docs/updates.md). */
         if (strv_contains(spec->services, "update")) {
                 if (!update_dst)
                         return -ENOMEM;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* berth-compose: the host-only half of the CLI behind `berth build`,
- * `berth keygen` and `berth publish`. It links libsolv, libarchive and libcurl; the `berth`
+ * `berth keygen` and `berth publish`. It links libsolv, libarchive and libssl; the `berth`
  * that ships in images links none of them. Usage: berth-compose build ... */
 #include <getopt.h>
 #include <stdio.h>

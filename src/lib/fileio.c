@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <string.h>
@@ -265,4 +266,16 @@ char *strdup_printf(const char *fmt, ...) {
         r = vasprintf(&s, fmt, ap);
         va_end(ap);
         return r < 0 ? NULL : s;
+}
+
+int fd_wait(int fd, short events, int timeout_ms) {
+        struct pollfd p = { .fd = fd, .events = events };
+        for (;;) {
+                int k = poll(&p, 1, timeout_ms);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                return k == 0 ? -ETIMEDOUT : 0;
+        }
 }

@@ -48,3 +48,7 @@ bool path_is_safe_relative(const char *p);
 
 /* asprintf that returns NULL on failure instead of an undefined pointer. */
 char *strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* poll()s fd for events up to timeout_ms (retrying on EINTR). 0 when ready,
+ * -ETIMEDOUT, or another negative errno. */
+int fd_wait(int fd, short events, int timeout_ms);

@@ -14,7 +14,7 @@ void hex_encode(const uint8_t *data, size_t size, char *ret_hex) {
         ret_hex[2 * size] = 0;
 }
 
-static int unhex(char c) {
+int unhexchar(char c) {
         if (c >= '0' && c <= '9')
                 return c - '0';
         if (c >= 'a' && c <= 'f')
@@ -29,7 +29,7 @@ int hex_decode(const char *hex, uint8_t *ret, size_t size) {
         if (!hex || size > sizeof b || strlen(hex) != size * 2)
                 return -EINVAL;
         for (size_t i = 0; i < size; i++) {
-                int hi = unhex(hex[2 * i]), lo = unhex(hex[2 * i + 1]);
+                int hi = unhexchar(hex[2 * i]), lo = unhexchar(hex[2 * i + 1]);
                 if (hi < 0 || lo < 0)
                         return -EINVAL;
                 b[i] = (uint8_t) (hi << 4 | lo);

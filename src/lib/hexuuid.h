@@ -18,3 +18,6 @@ int hex_decode(const char *hex, uint8_t *ret, size_t size);
 /* The UUID text of 16 bytes after setting the version-4 and RFC 4122 variant
  * bits, as systemd does for partition UUIDs derived from a verity root hash. */
 void uuid_from_bytes(const uint8_t b[16], char ret[static UUID_STRING_SIZE]);
+
+/* The value of one hex digit (either case), -1 if c is not one. */
+int unhexchar(char c);

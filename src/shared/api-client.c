@@ -15,6 +15,7 @@
 #include "api-client.h"
 #include "error.h"
 #include "fileio.h"
+#include "http-parse.h"
 #include "macro.h"
 
 /* true once buf holds the headers and the Content-Length bytes after them:
@@ -112,9 +113,9 @@ static int api_send(const char *socket_path, const char *method, const char *pat
 int api_request(const char *socket_path, const char *method, const char *path, const char *body,
                 unsigned timeout_s, char **ret_body) {
         _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *resp = NULL;
-        size_t size = 0;
-        char *end, *start;
+        _cleanup_free_ char *resp = NULL, *answer = NULL;
+        size_t size = 0, body_size = 0;
+        HttpResponse head;
         int r, status;
 
         fd = api_send(socket_path, method, path, body);
@@ -123,16 +124,15 @@ int api_request(const char *socket_path, const char *method, const char *path, c
         r = read_response(fd, timeout_s, &resp, &size);
         if (r < 0)
                 return error_wrapf(r, "cannot read the berth API's answer");
-        if (strlen(resp) != size || sscanf(resp, "HTTP/1.%*1[01] %3d", &status) != 1 ||
-            status < 100 || status > 599)
-                return error_setf(EBADMSG, "the berth API's answer is not HTTP");
-        end = strstr(resp, "\r\n\r\n");
-        if (!end)
-                return error_setf(EBADMSG, "the berth API's answer has no body");
-        start = strdup(end + 4);
-        if (!start)
-                return -ENOMEM;
-        *ret_body = start;
+        /* The same parser as every other HTTP answer (http-parse.h). */
+        r = http_response_parse_full(resp, size, &head, &answer, &body_size);
+        if (r < 0)
+                return error_wrapf(r, "the berth API's answer is not valid HTTP");
+        status = r;
+        http_response_done(&head);
+        if (strlen(answer) != body_size)
+                return error_setf(EBADMSG, "the berth API's answer has a NUL byte in its body");
+        *ret_body = TAKE_PTR(answer);
         return status;
 }
 
@@ -141,9 +141,10 @@ int api_request(const char *socket_path, const char *method, const char *path, c
 typedef struct Reader {
         int fd;
         size_t start, end;
-        char buf[16384];
+        char buf[HTTP_HEAD_MAX + 4096];
 } Reader;
 
+/* Reads more; the count, 0 at the end, or a negative errno. */
 static int reader_fill(Reader *r) {
         ssize_t n;
 
@@ -163,26 +164,10 @@ static int reader_fill(Reader *r) {
         return (int) n;
 }
 
-/* The next line without its CRLF, NUL-terminated in place. */
-static int reader_line(Reader *r, char **ret) {
-        for (;;) {
-                char *nl = memmem(r->buf + r->start, r->end - r->start, "\r\n", 2);
-                if (nl) {
-                        *nl = 0;
-                        *ret = r->buf + r->start;
-                        r->start = (size_t) (nl - r->buf) + 2;
-                        return 0;
-                }
-                int n = reader_fill(r);
-                if (n <= 0)
-                        return n < 0 ? n : -EBADMSG;
-        }
-}
-
-/* Hands up to want bytes (SIZE_MAX: until the end) of the body to out. */
+/* Where the body goes: out_fd, or collected up to API_RESPONSE_MAX. */
 typedef struct Out {
-        int fd;     /* >= 0: written there */
-        char *body; /* else collected, up to API_RESPONSE_MAX */
+        int fd;
+        char *body;
         size_t size;
 } Out;
 
@@ -201,44 +186,33 @@ static int out_put(Out *o, const char *p, size_t n) {
         return 0;
 }
 
-static int reader_copy(Reader *r, Out *o, size_t want) {
-        while (want > 0) {
-                if (r->start == r->end) {
-                        int n = reader_fill(r);
-                        if (n < 0)
-                                return n;
-                        if (n == 0)
-                                return want == SIZE_MAX ? 0 : -EBADMSG;
-                }
-                size_t k = MIN(want, r->end - r->start);
-                int q = out_put(o, r->buf + r->start, k);
-                if (q < 0)
-                        return q;
-                r->start += k;
-                if (want != SIZE_MAX)
-                        want -= k;
-        }
-        return 0;
-}
-
-static int read_chunked(Reader *r, Out *o) {
+/* The body of the response head h, decoded by http-parse (the one HTTP
+ * parser), to o. */
+static int read_body(Reader *r, const HttpResponse *h, Out *o) {
+        HttpBody b;
+        http_body_init(&b, h, false);
         for (;;) {
-                char *line, *end;
-                unsigned long size;
-                int q = reader_line(r, &line);
-                if (q < 0)
-                        return q;
-                errno = 0;
-                size = strtoul(line, &end, 16);
-                if (end == line || errno || (*end && *end != ';') || size > API_RESPONSE_MAX)
-                        return -EBADMSG;
-                if (size == 0)
-                        return 0; /* trailers, if any, do not matter */
-                q = reader_copy(r, o, size);
-                if (q >= 0)
-                        q = reader_line(r, &line);
-                if (q < 0)
-                        return q;
+                while (r->start < r->end && !b.done) {
+                        const char *data;
+                        size_t used, n;
+                        int q = http_body_feed(&b, r->buf + r->start, r->end - r->start, &used,
+                                               &data, &n);
+                        if (q < 0)
+                                return q;
+                        r->start += used;
+                        if (n > 0 && (q = out_put(o, data, n)) < 0)
+                                return q;
+                }
+                if (b.done || b.mode == HTTP_BODY_NONE)
+                        return 0;
+                int n = reader_fill(r);
+                if (n < 0)
+                        return n;
+                /* EPIPE is kept for "the output was closed". */
+                if (n == 0 && http_body_eof(&b) < 0)
+                        return error_setf(ECONNRESET, "the connection ended inside the body");
+                if (n == 0)
+                        return 0;
         }
 }
 
@@ -246,9 +220,7 @@ int api_stream(const char *socket_path, const char *path, int out_fd, char **ret
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ Reader *r = calloc(1, sizeof *r);
         Out o = { .fd = -EBADF };
-        bool chunked = false;
-        size_t length = SIZE_MAX;
-        char *line;
+        HttpResponse h;
         int status, q;
 
         if (!r)
@@ -257,24 +229,23 @@ int api_stream(const char *socket_path, const char *path, int out_fd, char **ret
         if (fd < 0)
                 return fd;
         r->fd = fd;
-        q = reader_line(r, &line);
-        if (q < 0 || sscanf(line, "HTTP/1.%*1[01] %3d", &status) != 1 || status < 100 ||
-            status > 599)
-                return error_setf(EBADMSG, "the berth API's answer is not HTTP");
         for (;;) {
-                q = reader_line(r, &line);
-                if (q < 0)
-                        return error_setf(EBADMSG, "the berth API's answer has no body");
-                if (!*line)
+                q = http_response_parse_head(r->buf, r->end, &h);
+                if (q > 0)
                         break;
-                if (strncasecmp(line, "Transfer-Encoding:", 18) == 0 && strcasestr(line, "chunked"))
-                        chunked = true;
-                if (strncasecmp(line, "Content-Length:", 15) == 0)
-                        length = strtoul(line + 15, NULL, 10);
+                if (q < 0)
+                        return error_wrapf(q, "the berth API's answer is not valid HTTP");
+                q = reader_fill(r);
+                if (q <= 0)
+                        return q < 0 ? q
+                                     : error_setf(EBADMSG, "the berth API's answer is not HTTP");
         }
+        r->start = (size_t) q;
+        status = h.status;
         if (status == 200)
                 o.fd = out_fd;
-        q = chunked ? read_chunked(r, &o) : reader_copy(r, &o, length);
+        q = read_body(r, &h, &o);
+        http_response_done(&h);
         if (q < 0 && o.fd >= 0 && q != -EPIPE)
                 return error_wrapf(q, "the berth API's stream broke off");
         if (status != 200) {

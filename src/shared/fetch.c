@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/* Downloads (fetch.h) on berth's own HTTP client (http-client.h): a pool of
+ * threads, each with its own kept-alive connection. */
 #include "fetch.h"
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -12,37 +13,18 @@
 #include <time.h>
 
 #include "digest.h"
+#include "error.h"
 #include "fileio.h"
+#include "http-client.h"
+#include "http-parse.h"
 #include "log.h"
 
 #define FETCH_DEFAULT_JOBS 4u
 #define FETCH_MAX_TRIES 3
 
-static void curl_init_once(void) {
-        (void) curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_multi_cleanupp(CURLM **m) {
-        if (*m)
-                (void) curl_multi_cleanup(*m);
-}
-
-typedef struct Transfer {
-        FetchItem *item;
-        CURL *easy;
-        char *partial;
-        int fd;
-        uint64_t resume_from; /* bytes already in the partial file at start */
-        uint64_t written;     /* bytes written in this transfer */
-        bool restarted;       /* server ignored the Range: partial truncated */
-        int tries;
-        int write_errno; /* why writing the partial file failed, 0 if it did not */
-        char curl_error[CURL_ERROR_SIZE];
-} Transfer;
-
 typedef struct Progress {
+        pthread_mutex_t lock;
+        size_t next; /* the next entry of todo to start */
         size_t done, total;
         uint64_t bytes;    /* bytes received in this run */
         uint64_t expected; /* sum of the known sizes still to fetch */
@@ -50,6 +32,23 @@ typedef struct Progress {
         struct timespec last;
         size_t last_logged;
 } Progress;
+
+/* One download in progress: where its bytes go. */
+typedef struct Transfer {
+        FetchItem *item;
+        const char *partial;
+        int fd;
+        uint64_t have;    /* bytes in the partial file before this body */
+        uint64_t written; /* bytes of this body */
+        int write_errno;  /* why writing the partial file failed */
+        Progress *pg;
+} Transfer;
+
+typedef struct Pool {
+        FetchItem *items;
+        size_t *todo;
+        Progress pg;
+} Pool;
 
 static void progress_show(Progress *p, bool final) {
         if (p->total < 2)
@@ -110,193 +109,200 @@ static int verify_file(FetchItem *it, const char *path) {
         return 0;
 }
 
-static size_t write_cb(char *data, size_t size, size_t nmemb, void *userdata) {
+static int on_start(uint64_t offset, uint64_t length, void *userdata) {
         Transfer *t = userdata;
-        size_t n = size * nmemb;
-
-        if (t->written == 0 && t->resume_from > 0 && !t->restarted) {
-                long code = 0;
-                (void) curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
-                if (code == 200) {
-                        /* The server sent the whole file, not the range. */
-                        if (ftruncate(t->fd, 0) < 0 || lseek(t->fd, 0, SEEK_SET) < 0)
-                                return 0;
-                        t->resume_from = 0;
-                        t->restarted = true;
-                }
-        }
-        for (size_t off = 0; off < n;) {
-                ssize_t k = write(t->fd, data + off, n - off);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        t->write_errno = errno;
-                        return 0;
-                }
-                off += (size_t) k;
-        }
-        t->written += n;
-        if (t->item->size > 0 && t->resume_from + t->written > t->item->size)
-                return 0; /* more than promised: stop early */
-        if (t->item->max_size > 0 && t->resume_from + t->written > t->item->max_size)
-                return 0;
-        return n;
-}
-
-static void transfer_done(Transfer *t) {
-        if (t->easy)
-                curl_easy_cleanup(t->easy);
-        t->easy = NULL;
-        t->fd = safe_close(t->fd);
-        free(t->partial);
-        t->partial = NULL;
-}
-
-/* The options every transfer shares: fail on HTTP errors, follow redirects,
- * the stall timeout (0: 30 s to connect, 60 s under 1 KiB/s). */
-static void easy_setup(CURL *easy, const char *url, curl_write_callback cb, void *data,
-                       char *errbuf, unsigned stall) {
-        (void) curl_easy_setopt(easy, CURLOPT_URL, url);
-        (void) curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, cb);
-        (void) curl_easy_setopt(easy, CURLOPT_WRITEDATA, data);
-        (void) curl_easy_setopt(easy, CURLOPT_PRIVATE, data);
-        (void) curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
-        (void) curl_easy_setopt(easy, CURLOPT_FAILONERROR, 1L);
-        (void) curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
-        (void) curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 10L);
-        (void) curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-        (void) curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, stall ? (long) stall : 30L);
-        (void) curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-        (void) curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, stall ? (long) stall : 60L);
-        (void) curl_easy_setopt(easy, CURLOPT_USERAGENT, "berth/" BERTH_VERSION);
-}
-
-/* Opens the partial file and sets up an easy handle. */
-static int transfer_start(Transfer *t, CURLM *multi, Progress *pg) {
-        FetchItem *it = t->item;
-        struct stat st;
-
-        if (!t->partial) {
-                t->partial = strdup_printf("%s.partial", it->dest);
-                if (!t->partial)
-                        return -ENOMEM;
-        }
-        t->fd = open(t->partial, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (t->fd < 0)
-                return -errno;
-        if (fstat(t->fd, &st) < 0)
-                return -errno;
-        t->resume_from = (uint64_t) st.st_size;
-        if ((!it->sha256 && t->tries <= 1) || (it->size > 0 && t->resume_from >= it->size)) {
-                /* Without a digest a resumed file could mix two versions; or nothing is left
-                 * to fetch, which means garbage: start over. */
+        if (offset == 0 && t->have > 0) {
+                /* The server sent the whole file, not the range. */
                 if (ftruncate(t->fd, 0) < 0)
-                        return -errno;
-                t->resume_from = 0;
+                        return error_setf(errno, "cannot truncate %s: %s", t->partial,
+                                          strerror(errno));
+                t->have = 0;
         }
-        t->written = 0;
-        t->write_errno = 0;
-        t->restarted = false;
-        t->curl_error[0] = 0;
-
-        t->easy = curl_easy_init();
-        if (!t->easy)
-                return -ENOMEM;
-        easy_setup(t->easy, it->url, write_cb, t, t->curl_error, it->stall_timeout);
-        if (t->resume_from > 0)
-                (void) curl_easy_setopt(t->easy, CURLOPT_RESUME_FROM_LARGE,
-                                        (curl_off_t) t->resume_from);
-        if (curl_multi_add_handle(multi, t->easy) != CURLM_OK)
-                return -EIO;
-        log_debug("fetch: %s%s", it->url, t->resume_from > 0 ? " (resuming)" : "");
+        if (lseek(t->fd, (off_t) t->have, SEEK_SET) < 0)
+                return -errno;
         return 0;
 }
 
-/* Decides what happened to a finished transfer. Returns 1 to try again. */
-static int transfer_finish(Transfer *t, CURLcode cc, Progress *pg) {
+static int on_data(const void *data, size_t n, void *userdata) {
+        Transfer *t = userdata;
         FetchItem *it = t->item;
-        long code = 0;
+        int r = loop_write(t->fd, data, n);
+        if (r < 0) {
+                t->write_errno = -r;
+                return r;
+        }
+        t->written += n;
+        pthread_mutex_lock(&t->pg->lock);
+        t->pg->bytes += n;
+        pthread_mutex_unlock(&t->pg->lock);
+        /* More than promised: stop early. */
+        if (it->size > 0 && t->have + t->written > it->size)
+                return error_setf(EBADMSG, "more data than the expected %" PRIu64 " bytes",
+                                  it->size);
+        if (it->max_size > 0 && t->have + t->written > it->max_size)
+                return error_setf(EFBIG, "larger than %" PRIu64 " bytes", it->max_size);
+        return 0;
+}
+
+/* A file:// URL: a copy, so the checks below are the same. */
+static int copy_local(Transfer *t) {
+        const char *path = t->item->url + strlen("file://");
+        _cleanup_close_ int in = open(path, O_RDONLY | O_CLOEXEC);
+        if (in < 0)
+                return errno == ENOENT
+                               ? error_setf(ENOENT, "not found")
+                               : error_setf(errno, "cannot open %s: %s", path, strerror(errno));
+        if (ftruncate(t->fd, 0) < 0 || lseek(t->fd, 0, SEEK_SET) < 0)
+                return -errno;
+        t->have = 0;
+        for (;;) {
+                char buf[64 << 10];
+                ssize_t n = read(in, buf, sizeof buf);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return error_setf(errno, "cannot read %s: %s", path, strerror(errno));
+                if (n == 0)
+                        return 0;
+                int r = on_data(buf, (size_t) n, t);
+                if (r < 0)
+                        return r;
+        }
+}
+
+static bool transient(int r, int status) {
+        switch (-r) {
+        case ETIMEDOUT:
+        case ECONNREFUSED:
+        case ECONNRESET:
+        case EPIPE:
+        case EHOSTUNREACH:
+                return true;
+        case EPROTO: /* a 5xx is worth another try; a TLS failure is not */
+                return status >= 500;
+        default:
+                return false;
+        }
+}
+
+/* Fetches one item to its partial file, checks it and renames it into
+ * place. Fills it->result and it->error. */
+static void fetch_one(HttpClient *c, FetchItem *it, Progress *pg) {
+        _cleanup_free_ char *partial = strdup_printf("%s.partial", it->dest);
+        bool local = strncasecmp(it->url, "file://", 7) == 0;
         int r;
 
-        (void) curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
-        if (cc != CURLE_OK) {
-                const char *msg = t->curl_error[0] ? t->curl_error : curl_easy_strerror(cc);
-                bool missing = (cc == CURLE_HTTP_RETURNED_ERROR && code == 404) ||
-                               cc == CURLE_FILE_COULDNT_READ_FILE ||
-                               cc == CURLE_REMOTE_FILE_NOT_FOUND;
-                if (cc == CURLE_HTTP_RETURNED_ERROR && code == 416 && t->resume_from > 0) {
-                        /* Range not satisfiable: the partial file is bad, start over. */
-                        (void) unlink(t->partial);
-                        return 1;
-                }
-                if (cc == CURLE_WRITE_ERROR && it->size > 0 &&
-                    t->resume_from + t->written > it->size) {
-                        (void) unlink(t->partial);
-                        item_fail(it, -EBADMSG, "%s: more data than the expected %" PRIu64 " bytes",
-                                  it->url, it->size);
-                        return 0;
-                }
-                if (cc == CURLE_WRITE_ERROR && it->max_size > 0 &&
-                    t->resume_from + t->written > it->max_size) {
-                        (void) unlink(t->partial);
-                        item_fail(it, -EFBIG, "%s: larger than %" PRIu64 " bytes", it->url,
-                                  it->max_size);
-                        return 0;
-                }
-                if (cc == CURLE_WRITE_ERROR && t->write_errno) {
-                        item_fail(it, -t->write_errno, "cannot write %s: %s", t->partial,
-                                  strerror(t->write_errno));
-                        return 0;
-                }
-                if (cc == CURLE_OPERATION_TIMEDOUT && !(t->tries < FETCH_MAX_TRIES)) {
-                        item_fail(it, -ETIMEDOUT, "%s: timed out after %d tries (%s)", it->url,
-                                  t->tries, msg);
-                        return 0;
-                }
-                bool transient = !missing && (cc != CURLE_HTTP_RETURNED_ERROR || code >= 500) &&
-                                 cc != CURLE_WRITE_ERROR && cc != CURLE_UNSUPPORTED_PROTOCOL &&
-                                 cc != CURLE_URL_MALFORMAT;
-                if (transient && t->tries < FETCH_MAX_TRIES)
-                        return 1; /* the partial file stays: the next try resumes */
-                item_fail(it,
-                          missing                            ? -ENOENT
-                          : cc == CURLE_OPERATION_TIMEDOUT   ? -ETIMEDOUT
-                          : cc == CURLE_COULDNT_CONNECT      ? -ECONNREFUSED
-                          : cc == CURLE_COULDNT_RESOLVE_HOST ? -EHOSTUNREACH
-                                                             : -EIO,
-                          "%s: %s", it->url, msg);
-                return 0;
+        if (!partial) {
+                item_fail(it, -ENOMEM, "out of memory");
+                return;
         }
+        for (int tries = 1;; tries++) {
+                _cleanup_close_ int fd = open(partial, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                Transfer t = { .item = it, .partial = partial, .fd = fd, .pg = pg };
+                struct stat st;
+                int status = 0;
 
-        if (fsync(t->fd) < 0) {
-                item_fail(it, -errno, "%s: fsync failed: %m", t->partial);
-                return 0;
-        }
-        r = verify_file(it, t->partial);
-        if (r < 0) {
-                bool resumed = t->resume_from > 0;
-                (void) unlink(t->partial);
-                if (r != -EBADMSG)
-                        item_fail(it, r, "%s: cannot verify: %s", t->partial, strerror(-r));
-                else if (resumed && t->tries < FETCH_MAX_TRIES)
-                        return 1; /* maybe the old partial data was bad: once more, whole */
-                return 0;
-        }
-        if (rename(t->partial, it->dest) < 0) {
-                item_fail(it, -errno, "rename %s: %m", it->dest);
-                return 0;
-        }
-        _cleanup_free_ char *dir = strdup(it->dest);
-        if (dir) {
-                char *slash = strrchr(dir, '/');
+                if (fd < 0 || fstat(fd, &st) < 0) {
+                        item_fail(it, -errno, "cannot open %s: %m", partial);
+                        return;
+                }
+                t.have = (uint64_t) st.st_size;
+                if ((!it->sha256 && tries <= 1) || (it->size > 0 && t.have >= it->size)) {
+                        /* Without a digest a resumed file could mix two versions; or
+                         * nothing is left to fetch, which means garbage: start over. */
+                        if (ftruncate(fd, 0) < 0) {
+                                item_fail(it, -errno, "cannot truncate %s: %m", partial);
+                                return;
+                        }
+                        t.have = 0;
+                }
+                if (local)
+                        r = copy_local(&t);
+                else {
+                        HttpGet g = {
+                                .url = it->url,
+                                .offset = t.have,
+                                .connect_timeout_s = it->stall_timeout,
+                                .read_timeout_s = it->stall_timeout,
+                                .on_start = on_start,
+                                .on_data = on_data,
+                                .userdata = &t,
+                        };
+                        r = http_get(c, &g, &status);
+                }
+                if (r < 0 && local)
+                        r = error_wrapf(r, "%s", it->url); /* http_get's name the URL already */
+                if (r < 0) {
+                        const char *msg = error_message(r);
+                        if (r == -ERANGE && t.have > 0) {
+                                /* Range not satisfiable: the partial file is bad. */
+                                (void) unlink(partial);
+                                error_clear();
+                                continue;
+                        }
+                        if (t.write_errno) {
+                                item_fail(it, -t.write_errno, "cannot write %s: %s", partial,
+                                          strerror(t.write_errno));
+                                return;
+                        }
+                        if (r == -EBADMSG && it->size > 0 && t.have + t.written > it->size) {
+                                (void) unlink(partial);
+                                item_fail(it, r, "%s", msg);
+                                return;
+                        }
+                        if (r == -EFBIG) {
+                                (void) unlink(partial);
+                                item_fail(it, r, "%s", msg);
+                                return;
+                        }
+                        if (transient(r, status) && tries < FETCH_MAX_TRIES) {
+                                log_debug("fetch: %s, trying again", msg);
+                                error_clear();
+                                continue; /* the partial file stays: the next try resumes */
+                        }
+                        size_t n = strlen(it->url);
+                        if (r == -ETIMEDOUT)
+                                item_fail(it, r, "%s: timed out after %d tries (%s)", it->url,
+                                          tries,
+                                          strneq(msg, it->url, n) && msg[n] == ':' ? msg + n + 2
+                                                                                   : msg);
+                        else
+                                item_fail(it, r, "%s", msg);
+                        error_clear();
+                        return;
+                }
+                if (fsync(fd) < 0) {
+                        item_fail(it, -errno, "%s: fsync failed: %m", partial);
+                        return;
+                }
+                fd = safe_close(fd);
+                r = verify_file(it, partial);
+                if (r < 0) {
+                        (void) unlink(partial);
+                        if (r != -EBADMSG)
+                                item_fail(it, r, "%s: cannot verify: %s", partial, strerror(-r));
+                        else if (t.have > 0 && tries < FETCH_MAX_TRIES) {
+                                /* Maybe the old partial data was bad: once more, whole. */
+                                it->result = 0;
+                                it->error[0] = 0;
+                                continue;
+                        }
+                        return;
+                }
+                if (rename(partial, it->dest) < 0) {
+                        item_fail(it, -errno, "rename %s: %m", it->dest);
+                        return;
+                }
+                _cleanup_free_ char *dir = strdup(it->dest);
+                char *slash = dir ? strrchr(dir, '/') : NULL;
                 if (slash && slash != dir) {
                         *slash = 0;
                         (void) fsync_directory(dir);
                 }
+                it->result = 0;
+                it->error[0] = 0;
+                return;
         }
-        it->result = 0;
-        it->error[0] = 0;
-        return 0;
 }
 
 /* A file already in place: keep it if it verifies, drop it otherwise. */
@@ -312,35 +318,48 @@ static bool cached_ok(FetchItem *it) {
         return false;
 }
 
+static void *worker(void *userdata) {
+        Pool *p = userdata;
+        _cleanup_(http_client_freep) HttpClient *c = http_client_new();
+
+        for (;;) {
+                pthread_mutex_lock(&p->pg.lock);
+                size_t k = p->pg.next < p->pg.total ? p->pg.next++ : SIZE_MAX;
+                pthread_mutex_unlock(&p->pg.lock);
+                if (k == SIZE_MAX)
+                        break;
+                FetchItem *it = &p->items[p->todo[k]];
+                if (c)
+                        fetch_one(c, it, &p->pg);
+                else
+                        item_fail(it, -ENOMEM, "out of memory");
+                pthread_mutex_lock(&p->pg.lock);
+                p->pg.done++;
+                progress_show(&p->pg, false);
+                pthread_mutex_unlock(&p->pg.lock);
+        }
+        return NULL;
+}
+
 int fetch_many(FetchItem *items, size_t n, unsigned jobs) {
-        _cleanup_(curl_multi_cleanupp) CURLM *multi = NULL;
-        _cleanup_free_ Transfer *ts = NULL;
-        Progress pg = { .tty = isatty(STDERR_FILENO) };
-        size_t next = 0, running = 0;
+        _cleanup_free_ size_t *todo = NULL;
+        _cleanup_free_ pthread_t *threads = NULL;
+        Pool p = { .items = items, .pg = { .tty = isatty(STDERR_FILENO) } };
+        size_t n_threads = 0;
         int first_error = 0;
 
         if (n == 0)
                 return 0;
         if (jobs == 0)
                 jobs = FETCH_DEFAULT_JOBS;
-        (void) pthread_once(&curl_once, curl_init_once);
-
-        ts = calloc(n, sizeof(Transfer));
-        multi = curl_multi_init();
-        if (!ts || !multi)
-                return -ENOMEM;
-        (void) curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) jobs);
-
-        /* Which items need a download at all. */
-        size_t *todo = calloc(n, sizeof(size_t));
-        size_t n_todo = 0;
+        todo = calloc(n, sizeof(size_t));
         if (!todo)
                 return -ENOMEM;
+
+        /* Which items need a download at all. */
         for (size_t i = 0; i < n; i++) {
                 items[i].result = 0;
                 items[i].error[0] = 0;
-                ts[i].item = &items[i];
-                ts[i].fd = -EBADF;
                 if (cached_ok(&items[i]))
                         continue;
                 int r = mkdir_parents(items[i].dest, 0755);
@@ -349,78 +368,35 @@ int fetch_many(FetchItem *items, size_t n, unsigned jobs) {
                                   items[i].dest, strerror(-r));
                         continue;
                 }
-                todo[n_todo++] = i;
-                pg.expected += items[i].size;
+                todo[p.pg.total++] = i;
+                p.pg.expected += items[i].size;
         }
-        pg.total = n_todo;
-        (void) clock_gettime(CLOCK_MONOTONIC, &pg.last);
+        p.todo = todo;
+        (void) pthread_mutex_init(&p.pg.lock, NULL);
+        (void) clock_gettime(CLOCK_MONOTONIC, &p.pg.last);
 
-        for (;;) {
-                while (running < jobs && next < n_todo) {
-                        Transfer *t = &ts[todo[next++]];
-                        t->tries++;
-                        int r = transfer_start(t, multi, &pg);
-                        if (r < 0) {
-                                item_fail(t->item, r, "%s: cannot start: %s", t->item->url,
-                                          strerror(-r));
-                                transfer_done(t);
-                                pg.done++;
-                                continue;
-                        }
-                        running++;
-                }
-                if (running == 0)
-                        break;
-
-                int still = 0;
-                if (curl_multi_perform(multi, &still) != CURLM_OK)
-                        break;
-                CURLMsg *m;
-                int left;
-                bool again = false;
-                while ((m = curl_multi_info_read(multi, &left))) {
-                        if (m->msg != CURLMSG_DONE)
-                                continue;
-                        Transfer *t = NULL;
-                        (void) curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **) &t);
-                        CURLcode cc = m->data.result;
-                        (void) curl_multi_remove_handle(multi, t->easy);
-                        running--;
-                        pg.bytes += t->written;
-                        int retry = transfer_finish(t, cc, &pg);
-                        curl_easy_cleanup(t->easy);
-                        t->easy = NULL;
-                        t->fd = safe_close(t->fd);
-                        if (retry > 0) {
-                                t->tries++;
-                                log_debug("fetch: retrying %s", t->item->url);
-                                int r = transfer_start(t, multi, &pg);
-                                if (r >= 0) {
-                                        running++;
-                                        again = true;
-                                        continue;
-                                }
-                                item_fail(t->item, r, "%s: cannot restart: %s", t->item->url,
-                                          strerror(-r));
-                        }
-                        transfer_done(t);
-                        pg.done++;
-                        progress_show(&pg, false);
-                }
-                if (still > 0 && !again)
-                        (void) curl_multi_poll(multi, NULL, 0, 250, NULL);
-                progress_show(&pg, false);
+        /* One download runs here; more get a thread each, up to jobs. */
+        size_t want = MIN((size_t) jobs, p.pg.total);
+        if (want > 1) {
+                threads = calloc(want, sizeof(pthread_t));
+                if (!threads)
+                        return -ENOMEM;
+                for (; n_threads < want; n_threads++)
+                        if (pthread_create(&threads[n_threads], NULL, worker, &p) != 0)
+                                break;
         }
-        free(todo);
+        if (n_threads == 0)
+                (void) worker(&p);
+        for (size_t i = 0; i < n_threads; i++)
+                (void) pthread_join(threads[i], NULL);
+        (void) pthread_mutex_destroy(&p.pg.lock);
 
-        if (pg.tty || pg.total >= 10)
-                progress_show(&pg, true);
+        if (p.pg.tty || p.pg.total >= 10)
+                progress_show(&p.pg, true);
 
-        for (size_t i = 0; i < n; i++) {
-                transfer_done(&ts[i]);
+        for (size_t i = 0; i < n; i++)
                 if (items[i].result < 0 && first_error == 0)
                         first_error = items[i].result;
-        }
         return first_error;
 }
 
@@ -432,173 +408,151 @@ int fetch_url(const char *url, const char *dest) {
         return r;
 }
 
-typedef struct RangeTransfer {
-        FetchRange *range;
-        CURL *easy;
-        uint8_t *buf; /* the range's bytes, reused from one range to the next */
-        size_t cap;
-        bool not_partial; /* the answer was not 206 */
-        char curl_error[CURL_ERROR_SIZE];
-} RangeTransfer;
+/* ---- byte ranges into memory (delta updates) ---- */
 
-static size_t range_write_cb(char *data, size_t size, size_t nmemb, void *userdata) {
-        RangeTransfer *t = userdata;
-        FetchRange *fr = t->range;
-        size_t n = size * nmemb;
-        long code = 0;
+typedef struct RangePool {
+        const char *url;
+        FetchRange *ranges;
+        size_t n, next;
+        unsigned stall;
+        fetch_range_done_t done;
+        void *userdata;
+        char *error;
+        size_t error_size;
+        pthread_mutex_t lock; /* next, r, error, and every call of done */
+        int r;
+} RangePool;
 
-        (void) curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
-        if (code != 206) {
-                t->not_partial = true;
-                return 0;
-        }
+static int range_on_data(const void *data, size_t n, void *userdata) {
+        FetchRange *fr = userdata;
         if (fr->received + n > fr->length)
-                return 0; /* more than asked for */
+                return error_setf(EBADMSG,
+                                  "bytes %" PRIu64 "+%" PRIu64 ": more data than asked for",
+                                  fr->offset, fr->length);
         memcpy(fr->buf + fr->received, data, n);
         fr->received += n;
-        return n;
+        return 0;
 }
 
-static int range_start(RangeTransfer *t, CURLM *multi, const char *url, unsigned stall) {
-        char range[64];
-
-        if (t->cap < t->range->length) {
-                uint8_t *b = realloc(t->buf, t->range->length);
-                if (!b)
-                        return -ENOMEM;
-                t->buf = b;
-                t->cap = t->range->length;
+/* Fetches one range until done() accepts it or it fails: 0 or <0 with msg. */
+static int range_fetch(RangePool *p, HttpClient *c, FetchRange *fr, uint8_t **buf, size_t *cap,
+                       char *msg, size_t msg_size) {
+        for (;;) {
+                int status = 0, again = 0, r;
+                if (*cap < fr->length) {
+                        uint8_t *b = realloc(*buf, fr->length);
+                        if (!b)
+                                return -ENOMEM;
+                        *buf = b;
+                        *cap = fr->length;
+                }
+                fr->buf = *buf;
+                fr->received = 0;
+                fr->tries++;
+                HttpGet g = {
+                        .url = p->url,
+                        .offset = fr->offset,
+                        .length = fr->length,
+                        .connect_timeout_s = p->stall,
+                        .read_timeout_s = p->stall,
+                        .on_data = range_on_data,
+                        .userdata = fr,
+                };
+                r = http_get(c, &g, &status);
+                if (r == 0 && fr->received != fr->length) {
+                        snprintf(msg, msg_size,
+                                 "%s: bytes %" PRIu64 "+%" PRIu64 ": got %" PRIu64 " bytes", p->url,
+                                 fr->offset, fr->length, fr->received);
+                        r = -EBADMSG;
+                        again = 1;
+                } else if (r < 0) {
+                        snprintf(msg, msg_size, "%s", error_message(r));
+                        error_clear();
+                        again = transient(r, status);
+                } else {
+                        pthread_mutex_lock(&p->lock);
+                        again = p->r < 0 ? p->r : p->done(fr, p->userdata);
+                        pthread_mutex_unlock(&p->lock);
+                        if (again < 0)
+                                return again;
+                        if (again > 0) {
+                                snprintf(msg, msg_size,
+                                         "%s: bytes %" PRIu64 "+%" PRIu64 " were refused %u times",
+                                         p->url, fr->offset, fr->length, fr->tries);
+                                r = -EBADMSG;
+                        }
+                }
+                if (r >= 0)
+                        return 0;
+                if (!(again > 0 && fr->tries < FETCH_RANGE_TRIES))
+                        return r;
+                log_debug("fetch: %s (retrying)", msg);
         }
-        t->range->buf = t->buf;
-        t->range->received = 0;
-        t->range->tries++;
-        t->not_partial = false;
-        t->curl_error[0] = 0;
-        t->easy = curl_easy_init();
-        if (!t->easy)
-                return -ENOMEM;
-        snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, t->range->offset,
-                 t->range->offset + t->range->length - 1);
-        easy_setup(t->easy, url, range_write_cb, t, t->curl_error, stall);
-        (void) curl_easy_setopt(t->easy, CURLOPT_RANGE, range);
-        return curl_multi_add_handle(multi, t->easy) == CURLM_OK ? 0 : -EIO;
+}
+
+static void *range_worker(void *userdata) {
+        RangePool *p = userdata;
+        _cleanup_(http_client_freep) HttpClient *c = http_client_new();
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t cap = 0;
+        char msg[512] = "";
+
+        for (;;) {
+                pthread_mutex_lock(&p->lock);
+                FetchRange *fr = p->r >= 0 && p->next < p->n ? &p->ranges[p->next++] : NULL;
+                pthread_mutex_unlock(&p->lock);
+                if (!fr)
+                        break;
+                int r = c ? range_fetch(p, c, fr, &buf, &cap, msg, sizeof msg) : -ENOMEM;
+                fr->buf = NULL;
+                if (r < 0) {
+                        pthread_mutex_lock(&p->lock);
+                        if (p->r >= 0) {
+                                p->r = r;
+                                if (msg[0])
+                                        snprintf(p->error, p->error_size, "%s", msg);
+                        }
+                        pthread_mutex_unlock(&p->lock);
+                        break;
+                }
+        }
+        return NULL;
 }
 
 int fetch_ranges(const char *url, FetchRange *ranges, size_t n, unsigned jobs,
                  unsigned stall_timeout, fetch_range_done_t done, void *userdata, char *error,
                  size_t error_size) {
-        _cleanup_(curl_multi_cleanupp) CURLM *multi = NULL;
-        _cleanup_free_ RangeTransfer *ts = NULL;
-        size_t next = 0, running = 0;
-        int r = 0;
+        RangePool p = { .url = url,
+                        .ranges = ranges,
+                        .n = n,
+                        .stall = stall_timeout,
+                        .done = done,
+                        .userdata = userdata,
+                        .error = error,
+                        .error_size = error_size };
+        _cleanup_free_ pthread_t *threads = NULL;
+        size_t n_threads = 0;
 
         if (n == 0)
                 return 0;
         if (jobs == 0)
                 jobs = FETCH_DEFAULT_JOBS;
-        (void) pthread_once(&curl_once, curl_init_once);
-        ts = calloc(jobs, sizeof(RangeTransfer));
-        multi = curl_multi_init();
-        if (!ts || !multi)
-                return -ENOMEM;
-        (void) curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) jobs);
         for (size_t i = 0; i < n; i++)
                 ranges[i].tries = 0;
-
-        while (r >= 0) {
-                for (size_t s = 0; s < jobs && next < n; s++) {
-                        if (ts[s].easy)
-                                continue;
-                        ts[s].range = &ranges[next++];
-                        r = range_start(&ts[s], multi, url, stall_timeout);
-                        if (r < 0)
+        (void) pthread_mutex_init(&p.lock, NULL);
+        size_t want = MIN((size_t) jobs, n);
+        if (want > 1) {
+                threads = calloc(want, sizeof(pthread_t));
+                if (!threads)
+                        return -ENOMEM;
+                for (; n_threads < want; n_threads++)
+                        if (pthread_create(&threads[n_threads], NULL, range_worker, &p) != 0)
                                 break;
-                        running++;
-                }
-                if (r < 0 || running == 0)
-                        break;
-                int still = 0;
-                if (curl_multi_perform(multi, &still) != CURLM_OK) {
-                        r = -EIO;
-                        snprintf(error, error_size, "%s: curl_multi_perform failed", url);
-                        break;
-                }
-                CURLMsg *m;
-                int left;
-                while (r >= 0 && (m = curl_multi_info_read(multi, &left))) {
-                        if (m->msg != CURLMSG_DONE)
-                                continue;
-                        RangeTransfer *t = NULL;
-                        (void) curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **) &t);
-                        CURLcode cc = m->data.result;
-                        FetchRange *fr = t->range;
-                        long code = 0;
-                        (void) curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
-                        (void) curl_multi_remove_handle(multi, t->easy);
-                        curl_easy_cleanup(t->easy);
-                        t->easy = NULL;
-                        running--;
-                        int again = 0;
-                        if (t->not_partial) {
-                                snprintf(error, error_size,
-                                         "%s: the server answered a Range request with %ld, "
-                                         "not 206 Partial Content",
-                                         url, code);
-                                r = -EPROTO;
-                        } else if (cc == CURLE_OK && fr->received != fr->length) {
-                                snprintf(error, error_size,
-                                         "%s: bytes %" PRIu64 "+%" PRIu64 ": got %" PRIu64 " bytes",
-                                         url, fr->offset, fr->length, fr->received);
-                                again = 1;
-                                r = -EBADMSG;
-                        } else if (cc == CURLE_WRITE_ERROR) {
-                                snprintf(error, error_size,
-                                         "%s: bytes %" PRIu64 "+%" PRIu64
-                                         ": more data than asked for",
-                                         url, fr->offset, fr->length);
-                                r = -EBADMSG;
-                        } else if (cc != CURLE_OK) {
-                                bool transient = cc != CURLE_HTTP_RETURNED_ERROR || code >= 500;
-                                snprintf(error, error_size, "%s: %s", url,
-                                         t->curl_error[0] ? t->curl_error : curl_easy_strerror(cc));
-                                again = transient;
-                                r = code == 404                      ? -ENOENT
-                                    : code == 416                    ? -EBADMSG
-                                    : cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT
-                                    : cc == CURLE_COULDNT_CONNECT    ? -ECONNREFUSED
-                                                                     : -EIO;
-                        } else {
-                                again = done(fr, userdata);
-                                if (again < 0) {
-                                        r = again;
-                                        break;
-                                }
-                                if (again > 0) {
-                                        snprintf(error, error_size,
-                                                 "%s: bytes %" PRIu64 "+%" PRIu64
-                                                 " were refused %u times",
-                                                 url, fr->offset, fr->length, fr->tries);
-                                        r = -EBADMSG;
-                                }
-                        }
-                        if (r < 0 && again && fr->tries < FETCH_RANGE_TRIES) {
-                                log_debug("fetch: %s (retrying)", error);
-                                r = range_start(t, multi, url, stall_timeout);
-                                if (r >= 0)
-                                        running++;
-                        }
-                }
-                if (r >= 0 && still > 0)
-                        (void) curl_multi_poll(multi, NULL, 0, 250, NULL);
         }
-        for (size_t s = 0; s < jobs; s++) {
-                if (ts[s].easy) {
-                        (void) curl_multi_remove_handle(multi, ts[s].easy);
-                        curl_easy_cleanup(ts[s].easy);
-                }
-                free(ts[s].buf);
-        }
-        for (size_t i = 0; i < n; i++)
-                ranges[i].buf = NULL;
-        return r < 0 ? r : 0;
+        if (n_threads == 0)
+                (void) range_worker(&p);
+        for (size_t i = 0; i < n_threads; i++)
+                (void) pthread_join(threads[i], NULL);
+        (void) pthread_mutex_destroy(&p.lock);
+        return p.r < 0 ? p.r : 0;
 }

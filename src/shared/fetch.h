@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* fetch.h: downloads with libcurl (the only place that calls curl). Files go
+/* fetch.h: downloads on berth's own HTTP client (http-client.h). Files go
  * to a ".partial" name and are renamed into place only after their SHA-256
  * (when given) matches; an interrupted download resumes from the partial file
  * with a Range request. file:// URLs work too. */

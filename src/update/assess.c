@@ -2,12 +2,15 @@
 /* assess.c: the supervised agent (update.service). After a boot from an
  * entry that still counts tries it waits for health: every other service
  * of PID 1 ready (or exited 0, or skipped), containerd's socket answering,
- * both for HealthGrace= seconds in a row. Then it blesses the entry
- * (`mark-good`); not healthy within HealthTimeout= seconds, it asks PID 1 to
- * reboot, so systemd-boot counts the entry down and at last falls back to
- * the other one. Ready (READY=1) once the boot is assessed; then it applies
- * new releases every CheckInterval= seconds plus up to CheckJitter= seconds,
- * without rebooting into them. docs/updates.md, "Boot assessment". */
+ * and the optional HealthCommand= exiting 0, all for HealthGrace= seconds in
+ * a row. Then it blesses the entry (`mark-good`); not healthy within
+ * HealthTimeout= seconds, it asks PID 1 to reboot, so systemd-boot counts
+ * the entry down and at last falls back to the other one. Ready (READY=1)
+ * as soon as it runs: nothing waits for the assessment (it watches the
+ * others; a payload or a workload need not wait for its grace period).
+ * Then it applies new releases every CheckInterval= seconds plus up to
+ * CheckJitter= seconds, without rebooting into them; with no Repository= it
+ * exits 0 after the assessment. docs/updates.md, "Boot assessment". */
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -17,6 +20,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +29,8 @@
 #include "initctl.h"
 #include "log.h"
 #include "macro.h"
+#include "spawn-util.h"
+#include "strv.h"
 #include "update.h"
 
 #define CONTAINERD_SOCKET "/run/containerd/containerd.sock"
@@ -33,6 +39,7 @@
 typedef struct Schedule {
         unsigned interval, jitter, grace, timeout;
         bool have_repo;
+        char **health_command; /* NULL: none */
 } Schedule;
 
 static bool state_is_healthy(const char *state) {
@@ -52,8 +59,50 @@ static int socket_answers(const char *path) {
         return r;
 }
 
+/* Runs the health command: 1 when it exits 0 within timeout_s, else 0 with
+ * the reason. */
+static int run_health_command(char *const *argv, unsigned timeout_s, char **ret_reason) {
+        pid_t pid;
+        int status = 0, r;
+
+        fflush(stdout);
+        r = spawn_start(argv, NULL, &pid);
+        if (r < 0) {
+                *ret_reason = strdup_printf("health command %s cannot run: %s", argv[0],
+                                            error_message(r));
+                error_clear();
+                return *ret_reason ? 0 : -ENOMEM;
+        }
+        for (unsigned tenths = 0;; tenths++) {
+                pid_t k = waitpid(pid, &status, WNOHANG);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == pid)
+                        break;
+                if (tenths >= timeout_s * 10) {
+                        (void) kill(pid, SIGKILL);
+                        (void) waitpid(pid, NULL, 0);
+                        *ret_reason = strdup_printf("health command %s did not finish in %us",
+                                                    argv[0], timeout_s);
+                        return *ret_reason ? 0 : -ENOMEM;
+                }
+                (void) usleep(100 * 1000);
+        }
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return 1;
+        if (WIFEXITED(status))
+                *ret_reason = strdup_printf("health command %s exited with status %d", argv[0],
+                                            WEXITSTATUS(status));
+        else
+                *ret_reason = strdup_printf("health command %s was killed by signal %d", argv[0],
+                                            WTERMSIG(status));
+        return *ret_reason ? 0 : -ENOMEM;
+}
+
 int update_health_probe(const char *services_dir, const char *self, const char *containerd_socket,
-                        char **ret_reason) {
+                        char *const *health_command, unsigned timeout_s, char **ret_reason) {
         _cleanup_(closedirp) DIR *d = opendir(services_dir);
         struct dirent *de;
         bool containerd = false;
@@ -83,6 +132,8 @@ int update_health_probe(const char *services_dir, const char *self, const char *
                         strdup_printf("containerd's socket %s does not answer", containerd_socket);
                 return *ret_reason ? 0 : -ENOMEM;
         }
+        if (!strv_isempty((char **) health_command))
+                return run_health_command(health_command, timeout_s, ret_reason);
         return 1;
 }
 
@@ -103,21 +154,32 @@ static unsigned conf_unsigned(const char *conf, const char *key, unsigned dflt) 
 }
 
 static int read_schedule(const UpdateOptions *o, Schedule *ret) {
-        _cleanup_free_ char *path = path_join(o->config_dir ?: UPDATE_CONFIG_DIR, "update.conf");
-        _cleanup_free_ char *conf = NULL;
-        size_t size;
-        if (!path)
-                return -ENOMEM;
-        int r = read_full_file(path, &conf, &size, 64 << 10);
-        if (r < 0 && r != -ENOENT)
-                return error_wrapf(r, "cannot read %s", path);
+        _cleanup_free_ char *conf = NULL, *repo = NULL, *cmd = NULL;
+        int r = update_config_load(o, &conf);
+        if (r < 0)
+                return r;
+        if ((r = update_config_value(conf, "Repository", &repo)) < 0 ||
+            (r = update_config_value(conf, "HealthCommand", &cmd)) < 0)
+                return r;
         *ret = (Schedule){
                 .interval = conf_unsigned(conf, "CheckInterval", 21600),
                 .jitter = conf_unsigned(conf, "CheckJitter", 3600),
                 .grace = conf_unsigned(conf, "HealthGrace", 30),
                 .timeout = conf_unsigned(conf, "HealthTimeout", 600),
-                .have_repo = o->repo_url || (conf && strstr(conf, "\nRepository=")),
+                .have_repo = o->repo_url || !isempty(repo),
         };
+        /* Words separated by spaces, no shell (there is none in the image). */
+        if (!isempty(cmd)) {
+                r = strv_extend_words(&ret->health_command, cmd, false);
+                if (r < 0)
+                        return r;
+                if (ret->health_command && ret->health_command[0][0] != '/') {
+                        log_warning("update.conf: HealthCommand=%s is not an absolute path, "
+                                    "ignoring it",
+                                    cmd);
+                        ret->health_command = strv_free(ret->health_command);
+                }
+        }
         return 0;
 }
 
@@ -160,13 +222,16 @@ static int assess(const UpdateOptions *o, const Schedule *s) {
                 return 1;
         }
         log_info("running %s from an entry that counts tries: waiting for health (grace %us, "
-                 "timeout %us)",
-                 version, s->grace, s->timeout);
+                 "timeout %us%s%s)",
+                 version, s->grace, s->timeout, s->health_command ? ", health command " : "",
+                 s->health_command ? s->health_command[0] : "");
         uint64_t start = now_sec(), healthy_since = 0;
         for (;;) {
                 _cleanup_free_ char *reason = NULL;
                 uint64_t now = now_sec();
-                r = update_health_probe(dir, SELF, CONTAINERD_SOCKET, &reason);
+                r = update_health_probe(dir, SELF, CONTAINERD_SOCKET, s->health_command,
+                                        MIN(s->timeout, (unsigned) UPDATE_HEALTH_COMMAND_TIMEOUT),
+                                        &reason);
                 if (r < 0)
                         return r;
                 if (r == 0) {
@@ -177,11 +242,16 @@ static int assess(const UpdateOptions *o, const Schedule *s) {
                         healthy_since = now;
                 if (healthy_since > 0 && now - healthy_since >= s->grace)
                         break;
+                if (now - start >= s->timeout && o->services_dir)
+                        /* Not PID 1's services (a test, a disk file): say so, no reboot. */
+                        return error_setf(ETIMEDOUT,
+                                          "boot assessment: %s not healthy after %us (%s)", version,
+                                          s->timeout, strna(last));
                 if (now - start >= s->timeout) {
                         log_error("boot assessment: %s not healthy after %us (%s): rebooting, so "
                                   "the boot counter falls back",
                                   version, s->timeout, strna(last));
-                        if (!o->services_dir && kill(1, SIGTERM) < 0)
+                        if (kill(1, SIGTERM) < 0)
                                 return error_wrapf(-errno, "cannot ask PID 1 to reboot");
                         return 0;
                 }
@@ -197,7 +267,11 @@ int update_service(const UpdateOptions *o) {
         int r = read_schedule(o, &s);
         if (r < 0)
                 return r;
+        /* Ready at once: the assessment watches the other services, nothing
+         * waits for it (a payload or a workload would wait HealthGrace=). */
+        notify_ready();
         r = assess(o, &s);
+        s.health_command = strv_free(s.health_command);
         /* stdout is a log file (full buffering): the blessing line now. */
         fflush(stdout);
         if (r <= 0) {
@@ -205,7 +279,6 @@ int update_service(const UpdateOptions *o) {
                         pause();
                 return r;
         }
-        notify_ready();
         if (!s.have_repo || s.interval == 0) {
                 log_info("no periodic update checks (%s)",
                          s.have_repo ? "CheckInterval=0" : "no Repository= in update.conf");

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* berth-update: the update agent behind `berth update` (docs/updates.md). A
  * helper of its own so that `berth` itself links libc only; this one links
- * libcurl, libcryptsetup, libfdisk and OpenSSL, and ships in images. */
+ * libssl (berth's own HTTP client), libcryptsetup, libfdisk and OpenSSL's
+ * libcrypto, and ships in images. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>

@@ -64,15 +64,45 @@ static void ctx_done(Ctx *c) {
         tuf_metadata_free(c->targets);
 }
 
-/* KEY=VALUE of update.conf; NULL if absent. */
-static int config_value(const char *conf, const char *key, char **ret) {
+int update_config_value(const char *conf, const char *key, char **ret) {
         size_t n = strlen(key);
-        *ret = NULL;
+        const char *last = NULL;
         for (const char *l = conf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-                if (strneq(l, key, n) && l[n] == '=') {
-                        *ret = strndup(l + n + 1, strcspn(l + n + 1, "\n"));
-                        return *ret ? 0 : -ENOMEM;
-                }
+                if (strneq(l, key, n) && l[n] == '=')
+                        last = l + n + 1;
+        *ret = NULL;
+        if (!last)
+                return 0;
+        *ret = strndup(last, strcspn(last, "\n"));
+        return *ret ? 0 : -ENOMEM;
+}
+
+int update_config_load(const UpdateOptions *o, char **ret) {
+        const char *paths[2] = { NULL, o->config_dir ? NULL : UPDATE_SETTINGS_CONF };
+        _cleanup_free_ char *image = path_join(o->config_dir ?: UPDATE_CONFIG_DIR, "update.conf");
+        _cleanup_free_ char *all = NULL;
+        int r;
+
+        if (!image)
+                return -ENOMEM;
+        paths[0] = image;
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+                _cleanup_free_ char *data = NULL;
+                size_t size;
+                if (!paths[i])
+                        continue;
+                r = read_full_file(paths[i], &data, &size, 64 << 10);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return error_wrapf(r, "cannot read %s", paths[i]);
+                char *n = strdup_printf("%s%s\n", strempty(all), data);
+                if (!n)
+                        return -ENOMEM;
+                free(all);
+                all = n;
+        }
+        *ret = TAKE_PTR(all);
         return 0;
 }
 
@@ -81,17 +111,16 @@ static int note_rollback(const Ctx *c);
 static int ctx_init(Ctx *c, const UpdateOptions *o, bool need_repo) {
         const char *cdir = o->config_dir ?: UPDATE_CONFIG_DIR;
         _cleanup_free_ char *conf_path = path_join(cdir, "update.conf"), *conf = NULL;
-        size_t size;
         int r;
 
         *c = (Ctx){ .o = o, .lock_fd = -EBADF, .state_dir = o->state_dir ?: UPDATE_STATE_DIR };
         if (!conf_path)
                 return -ENOMEM;
-        r = read_full_file(conf_path, &conf, &size, 64 << 10);
-        if (r < 0 && r != -ENOENT)
-                return error_wrapf(r, "cannot read %s", conf_path);
-        if (conf && ((r = config_value(conf, "Repository", &c->repo)) < 0 ||
-                     (r = config_value(conf, "Channel", &c->channel)) < 0))
+        r = update_config_load(o, &conf);
+        if (r < 0)
+                return r;
+        if (conf && ((r = update_config_value(conf, "Repository", &c->repo)) < 0 ||
+                     (r = update_config_value(conf, "Channel", &c->channel)) < 0))
                 return r;
         if (o->repo_url) {
                 free(c->repo);

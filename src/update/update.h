@@ -16,6 +16,11 @@
 
 #define UPDATE_STATE_DIR "/var/lib/berth/update"
 #define UPDATE_CONFIG_DIR "/usr/share/berth/update"
+/* The node's settings (update.channel, update.health-command), rendered by
+ * berthd: read after the image's update.conf, so its keys win. */
+#define UPDATE_SETTINGS_CONF "/etc/berth/update.conf"
+/* A health command that runs longer than this is unhealthy. */
+#define UPDATE_HEALTH_COMMAND_TIMEOUT 30
 #define UPDATE_TRIES 3
 
 typedef struct UpdateOptions {
@@ -46,9 +51,18 @@ int update_running_entry(const UpdateOptions *o, bool *ret_counting, char **ret_
  * or reboots; then checks for releases on the schedule of update.conf. */
 int update_service(const UpdateOptions *o);
 /* One health probe: every service in services_dir but self ready, exited or
- * skipped, and, when a service "containerd" exists, containerd_socket
- * accepting a connection. 1 healthy, 0 not (why in ret_reason), <0 error. */
+ * skipped; when a service "containerd" exists, containerd_socket accepting a
+ * connection; then, when health_command is not NULL, that command (run
+ * without a shell, stdout and stderr to the agent's log) exiting 0 within
+ * timeout_s. 1 healthy, 0 not (why in ret_reason), <0 error. */
 int update_health_probe(const char *services_dir, const char *self, const char *containerd_socket,
-                        char **ret_reason);
+                        char *const *health_command, unsigned timeout_s, char **ret_reason);
+
+/* update.conf as the agent sees it: the image's (config_dir, or
+ * UPDATE_CONFIG_DIR), then, for the running machine (no config_dir),
+ * UPDATE_SETTINGS_CONF. *ret is NULL when neither exists. */
+int update_config_load(const UpdateOptions *o, char **ret);
+/* The value of the last KEY= line of conf (later lines win); NULL if none. */
+int update_config_value(const char *conf, const char *key, char **ret);
 /* Records version as bad: never installed again. */
 int update_mark_bad(const UpdateOptions *o, const char *version);

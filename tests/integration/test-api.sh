@@ -157,7 +157,7 @@ chmod 0600 "$sock"
 
 step "generations"
 out=$("$BERTH" settings --api "$sock" set network.hostname=node-1 update.channel=beta \
-        'kernel.sysctl."vm.swappiness"=10')
+        'kernel.sysctl."vm.swappiness"=10' 'update.health-command=["/usr/bin/ctr","version"]')
 check "berth settings set: pending has the host name" grep -q '"hostname": "node-1"' <<< "$out"
 check "berth settings set: a sysctl by its quoted name" grep -q '"vm.swappiness": "10"' <<< "$out"
 err=$("$BERTH" settings --api "$sock" set network.dns=x 2>&1)
@@ -165,6 +165,9 @@ rc=$?
 check "berth settings set with a bad value: exit 65 (got $rc)" [ "$rc" = 65 ]
 check "and one line naming the path (got '$err')" \
         [ "$err" = "berth: error: network.dns: not a list" ]
+err=$("$BERTH" settings --api "$sock" set 'update.health-command=["ctr"]' 2>&1)
+check "a health command that is not an absolute path: one line (got '$err')" \
+        [ "$err" = "berth: error: update.health-command[0]: not an absolute path" ]
 out=$(api POST /v1/settings/commit)
 check "commit: generation 1" grep -q '"generation": 1' <<< "$out"
 out=$(api POST /v1/settings/commit)
@@ -181,7 +184,8 @@ check "apply: generation 1" grep -q '"generation": 1' <<< "$out"
 check "apply: nothing restarted" grep -q '"restarted": \[\]' <<< "$out"
 check "apply: a sysctl needs a reboot" grep -q '"reboot-required": true' <<< "$out"
 check "/etc/hostname rendered" [ "$(cat "$tmp/etc/hostname")" = node-1 ]
-check "/etc/berth/update.conf rendered" grep -qx 'channel=beta' "$tmp/etc/berth/update.conf"
+check "/etc/berth/update.conf rendered" grep -qx 'Channel=beta' "$tmp/etc/berth/update.conf"
+check "with the health command" grep -qx 'HealthCommand=/usr/bin/ctr version' "$tmp/etc/berth/update.conf"
 check "/etc/sysctl.d rendered" grep -qx 'vm.swappiness = 10' "$tmp/etc/sysctl.d/60-berth-settings.conf"
 check "chrony.conf left as it was" cmp -s "$tmp/etc/chrony/chrony.conf" "$tmp/factory/chrony/chrony.conf"
 out=$(api GET /v1/status)

@@ -459,6 +459,29 @@ $TOOL sign "$REPO3/2.root.json" "$TMP/k3/root.key"
 bad "a new root not signed by the old root keys" "2.root.json: 0 valid root signature\(s\), 1 required" \
         "${UPD[@]}" --state "$TMP/st-rot2" --repo "$URL3"
 
+step "boot assessment with a health command (berth update service on a disk file)"
+# The disk's entry counts tries (berth-a+3.conf); no services here, so only
+# HealthCommand= decides. Not PID 1's services: an unhealthy verdict is an
+# error (exit 75), not a reboot.
+cp --sparse=always "$KEEP/v1/disk.raw" "$TMP/assess.raw"
+mkdir -p "$TMP/assess-conf" "$TMP/assess-services"
+printf 'HealthGrace=1\nHealthTimeout=3\nHealthCommand=/usr/bin/test -e %s\n' "$TMP/healthy" > "$TMP/assess-conf/update.conf"
+AS=(--disk "$TMP/assess.raw" --config "$TMP/assess-conf" --services "$TMP/assess-services" --state "$TMP/st-assess")
+AESP="$TMP/assess.raw@@$((2048 * 512))"
+rc=0
+"$BERTH" update service "${AS[@]}" > "$TMP/assess1.out" 2>&1 || rc=$?
+check "a failing health command: not healthy, exit 75 (got $rc)" [ "$rc" = 75 ]
+check "the error names the command and its status" \
+        grep -q "boot assessment: 1.0.0 not healthy after 3s (health command /usr/bin/test exited with status 1)" "$TMP/assess1.out"
+check "the entry still counts tries" bash -c "mdir -b -i '$AESP' ::/loader/entries | grep -q 'berth-a+3.conf'"
+touch "$TMP/healthy"
+rc=0
+"$BERTH" update service "${AS[@]}" > "$TMP/assess2.out" 2>&1 || rc=$?
+check "a passing health command: blessed, exit 0 (got $rc)" \
+        bash -c "[ $rc = 0 ] && grep -q 'blessed slot a (1.0.0)' '$TMP/assess2.out'"
+check "berth-a+3.conf is now berth-a.conf" bash -c "mdir -b -i '$AESP' ::/loader/entries | grep -q 'berth-a.conf'"
+rm -f "$TMP/assess.raw"
+
 step "the image carries the root it trusts under /usr"
 if command -v fsck.erofs >/dev/null && fsck.erofs --extract="$TMP/usr" "$KEEP/v1/usr.erofs" >/dev/null 2>&1; then
         check "usr/share/berth/update/root.json is the spec's Root=" cmp "$TMP/usr/share/berth/update/root.json" "$KEEP/keys/root.json"

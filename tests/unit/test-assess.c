@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -49,7 +50,7 @@ static void put(const char *name, const char *state) {
 static int probe(char **reason) {
         free(*reason);
         *reason = NULL;
-        return update_health_probe(services, "update", sock, reason);
+        return update_health_probe(services, "update", sock, NULL, 0, reason);
 }
 
 static void test_health(void **state) {
@@ -93,13 +94,53 @@ static void test_health(void **state) {
 
 static void test_no_status_dir(void **state) {
         _cleanup_free_ char *reason = NULL, *none = path_join(dir, "none");
-        assert_int_equal(update_health_probe(none, "update", sock, &reason), -ENOENT);
+        assert_int_equal(update_health_probe(none, "update", sock, NULL, 0, &reason), -ENOENT);
+}
+
+static int probe_command(char *const *argv, unsigned timeout, char **reason) {
+        free(*reason);
+        *reason = NULL;
+        return update_health_probe(services, "update", sock, argv, timeout, reason);
+}
+
+/* HealthCommand=: real programs, run without a shell; non-zero is unhealthy. */
+static void test_health_command(void **state) {
+        _cleanup_free_ char *reason = NULL;
+        char *const yes[] = { (char *) "/bin/true", NULL };
+        char *const no[] = { (char *) "/bin/sh", (char *) "-c", (char *) "exit 3", NULL };
+        char *const slow[] = { (char *) "/bin/sleep", (char *) "30", NULL };
+        char *const missing[] = { (char *) "/nonexistent/health", NULL };
+        _cleanup_free_ char *marker = path_join(dir, "ran");
+        char *const touch[] = { (char *) "/usr/bin/touch", marker, NULL };
+
+        /* Only the command decides here (no services, no containerd). */
+        (void) rm_rf(services);
+        assert_int_equal(mkdir_p(services, 0755), 0);
+        assert_int_equal(probe_command(yes, 5, &reason), 1);
+        assert_null(reason);
+        assert_int_equal(probe_command(touch, 5, &reason), 1);
+        assert_int_equal(access(marker, F_OK), 0);
+        assert_int_equal(probe_command(no, 5, &reason), 0);
+        assert_string_equal(reason, "health command /bin/sh exited with status 3");
+        assert_int_equal(probe_command(missing, 5, &reason), 0);
+        assert_non_null(strstr(reason, "health command /nonexistent/health cannot run"));
+        time_t t0 = time(NULL);
+        assert_int_equal(probe_command(slow, 1, &reason), 0);
+        assert_string_equal(reason, "health command /bin/sleep did not finish in 1s");
+        assert_true(time(NULL) - t0 < 10);
+        /* An unhealthy service is reported first; the command is not run. */
+        (void) unlink(marker);
+        put("chrony", "failed");
+        assert_int_equal(probe_command(touch, 5, &reason), 0);
+        assert_string_equal(reason, "service chrony is failed");
+        assert_int_equal(access(marker, F_OK), -1);
 }
 
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_health),
                 cmocka_unit_test(test_no_status_dir),
+                cmocka_unit_test(test_health_command),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

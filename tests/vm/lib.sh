@@ -219,9 +219,11 @@ vm_guest_results() {
         local log=$1 name
         shift
         for name in "$@"; do
-                if tr -d '\r' < "$log" | grep -qx "T: ok $name"; then
+                # grep -x without -q reads to the end: with pipefail, grep -q
+                # exiting early could fail the pipeline on tr's SIGPIPE.
+                if tr -d '\r' < "$log" | grep -x "T: ok $name" > /dev/null; then
                         check "guest: $name" true
-                elif tr -d '\r' < "$log" | grep -qx "T: FAIL $name"; then
+                elif tr -d '\r' < "$log" | grep -x "T: FAIL $name" > /dev/null; then
                         check "guest: $name" false
                 else
                         check "guest: $name (no result line)" false

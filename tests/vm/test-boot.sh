@@ -134,11 +134,18 @@ t firstboot-machine-id-done test -f /var/lib/berth/firstboot/machine-id
 t first-boot-flag test -f /run/berth/first-boot
 t test-payload-marker test -f /usr/lib/berth/test-payload
 
-echo "--- boot assessment: the payload starts once the update agent is ready"
+echo "--- boot assessment: the update agent is ready at once and blesses in the background"
+# Ready as soon as it runs (the payload does not wait for HealthGrace=);
+# without a Repository= it exits 0 after the assessment.
+t update-agent-ready sh -c 'case "$(sed -n s/^state=//p /run/berth/services/update)" in ready|exited) true ;; *) false ;; esac'
+n=0
+until grep -q 'blessed slot a' /var/log/berth/update.log 2>/dev/null || [ $n -gt 600 ]; do
+        n=$((n + 1))
+        sleep 0.5
+done
+echo "assessment| blessed by $(cut -d' ' -f1 /proc/uptime) s of uptime"
 sed 's/^/update-log| /' /var/log/berth/update.log
 ls /efi/loader/entries | sed 's/^/entries| /'
-# Ready once the boot is assessed; without a Repository= it then exits 0.
-t update-agent-ready sh -c 'case "$(sed -n s/^state=//p /run/berth/services/update)" in ready|exited) true ;; *) false ;; esac'
 t update-agent-blessed-counted-entry grep -q 'blessed slot a (.*): berth-a+2-1.conf -> berth-a.conf' /var/log/berth/update.log
 t esp-read-only-after-bless grep -Eq '^/dev/vda1 /efi vfat ro,nosuid,nodev,noexec' /proc/mounts
 

@@ -72,6 +72,8 @@ GUEST_URL=${URL/127.0.0.1/10.0.2.2}
 echo "repository: $URL (guest: $GUEST_URL)"
 
 # One payload script for every boot; BOOT (set in front) tells them apart.
+# The agent is ready as soon as it runs, so the payload starts while it is
+# still assessing the boot: the script waits for what it checks.
 cat >"$VM_TMP/guest.sh" <<'GUEST'
 fails=0
 t() {
@@ -79,9 +81,29 @@ t() {
         shift
         if "$@"; then echo "T: ok $name"; else echo "T: FAIL $name"; fails=$((fails + 1)); fi
 }
+wait_for() { # up to 5 minutes (TCG)
+        n=0
+        until "$@"; do
+                n=$((n + 1))
+                [ $n -le 600 ] || return 1
+                sleep 0.5
+        done
+}
 slot=$(sed -n 's/.*berth\.slot=\([ab]\).*/\1/p' /proc/cmdline)
 version=$(sed -n 's/^VERSION_ID=//p' /usr/lib/os-release | tr -d '"')
 echo "running: slot $slot, version $version"
+# The agent's first word on this boot (it also notes a rollback before it).
+wait_for grep -Eq 'boot assessment|waiting for health' /var/log/berth/update.log 2>/dev/null
+# Back on v2 after v3's tries: its agent notes the rollback first.
+if [ "$BOOT" = 4 ] && [ "$version" = 2.0.0 ]; then
+        wait_for grep -q 'release 3.0.0 in slot a ran out of boot tries' /var/log/berth/update.log
+fi
+if [ "$BOOT" = 4 ] && [ "$version" = 3.0.0 ]; then
+        # v3 on its tries: the agent finds it unhealthy and reboots; PID 1
+        # stops this payload on the way down (no power-off).
+        echo "v3 is on a try: waiting for the agent to reboot"
+        sleep 3600
+fi
 sed 's/^/update-log| /' /var/log/berth/update.log 2>/dev/null || true
 sed 's/^/update-status| /' /run/berth/services/update
 ls /efi/loader/entries | sed 's/^/entries| /'
@@ -89,6 +111,9 @@ berth update status 2>&1 | sed 's/^/status| /'
 if [ "$BOOT" = 1 ]; then
         t v1-slot-a test "$version" = 1.0.0
         t v1-agent-ready grep -qx 'state=ready' /run/berth/services/update
+        # The log lives on /var across boots: wait for this boot's line.
+        wait_for grep -q "blessed slot a ($version)" /var/log/berth/update.log
+        sed 's/^/update-log| /' /var/log/berth/update.log
         t v1-entry-blessed test -f /efi/loader/entries/berth-a.conf
         start=$(cut -d' ' -f1 /proc/uptime)
         out=$(berth update apply --repo "$URL" 2>&1)
@@ -106,6 +131,8 @@ elif [ "$BOOT" = 2 ]; then
         t v2-has-less test -x /usr/bin/less
         t v2-root-hash grep -q "usrhash=$R2" /proc/cmdline
         t v2-agent-ready grep -qx 'state=ready' /run/berth/services/update
+        wait_for grep -q "blessed slot b ($version)" /var/log/berth/update.log
+        sed 's/^/update-log| /' /var/log/berth/update.log
         t v2-entry-blessed test -f /efi/loader/entries/berth-b.conf
         t v1-entry-kept test -f /efi/loader/entries/berth-a.conf
 elif [ "$BOOT" = 3 ]; then
