@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -633,6 +634,7 @@ static int unpack_all(Compose *c, bool parallel, size_t *ret_skipped) {
                 if (pipe2(pipefd, O_CLOEXEC) < 0)
                         return error_wrapf(-errno, "cannot make a pipe");
                 fflush(NULL);
+                pid_t parent = getpid();
                 pid = fork();
                 if (pid < 0) {
                         r = error_wrapf(-errno, "cannot fork");
@@ -641,6 +643,10 @@ static int unpack_all(Compose *c, bool parallel, size_t *ret_skipped) {
                         return r;
                 }
                 if (pid == 0) {
+                        /* A killed build must not leave a child writing into the
+                         * work tree that the next build removes as stale. */
+                        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                                _exit(EXIT_FAILURE);
                         pipefd[0] = safe_close(pipefd[0]);
                         unpack_child(c, &c->pkgs->packages[big], pipefd[1]);
                 }
