@@ -614,6 +614,10 @@ static int install(Ctx *c) {
         r = usr_partuuids_from_hex(c->rel.root_hash, data_uuid, verity_uuid);
         if (r < 0)
                 return r;
+        /* The journal first: a /var that cannot take it fails the apply
+         * before anything on the disk changes. */
+        if (j.step == JOURNAL_NONE && (r = journal_write(c->state_dir, &j)) < 0)
+                return r;
         r = esp_make_writable(&c->t.esp);
         if (r < 0)
                 return r;
