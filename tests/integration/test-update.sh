@@ -5,7 +5,8 @@
 # check the other slot with veritysetup and the ESP with mtools. Then every
 # bad input of issue 9 (signatures, keys, thresholds, expiry, replay, target
 # hash/length, truncation, downgrade, architecture, bad-listed version,
-# repository down/404/500/hanging, full state directory): each must fail with
+# repository down/404/500/hanging, a state directory full from the start or
+# filled by the download): each must fail with
 # one error line and leave the disk file's SHA-256 unchanged.
 #
 # The composed images and their keys are kept in $BERTH_BUILD_DIR/update-test
@@ -31,6 +32,7 @@ PIDS=()
 cleanup() {
         for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
         mountpoint -q "$TMP/full" 2>/dev/null && umount "$TMP/full"
+        mountpoint -q "$TMP/fill" 2>/dev/null && umount "$TMP/fill"
         rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -218,7 +220,7 @@ done
 if mkdir -p "$TMP/full" && mount -t tmpfs -o size=2m tmpfs "$TMP/full" 2>/dev/null; then
         bad "full state directory" "No space left on device" "${UPD[@]}" --state "$TMP/full/state" --repo "$URL"
 else
-        echo "skip - full state directory (cannot mount a tmpfs here)"
+        skip_part "cannot mount a tmpfs here (full state directory)"
 fi
 
 # --- power cuts -----------------------------------------------------------------
@@ -403,6 +405,34 @@ check "the ESP holds v2's kernel and initrd in berth/b" \
 check "slot a's entry is still there" bash -c "mdir -b -i '$ESP' ::/loader/entries | grep -q berth-a+3.conf"
 "$BERTH" update apply "${UPD[@]}" --state "$TMP/state" --repo "$URL" > "$TMP/again.out"
 check "a second apply is a no-op (up to date)" grep -q "up to date: 2.0.0" "$TMP/again.out"
+
+step "a /var that fills up during apply: the download fits, the journal does not"
+# A 3.0.0 (v2 relabelled) for the disk that now boots 2.0.0 from slot b: its
+# target is slot a, which holds v1 and its entry. The state directory is a
+# tmpfs exactly as large as a refresh and a download need (measured by a
+# download into it first), so the first write after them, the journal's,
+# fails: nothing of slot a (its entry, its labels) may have changed by then.
+if mkdir -p "$TMP/fill" && mount -t tmpfs -o size=256m tmpfs "$TMP/fill" 2>/dev/null; then
+        cp -a "$KEEP/v2" "$TMP/v3"
+        python3 - "$TMP/v3/manifest.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1])); m["version"] = "3.0.0"
+json.dump(m, open(sys.argv[1], "w"), indent=1, sort_keys=True)
+PY
+        "$BERTH" publish --repo "$TMP/repo-v3" --key "$KEEP/keys" "$TMP/v3" >/dev/null 2>&1
+        URLV3=$("$FIX/serve.sh" "$TMP/repo-v3" "$TMP/v3.pid")
+        PIDS+=("$(cat "$TMP/v3.pid")")
+        "$BERTH" update download "${UPD[@]}" --state "$TMP/fill/state" --repo "$URLV3" > /dev/null
+        used=$(df --output=used "$TMP/fill" | tail -n1 | tr -d ' ')
+        rm -rf "$TMP/fill/state"
+        mount -o remount,size="${used}k" "$TMP/fill"
+        SUM=$(sha256sum < "$DISK" | cut -d' ' -f1)
+        bad "full /var after the download" "cannot write .*/journal: No space left on device" \
+                "${UPD[@]}" --state "$TMP/fill/state" --repo "$URLV3"
+        umount "$TMP/fill"
+else
+        skip_part "cannot mount a tmpfs here (full /var after the download)"
+fi
 
 step "an interrupted apply resumes from its journal"
 # As after a power cut between the read-back check and the entry: journal at
