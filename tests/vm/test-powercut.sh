@@ -49,7 +49,7 @@ hash=$(sed -n 's/.*usrhash=\([0-9a-f]*\).*/\1/p' /proc/cmdline)
 case $hash in "$R1") usr=v1 ;; "$R2") usr=v2 ;; *) usr=other ;; esac
 journal=$(sed -n 's/^step=//p' $ST/journal 2>/dev/null)
 partial=$(cat $ST/downloads/*/*.partial 2>/dev/null | wc -c)
-echo "state: slot=$slot version=$version usr=$usr journal=${journal:-none} partial=$partial" \
+echo "state: slot=$slot version=$version usr=$usr journal=${journal:-absent} partial=$partial" \
         "entries=$(ls /efi/loader/entries | tr '\n' ,)"
 mib=$(((LEN_USR + 1048575) / 1048576))
 # Slot b holds v2's usr pair and its entry is there. The first boot compares
@@ -190,7 +190,12 @@ while :; do
         if [ "$cut" -gt 0 ]; then
                 j=$(field "$st" journal)
                 [ "$j" != done ] || [ "$slot" = b ] || { ok=0; echo "    $what: journal done, yet slot a booted"; }
-                [ "$j" != none ] || j=download
+                # The entry is written in the last step: b boots only after it.
+                case "$slot.$j" in
+                b.boot-files | b.done | a.*) ;;
+                *) ok=0; echo "    $what: slot b booted with the journal at $j (an entry before its slot was complete)" ;;
+                esac
+                [ "$j" != absent ] || j=download
                 landed[$j]=$((${landed[$j]:-0} + 1))
                 phases+=("$cut:$j:$slot")
         fi
@@ -210,9 +215,10 @@ while :; do
         [ "$boots" -le $((CUTS * 2 + 2)) ] || { bad=$((bad + 1)); echo "too many boots"; break; }
 done
 
+# download: no journal yet; none: downloaded, nothing on the disk changed yet.
 echo "journal step found after each cut (cut:step:slot booted): ${phases[*]}"
 printf 'cuts per journal step:'
-for k in download cleared written verified labelled boot-files done; do
+for k in download none cleared written verified labelled boot-files done; do
         printf ' %s=%s' "$k" "${landed[$k]:-0}"
 done
 echo
