@@ -23,6 +23,7 @@ test: deps
 bench: deps build
 	bash bench/run
 	bash bench/update
+	bash bench/update-apply
 
 # Long fault campaigns (50 power cuts during an update in a guest), by hand.
 torture: deps
