@@ -144,6 +144,13 @@ state_of() { tr -d '\r' <"$VM_LOG" | sed -n 's/^state: //p' | tail -n1; }
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 guest_fails() { tr -d '\r' <"$VM_LOG" | sed -n 's/^T: FAIL //p' | tr '\n' ' '; }
 
+# One QEMU at a time machine-wide (lib.sh): the campaign's boots follow one
+# another, so it takes the lock once for all of them (its boots then lock a
+# file of their own) rather than queueing again for each boot.
+exec 8>"$BERTH_VM_LOCK"
+echo "vm: waiting for $BERTH_VM_LOCK"
+flock 8
+BERTH_VM_LOCK=$VM_TMP/vm.lock
 cut=0 boots=0 bad=0 in_b=0 install_s= download_s= phases=()
 declare -A landed=()
 while :; do
@@ -214,6 +221,8 @@ while :; do
         fi
         [ "$boots" -le $((CUTS * 2 + 2)) ] || { bad=$((bad + 1)); echo "too many boots"; break; }
 done
+
+exec 8>&-
 
 # download: no journal yet; none: downloaded, nothing on the disk changed yet.
 echo "journal step found after each cut (cut:step:slot booted): ${phases[*]}"
