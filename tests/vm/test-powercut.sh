@@ -210,6 +210,10 @@ while :; do
         f=$(guest_fails)
         [ -z "$f" ] || { ok=0; echo "    $what: failed in the guest: $f"; }
         [ "$ok" = 1 ] || bad=$((bad + 1))
+        if [ "$boots" = 1 ] && [ "$ok" != 1 ]; then
+                echo "    the first, uncut update failed: no cuts"
+                break
+        fi
         cut_made=0
         if [ -n "$cut_at" ]; then
                 cut=$next cut_made=1
@@ -220,7 +224,9 @@ while :; do
                 # root file system, caches are cold): an apply that ended
                 # before its cut says how long the next ones take.
                 took=$(tr -d '\r' <"$VM_LOG" | awk '/^apply-start / { s = $3 } /^apply-end / { printf "%.1f", $3 - s }')
-                if [ -n "$took" ] && [ $((cut % 2)) = 1 ]; then
+                if [ -n "$took" ] && [ "$end" != rc=0 ]; then
+                        :
+                elif [ -n "$took" ] && [ $((cut % 2)) = 1 ]; then
                         download_s=$(awk -v t="$took" -v i="$install_s" 'BEGIN { d = t - i; printf "%.1f", d > 0.5 ? d : 0.5 }')
                 elif [ -n "$took" ]; then
                         install_s=$took
