@@ -227,7 +227,7 @@ while :; do
                 if [ -n "$took" ] && [ "$end" != rc=0 ]; then
                         :
                 elif [ -n "$took" ] && [ $((cut % 2)) = 1 ]; then
-                        download_s=$(awk -v t="$took" -v i="$install_s" 'BEGIN { d = t - i; printf "%.1f", d > 0.5 ? d : 0.5 }')
+                        download_s=$(awk -v t="$took" -v i="$install_s" 'BEGIN { d = t - i; printf "%.1f", (d > 0.5 ? d : 0.5) }')
                 elif [ -n "$took" ]; then
                         install_s=$took
                 fi
