@@ -172,7 +172,8 @@ while :; do
                 fi
                 span=$install_s
                 [ $((next % 2)) = 0 ] || span=$(awk -v a="$download_s" -v b="$install_s" 'BEGIN { print a + b }')
-                cut_at=$(awk -v s="$SEED" -v k="$next" -v d="$span" 'BEGIN { srand(s + k); printf "%.2f", rand() * d }')
+                RANDOM=$((SEED + next))
+                cut_at=$(awk -v r="$RANDOM" -v d="$span" 'BEGIN { printf "%.2f", r / 32768 * d }')
                 sleep "$cut_at"
                 vm_power_cut
         fi
