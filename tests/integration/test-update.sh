@@ -427,13 +427,14 @@ PY
         "$BERTH" publish --repo "$TMP/repo-v3" --key "$KEEP/keys" "$TMP/v3" >/dev/null 2>&1
         URLV3=$("$FIX/serve.sh" "$TMP/repo-v3" "$TMP/v3.pid")
         PIDS+=("$(cat "$TMP/v3.pid")")
-        "$BERTH" update download "${UPD[@]}" --state "$TMP/fill/state" --repo "$URLV3" > /dev/null
+        # --full: a delta's assembly needs room beyond what it leaves behind.
+        "$BERTH" update download --full "${UPD[@]}" --state "$TMP/fill/state" --repo "$URLV3" > /dev/null
         used=$(df --output=used "$TMP/fill" | tail -n1 | tr -d ' ')
         rm -rf "$TMP/fill/state"
         mount -o remount,size="${used}k" "$TMP/fill"
         SUM=$(sha256sum < "$DISK" | cut -d' ' -f1)
         bad "full /var after the download" "cannot write .*/journal: No space left on device" \
-                "${UPD[@]}" --state "$TMP/fill/state" --repo "$URLV3"
+                --full "${UPD[@]}" --state "$TMP/fill/state" --repo "$URLV3"
         umount "$TMP/fill"
 else
         skip_part "cannot mount a tmpfs here (full /var after the download)"
