@@ -77,6 +77,12 @@ if [ "$CUT" = 1 ]; then
         berth update download --repo "$URL" 2>&1 | sed 's/^/download| /'
         echo "download-seconds: $s $(now)"
 fi
+# The agent is ready as soon as it runs: on a counting entry (v2 in slot b)
+# wait until it has blessed it, so the re-run below does not meet its lock.
+if [ "$slot" = b ]; then
+        n=0
+        until [ -f /efi/loader/entries/berth-b.conf ] || [ $n -ge 600 ]; do n=$((n + 1)); sleep 0.5; done
+fi
 s=$(now)
 out=$(berth update apply --repo "$URL" 2>&1)
 rc=$?
