@@ -3,7 +3,7 @@
 BUILD ?= build
 OUT ?= out
 
-.PHONY: all deps build demo test bench clean
+.PHONY: all deps build demo test bench torture clean
 
 all: build
 
@@ -23,6 +23,11 @@ test: deps
 bench: deps build
 	bash bench/run
 	bash bench/update
+	bash bench/update-apply
+
+# Long fault campaigns (50 power cuts during an update in a guest), by hand.
+torture: deps
+	bash tests/torture
 
 clean:
 	rm -rf $(BUILD) build-asan $(OUT)

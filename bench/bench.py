@@ -8,6 +8,12 @@
       output (`bench: first-output`) and to `bench: done`; stops QEMU at
       `bench: done`, at TIMEOUT or when it exits.
 
+  bench.py watch LOG TIMEOUT MARK -- CMD ARGS...
+      Runs CMD (which writes a console log to LOG, e.g. `berth vm --log`),
+      prints a JSON list of [host wall seconds since CMD started, line] for
+      every line of LOG that contains MARK, as the lines appear; stops CMD at
+      TIMEOUT. For figures that span a guest reboot (bench/update).
+
   bench.py report RESULTS.json BENCHMARKS.md
       Reads what bench/run gathered, prints the table, rewrites the results
       part of BENCHMARKS.md.
@@ -63,6 +69,37 @@ def cmd_boot(argv):
             proc.wait()
     res["qemu_rc"] = proc.returncode
     print(json.dumps(res))
+
+
+def cmd_watch(argv):
+    log, timeout, mark = argv[0], float(argv[1]), argv[2].encode()
+    cmd = argv[argv.index("--") + 1:]
+    open(log, "wb").close()
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    seen, pos, buf = [], 0, b""
+    while True:
+        ended = proc.poll() is not None
+        with open(log, "rb") as f:
+            f.seek(pos)
+            chunk = f.read()
+        now = round(time.monotonic() - t0, 2)
+        pos += len(chunk)
+        buf += chunk
+        *lines, buf = buf.split(b"\n")
+        for raw in lines:
+            if mark in raw:
+                seen.append([now, raw.decode("utf-8", "replace").strip()])
+        if ended:
+            break
+        if now > timeout:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait()
+            seen.append([now, "timed out"])
+            break
+        time.sleep(0.05)
+    print(json.dumps(seen))
 
 
 def parse_log(path):
@@ -333,6 +370,8 @@ def main():
         sys.exit(__doc__)
     if sys.argv[1] == "boot":
         cmd_boot(sys.argv[2:])
+    elif sys.argv[1] == "watch":
+        cmd_watch(sys.argv[2:])
     elif sys.argv[1] == "report":
         cmd_report(sys.argv[2:])
     else:

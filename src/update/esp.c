@@ -139,14 +139,31 @@ int esp_read(Esp *e, const char *path, char **ret) {
         return 0;
 }
 
+/* Makes a change to the directory holding path durable: the ESP is FAT,
+ * whose directory entries the kernel writes back when it likes. */
+static int fsync_parent(const char *path) {
+        _cleanup_free_ char *d = strdup(path);
+        if (!d)
+                return -ENOMEM;
+        if (strrchr(d, '/'))
+                *strrchr(d, '/') = 0;
+        int r = fsync_directory(d);
+        return r < 0 ? error_wrapf(r, "cannot sync %s", d) : 0;
+}
+
 int esp_remove(Esp *e, const char *path) {
         if (e->dir) {
                 _cleanup_free_ char *p = path_join(e->dir, path);
                 if (!p)
                         return -ENOMEM;
-                if (unlink(p) < 0 && errno != ENOENT)
+                if (unlink(p) < 0) {
+                        if (errno == ENOENT)
+                                return 0;
                         return error_wrapf(-errno, "cannot remove %s", p);
-                return 0;
+                }
+                /* An old entry that came back after a power cut would point
+                 * at the slot being rewritten. */
+                return fsync_parent(p);
         }
         _cleanup_free_ char *m = mpath(path);
         if (!m)
@@ -164,12 +181,7 @@ int esp_rename(Esp *e, const char *from, const char *to) {
                         return -ENOMEM;
                 if (rename(f, t) < 0)
                         return error_wrapf(-errno, "cannot rename %s", f);
-                _cleanup_free_ char *d = strdup(t);
-                if (d && strrchr(d, '/')) {
-                        *strrchr(d, '/') = 0;
-                        (void) fsync_directory(d);
-                }
-                return 0;
+                return fsync_parent(t);
         }
         _cleanup_free_ char *mf = mpath(from), *mt = mpath(to);
         if (!mf || !mt)

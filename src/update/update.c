@@ -283,7 +283,9 @@ static int add_bad(const Ctx *c, const char *version) {
 /* A release this agent installed whose entry ran out of tries failed boot
  * assessment: systemd-boot fell back to the other slot. It is recorded as
  * bad, so it is never installed again (the slot is reused for the next
- * release). */
+ * release). The entry is renamed into place before the journal says done,
+ * so a power cut between the two leaves step boot-files with an entry that
+ * systemd-boot boots: that counts as installed too. */
 static int note_rollback(const Ctx *c) {
         Journal j;
         int r = journal_read(c->state_dir, &j);
@@ -292,7 +294,7 @@ static int note_rollback(const Ctx *c) {
         if (r < 0)
                 return r;
         const SlotPair *p = &c->t.slots[j.slot];
-        if (j.step != JOURNAL_DONE || j.slot == c->t.current || !p->entry ||
+        if (j.step < JOURNAL_BOOT_FILES || j.slot == c->t.current || !p->entry ||
             !boot_entry_is_bad(&p->boot) || !p->version || !streq(p->version, j.version))
                 return 0;
         r = add_bad(c, j.version);
@@ -613,6 +615,10 @@ static int install(Ctx *c) {
                 j.step = JOURNAL_NONE; /* the entry went away: do it again */
         r = usr_partuuids_from_hex(c->rel.root_hash, data_uuid, verity_uuid);
         if (r < 0)
+                return r;
+        /* The journal first: a /var that cannot take it fails the apply
+         * before anything on the disk changes. */
+        if (j.step == JOURNAL_NONE && (r = journal_write(c->state_dir, &j)) < 0)
                 return r;
         r = esp_make_writable(&c->t.esp);
         if (r < 0)

@@ -5,7 +5,8 @@
 # check the other slot with veritysetup and the ESP with mtools. Then every
 # bad input of issue 9 (signatures, keys, thresholds, expiry, replay, target
 # hash/length, truncation, downgrade, architecture, bad-listed version,
-# repository down/404/500/hanging, full state directory): each must fail with
+# repository down/404/500/hanging, a state directory full from the start or
+# filled by the download): each must fail with
 # one error line and leave the disk file's SHA-256 unchanged.
 #
 # The composed images and their keys are kept in $BERTH_BUILD_DIR/update-test
@@ -31,6 +32,7 @@ PIDS=()
 cleanup() {
         for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
         mountpoint -q "$TMP/full" 2>/dev/null && umount "$TMP/full"
+        mountpoint -q "$TMP/fill" 2>/dev/null && umount "$TMP/fill"
         rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -218,7 +220,7 @@ done
 if mkdir -p "$TMP/full" && mount -t tmpfs -o size=2m tmpfs "$TMP/full" 2>/dev/null; then
         bad "full state directory" "No space left on device" "${UPD[@]}" --state "$TMP/full/state" --repo "$URL"
 else
-        echo "skip - full state directory (cannot mount a tmpfs here)"
+        skip_part "cannot mount a tmpfs here (full state directory)"
 fi
 
 # --- power cuts -----------------------------------------------------------------
@@ -239,10 +241,15 @@ cut_bad=0 resume_bad=0 steps=
 for i in $(seq 1 20); do
         cp --sparse=always "$KEEP/v1/disk.raw" "$CUT"
         rm -f "$TMP/st-cut/journal"   # "download" below: cut before the first step
+        # Even cuts: the release is downloaded first, so they fall in the
+        # install steps (a cut in the first 0.7 s of a whole apply is a cut
+        # in its download on a loaded machine).
+        [ $((i % 2)) = 1 ] || "$BERTH" update download --disk "$CUT" --root "$KEEP/keys/root.json" \
+                --state "$TMP/st-cut" --repo "$URL" > /dev/null 2>&1
         setsid "$BERTH" update apply --disk "$CUT" --root "$KEEP/keys/root.json" --state "$TMP/st-cut" \
                 --repo "$URL" > /dev/null 2>&1 &
         pid=$!
-        sleep "0.$(printf '%02d' $((RANDOM % 70)))"
+        sleep "$((i % 2 * RANDOM % 2)).$(printf '%02d' $((RANDOM % 100)))"
         kill -9 -- "-$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
         steps="$steps $(sed -n 's/^step=//p' "$TMP/st-cut/journal" 2>/dev/null || echo download)"
@@ -404,6 +411,35 @@ check "slot a's entry is still there" bash -c "mdir -b -i '$ESP' ::/loader/entri
 "$BERTH" update apply "${UPD[@]}" --state "$TMP/state" --repo "$URL" > "$TMP/again.out"
 check "a second apply is a no-op (up to date)" grep -q "up to date: 2.0.0" "$TMP/again.out"
 
+step "a /var that fills up during apply: the download fits, the journal does not"
+# A 3.0.0 (v2 relabelled) for the disk that now boots 2.0.0 from slot b: its
+# target is slot a, which holds v1 and its entry. The state directory is a
+# tmpfs exactly as large as a refresh and a download need (measured by a
+# download into it first), so the first write after them, the journal's,
+# fails: nothing of slot a (its entry, its labels) may have changed by then.
+if mkdir -p "$TMP/fill" && mount -t tmpfs -o size=256m tmpfs "$TMP/fill" 2>/dev/null; then
+        cp -a "$KEEP/v2" "$TMP/v3"
+        python3 - "$TMP/v3/manifest.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1])); m["version"] = "3.0.0"
+json.dump(m, open(sys.argv[1], "w"), indent=1, sort_keys=True)
+PY
+        "$BERTH" publish --repo "$TMP/repo-v3" --key "$KEEP/keys" "$TMP/v3" >/dev/null 2>&1
+        URLV3=$("$FIX/serve.sh" "$TMP/repo-v3" "$TMP/v3.pid")
+        PIDS+=("$(cat "$TMP/v3.pid")")
+        # --full: a delta's assembly needs room beyond what it leaves behind.
+        "$BERTH" update download --full "${UPD[@]}" --state "$TMP/fill/state" --repo "$URLV3" > /dev/null
+        used=$(df --output=used "$TMP/fill" | tail -n1 | tr -d ' ')
+        rm -rf "$TMP/fill/state"
+        mount -o remount,size="${used}k" "$TMP/fill"
+        SUM=$(sha256sum < "$DISK" | cut -d' ' -f1)
+        bad "full /var after the download" "cannot write .*/journal: No space left on device" \
+                --full "${UPD[@]}" --state "$TMP/fill/state" --repo "$URLV3"
+        umount "$TMP/fill"
+else
+        skip_part "cannot mount a tmpfs here (full /var after the download)"
+fi
+
 step "an interrupted apply resumes from its journal"
 # As after a power cut between the read-back check and the entry: journal at
 # "written", the entry not yet there, the pair still _empty.
@@ -422,22 +458,27 @@ step "mark-good blesses the new slot's entry"
 "$BERTH" update mark-good "${UPD[@]}" --state "$TMP/state" > /dev/null
 check "berth-b+3.conf is now berth-b.conf" bash -c "mdir -b -i '$ESP' ::/loader/entries | grep -q 'berth-b.conf' && ! mdir -b -i '$ESP' ::/loader/entries | grep -q 'berth-b+3'"
 
-step "a rollback marks the release bad"
 # As systemd-boot leaves it after three failed boots of slot b: berth-b+0-3.conf.
-cp --sparse=always "$DISK" "$TMP/rolled.raw"
-cp -a "$TMP/state" "$TMP/st-rolled"
-RESP="$TMP/rolled.raw@@$((2048 * 512))"
-mmove -i "$RESP" ::/loader/entries/berth-b.conf ::/loader/entries/berth-b+0-3.conf
-sed -i 's/^step=.*/step=done/' "$TMP/st-rolled/journal"
-"$BERTH" update status --disk "$TMP/rolled.raw" --root "$KEEP/keys/root.json" --state "$TMP/st-rolled" > "$TMP/rolled.out" 2>&1
-check "status: slot a runs again, b is out of tries, 2.0.0 is bad" \
-        bash -c "grep -q 'slot a: usr pair labelled, running' '$TMP/rolled.out' &&
-                 grep -q 'berth-b+0-3.conf (out of tries: bad)' '$TMP/rolled.out' &&
-                 grep -q 'bad versions: 2.0.0' '$TMP/rolled.out'"
-rc=0
-"$BERTH" update apply --disk "$TMP/rolled.raw" --root "$KEEP/keys/root.json" --state "$TMP/st-rolled" --repo "$URL" > /dev/null 2> "$TMP/rolled.err" || rc=$?
-check "2.0.0 is not installed again" grep -q "release 2.0.0 is marked bad" "$TMP/rolled.err"
-rm -f "$TMP/rolled.raw"
+# The journal at done, or at boot-files: the power went between the entry's
+# rename into place and the journal's last write, and slot b booted anyway.
+for jstep in done boot-files; do
+        step "a rollback marks the release bad (journal at $jstep)"
+        cp --sparse=always "$DISK" "$TMP/rolled.raw"
+        rm -rf "$TMP/st-rolled"
+        cp -a "$TMP/state" "$TMP/st-rolled"
+        RESP="$TMP/rolled.raw@@$((2048 * 512))"
+        mmove -i "$RESP" ::/loader/entries/berth-b.conf ::/loader/entries/berth-b+0-3.conf
+        sed -i "s/^step=.*/step=$jstep/" "$TMP/st-rolled/journal"
+        "$BERTH" update status --disk "$TMP/rolled.raw" --root "$KEEP/keys/root.json" --state "$TMP/st-rolled" > "$TMP/rolled.out" 2>&1
+        check "status: slot a runs again, b is out of tries, 2.0.0 is bad" \
+                bash -c "grep -q 'slot a: usr pair labelled, running' '$TMP/rolled.out' &&
+                         grep -q 'berth-b+0-3.conf (out of tries: bad)' '$TMP/rolled.out' &&
+                         grep -q 'bad versions: 2.0.0' '$TMP/rolled.out'"
+        rc=0
+        "$BERTH" update apply --disk "$TMP/rolled.raw" --root "$KEEP/keys/root.json" --state "$TMP/st-rolled" --repo "$URL" > /dev/null 2> "$TMP/rolled.err" || rc=$?
+        check "2.0.0 is not installed again" grep -q "release 2.0.0 is marked bad" "$TMP/rolled.err"
+        rm -f "$TMP/rolled.raw"
+done
 
 step "root rotation"
 SUM=$(sha256sum < "$DISK" | cut -d' ' -f1)

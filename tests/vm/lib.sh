@@ -325,3 +325,26 @@ for c in ['{"execute": "qmp_capabilities"}'] + cmds:
         sys.exit("qmp: %s: %s" % (c, m["error"]))
 PY
 }
+
+# vm_power_cut: SIGKILL to the QEMU of the background boot (vm_boot_bg), as a
+# power cut: the guest gets no chance to flush or stop, and what QEMU had
+# already written to the disk file stays (as on a disk that lost power).
+# vm_wait then collects berth vm.
+vm_power_cut() {
+        local pid
+        pid=$(ps -e -o pid=,ppid=,comm= | awk -v root="$VM_PID" '
+                { parent[$1] = $2; comm[$1] = $3 }
+                END {
+                        for (p in comm) {
+                                if (comm[p] !~ /^qemu-system/) continue
+                                for (q = parent[p]; q > 1; q = parent[q])
+                                        if (q == root) { print p; exit }
+                        }
+                }')
+        if [ -z "$pid" ]; then
+                echo "vm: no QEMU under pid $VM_PID to cut" >&2
+                return 1
+        fi
+        echo "vm: power cut: QEMU (pid $pid) killed after $(ps -o etimes= -p "$pid" | tr -d ' ') s"
+        kill -KILL "$pid"
+}
