@@ -149,7 +149,7 @@ vm_payload_status() {
 # extended regular expression; on failure shows the log's last lines.
 vm_expect() {
         local log=$1 pattern=$2 what=${3:-console shows /$2/}
-        if tr -d '\r' < "$log" | grep -Eq -- "$pattern"; then
+        if tr -d '\r' < "$log" | grep -E -- "$pattern" >/dev/null; then
                 check "$what" true
         else
                 check "$what" false
@@ -161,9 +161,9 @@ vm_expect() {
 # vm_expect_not LOG PATTERN [WHAT]: the log must not match.
 vm_expect_not() {
         local log=$1 pattern=$2 what=${3:-console does not show /$2/}
-        if tr -d '\r' < "$log" | grep -Eq -- "$pattern"; then
+        if tr -d '\r' < "$log" | grep -E -- "$pattern" >/dev/null; then
                 check "$what" false
-                tr -d '\r' < "$log" | grep -E -- "$pattern" | head -n 5 | sed 's/^/    | /'
+                tr -d '\r' < "$log" | grep -E -- "$pattern" | head -n 5 | sed 's/^/    | /' || true
         else
                 check "$what" true
         fi
@@ -246,7 +246,7 @@ vm_expect_order() {
         done
         [ -n "$what" ] || what="console shows in order: ${pats[*]}"
         for p in "${pats[@]}"; do
-                n=$(tr -d '\r' < "$log" | tail -n +$((line + 1)) | grep -nE -- "$p" | head -n1 | cut -d: -f1)
+                n=$(tr -d '\r' < "$log" | tail -n +$((line + 1)) | grep -nE -- "$p" | head -n1 | cut -d: -f1 || true)
                 if [ -z "$n" ]; then
                         check "$what" false
                         echo "    (no /$p/ after line $line of $log)"
@@ -288,7 +288,7 @@ vm_wait() {
 vm_wait_console() {
         local pattern=$1 until=$((SECONDS + $2))
         while [ $SECONDS -lt "$until" ]; do
-                if [ -f "$VM_LOG" ] && tr -d '\r' < "$VM_LOG" | grep -Eq -- "$pattern"; then
+                if [ -f "$VM_LOG" ] && tr -d '\r' < "$VM_LOG" | grep -E -- "$pattern" >/dev/null; then
                         return 0
                 fi
                 kill -0 "$VM_PID" 2>/dev/null || return 1

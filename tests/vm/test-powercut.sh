@@ -192,10 +192,10 @@ while :; do
         what="boot $boots (after cut $cut)"
         ok=1
         [ -n "$st" ] || { ok=0; echo "    $what: the guest never reached its payload"; }
-        if tr -d '\r' <"$VM_LOG" | grep -Eq 'berth: error: boot failed|Kernel panic|verity: .*corrupted'; then
+        if tr -d '\r' <"$VM_LOG" | grep -E 'berth: error: boot failed|Kernel panic|verity: .*corrupted' >/dev/null; then
                 ok=0
                 echo "    $what: a boot failed on the way:"
-                tr -d '\r' <"$VM_LOG" | grep -E 'berth: error: boot failed|Kernel panic|verity: .*corrupted' | head -n 3 | sed 's/^/    | /'
+                tr -d '\r' <"$VM_LOG" | grep -E 'berth: error: boot failed|Kernel panic|verity: .*corrupted' | head -n 3 | sed 's/^/    | /' || true
         fi
         case "$slot.$(field "$st" version).$(field "$st" usr)" in
         a.1.0.0.v1) ;;
