@@ -137,8 +137,17 @@ disk=$VM_TMP/machine.raw
 # berth vm's own time (vm_boot prints it): other tests' guests may hold the lock.
 guest_seconds() { sed -n 's/^vm: berth vm ran \([0-9]*\) s with the lock held$/\1/p' "$1" | tail -n1; }
 NO_OCI=1 vm_boot_payload "$VM_TMP/trust.sh" --secure-boot --tpm --disk-copy "$disk" \
-        --timeout "${SECURE_BOOT_TIMEOUT:-420}" > "$VM_TMP/boot1.out" 2>&1
+        --timeout "${SECURE_BOOT_TIMEOUT:-300}" > "$VM_TMP/boot1.out" 2>&1
 cat "$VM_TMP/boot1.out"
+# systemd-boot 252's key enrollment (secure-boot-enroll force) sometimes
+# crashes inside OVMF with a page fault before it writes PK; the firmware then
+# hangs until the timeout. That is upstream code, not berth's: the checks
+# below cannot run, so the test says so and is skipped, never passed.
+if tr -d '\r' < "$VM_LOG" | grep -E 'X64 Exception Type' >/dev/null &&
+        ! tr -d '\r' < "$VM_LOG" | grep -E 'EFI stub: ' >/dev/null; then
+        tr -d '\r' < "$VM_LOG" | grep -E -A2 'Enrolling secure boot keys|X64 Exception Type' | sed 's/^/    | /' || true
+        skip "the firmware crashed (page fault) in systemd-boot 252's Secure Boot key enrollment before any berth code ran (docs/security.md)"
+fi
 boot1=$(guest_seconds "$VM_TMP/boot1.out")
 echo "    boot 1 (enroll + reset + boot + checks): ${boot1:-?} s"
 vm_expect "$VM_LOG" 'Enrolling secure boot keys from directory: .loader.keys.auto' \
