@@ -18,58 +18,10 @@ set -euo pipefail
 vm_need
 need mdir
 export MTOOLS_SKIP_CHECK=1
-FIX=$BERTH_SOURCE_ROOT/tests/fixtures
-KEEP=$BERTH_BUILD_DIR/update-vm-test
-COMPOSER=${BERTH_VM_COMPOSER:-$BERTH_PLAIN_BUILD/src/berth}
-[ -x "$COMPOSER" ] || COMPOSER=$BERTH
-mkdir -p "$KEEP"
-
-# The repository URL baked into the images is never reached: the guest names
-# the served one with --repo (its port is picked at run time).
-spec() { # VERSION EXTRA-PACKAGES [EXTRA-SERVICES HEALTH-TIMEOUT]
-        printf '[Spec]\nInclude=%s\n\n[Image]\nVersion=%s\n' "$BERTH_SOURCE_ROOT/images/test.conf" "$1"
-        [ -z "$2" ] || printf '\n[Packages]\nInclude=%s\n' "$2"
-        [ -z "${3:-}" ] || printf '\n[Services]\nEnable=%s\n' "$3"
-        printf '\n[Update]\nRoot=%s\nRepository=http://10.0.2.2:9/berth\nHealthGrace=5\nHealthTimeout=%s\n' \
-                "$KEEP/keys/root.json" "${4:-300}"
-}
-stamp=$( (spec 1.0.0 ""; spec 2.0.0 less; spec 3.0.0 less test-neverready 20
-          cat "$BERTH_SOURCE_ROOT"/images/*.conf
-          find "$BERTH_SOURCE_ROOT/data" -type f -print0 | sort -z | xargs -0 cat
-          cat "$BERTH_PLAIN_BUILD"/src/{berth,berth-compose,berth-update} \
-              "$BERTH_PLAIN_BUILD/src/init/berth-init" "$BERTH_PLAIN_BUILD/src/net/berth-netevent") |
-        sha256sum | cut -d' ' -f1)
-(
-        flock 9
-        if [ "$(cat "$KEEP/stamp" 2>/dev/null)" != "$stamp" ] || [ ! -f "$KEEP/v1/disk.raw" ] ||
-           [ ! -f "$KEEP/v2/usr.erofs" ] || [ ! -f "$KEEP/v3/usr.erofs" ]; then
-                step "compose v1 (disk), v2 (one package more) and v3 (a service never ready)"
-                rm -rf "$KEEP/keys" "$KEEP/v1" "$KEEP/v2" "$KEEP/v3"
-                "$COMPOSER" keygen --output "$KEEP/keys" >/dev/null
-                spec 1.0.0 "" >"$KEEP/v1.conf"
-                spec 2.0.0 less >"$KEEP/v2.conf"
-                spec 3.0.0 less test-neverready 20 >"$KEEP/v3.conf"
-                "$COMPOSER" build --bindir "$BERTH_PLAIN_BUILD/src" --output "$KEEP/v1" "$KEEP/v1.conf" >"$KEEP/v1.log" 2>&1 ||
-                        { tail -n 20 "$KEEP/v1.log"; exit 1; }
-                "$COMPOSER" build --no-disk --bindir "$BERTH_PLAIN_BUILD/src" --output "$KEEP/v2" "$KEEP/v2.conf" >"$KEEP/v2.log" 2>&1 ||
-                        { tail -n 20 "$KEEP/v2.log"; exit 1; }
-                "$COMPOSER" build --no-disk --bindir "$BERTH_PLAIN_BUILD/src" --output "$KEEP/v3" "$KEEP/v3.conf" >"$KEEP/v3.log" 2>&1 ||
-                        { tail -n 20 "$KEEP/v3.log"; exit 1; }
-                echo "$stamp" >"$KEEP/stamp"
-        else
-                step "reusing the composed v1 and v2 in $KEEP"
-        fi
-) 9>"$KEEP.lock"
-R2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["root_hash"])' "$KEEP/v2/manifest.json")
-
-step "publish v1 and v2, serve the repository on loopback"
-REPO=$VM_TMP/repo
-"$BERTH" publish --repo "$REPO" --key "$KEEP/keys" "$KEEP/v1" >/dev/null
-"$BERTH" publish --repo "$REPO" --key "$KEEP/keys" "$KEEP/v2" >/dev/null
-URL=$("$FIX/serve.sh" "$REPO" "$VM_TMP/server.pid")
-trap 'kill "$(cat "$VM_TMP/server.pid")" 2>/dev/null || true; _vm_cleanup' EXIT
-GUEST_URL=${URL/127.0.0.1/10.0.2.2}
-echo "repository: $URL (guest: $GUEST_URL)"
+. "$BERTH_SOURCE_ROOT/tests/vm/update-images.sh"
+update_images
+R2=$(update_root_hash v2)
+update_repo
 
 # One payload script for every boot; BOOT (set in front) tells them apart.
 # The agent is ready as soon as it runs, so the payload starts while it is
@@ -157,9 +109,7 @@ exit $fails
 GUEST
 
 DISK=$VM_TMP/machine.raw
-cp --sparse=always "$KEEP/v1/disk.raw" "$DISK"
-# Room on /var for the downloaded release (the root file system grows on first boot).
-truncate -s +512M "$DISK"
+update_machine "$DISK"
 IMG=$KEEP/v1
 
 guest() { # BOOT: the payload script for that boot
