@@ -181,6 +181,14 @@ int esp_rename(Esp *e, const char *from, const char *to) {
                         return -ENOMEM;
                 if (rename(f, t) < 0)
                         return error_wrapf(-errno, "cannot rename %s", f);
+                /* vfat writes the renamed file's new directory entry with
+                 * no clusters and size 0, and fills them in only when the
+                 * file's inode is written back: syncing the directory alone
+                 * leaves an empty entry file on the disk after a power cut,
+                 * which systemd-boot skips. */
+                _cleanup_close_ int fd = open(t, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd < 0 || fsync(fd) < 0)
+                        return error_wrapf(-errno, "cannot sync %s", t);
                 return fsync_parent(t);
         }
         _cleanup_free_ char *mf = mpath(from), *mt = mpath(to);
