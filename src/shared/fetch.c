@@ -261,6 +261,10 @@ static void fetch_one(HttpClient *c, FetchItem *it, Progress *pg) {
                                 continue; /* the partial file stays: the next try resumes */
                         }
                         size_t n = strlen(it->url);
+                        /* Nothing to resume (a 404, say, as for the next root
+                         * version a TUF client probes for): no file is left. */
+                        if (t.have + t.written == 0)
+                                (void) unlink(partial);
                         if (r == -ETIMEDOUT)
                                 item_fail(it, r, "%s: timed out after %d tries (%s)", it->url,
                                           tries,

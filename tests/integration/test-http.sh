@@ -71,6 +71,7 @@ check "the error says so" err_has "$H/redirect/6/small: more than 5 redirects"
 step "errors name the URL and the status"
 check_fails "404 fails" fetch "$H/status/404" "$TMP/dl/x"
 check "404: one line with URL and status" err_has "^error: $H/status/404: HTTP 404 Not Found\$"
+check "404: no empty partial file left behind" test ! -e "$TMP/dl/x.partial"
 check_fails "500 fails" fetch "$H/status/500" "$TMP/dl/x"
 check "500: one line with URL and status" err_has "^error: $H/status/500: HTTP 500 Internal Server Error\$"
 check "500 was tried three times" test "$(grep -c 'GET /status/500' "$TMP/http.log")" = 3
