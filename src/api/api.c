@@ -113,6 +113,15 @@ static int get_status(Api *api, json_t **ret) {
                                   ?: os_release_value(osr, "VERSION_ID");
         if (read_full_file(api->cmdline, &cmd, NULL, 65536) >= 0)
                 slot = cmdline_value(cmd, "berth.slot");
+        /* A unified kernel image's command line names no slot: berth-init
+         * wrote the one it found. */
+        if (!slot) {
+                _cleanup_free_ char *f = path_join(api->run_dir, "slot");
+                if (!f)
+                        return -ENOMEM;
+                if (read_full_file(f, &slot, NULL, 16) < 0)
+                        slot = NULL;
+        }
         r = settings_store_current(api->settings_dir, &gen, NULL);
         if (r >= 0)
                 r = settings_store_applied(api->settings_dir, &applied);

@@ -95,6 +95,15 @@ static bool match_part(const BlockInfo *info, const void *userdata) {
         return streq(info->disk, m->disk) && streq(info->parttype, m->type);
 }
 
+/* A usr partition on the same disk before USR: then USR is the second pair,
+ * slot b (docs/disk-layout.md), whatever a berth.slot= word says or a
+ * unified kernel image leaves out. */
+static bool match_earlier_usr(const BlockInfo *info, const void *userdata) {
+        const BlockInfo *usr = userdata;
+        return streq(info->disk, usr->disk) && streq(info->parttype, PART_TYPE_USR_X86_64) &&
+               info->partno < usr->partno;
+}
+
 static bool match_dev(const BlockInfo *info, const void *userdata) {
         const char *dev = userdata;
         if (strneq(dev, "/dev/", 5))
@@ -355,6 +364,17 @@ _noreturn_ void stage1_main(void) {
                      isempty(slot) ? "?" : slot);
         snprintf(data_dev, sizeof data_dev, "/dev/%s", data.name);
         snprintf(hash_dev, sizeof hash_dev, "/dev/%s", verity.name);
+        if (!isempty(data.disk)) {
+                BlockInfo first;
+                const char *found = blockdev_find(match_earlier_usr, &data, &first) > 0 ? "b" : "a";
+                if (!isempty(slot) && !streq(slot, found))
+                        log_warning("berth.slot=%s, but /usr is slot %s's partition %s", slot,
+                                    found, data.name);
+                (void) mkdir_parents(SLOT_RUN_FILE, 0755);
+                r = write_file_atomic(SLOT_RUN_FILE, found, 1, 0644);
+                if (r < 0)
+                        log_warning_errno(r, "cannot write " SLOT_RUN_FILE);
+        }
 
         find_root(&data, &root);
         snprintf(root_dev, sizeof root_dev, "/dev/%s", root.name);

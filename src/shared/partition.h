@@ -26,6 +26,9 @@
 /* A usr partition nobody may pick: empty or half-written (the updater). */
 #define PART_LABEL_EMPTY "_empty"
 
+/* The running slot ("a" or "b"), as berth-init found it from the disk. */
+#define SLOT_RUN_FILE "/run/berth/slot"
+
 #define USR_HASH_SIZE 32 /* sha256 root hash */
 
 /* Parses 64 hex digits. -EINVAL otherwise. */

@@ -11,7 +11,7 @@
 #include "vm.h"
 
 #define VM_USAGE                                                                                   \
-        "usage: berth vm [--direct] [--secure-boot] [--tpm] [--log FILE] "                         \
+        "usage: berth vm [--direct] [--secure-boot [--setup-mode]] [--tpm] [--log FILE] "          \
         "[--payload DIR --run CMD] [--user-data FILE] [--api PATH] OUTDIR"
 
 static int cmd_vm(int argc, char **argv) {
@@ -32,10 +32,11 @@ static int cmd_vm(int argc, char **argv) {
                 { "api", required_argument, NULL, 'A' },
                 { "secure-boot", no_argument, NULL, 'S' },
                 { "tpm", no_argument, NULL, 'T' },
+                { "setup-mode", no_argument, NULL, 'E' },
                 {},
         };
         int c, r;
-        while ((c = getopt_long(argc, argv, "dl:p:r:m:C:t:k:a:RQ:U:A:ST", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "dl:p:r:m:C:t:k:a:RQ:U:A:STE", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'R':
                         o.no_reboot = true;
@@ -57,6 +58,9 @@ static int cmd_vm(int argc, char **argv) {
                         break;
                 case 'T':
                         o.tpm = true;
+                        break;
+                case 'E':
+                        o.setup_mode = true;
                         break;
                 case 'l':
                         o.console_log = optarg;

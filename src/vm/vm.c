@@ -2,12 +2,16 @@
 #include "vm.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "efivars.h"
 #include "error.h"
+#include "gpt.h"
+#include "partition.h"
 #include "qemu.h"
 #include "fileio.h"
 #include "kvm.h"
@@ -27,9 +31,11 @@ static void workdir_cleanup(char **p) {
         }
 }
 
-/* OVMF's Secure Boot build (SMM required) and its empty variable store: the
- * firmware starts in setup mode, and the image's systemd-boot enrolls its
- * own keys (loader/keys/auto) and reboots into user mode. */
+/* OVMF's Secure Boot build (SMM required) and its empty variable store, into
+ * which berth vm writes the image's keys (enroll_image_keys); with
+ * --setup-mode the store stays empty, the firmware starts in setup mode and
+ * the image's systemd-boot enrolls its own keys (loader/keys/auto) and
+ * reboots into user mode. */
 #define OVMF_SECBOOT_CODE "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
 #define OVMF_SECBOOT_VARS "/usr/share/OVMF/OVMF_VARS_4M.fd"
 
@@ -133,16 +139,86 @@ static int prepare_disk(const VmOptions *o, const char *disk_raw, const char *wo
 
 /* A per-run copy of the UEFI variable store (kept next to --disk-copy, so a
  * second boot of the same disk sees the same variables). */
-static int prepare_vars(const VmOptions *o, const VmPlan *p, const char *workdir, char **ret_path) {
+/* The image's Secure Boot keys, as its ESP holds them for systemd-boot's
+ * enrollment (loader/keys/auto/{PK,KEK,db}.auth), written into the new
+ * variable store VARS: the machine starts in user mode, as one whose owner
+ * enrolled the keys before its first boot. */
+static int enroll_image_keys(const char *disk_raw, const char *vars, const char *workdir) {
+        static const char *const names[] = { "PK", "KEK", "db" };
+        GptEntry parts[GPT_ENTRIES_MAX];
+        const GptEntry *esp = NULL;
+        size_t n;
+        int r;
+
+        r = gpt_read(disk_raw, parts, &n);
+        if (r < 0)
+                return error_wrapf(r, "vm: %s", disk_raw);
+        for (size_t i = 0; i < n && !esp; i++)
+                if (streq(parts[i].type, PART_TYPE_ESP))
+                        esp = &parts[i];
+        if (!esp)
+                return error_setf(ENOENT, "vm: %s has no EFI system partition", disk_raw);
+
+        char *env[] = { (char *) "MTOOLS_SKIP_CHECK=1", (char *) "MTOOLSRC=/dev/null", NULL };
+        _cleanup_free_ char *img = strdup_printf("%s@@%" PRIu64, disk_raw, esp->offset);
+        char *bufs[ELEMENTSOF(names)] = {};
+        EfiAuthData keys[ELEMENTSOF(names)];
+        if (!img)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(names) && r >= 0; i++) {
+                _cleanup_free_ char *src = strdup_printf("::loader/keys/auto/%s.auth", names[i]),
+                                    *dst = strdup_printf("%s/%s.auth", workdir, names[i]);
+                size_t len = 0;
+                if (!src || !dst) {
+                        r = -ENOMEM;
+                        break;
+                }
+                r = spawn_run((char *[]){ (char *) "mcopy", (char *) "-n", (char *) "-i", img, src,
+                                          dst, NULL },
+                              &(SpawnOptions){ .env_extra = env, .quiet = true }, NULL);
+                if (r < 0) {
+                        r = error_wrapf(r, "vm: reading %s from the ESP of %s (mcopy, mtools)",
+                                        src + 2, disk_raw);
+                        break;
+                }
+                r = read_full_file(dst, &bufs[i], &len, 1024 * 1024);
+                if (r < 0) {
+                        r = error_wrapf(r, "vm: reading %s", dst);
+                        break;
+                }
+                r = efi_auth_parse(src + 2, (const uint8_t *) bufs[i], len, &keys[i]);
+        }
+        if (r >= 0)
+                r = efivars_enroll(vars, keys);
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                free(bufs[i]);
+        if (r < 0)
+                return error_wrapf(r, "vm: enrolling the image's Secure Boot keys");
+        log_info("vm: enrolled the image's PK, KEK and db (its ESP's loader/keys/auto) into the "
+                 "new UEFI variable store: the firmware starts in user mode");
+        return 0;
+}
+
+static int prepare_vars(const VmOptions *o, const VmPlan *p, const char *disk_raw,
+                        const char *workdir, char **ret_path) {
         const char *template = p->fw_vars ? p->fw_vars : p->fw_code;
         _cleanup_free_ char *path = o->disk_copy ? strdup_printf("%s.efivars", o->disk_copy)
                                                  : path_join(workdir, "efivars.fd");
         if (!path)
                 return -ENOMEM;
+        /* A --disk-copy machine keeps its variables (and so its enrolled
+         * keys) from one boot to the next. */
         if (!(o->disk_copy && access(path, F_OK) == 0)) {
                 int r = copy_file(template, path, 0644);
                 if (r < 0)
                         return error_wrapf(r, "vm: copying %s to %s", template, path);
+                if (o->secure_boot && !o->setup_mode) {
+                        r = enroll_image_keys(disk_raw, path, workdir);
+                        if (r < 0) {
+                                (void) unlink(path);
+                                return r;
+                        }
+                }
         }
         *ret_path = TAKE_PTR(path);
         return 0;
@@ -353,6 +429,8 @@ static int check_options(const VmOptions *o) {
                 return error_setf(EINVAL,
                                   "vm: --secure-boot boots through the firmware; it cannot be "
                                   "combined with --direct");
+        if (o->setup_mode && !o->secure_boot)
+                return error_setf(EINVAL, "vm: --setup-mode is a mode of --secure-boot");
         return 0;
 }
 
@@ -420,7 +498,7 @@ int vm_plan(const VmOptions *o, const char *workdir, VmPlan *p) {
                 r = find_firmware(o->secure_boot, &p->fw_code, &p->fw_vars);
                 if (r < 0)
                         return r;
-                r = prepare_vars(o, p, workdir, &p->vars);
+                r = prepare_vars(o, p, disk_raw, workdir, &p->vars);
                 if (r < 0)
                         return r;
         }

@@ -11,8 +11,10 @@
 typedef struct VmOptions {
         const char *image_dir;   /* a `berth build` output directory */
         bool direct;             /* direct kernel boot instead of UEFI + systemd-boot */
-        bool secure_boot;        /* OVMF's Secure Boot build with SMM, variables in setup mode
-                                  * (the image's systemd-boot enrolls its keys on first boot) */
+        bool secure_boot;        /* OVMF's Secure Boot build with SMM, the image's keys
+                                  * enrolled in a new machine's variable store */
+        bool setup_mode;         /* --secure-boot with an empty store: the firmware in setup
+                                  * mode, the image's systemd-boot enrolls its keys */
         bool tpm;                /* a TPM 2.0 (swtpm, tpm-crb) */
         const char *console_log; /* serial console to this file; NULL: the terminal */
         const char *payload_dir; /* files for the guest, as a virtio disk */

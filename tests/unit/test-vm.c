@@ -5,12 +5,17 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "error.h"
 #include "fileio.h"
+#include "gpt.h"
+#include "partition.h"
 #include "macro.h"
 #include "strv.h"
 #include "vm.h"
@@ -343,6 +348,24 @@ static void test_bad_options_and_missing_files_are_refused(void **state) {
         vm_plan_done(&plan);
 }
 
+/* Replaces the fake image's disk.raw with a GPT disk whose ESP is an empty
+ * FAT file system. -1 (the case is left out) without mkfs.vfat. */
+static int esp_disk_without_keys(void) {
+        _cleanup_free_ char *disk = path_join(image, "disk.raw"),
+                            *cmd = strdup_printf(
+                                    "mkfs.vfat --offset=2048 '%s' 6144 >/dev/null 2>&1", disk);
+        GptPartition esp = { .label = "esp",
+                             .type = PART_TYPE_ESP,
+                             .uuid = "0d3b9a8e-6a43-4f4a-9d86-6c3bd0c1e001",
+                             .offset = 1 << 20,
+                             .size = 6 << 20 };
+        if (system("command -v mkfs.vfat >/dev/null && command -v mcopy >/dev/null") != 0)
+                return -1;
+        assert_int_equal(truncate(disk, 8 << 20), 0);
+        assert_int_equal(gpt_write(disk, "0d3b9a8e-6a43-4f4a-9d86-6c3bd0c1e000", &esp, 1), 0);
+        return system(cmd) == 0 ? 0 : -1;
+}
+
 /* --secure-boot takes OVMF's Secure Boot build with SMM and a Secure Boot
  * image (uki.efi); --tpm adds swtpm's socket as a tpm-crb device. */
 static void test_secure_boot_and_tpm(void **state) {
@@ -368,6 +391,19 @@ static void test_secure_boot_and_tpm(void **state) {
         o.direct = false;
 
         put(uki, "signed uki");
+        /* The keys come from the image's ESP: a disk without a GPT has none. */
+        assert_int_equal(vm_plan(&o, work, &plan), -ENOMEDIUM);
+        assert_non_null(strstr(error_message(-ENOMEDIUM), "disk.raw"));
+        vm_plan_done(&plan);
+        /* An ESP without loader/keys/auto: the missing file is named. */
+        if (esp_disk_without_keys() == 0) {
+                int r = vm_plan(&o, work, &plan);
+                assert_true(r < 0);
+                assert_non_null(strstr(error_message(r), "loader/keys/auto/PK.auth"));
+                vm_plan_done(&plan);
+        }
+        /* --setup-mode: an empty store, systemd-boot enrolls. */
+        o.setup_mode = true;
         assert_int_equal(vm_plan(&o, work, &plan), 0);
         assert_string_equal(plan.fw_code, "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd");
         assert_string_equal(plan.fw_vars, "/usr/share/OVMF/OVMF_VARS_4M.fd");
