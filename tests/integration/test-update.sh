@@ -380,6 +380,7 @@ dd if=/dev/zero of="$TMP/damaged.raw" bs=512 seek="$A3" count=8 conv=notrunc sta
 check "slot a without a hash tree: a full download, and it says so" \
         bash -c "grep -q 'full download: slot a has no usable hash tree' '$TMP/nosb.out' && cmp -s '$TMP/st-nosb/downloads/2.0.0/usr.erofs' '$KEEP/v2/usr.erofs'"
 rm -f "$TMP/damaged.raw"
+t_hints=$SECONDS
 
 # Blocks of leaves are put together from the base's leaves by the parts hints
 # (usr.verity.parts); parts fetched from a hash tree spoiled in the repository
@@ -420,30 +421,30 @@ def entry(name, data, mode):
 open(sys.argv[1], "wb").write(entry("etc/berth/extra", b"an extra file\n" * 600, 0o100644) + entry("TRAILER!!!", b"", 0))
 PY
 { zstd -q -19 -c "$TMP/extra.cpio"; cat "$KEEP/v1/initrd"; } > "$TMP/v2i/initrd"
-REPO3=$TMP/repo3
-"$BERTH" publish --repo "$REPO3" --key "$KEEP/keys" "$KEEP/v1" >/dev/null
-"$BERTH" publish --repo "$REPO3" --key "$KEEP/keys" "$TMP/v2i" >/dev/null
-URL3=$("$FIX/serve.sh" "$REPO3" "$TMP/r3.pid")
-PIDS+=("$(cat "$TMP/r3.pid")")
+REPOI=$TMP/repo-initrd
+"$BERTH" publish --repo "$REPOI" --key "$KEEP/keys" "$KEEP/v1" >/dev/null
+"$BERTH" publish --repo "$REPOI" --key "$KEEP/keys" "$TMP/v2i" >/dev/null
+URLI=$("$FIX/serve.sh" "$REPOI" "$TMP/ri.pid")
+PIDS+=("$(cat "$TMP/ri.pid")")
 extra=$(($(stat -c %s "$TMP/v2i/initrd") - $(stat -c %s "$KEEP/v1/initrd")))
-cp -a "$REPO3" "$TMP/bad3"
-python3 - "$(ls "$TMP/bad3/targets/container-host/2.0.0/"*.initrd)" <<'PY'
+cp -a "$REPOI" "$TMP/badi"
+python3 - "$(ls "$TMP/badi/targets/container-host/2.0.0/"*.initrd)" <<'PY'
 import sys
 with open(sys.argv[1], "r+b") as f:
     f.seek(20); b = f.read(1); f.seek(20); f.write(bytes([b[0] ^ 1]))
 PY
-BADURL3=$("$FIX/serve.sh" "$TMP/bad3" "$TMP/bad3.pid")
-PIDS+=("$(cat "$TMP/bad3.pid")")
+BADURLI=$("$FIX/serve.sh" "$TMP/badi" "$TMP/badi.pid")
+PIDS+=("$(cat "$TMP/badi.pid")")
 bad "a corrupt initrd frame in the repository" \
         "the frame at byte 0 of .*initrd does not match the release's initrd.frames \(refused after 3 tries\)" \
-        "${UPD[@]}" --state "$TMP/st-i3" --repo "$BADURL3"
-"$BERTH" "${DL[@]}" --state "$TMP/st-i3" --repo "$URL3" > "$TMP/i3.out" 2>&1 || true
-sed 's/^/       /' "$TMP/i3.out"
+        "${UPD[@]}" --state "$TMP/st-ini" --repo "$BADURLI"
+"$BERTH" "${DL[@]}" --state "$TMP/st-ini" --repo "$URLI" > "$TMP/ini.out" 2>&1 || true
+sed 's/^/       /' "$TMP/ini.out"
 check "the initrd's old frames come from slot a (a killed run's copies resumed), its new frame is fetched" \
-        bash -c "grep -Eq '^delta: initrd .*fetched in 1 requests .*written by an interrupted run' '$TMP/i3.out' && cmp -s '$TMP/st-i3/downloads/2.0.0/initrd' '$TMP/v2i/initrd'"
-got=$(awk '$2 ~ /initrd$/ && $4 == 206 { n += $5 } END { print n + 0 }' "$TMP/r3.log")
+        bash -c "grep -Eq '^delta: initrd .*fetched in 1 requests .*written by an interrupted run' '$TMP/ini.out' && cmp -s '$TMP/st-ini/downloads/2.0.0/initrd' '$TMP/v2i/initrd'"
+got=$(awk '$2 ~ /initrd$/ && $4 == 206 { n += $5 } END { print n + 0 }' "$TMP/ri.log")
 check "the initrd's ranges were its one new frame ($got bytes, the frame $extra)" test "$got" -eq "$extra"
-echo "       (delta cases: $((SECONDS - t_delta)) s)"
+echo "       (delta cases: $((SECONDS - t_delta)) s, the hint file and initrd cases $((SECONDS - t_hints)) s of it)"
 
 # --- the update itself -------------------------------------------------------
 step "apply v2 to the v1 disk"
