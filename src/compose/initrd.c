@@ -327,7 +327,19 @@ static int cpio_put(FILE *f, unsigned ino, mode_t mode, unsigned nlink, uint32_t
         return ferror(f) ? -EIO : 0;
 }
 
-static int write_cpio(Initrd *t, int fd) {
+/* A stable inode number (FNV-1a of the path): numbering by position would
+ * change every later entry's header when a file is added. Only regular files
+ * with nlink >= 2 are looked up by inode when unpacking; there are none. */
+static unsigned path_ino(const char *path) {
+        uint32_t h = 2166136261u;
+        for (const char *c = path; *c; c++)
+                h = (h ^ (uint8_t) *c) * 16777619u;
+        return h | 1u;
+}
+
+/* Entries [a, b) of the sorted list as one whole newc archive (with its
+ * trailer) into fd. */
+static int write_cpio(Initrd *t, size_t a, size_t b, int fd) {
         _cleanup_fclose_ FILE *f = NULL;
         int64_t sde = t->o->source_date_epoch;
         uint32_t mtime = sde < 0 ? 0 : sde > UINT32_MAX ? UINT32_MAX : (uint32_t) sde;
@@ -336,11 +348,10 @@ static int write_cpio(Initrd *t, int fd) {
         f = fdopen(fd, "w");
         if (!f)
                 return -errno;
-        qsort(t->entries, t->n, sizeof(Entry), cmp_entry);
-        for (size_t i = 0; i < t->n; i++) {
+        for (size_t i = a; i < b; i++) {
                 Entry *e = &t->entries[i];
-                r = cpio_put(f, (unsigned) i + 1, e->mode, S_ISDIR(e->mode) ? 2 : 1, mtime, e->size,
-                             e->rdev, e->path, e->data);
+                r = cpio_put(f, path_ino(e->path), e->mode, S_ISDIR(e->mode) ? 2 : 1, mtime,
+                             e->size, e->rdev, e->path, e->data);
                 if (r < 0)
                         return r;
         }
@@ -350,6 +361,13 @@ static int write_cpio(Initrd *t, int fd) {
         if (fflush(f) != 0)
                 return -errno;
         return 0;
+}
+
+/* Files of at least this size get a zstd frame of their own. */
+#define FRAME_FILE_MIN 4096u
+
+static bool own_frame(const Entry *e) {
+        return S_ISREG(e->mode) && e->size >= FRAME_FILE_MIN;
 }
 
 static int compress_to(int in_fd, int out_fd, int level) {
@@ -468,10 +486,54 @@ static void cache_store(const char *src, const char *cached) {
                 (void) unlink(tmp);
 }
 
+/* Entries [a, b) as one zstd frame appended to out_fd, from the cache when
+ * it has the same archive at the same level. */
+static int write_frame(Initrd *t, size_t a, size_t b, int out_fd) {
+        const InitrdOptions *o = t->o;
+        _cleanup_free_ char *cached = NULL, *tmp = NULL;
+        _cleanup_close_ int cpio_fd = -EBADF, hit_fd = -EBADF, c_fd = -EBADF;
+        int level = o->zstd_level < 1 || o->zstd_level > 19 ? 19 : o->zstd_level;
+        int r;
+
+        cpio_fd = memfd_create("berth-initrd", MFD_CLOEXEC);
+        if (cpio_fd < 0)
+                return -errno;
+        r = write_cpio(t, a, b, fcntl(cpio_fd, F_DUPFD_CLOEXEC, 3));
+        if (r < 0)
+                return error_wrapf(r, "initrd: cannot write the cpio archive");
+        if (o->cache_dir) {
+                r = cache_name(cpio_fd, o->cache_dir, level, &cached);
+                if (r < 0)
+                        return error_wrapf(r, "initrd: cannot hash the cpio archive");
+                hit_fd = open(cached, O_RDONLY | O_CLOEXEC);
+        }
+        if (hit_fd >= 0) {
+                r = copy_fd(hit_fd, out_fd);
+                return r < 0 ? error_wrapf(r, "initrd: cannot copy %s", cached) : 0;
+        }
+        c_fd = memfd_create("berth-initrd-zst", MFD_CLOEXEC);
+        if (c_fd < 0)
+                return -errno;
+        r = compress_to(cpio_fd, c_fd, level);
+        if (r < 0)
+                return error_wrapf(r, "initrd: zstd failed");
+        if (lseek(c_fd, 0, SEEK_SET) < 0)
+                return -errno;
+        r = copy_fd(c_fd, out_fd);
+        if (r < 0)
+                return r;
+        if (cached) {
+                tmp = strdup_printf("/proc/self/fd/%d", c_fd);
+                if (tmp)
+                        cache_store(tmp, cached);
+        }
+        return 0;
+}
+
 int initrd_build(const InitrdOptions *o, const char *dest) {
         _cleanup_(initrd_done) Initrd t = { .o = o, .root_fd = -EBADF };
-        _cleanup_free_ char *tmp = NULL, *dir = NULL, *cached = NULL;
-        _cleanup_close_ int cpio_fd = -EBADF, out_fd = -EBADF;
+        _cleanup_free_ char *tmp = NULL, *dir = NULL;
+        _cleanup_close_ int out_fd = -EBADF;
         int r;
 
         if (!o || !o->root || !o->init_binary || !dest)
@@ -483,13 +545,6 @@ int initrd_build(const InitrdOptions *o, const char *dest) {
         if (r < 0)
                 return r;
 
-        cpio_fd = memfd_create("berth-initrd", MFD_CLOEXEC);
-        if (cpio_fd < 0)
-                return -errno;
-        r = write_cpio(&t, fcntl(cpio_fd, F_DUPFD_CLOEXEC, 3));
-        if (r < 0)
-                return error_wrapf(r, "initrd: cannot write the cpio archive");
-
         tmp = strdup_printf("%s.tmp.XXXXXX", dest);
         dir = strdup(dest);
         if (!tmp || !dir)
@@ -497,25 +552,18 @@ int initrd_build(const InitrdOptions *o, const char *dest) {
         out_fd = mkostemp(tmp, O_CLOEXEC);
         if (out_fd < 0)
                 return error_wrapf(-errno, "initrd: cannot create %s", tmp);
-        int level = o->zstd_level < 1 || o->zstd_level > 19 ? 19 : o->zstd_level;
-        if (o->cache_dir) {
-                r = cache_name(cpio_fd, o->cache_dir, level, &cached);
-                if (r < 0)
-                        return error_wrapf(r, "initrd: cannot hash the cpio archive");
-        }
-        _cleanup_close_ int hit_fd = cached ? open(cached, O_RDONLY | O_CLOEXEC) : -EBADF;
-        if (hit_fd >= 0) {
-                r = copy_fd(hit_fd, out_fd);
-                if (r < 0)
-                        error_wrapf(r, "initrd: cannot copy %s", cached);
-                else
-                        log_debug("initrd: compressed archive from the cache %s", cached);
-        } else {
-                r = compress_to(cpio_fd, out_fd, level);
-                if (r < 0)
-                        error_wrapf(r, "initrd: zstd failed");
-                if (r >= 0 && cached)
-                        cache_store(tmp, cached);
+        /* One frame per large file, one per run of small entries between
+         * them, each a whole archive: the kernel unpacks them one after the
+         * other, and an unchanged file keeps its compressed bytes from one
+         * release to the next (the delta updater copies them, delta-index.h). */
+        qsort(t.entries, t.n, sizeof(Entry), cmp_entry);
+        r = 0;
+        for (size_t a = 0, b; a < t.n && r >= 0; a = b) {
+                b = a + 1;
+                if (!own_frame(&t.entries[a]))
+                        while (b < t.n && !own_frame(&t.entries[b]))
+                                b++;
+                r = write_frame(&t, a, b, out_fd);
         }
         if (r >= 0 && fchmod(out_fd, 0644) < 0)
                 r = -errno;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "delta-index.h"
 #include "digest.h"
 #include "error.h"
 #include "fileio.h"
@@ -336,6 +337,36 @@ static int add_target(const char *repo, json_t *targets, const Manifest *m, cons
                                   m->root_hash, "file", file));
 }
 
+/* The delta updater's hint files (delta-index.h), made from the release's
+ * hash tree and initrd in a scratch directory of the repository and published
+ * as targets like the rest. An initrd that is not a sequence of zstd frames
+ * (an image composed before they were) gets no initrd.frames. */
+static int add_delta_hints(const char *repo, json_t *targets, const Manifest *m,
+                           const char *channel, const char *image_dir) {
+        _cleanup_free_ char *tmp = strdup_printf("%s/targets/.hints.XXXXXX", repo), *parts = NULL,
+                            *frames = NULL, *verity = path_join(image_dir, "usr.verity"),
+                            *initrd = path_join(image_dir, "initrd");
+        int r;
+
+        if (!tmp || !verity || !initrd)
+                return -ENOMEM;
+        if (!mkdtemp(tmp))
+                return error_wrapf(-errno, "cannot create %s", tmp);
+        parts = path_join(tmp, "usr.verity.parts");
+        frames = path_join(tmp, "initrd.frames");
+        r = parts && frames ? 0 : -ENOMEM;
+        if (r >= 0)
+                r = verity_parts_write(verity, parts);
+        if (r >= 0)
+                r = add_target(repo, targets, m, channel, tmp, "usr.verity.parts");
+        if (r >= 0 && initrd_frames_write(initrd, frames) >= 0)
+                r = add_target(repo, targets, m, channel, tmp, "initrd.frames");
+        else if (r >= 0)
+                error_clear();
+        (void) rm_rf(tmp);
+        return r;
+}
+
 static int meta_entry(const char *path, uint64_t version, json_t **ret) {
         char sha[SHA256_HEX_SIZE];
         struct stat st;
@@ -398,6 +429,8 @@ int publish_image(const PublishOptions *o) {
                 return r;
         for (size_t i = 0; i < ELEMENTSOF(release_files) && r >= 0; i++)
                 r = add_target(o->repo_dir, targets, m, channel, o->image_dir, release_files[i]);
+        if (r >= 0)
+                r = add_delta_hints(o->repo_dir, targets, m, channel, o->image_dir);
         /* A Secure Boot image's signed UKI, which the updater installs as
          * the slot's entry. */
         _cleanup_free_ char *uki = path_join(o->image_dir, "uki.efi");

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "delta-index.h"
 #include "error.h"
 #include "fetch.h"
 #include "fileio.h"
@@ -304,6 +305,16 @@ static int plan_ranges(Delta *d, FetchRange **ret, size_t *ret_n) {
  * each block of leaves is checked against trusted hashes. */
 
 #define SHIFTS_MAX 8
+#define PART_LEAVES (VERITY_PART_SIZE / HASH_SIZE)
+
+typedef struct PartEntry {
+        uint8_t hash[VERITY_PART_HASH];
+        uint64_t block; /* the base block of the run's first leaf */
+} PartEntry;
+
+static int cmp_part(const void *a, const void *b) {
+        return memcmp(a, b, VERITY_PART_HASH);
+}
 
 typedef struct Tree {
         Delta *d;
@@ -312,7 +323,11 @@ typedef struct Tree {
         int fd;
         int64_t shifts[SHIFTS_MAX];
         size_t n_shifts;
-        uint64_t fetched_bytes, requests, rebuilt;
+        uint64_t fetched_bytes, requests, rebuilt, from_parts;
+        const uint8_t *parts; /* usr.verity.parts, or NULL */
+        PartEntry *part_index; /* the base's runs of 16 leaves at every block, by hash */
+        size_t n_part_index;
+        uint8_t *page; /* the block of leaves being put together from parts */
 } Tree;
 
 static void shift_push(Tree *t, int64_t k) {
@@ -433,11 +448,110 @@ static int upper_done(FetchRange *fr, void *userdata) {
         return 0;
 }
 
+/* Every run of 16 leaves of the base, at any block, by its truncated hash:
+ * a part of a block of leaves that the base has anywhere, at any shift. */
+static int build_part_index(Tree *t) {
+        const Delta *d = t->d;
+        if (d->n_base < PART_LEAVES)
+                return 0;
+        size_t n = d->n_base - PART_LEAVES + 1;
+        t->part_index = calloc(n, sizeof(PartEntry));
+        if (!t->part_index)
+                return -ENOMEM;
+        for (uint64_t b = 0; b < n; b++) {
+                int r = verity_part_hash(d->base_leaves + b * HASH_SIZE, t->part_index[b].hash);
+                if (r < 0)
+                        return r;
+                t->part_index[b].block = b;
+        }
+        t->n_part_index = n;
+        qsort(t->part_index, n, sizeof(PartEntry), cmp_part);
+        return 0;
+}
+
+static int part_done(FetchRange *fr, void *userdata) {
+        Tree *t = userdata;
+        uint64_t off = (fr->offset - t->lay.level_block[0] * BLOCK) % BLOCK;
+        memcpy(t->page + off, fr->buf, fr->length);
+        t->fetched_bytes += fr->length;
+        return 0;
+}
+
+/* Block i of leaves from parts: those the base has (by the part hashes of
+ * usr.verity.parts) copied, the rest fetched as ranges of usr.verity. 1 when
+ * the block then matches the hash the level above names, 0 when not (a part
+ * hash that lied, or a fetched part that did not arrive as published: the
+ * caller fetches the whole block). */
+static int rebuild_parts(Tree *t, uint64_t i) {
+        const Delta *d = t->d;
+        const uint8_t *hints = t->parts + i * VERITY_PARTS_ENTRY;
+        FetchRange rs[VERITY_PARTS];
+        size_t n = 0;
+        uint8_t h[HASH_SIZE];
+        char err[512] = "";
+        int r;
+
+        for (unsigned p = 0; p < VERITY_PARTS; p++) {
+                uint64_t first = i * (BLOCK / HASH_SIZE) + p * PART_LEAVES;
+                const PartEntry *e = NULL;
+                if (first + PART_LEAVES <= d->new.blocks)
+                        e = bsearch(hints + p * VERITY_PART_HASH, t->part_index, t->n_part_index,
+                                    sizeof(PartEntry), cmp_part);
+                if (e) {
+                        memcpy(t->page + p * VERITY_PART_SIZE, d->base_leaves + e->block * HASH_SIZE,
+                               VERITY_PART_SIZE);
+                        continue;
+                }
+                if (first >= d->new.blocks) { /* past the last leaf: zeros */
+                        memset(t->page + p * VERITY_PART_SIZE, 0, VERITY_PART_SIZE);
+                        continue;
+                }
+                uint64_t off = (t->lay.level_block[0] + i) * BLOCK + p * VERITY_PART_SIZE;
+                if (n > 0 && rs[n - 1].offset + rs[n - 1].length == off)
+                        rs[n - 1].length += VERITY_PART_SIZE;
+                else
+                        rs[n++] = (FetchRange){ .offset = off, .length = VERITY_PART_SIZE };
+        }
+        if (n > 0) {
+                r = fetch_ranges(d->o->verity_url, rs, n, 4, d->o->timeout, part_done, t, err,
+                                 sizeof err);
+                for (size_t k = 0; k < n; k++)
+                        t->requests += rs[k].tries;
+                if (r < 0 && r != -ENOMEM && err[0])
+                        return error_setf(-r, "%s", err);
+                if (r < 0)
+                        return r;
+        }
+        r = verity_block_hash(&d->new, t->page, h);
+        if (r < 0)
+                return r;
+        if (memcmp(h, expected(t, 0, i), HASH_SIZE) != 0) {
+                log_debug("delta: block %" PRIu64 " of leaves does not match when put together "
+                          "from parts: fetching it whole", i);
+                return 0;
+        }
+        /* The shift of the last leaf the base has, as for a fetched block. */
+        for (uint64_t j = BLOCK / HASH_SIZE; j-- > 0;) {
+                uint64_t nb = i * (BLOCK / HASH_SIZE) + j;
+                if (nb >= d->new.blocks)
+                        continue;
+                const IndexEntry *e = bsearch(t->page + j * HASH_SIZE, d->index, d->n_index,
+                                              sizeof(IndexEntry), cmp_entry);
+                if (e) {
+                        shift_push(t, (int64_t) nb - (int64_t) e->block);
+                        break;
+                }
+        }
+        return 1;
+}
+
 static int build_tree(Delta *d) {
         const DeltaOptions *o = d->o;
         _cleanup_free_ char *work = strdup_printf("%s.delta", o->verity_path);
         _cleanup_free_ uint8_t *buf = malloc(BLOCK);
         Tree t = { .d = d, .fd = -EBADF };
+        _cleanup_free_ char *parts = NULL;
+        size_t parts_size = 0;
         uint8_t root[HASH_SIZE];
         int r;
 
@@ -487,6 +601,21 @@ static int build_tree(Delta *d) {
         r = build_index(d);
         if (r < 0)
                 goto out;
+        if (o->parts_path) {
+                r = read_full_file(o->parts_path, &parts, &parts_size, 64u << 20);
+                if (r < 0) {
+                        r = error_wrapf(r, "cannot read %s", o->parts_path);
+                        goto out;
+                }
+                if (parts_size == t.lay.level_size[0] * VERITY_PARTS_ENTRY) {
+                        t.parts = (const uint8_t *) parts;
+                        t.page = malloc(BLOCK);
+                        r = t.page ? build_part_index(&t) : -ENOMEM;
+                        if (r < 0)
+                                goto out;
+                } else
+                        log_info("delta: %s is not for this hash tree: not used", o->parts_path);
+        }
         shift_push(&t, 0);
         for (uint64_t i = 0; i < t.lay.level_size[0]; i++) {
                 int ok = 0;
@@ -509,6 +638,23 @@ static int build_tree(Delta *d) {
                         }
                         continue;
                 }
+                if (t.parts) {
+                        ok = rebuild_parts(&t, i);
+                        if (ok < 0) {
+                                r = ok;
+                                goto out;
+                        }
+                        if (ok > 0) {
+                                t.from_parts++;
+                                if (pwrite(t.fd, t.page, BLOCK,
+                                           (off_t) ((t.lay.level_block[0] + i) * BLOCK)) !=
+                                    (ssize_t) BLOCK) {
+                                        r = error_wrapf(-errno, "cannot write %s", work);
+                                        goto out;
+                                }
+                                continue;
+                        }
+                }
                 r = fetch_one(&t, (t.lay.level_block[0] + i) * BLOCK, BLOCK, leaves_done);
                 if (r < 0)
                         goto out;
@@ -519,10 +665,13 @@ static int build_tree(Delta *d) {
         }
         d->st->tree_fetched = t.fetched_bytes;
         d->st->tree_rebuilt = t.rebuilt;
+        d->st->tree_from_parts = t.from_parts;
         d->st->requests += t.requests;
         r = 0;
 out:
         free(t.upper);
+        free(t.page);
+        free(t.part_index);
         safe_close(t.fd);
         if (r < 0)
                 (void) unlink(work);

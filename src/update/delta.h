@@ -31,6 +31,7 @@ typedef struct DeltaOptions {
                                         verity_url, checked up to root_hash */
         const char *verity_url;      /* NULL: verity_path must exist */
         uint64_t verity_length;      /* its signed length */
+        const char *parts_path;      /* the release's usr.verity.parts (delta-index.h), or NULL */
         const char *root_hash;       /* the release's signed root hash (hex) */
         const char *url;             /* the release's usr.erofs */
         uint64_t length;             /* its signed length */
@@ -50,6 +51,7 @@ typedef struct DeltaStats {
         uint64_t rehashed;     /* base blocks hashed because the salt differs (0: leaves used) */
         uint64_t tree_fetched; /* bytes of the hash tree fetched */
         uint64_t tree_rebuilt; /* blocks of leaves rebuilt from the base's */
+        uint64_t tree_from_parts; /* blocks of leaves put together from parts, some fetched */
 } DeltaStats;
 
 /* Returns 0 with dest in place; -ENOMEDIUM (with a message) when the base

@@ -19,6 +19,7 @@
 #include "fetch.h"
 #include "fileio.h"
 #include "gpt.h"
+#include "initrd-delta.h"
 #include "journal.h"
 #include "log.h"
 #include "macro.h"
@@ -30,13 +31,16 @@
 #include "verity.h"
 
 /* The files of a release the updater installs. */
-enum { RF_USR, RF_VERITY, RF_KERNEL, RF_INITRD, RF_CMDLINE, RF_UKI, _RF_MAX };
+enum { RF_USR, RF_VERITY, RF_KERNEL, RF_INITRD, RF_CMDLINE, RF_UKI, RF_PARTS, RF_FRAMES, _RF_MAX };
 static const char *const release_file[_RF_MAX] = {
-        [RF_USR] = "usr.erofs", [RF_VERITY] = "usr.verity", [RF_KERNEL] = "vmlinuz",
-        [RF_INITRD] = "initrd", [RF_CMDLINE] = "cmdline",   [RF_UKI] = "uki.efi",
+        [RF_USR] = "usr.erofs",         [RF_VERITY] = "usr.verity", [RF_KERNEL] = "vmlinuz",
+        [RF_INITRD] = "initrd",         [RF_CMDLINE] = "cmdline",   [RF_UKI] = "uki.efi",
+        [RF_PARTS] = "usr.verity.parts", [RF_FRAMES] = "initrd.frames",
 };
-/* A Secure Boot release has a signed UKI; the others do not. */
-#define RELEASE_FILE_OPTIONAL(f) ((f) == RF_UKI)
+/* A Secure Boot release has a signed UKI; the others do not. The delta's
+ * hint files (delta-index.h) are new: older releases lack them. */
+#define RELEASE_FILE_OPTIONAL(f) ((f) == RF_UKI || (f) == RF_PARTS || (f) == RF_FRAMES)
+#define RELEASE_FILE_HINT(f) ((f) == RF_PARTS || (f) == RF_FRAMES)
 
 typedef struct Release {
         const char *image, *version, *root_hash;
@@ -330,33 +334,91 @@ static char *target_url(const Ctx *c, const TufTarget *t) {
 }
 
 /* The running slot's kernel or initrd when the release's has the same bytes
- * (fetch_many then keeps the staged copy after checking it again). */
+ * (fetch_many then keeps the staged copy after checking it again). Else the
+ * running slot's copy stays as DEST.base, for the initrd's delta. */
 static bool reuse_boot_file(Ctx *c, size_t f, const char *dest) {
         const TufTarget *t = c->rel.files[f];
+        _cleanup_free_ char *base = strdup_printf("%s.base", dest);
         char path[32], sha[SHA256_HEX_SIZE];
         struct stat st;
 
-        if (access(dest, F_OK) == 0 || !c->t.slots[c->t.current].labelled)
+        if (!base || access(dest, F_OK) == 0 || !c->t.slots[c->t.current].labelled)
                 return false;
         snprintf(path, sizeof path, f == RF_KERNEL ? BOOT_KERNEL_FMT : BOOT_INITRD_FMT,
                  slot_to_string(c->t.current));
-        if (mkdir_parents(dest, 0755) < 0 || esp_get_file(&c->t.esp, path + 1, dest) < 0) {
+        if (mkdir_parents(dest, 0755) < 0 || esp_get_file(&c->t.esp, path + 1, base) < 0) {
                 error_clear();
-                (void) unlink(dest);
+                (void) unlink(base);
                 return false;
         }
-        if (stat(dest, &st) == 0 && (uint64_t) st.st_size == t->length &&
-            sha256_file_hex(dest, sha) >= 0 && streq(sha, t->sha256))
+        if (stat(base, &st) == 0 && (uint64_t) st.st_size == t->length &&
+            sha256_file_hex(base, sha) >= 0 && streq(sha, t->sha256) && rename(base, dest) == 0)
                 return true;
-        (void) unlink(dest);
         return false;
+}
+
+static int fetch_items(FetchItem *items, size_t n);
+static FetchItem release_item(const Ctx *c, size_t f, const char *url, const char *dest);
+
+/* A hint file of the release (delta-index.h), fetched and checked against
+ * its target: 1 when there, 0 when the release has none. */
+static int fetch_hint(Ctx *c, size_t f, char *const urls[static _RF_MAX],
+                      char *const dests[static _RF_MAX], uint64_t *fetched) {
+        if (!c->rel.files[f])
+                return 0;
+        bool had = access(dests[f], F_OK) == 0;
+        FetchItem it = release_item(c, f, urls[f], dests[f]);
+        int r = fetch_items(&it, 1);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                /* Only a hint: the delta goes on without it. */
+                printf("delta: %s not used: %s\n", release_file[f], error_message(r));
+                error_clear();
+                return 0;
+        }
+        if (!had)
+                *fetched += c->rel.files[f]->length;
+        return 1;
+}
+
+/* The initrd from the running slot's frames and ranges of the release's
+ * (initrd-delta.h). 1 if assembled, 0 if it must be fetched whole. */
+static int download_initrd_delta(Ctx *c, char *const urls[static _RF_MAX],
+                                 char *const dests[static _RF_MAX], InitrdDeltaStats *ret,
+                                 uint64_t *fetched) {
+        _cleanup_free_ char *base = strdup_printf("%s.base", dests[RF_INITRD]);
+        int r;
+
+        if (!base)
+                return -ENOMEM;
+        if (c->o->full || access(dests[RF_INITRD], F_OK) == 0 || access(base, F_OK) < 0)
+                return 0;
+        r = fetch_hint(c, RF_FRAMES, urls, dests, fetched);
+        if (r <= 0)
+                return r;
+        InitrdDeltaOptions o = {
+                .base_path = base,
+                .frames_path = dests[RF_FRAMES],
+                .url = urls[RF_INITRD],
+                .length = c->rel.files[RF_INITRD]->length,
+                .dest = dests[RF_INITRD],
+                .timeout = c->o->timeout,
+        };
+        r = initrd_delta_assemble(&o, ret);
+        if (r == -ENOMEDIUM) {
+                printf("initrd: full download: %s\n", error_message(r));
+                error_clear();
+                return 0;
+        }
+        return r < 0 ? r : 1;
 }
 
 /* The usr image from the running slot's blocks and ranges of the release's
  * (delta.h). 1 if assembled, 0 if the whole file must be fetched (said why),
  * < 0 on error. */
 static int download_delta(Ctx *c, char *const urls[static _RF_MAX],
-                          char *const dests[static _RF_MAX], DeltaStats *ret) {
+                          char *const dests[static _RF_MAX], DeltaStats *ret, uint64_t *fetched) {
         const SlotPair *base = &c->t.slots[c->t.current];
         _cleanup_free_ char *name = NULL;
         int r;
@@ -373,7 +435,11 @@ static int download_delta(Ctx *c, char *const urls[static _RF_MAX],
         name = strdup_printf("slot %s", slot_to_string(c->t.current));
         if (!name)
                 return -ENOMEM;
+        r = access(dests[RF_VERITY], F_OK) < 0 ? fetch_hint(c, RF_PARTS, urls, dests, fetched) : 0;
+        if (r < 0)
+                return r;
         DeltaOptions d = {
+                .parts_path = r > 0 ? dests[RF_PARTS] : NULL,
                 .base_path = c->t.disk,
                 .base_data_offset = base->data.offset,
                 .base_data_size = base->data.size,
@@ -420,6 +486,7 @@ static int download(Ctx *c) {
         char *urls[_RF_MAX] = {}, *dests[_RF_MAX] = {};
         uint64_t total = 0, fetched = 0, reused = 0;
         DeltaStats ds = {};
+        InitrdDeltaStats ids = {};
         size_t n = 0;
         struct timespec t0, t1;
         int r = 0, delta = 0;
@@ -438,7 +505,7 @@ static int download(Ctx *c) {
                         continue;
                 /* A release with a UKI boots from it: its kernel and initrd
                  * are in there. */
-                if (c->rel.files[RF_UKI] && (f == RF_KERNEL || f == RF_INITRD))
+                if (c->rel.files[RF_UKI] && (f == RF_KERNEL || f == RF_INITRD || f == RF_FRAMES))
                         continue;
                 urls[f] = target_url(c, c->rel.files[f]);
                 dests[f] = staged(c, f);
@@ -446,11 +513,23 @@ static int download(Ctx *c) {
                         r = -ENOMEM;
                         goto out;
                 }
+        }
+        for (size_t f = 0; f < _RF_MAX; f++) {
+                if (!urls[f] || RELEASE_FILE_HINT(f))
+                        continue;
                 total += c->rel.files[f]->length;
                 if ((f == RF_KERNEL || f == RF_INITRD) && !c->o->full &&
                     reuse_boot_file(c, f, dests[f]))
                         reused += c->rel.files[f]->length;
-                else if (f != RF_USR && f != RF_VERITY && access(dests[f], F_OK) < 0)
+                else if (f == RF_INITRD) {
+                        r = download_initrd_delta(c, urls, dests, &ids, &fetched);
+                        if (r < 0)
+                                goto out;
+                        if (r == 0 && access(dests[f], F_OK) < 0)
+                                fetched += c->rel.files[f]->length;
+                        reused += ids.reused_bytes + ids.resumed_bytes;
+                        fetched += ids.fetched_bytes;
+                } else if (f != RF_USR && f != RF_VERITY && access(dests[f], F_OK) < 0)
                         fetched += c->rel.files[f]->length;
                 if (f != RF_USR && f != RF_VERITY)
                         items[n++] = release_item(c, f, urls[f], dests[f]);
@@ -460,7 +539,7 @@ static int download(Ctx *c) {
                 goto out;
         bool had_verity = access(dests[RF_VERITY], F_OK) == 0;
         if (access(dests[RF_USR], F_OK) < 0) {
-                delta = download_delta(c, urls, dests, &ds);
+                delta = download_delta(c, urls, dests, &ds, &fetched);
                 if (delta < 0) {
                         r = delta;
                         goto out;
@@ -493,9 +572,10 @@ static int download(Ctx *c) {
                        (double) ds.fetched * VERITY_BLOCK_SIZE / 1048576.0, ds.requests);
                 if (ds.tree_rebuilt > 0)
                         printf(", hash tree %" PRIu64 " KiB fetched (%" PRIu64
-                               " blocks of leaves rebuilt from slot %s's)",
+                               " blocks of leaves rebuilt from slot %s's, %" PRIu64
+                               " from parts)",
                                ds.tree_fetched / 1024, ds.tree_rebuilt,
-                               slot_to_string(c->t.current));
+                               slot_to_string(c->t.current), ds.tree_from_parts);
                 if (ds.resumed > 0)
                         printf(", %.1f MiB written by an interrupted run",
                                (double) ds.resumed * VERITY_BLOCK_SIZE / 1048576.0);
@@ -504,12 +584,25 @@ static int download(Ctx *c) {
                                slot_to_string(c->t.current));
                 printf("\n");
         }
+        if (ids.frames > 0)
+                printf("delta: initrd %.1f MiB: %.1f MiB reused from slot %s, %.1f MiB fetched in "
+                       "%" PRIu64 " requests (%" PRIu64 " frames)%s\n",
+                       (double) c->rel.files[RF_INITRD]->length / 1048576.0,
+                       (double) (ids.reused_bytes + ids.resumed_bytes) / 1048576.0,
+                       slot_to_string(c->t.current), (double) ids.fetched_bytes / 1048576.0,
+                       ids.requests, ids.frames,
+                       ids.resumed_bytes > 0 ? ", some written by an interrupted run" : "");
         printf("download: %s %s: %" PRIu64 " bytes fetched, %" PRIu64 " reused locally, of %" PRIu64
                " (%.2f %%), %.1f s\n",
                c->rel.image, c->rel.version, fetched, reused, total,
                total ? 100.0 * (double) fetched / (double) total : 0.0,
                (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9);
 out:
+        for (size_t f = RF_KERNEL; f <= RF_INITRD; f++) {
+                _cleanup_free_ char *base = dests[f] ? strdup_printf("%s.base", dests[f]) : NULL;
+                if (base)
+                        (void) unlink(base);
+        }
         for (size_t f = 0; f < _RF_MAX; f++) {
                 free(urls[f]);
                 free(dests[f]);

@@ -380,7 +380,71 @@ dd if=/dev/zero of="$TMP/damaged.raw" bs=512 seek="$A3" count=8 conv=notrunc sta
 check "slot a without a hash tree: a full download, and it says so" \
         bash -c "grep -q 'full download: slot a has no usable hash tree' '$TMP/nosb.out' && cmp -s '$TMP/st-nosb/downloads/2.0.0/usr.erofs' '$KEEP/v2/usr.erofs'"
 rm -f "$TMP/damaged.raw"
-echo "       (delta cases: $((SECONDS - t_delta)) s)"
+t_hints=$SECONDS
+
+# Blocks of leaves are put together from the base's leaves by the parts hints
+# (usr.verity.parts); parts fetched from a hash tree spoiled in the repository
+# do not match the level above: the whole block is fetched, and refused.
+spoiled; python3 - "$(ls "$TMP/bad/targets/container-host/2.0.0/"*.usr.verity)" <<'PY'
+import struct, sys
+with open(sys.argv[1], "r+b") as f:
+    d = bytearray(f.read())
+    blocks = struct.unpack_from("<Q", d, 72)[0]
+    start = len(d) - (blocks + 127) // 128 * 4096   # the leaves end the file
+    for off in range(start, len(d), 512):
+        d[off] ^= 1
+    f.seek(0); f.write(d)
+PY
+bad "a corrupt block of leaves in the repository's hash tree" \
+        "block [0-9]+ of .*usr.verity does not match the release's hash tree \(refused after 3 tries\)" "${UPD[@]}" "${ST[@]}"
+check "blocks of leaves were put together from parts before (the fault hit that path)" \
+        grep -Eq "[1-9][0-9]* from parts" "$TMP/delta.out"
+spoiled; python3 - "$(ls "$TMP/bad/targets/container-host/2.0.0/"*.usr.verity.parts)" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    d = bytearray(f.read()); f.seek(0); f.write(bytes(b ^ 0xff for b in d))
+PY
+"$BERTH" "${DL[@]}" "${ST[@]}" > "$TMP/parts.out" 2>&1 || true
+check "a usr.verity.parts that is not its target's is not used; the delta still finishes" \
+        bash -c "grep -q 'usr.verity.parts not used' '$TMP/parts.out' && cmp -s '$TMP/bad-state/downloads/2.0.0/usr.erofs' '$KEEP/v2/usr.erofs'"
+
+# The initrd: a release whose initrd has one new frame in front of v1's
+# (every old frame moves); only that frame is fetched.
+cp -a "$KEEP/v2" "$TMP/v2i"
+python3 - "$TMP/extra.cpio" <<'PY'
+import sys
+def entry(name, data, mode):
+    n = name.encode() + b"\0"
+    h = b"070701" + b"".join(b"%08X" % v for v in (7, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(n), 0))
+    pad = lambda x: b"\0" * ((4 - x % 4) % 4)
+    return h + n + pad(110 + len(n)) + data + pad(len(data))
+open(sys.argv[1], "wb").write(entry("etc/berth/extra", b"an extra file\n" * 600, 0o100644) + entry("TRAILER!!!", b"", 0))
+PY
+{ zstd -q -19 -c "$TMP/extra.cpio"; cat "$KEEP/v1/initrd"; } > "$TMP/v2i/initrd"
+REPOI=$TMP/repo-initrd
+"$BERTH" publish --repo "$REPOI" --key "$KEEP/keys" "$KEEP/v1" >/dev/null
+"$BERTH" publish --repo "$REPOI" --key "$KEEP/keys" "$TMP/v2i" >/dev/null
+URLI=$("$FIX/serve.sh" "$REPOI" "$TMP/ri.pid")
+PIDS+=("$(cat "$TMP/ri.pid")")
+extra=$(($(stat -c %s "$TMP/v2i/initrd") - $(stat -c %s "$KEEP/v1/initrd")))
+cp -a "$REPOI" "$TMP/badi"
+python3 - "$(ls "$TMP/badi/targets/container-host/2.0.0/"*.initrd)" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(20); b = f.read(1); f.seek(20); f.write(bytes([b[0] ^ 1]))
+PY
+BADURLI=$("$FIX/serve.sh" "$TMP/badi" "$TMP/badi.pid")
+PIDS+=("$(cat "$TMP/badi.pid")")
+bad "a corrupt initrd frame in the repository" \
+        "the frame at byte 0 of .*initrd does not match the release's initrd.frames \(refused after 3 tries\)" \
+        "${UPD[@]}" --state "$TMP/st-ini" --repo "$BADURLI"
+"$BERTH" "${DL[@]}" --state "$TMP/st-ini" --repo "$URLI" > "$TMP/ini.out" 2>&1 || true
+sed 's/^/       /' "$TMP/ini.out"
+check "the initrd's old frames come from slot a (a killed run's copies resumed), its new frame is fetched" \
+        bash -c "grep -Eq '^delta: initrd .*fetched in 1 requests .*written by an interrupted run' '$TMP/ini.out' && cmp -s '$TMP/st-ini/downloads/2.0.0/initrd' '$TMP/v2i/initrd'"
+got=$(awk '$2 ~ /initrd$/ && $4 == 206 { n += $5 } END { print n + 0 }' "$TMP/ri.log")
+check "the initrd's ranges were its one new frame ($got bytes, the frame $extra)" test "$got" -eq "$extra"
+echo "       (delta cases: $((SECONDS - t_delta)) s, the hint file and initrd cases $((SECONDS - t_hints)) s of it)"
 
 # --- the update itself -------------------------------------------------------
 step "apply v2 to the v1 disk"

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "deb.h"
+#include "delta-index.h"
 #include "fileio.h"
 #include "initrd.h"
 #include "macro.h"
@@ -47,11 +48,36 @@ static const char *line_of(const char *listing, const char *name) {
         return p;
 }
 
-/* `cpio -t` of a zstd-compressed initrd, as one string. */
+/* The initrd's zstd frames as files DIR/NNNN.zst (each a whole cpio
+ * archive); returns how many. */
+static size_t split_frames(const char *initrd, const char *dir, ZstdFrame **ret) {
+        _cleanup_free_ char *data = NULL;
+        ZstdFrame *fs = NULL;
+        size_t size, n;
+        assert_int_equal(read_full_file(initrd, &data, &size, 0), 0);
+        assert_int_equal(zstd_frames_scan((const uint8_t *) data, size, &fs, &n), 0);
+        assert_int_equal(mkdir_p(dir, 0755), 0);
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *p = strdup_printf("%s/%04zu.zst", dir, i);
+                assert_int_equal(write_file_atomic(p, data + fs[i].offset, fs[i].length, 0644), 0);
+        }
+        if (ret)
+                *ret = fs;
+        else
+                free(fs);
+        return n;
+}
+
+/* `cpio -t` of a berth initrd (zstd frames, each a cpio archive), as one
+ * string. */
 static char *list_initrd(const char *initrd, const char *opts) {
-        _cleanup_free_ char *out = wpath("list.txt");
+        _cleanup_free_ char *out = wpath("list.txt"), *dir = wpath("frames");
         char *data = NULL;
-        assert_int_equal(shell("zstd -dc %s | cpio -t %s --quiet > %s", initrd, opts, out), 0);
+        assert_int_equal(shell("rm -rf %s", dir), 0);
+        split_frames(initrd, dir, NULL);
+        assert_int_equal(shell("for f in %s/*.zst; do zstd -dc $f | cpio -t %s --quiet; done > %s",
+                               dir, opts, out),
+                         0);
         assert_int_equal(read_full_file(out, &data, NULL, 0), 0);
         return data;
 }
@@ -128,10 +154,14 @@ static void test_initrd_contents_and_reproducible(void **state) {
 
         /* The init really runs from the unpacked initrd with its libraries. */
         _cleanup_free_ char *x = wpath("x");
-        assert_int_equal(shell("set -e; mkdir %s; cd %s; zstd -dc %s | cpio -id --quiet; "
+        _cleanup_free_ char *fdir = wpath("frames-x");
+        /* libc and the init are large: frames of their own. */
+        assert_true(split_frames(a, fdir, NULL) >= 3);
+        assert_int_equal(shell("set -e; mkdir %s; cd %s; for f in %s/*.zst; do zstd -dc $f | "
+                               "cpio -id --quiet; done; "
                                "./usr/lib64/ld-linux-x86-64.so.2 --library-path "
                                "./usr/lib/x86_64-linux-gnu ./init",
-                               x, x, a),
+                               x, x, fdir),
                          0);
         _cleanup_free_ char *rel = NULL, *relp = wpath("x/etc/initrd-release");
         assert_int_equal(read_full_file(relp, &rel, NULL, 0), 0);
@@ -200,6 +230,31 @@ static void test_modules_from_real_kernel(void **state) {
                 assert_non_null(strstr(list, want[i]));
         }
         assert_null(strstr(list, "/ext4.ko"));
+
+        /* One more module: the frames of everything else keep their bytes
+         * (what the delta updater copies from the running initrd). */
+        _cleanup_free_ char *out2 = wpath("initrd-k2"), *d1 = wpath("kf1"), *d2 = wpath("kf2");
+        char *mods2[] = { (char *) "virtio_blk", (char *) "dm-verity", (char *) "erofs",
+                          (char *) "libcrc32c",  (char *) "zswap",     (char *) "loop",
+                          NULL };
+        o.modules = mods2;
+        assert_int_equal(initrd_build(&o, out2), 0);
+        ZstdFrame *f1 = NULL, *f2 = NULL;
+        size_t n1 = split_frames(out, d1, &f1), n2 = split_frames(out2, d2, &f2), same = 0;
+        for (size_t i = 0; i < n2; i++)
+                for (size_t k = 0; k < n1; k++)
+                        if (memcmp(f2[i].sha256, f1[k].sha256, 32) == 0) {
+                                same++;
+                                break;
+                        }
+        /* New: loop.ko's frame, the small entries' frame (initrd-modules), the
+         * module indexes that changed. */
+        fprintf(stderr, "frames: %zu before, %zu after, %zu the same\n", n1, n2, same);
+        assert_true(n2 > n1);
+        assert_true(same >= n1 - 6);
+        free(f1);
+        free(f2);
+        o.modules = mods;
 
         char *bad[] = { (char *) "no_such_module_xyz", NULL };
         o.modules = bad;
