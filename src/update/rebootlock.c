@@ -373,8 +373,12 @@ int update_lock_status_line(const UpdateOptions *o, const char *state_dir) {
         _cleanup_(reboot_lock_done) RebootLock l = {};
         _cleanup_free_ char *state = NULL;
         int r = reboot_lock_load(o, &l);
-        if (r < 0)
-                return r;
+        if (r < 0) {
+                /* The rest of the status is still worth showing. */
+                printf("reboot coordination: %s\n", error_message(r));
+                error_clear();
+                return 0;
+        }
         r = reboot_lock_state_read(state_dir, &state);
         if (r < 0)
                 return r;
