@@ -50,8 +50,8 @@ const SettingInfo settings_table[] = {
           "of the fleet's reboot semaphore in etcd, then reboots into it)" },
         { "update.etcd-endpoints", SETTING_URL_LIST, F(etcd_endpoints), "berth/update.conf", NULL,
           false, "list of etcd client URLs (http or https), tried in order" },
-        { "update.reboot-group", SETTING_CHANNEL, F(reboot_group), "berth/update.conf", NULL,
-          false, "the semaphore's name, /berth/reboot/GROUP (default \"default\")" },
+        { "update.reboot-group", SETTING_CHANNEL, F(reboot_group), "berth/update.conf", NULL, false,
+          "the semaphore's name, /berth/reboot/GROUP (default \"default\")" },
         { "update.max-unavailable", SETTING_COUNT, F(max_unavailable), "berth/update.conf", NULL,
           false,
           "integer 1 to 10000: nodes of the group rebooting at once, for a semaphore that does "

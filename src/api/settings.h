@@ -28,7 +28,7 @@ typedef struct Settings {
         char **cmdline;
         char **mirrors; /* pairs: registry, mirror URL (in the order given) */
         char *update_channel;
-        char **health_command; /* argv: an absolute path, then its arguments */
+        char **health_command;     /* argv: an absolute path, then its arguments */
         char *reboot_coordination; /* "off" or "etcd" */
         char **etcd_endpoints;
         char *reboot_group;

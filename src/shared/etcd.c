@@ -155,8 +155,7 @@ static int answer_data(const void *data, size_t size, void *userdata) {
 
 /* POSTs body to path on the first endpoint that answers. *ret_url names
  * the request for the messages about its answer. */
-static int request(EtcdClient *c, const char *path, const char *body, Answer *ret,
-                   char **ret_url) {
+static int request(EtcdClient *c, const char *path, const char *body, Answer *ret, char **ret_url) {
         _cleanup_free_ char *why = NULL;
 
         for (size_t k = 0; k < c->n; k++) {
@@ -190,8 +189,7 @@ static int request(EtcdClient *c, const char *path, const char *body, Answer *re
                  * member would say the same. */
                 if (status >= 400 && status < 500)
                         return r;
-                char *n = strdup_printf("%s%s%s", strempty(why), why ? "; " : "",
-                                        error_message(r));
+                char *n = strdup_printf("%s%s%s", strempty(why), why ? "; " : "", error_message(r));
                 if (!n)
                         return -ENOMEM;
                 free(why);
@@ -339,8 +337,7 @@ int etcd_get(EtcdClient *c, const char *key, EtcdKv *ret) {
         return r;
 }
 
-int etcd_cas(EtcdClient *c, const char *key, int64_t mod_revision, const char *value,
-             size_t size) {
+int etcd_cas(EtcdClient *c, const char *key, int64_t mod_revision, const char *value, size_t size) {
         _cleanup_free_ char *k = etcd_base64_encode(key, strlen(key)),
                             *v = etcd_base64_encode(value, size), *body = NULL, *url = NULL;
         Answer a = {};

@@ -50,8 +50,7 @@ const char *etcd_endpoint(const EtcdClient *c);
  * names the source in errors. etcd_parse_range: 1 found (first kv whose key
  * is key), 0 none. etcd_parse_txn: 1 succeeded, 0 not. -EBADMSG with the
  * field named for anything else. */
-int etcd_parse_range(const char *data, size_t size, const char *key, const char *what,
-                     EtcdKv *ret);
+int etcd_parse_range(const char *data, size_t size, const char *key, const char *what, EtcdKv *ret);
 int etcd_parse_txn(const char *data, size_t size, const char *what);
 
 /* Standard base64 (RFC 4648, padded). */

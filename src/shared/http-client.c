@@ -358,14 +358,16 @@ static int request_once(HttpClient *c, const HttpGet *g, bool tls, const char *h
                 (void) snprintf(range, sizeof range, "Range: bytes=%llu-\r\n",
                                 (unsigned long long) g->offset);
         if (g->post_body)
-                req = strdup_printf("POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: berth/" BERTH_VERSION
-                                    "\r\nAccept: application/json\r\nContent-Type: "
-                                    "application/json\r\nContent-Length: %zu\r\n\r\n%.*s",
-                                    path, hh, g->post_size, (int) g->post_size, g->post_body);
+                req = strdup_printf(
+                        "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: berth/" BERTH_VERSION
+                        "\r\nAccept: application/json\r\nContent-Type: "
+                        "application/json\r\nContent-Length: %zu\r\n\r\n%.*s",
+                        path, hh, g->post_size, (int) g->post_size, g->post_body);
         else
-                req = strdup_printf("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: berth/" BERTH_VERSION
-                                    "\r\nAccept: */*\r\n%s\r\n",
-                                    path, hh, range);
+                req = strdup_printf(
+                        "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: berth/" BERTH_VERSION
+                        "\r\nAccept: */*\r\n%s\r\n",
+                        path, hh, range);
         if (!req)
                 return -ENOMEM;
 

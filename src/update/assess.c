@@ -329,8 +329,7 @@ int update_service(const UpdateOptions *o) {
                         log_error("update check: %s", error_message(r));
                         error_clear();
                 } else if (r == 0 && (r = update_reboot_lock_release_own(o)) < 0) {
-                        log_error("reboot lock: cannot give the slot back: %s",
-                                  error_message(r));
+                        log_error("reboot lock: cannot give the slot back: %s", error_message(r));
                         error_clear();
                 } else if (r > 0)
                         reboot_coordinated(o);

@@ -16,8 +16,8 @@
 #define UPDATE_USAGE                                                                               \
         "usage: berth update status|check|download|apply|mark-good|mark-bad VERSION|service "      \
         "[--disk PATH] [--state DIR] [--repo URL] [--channel NAME] [--root FILE] "                 \
-        "[--timeout SECONDS] [--reboot] [--full]\n"                                                 \
-        "       berth update lock status|take|release [ID] [--etcd URL[,URL...]] [--group NAME] "   \
+        "[--timeout SECONDS] [--reboot] [--full]\n"                                                \
+        "       berth update lock status|take|release [ID] [--etcd URL[,URL...]] [--group NAME] "  \
         "[--id ID] [--max N] [--wait SECONDS] [--state DIR]"
 
 static int run(int argc, char **argv) {

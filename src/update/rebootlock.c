@@ -50,11 +50,10 @@ int reboot_sem_parse(const char *data, size_t size, const char *what, RebootSem 
                 r = error_setf(EBADMSG, "%s: not a JSON object", what);
                 goto out;
         }
-        json_object_foreach(j, field, v)
-                if (!streq(field, "max") && !streq(field, "holders")) {
-                        r = error_setf(EBADMSG, "%s: unknown field \"%s\"", what, field);
-                        goto out;
-                }
+        json_object_foreach(j, field, v) if (!streq(field, "max") && !streq(field, "holders")) {
+                r = error_setf(EBADMSG, "%s: unknown field \"%s\"", what, field);
+                goto out;
+        }
         v = json_object_get(j, "max");
         if (!json_is_integer(v) || json_integer_value(v) < 1 ||
             json_integer_value(v) > REBOOT_LOCK_MAX_LIMIT) {
@@ -76,8 +75,8 @@ int reboot_sem_parse(const char *data, size_t size, const char *what, RebootSem 
         json_array_foreach(h, i, v) {
                 const char *id = json_string_value(v);
                 if (!id || strlen(id) != json_string_length(v) || !reboot_lock_id_is_valid(id)) {
-                        r = error_setf(EBADMSG, "%s: field \"holders[%zu]\": not a holder ID",
-                                       what, i);
+                        r = error_setf(EBADMSG, "%s: field \"holders[%zu]\": not a holder ID", what,
+                                       i);
                         goto out;
                 }
                 if (strv_contains(holders, id)) {
@@ -151,14 +150,15 @@ int reboot_lock_load(const UpdateOptions *o, RebootLock *ret) {
                      (r = update_config_value(conf, "MaxUnavailable", &max)) < 0))
                 return r;
         if (mode && !streq(mode, "etcd") && !streq(mode, "off"))
-                return error_setf(EINVAL, "update.conf: RebootCoordination=%s: not \"etcd\" or "
-                                          "\"off\"",
+                return error_setf(EINVAL,
+                                  "update.conf: RebootCoordination=%s: not \"etcd\" or "
+                                  "\"off\"",
                                   mode);
         l.enabled = mode && streq(mode, "etcd");
         if (max && parse_unsigned_range(max, 1, REBOOT_LOCK_MAX_LIMIT, &l.max) < 0)
                 return error_setf(EINVAL,
-                                  "update.conf: MaxUnavailable=%s: not a number from 1 to %u",
-                                  max, REBOOT_LOCK_MAX_LIMIT);
+                                  "update.conf: MaxUnavailable=%s: not a number from 1 to %u", max,
+                                  REBOOT_LOCK_MAX_LIMIT);
         if (o->lock_max > 0)
                 l.max = o->lock_max;
         _cleanup_(reboot_lock_done) RebootLock tmp = l;

@@ -39,10 +39,10 @@ void reboot_sem_done(RebootSem *s);
 bool reboot_lock_id_is_valid(const char *id);
 
 typedef struct RebootLock {
-        bool enabled;    /* RebootCoordination=etcd */
+        bool enabled; /* RebootCoordination=etcd */
         char **endpoints;
         char *group, *key, *id;
-        unsigned max;    /* for a key that does not exist yet (MaxUnavailable=) */
+        unsigned max; /* for a key that does not exist yet (MaxUnavailable=) */
         char *state_dir;
 } RebootLock;
 

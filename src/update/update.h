@@ -36,12 +36,12 @@ typedef struct UpdateOptions {
         bool full;                /* download whole files, no delta from the running slot */
         const char *services_dir; /* NULL: PID 1's status files (boot assessment) */
         /* Fleet reboots (rebootlock.h): NULL or 0 take update.conf's. */
-        const char *etcd;         /* endpoints, separated by commas */
-        const char *group;        /* reboot group */
-        const char *lock_id;      /* holder ID; NULL: the machine ID */
-        unsigned lock_max;        /* max for a semaphore that does not exist yet */
-        unsigned wait;            /* lock take: seconds to wait for a slot */
-        unsigned poll_max;        /* longest pause between tries while waiting */
+        const char *etcd;    /* endpoints, separated by commas */
+        const char *group;   /* reboot group */
+        const char *lock_id; /* holder ID; NULL: the machine ID */
+        unsigned lock_max;   /* max for a semaphore that does not exist yet */
+        unsigned wait;       /* lock take: seconds to wait for a slot */
+        unsigned poll_max;   /* longest pause between tries while waiting */
 } UpdateOptions;
 
 int update_status(const UpdateOptions *o);

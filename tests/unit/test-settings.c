@@ -386,14 +386,10 @@ static void test_docs_match_table(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_parse_full),
-                cmocka_unit_test(test_errors),
-                cmocka_unit_test(test_limits),
-                cmocka_unit_test(test_null_unsets),
-                cmocka_unit_test(test_store),
-                cmocka_unit_test(test_render),
-                cmocka_unit_test(test_render_reboot),
-                cmocka_unit_test(test_docs_match_table),
+                cmocka_unit_test(test_parse_full),    cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_limits),        cmocka_unit_test(test_null_unsets),
+                cmocka_unit_test(test_store),         cmocka_unit_test(test_render),
+                cmocka_unit_test(test_render_reboot), cmocka_unit_test(test_docs_match_table),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
