@@ -15,6 +15,7 @@ B=${BERTH:?}
 need etcd
 need etcdctl
 need python3
+need openssl
 TMP=$(mktemp -d /tmp/berth-test-fleet-XXXXXX)
 ETCD_PID=
 PIDS=()
@@ -28,8 +29,14 @@ trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 CP=$(port)
 PP=$(port)
+SP=$(port)
 E=http://127.0.0.1:$CP
-etcd --name fleet-test --data-dir "$TMP/etcd" --listen-client-urls "$E" --advertise-client-urls "$E" \
+ES=https://127.0.0.1:$SP
+# One member, answering on http and on https (a test certificate).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=berth-test \
+        -addext "subjectAltName=IP:127.0.0.1" -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
+etcd --name fleet-test --data-dir "$TMP/etcd" --listen-client-urls "$E,$ES" --advertise-client-urls "$E" \
+        --cert-file "$TMP/cert.pem" --key-file "$TMP/key.pem" \
         --listen-peer-urls "http://127.0.0.1:$PP" --initial-advertise-peer-urls "http://127.0.0.1:$PP" \
         --initial-cluster "fleet-test=http://127.0.0.1:$PP" > "$TMP/etcd.log" 2>&1 &
 ETCD_PID=$!
@@ -136,6 +143,14 @@ check "update.conf's endpoints (a dead one first), group and max" bash -c \
 printf 'RebootCoordination=yes\n' > "$TMP/conf/update.conf"
 "$B" update lock status --config "$TMP/conf" --etcd "$E" > "$TMP/cfg.out" 2>&1
 check "a bad RebootCoordination= is named" grep -q 'RebootCoordination=yes: not "etcd" or "off"' "$TMP/cfg.out"
+
+step "https"
+check "an https endpoint, its peer checked against the CA store (SSL_CERT_FILE)" bash -c \
+        "SSL_CERT_FILE='$TMP/cert.pem' '$B' update lock status --etcd '$ES' --group cfg --state '$TMP/state-s' | \
+         grep -q '^/berth/reboot/cfg: max 3, 1 held, revision [0-9]* ($ES)'"
+SSL_CERT_FILE=/dev/null "$B" update lock status --etcd "$ES" --group cfg --state "$TMP/state-s" > "$TMP/tls.out" 2>&1
+check "an untrusted certificate: refused, the endpoint named" bash -c \
+        "[ $? -ne 0 ] && grep -q 'etcd unreachable: $ES/v3/kv/range: TLS: the certificate of 127.0.0.1 is not trusted' '$TMP/tls.out'"
 
 step "etcd down"
 kill "$ETCD_PID"
