@@ -285,6 +285,33 @@ static void reboot_coordinated(const UpdateOptions *o) {
                 pause(); /* PID 1 stops this service on its way down */
 }
 
+/* Gives this node's reboot slot back (nothing without coordination or
+ * without a slot), trying up to tries times: right after boot the network
+ * or etcd may not answer yet (1 s, doubling up to 60 s: about 15 minutes
+ * for RELEASE_TRIES); then again after each update check. */
+#define RELEASE_TRIES 20
+static void release_slot(const UpdateOptions *o, unsigned tries) {
+        for (unsigned t = 1, pause = 1;; t++) {
+                int r = update_reboot_lock_release_own(o);
+                if (r >= 0)
+                        break;
+                if (t >= tries) {
+                        log_error("reboot lock: cannot give the slot back: %s (again after the "
+                                  "next update check)",
+                                  error_message(r));
+                        error_clear();
+                        break;
+                }
+                log_warning("reboot lock: cannot give the slot back yet: %s (again in %us)",
+                            error_message(r), pause);
+                error_clear();
+                fflush(stdout);
+                sleep(pause);
+                pause = MIN(pause * 2, 60u);
+        }
+        fflush(stdout);
+}
+
 int update_service(const UpdateOptions *o) {
         Schedule s = {};
         int r = read_schedule(o, &s);
@@ -304,14 +331,7 @@ int update_service(const UpdateOptions *o) {
         }
         /* Blessed, or back on the old slot after a rollback: the slot this
          * node took before its reboot goes back to the fleet. */
-        r = update_reboot_lock_release_own(o);
-        if (r < 0) {
-                log_error("reboot lock: cannot give the slot back: %s (again after the next "
-                          "check)",
-                          error_message(r));
-                error_clear();
-        }
-        fflush(stdout);
+        release_slot(o, RELEASE_TRIES);
         if (!s.have_repo || s.interval == 0) {
                 log_info("no periodic update checks (%s)",
                          s.have_repo ? "CheckInterval=0" : "no Repository= in update.conf");
@@ -328,10 +348,9 @@ int update_service(const UpdateOptions *o) {
                 if (r < 0) {
                         log_error("update check: %s", error_message(r));
                         error_clear();
-                } else if (r == 0 && (r = update_reboot_lock_release_own(o)) < 0) {
-                        log_error("reboot lock: cannot give the slot back: %s", error_message(r));
-                        error_clear();
-                } else if (r > 0)
+                } else if (r == 0)
+                        release_slot(o, 1);
+                else
                         reboot_coordinated(o);
                 fflush(stdout);
         }

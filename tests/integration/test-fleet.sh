@@ -144,6 +144,19 @@ printf 'RebootCoordination=yes\n' > "$TMP/conf/update.conf"
 "$B" update lock status --config "$TMP/conf" --etcd "$E" > "$TMP/cfg.out" 2>&1
 check "a bad RebootCoordination= is named" grep -q 'RebootCoordination=yes: not "etcd" or "off"' "$TMP/cfg.out"
 
+step "the agent gives its slot back after boot"
+# update.service on this host: no berth slot was booted, so nothing to
+# assess (as after a blessed boot); then the slot goes back to the fleet.
+mkdir -p "$TMP/agent" "$TMP/services"
+printf 'RebootCoordination=etcd\nEtcdEndpoints=%s\nRebootGroup=agent\nMaxUnavailable=1\n' "$E" > "$TMP/agent/update.conf"
+"$B" update lock take --config "$TMP/agent" --id boot1 --state "$TMP/state-boot1" > /dev/null
+check "boot1 holds the slot before its reboot" test "$(holders agent)" = "boot1"
+timeout 60 "$B" update service --config "$TMP/agent" --id boot1 --state "$TMP/state-boot1" \
+        --services "$TMP/services" > "$TMP/agent.out" 2>&1
+check "the agent exits 0 and says it released the slot" bash -c "[ $? -eq 0 ] && \
+        grep -q 'released the slot of boot1 in /berth/reboot/agent' '$TMP/agent.out'"
+check "nobody holds a slot of the group" test -z "$(holders agent)"
+
 step "https"
 check "an https endpoint, its peer checked against the CA store (SSL_CERT_FILE)" bash -c \
         "SSL_CERT_FILE='$TMP/cert.pem' '$B' update lock status --etcd '$ES' --group cfg --state '$TMP/state-s' | \
