@@ -505,7 +505,8 @@ int http_get(HttpClient *c, const HttpGet *g, int *ret_status) {
                 r = http_url_parse(url, &tls, &host, &port, &path);
                 if (r < 0)
                         break;
-                log_debug("http: GET %s%s", url, g->offset > 0 ? " (resuming)" : "");
+                log_debug("http: %s %s%s", g->post_body ? "POST" : "GET", url,
+                          g->offset > 0 ? " (resuming)" : "");
                 r = request_once(c, g, tls, host, port, path, &status, &next);
                 if (r <= 0) {
                         if (r < 0)
