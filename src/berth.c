@@ -434,7 +434,7 @@ static const struct {
           "make update signing keys and root metadata (host only)" },
         { "publish", NULL, "berth-compose", "add an image to an update repository (host only)" },
         { "update", NULL, "berth-update",
-          "signed A/B updates: status, check, download, apply, mark-good" },
+          "signed A/B updates: status, check, download, apply, mark-good, lock" },
         { "vm", NULL, "berth-vm", "boot a composed image under QEMU (host only)" },
         { "service", cmd_service, NULL, "show services, start, stop or restart one" },
         { "status", cmd_status, NULL, "the node's image, slot, services and settings (berthd)" },

@@ -152,7 +152,8 @@ static int render_update(const Settings *s, const char *factory, char **ret) {
         _cleanup_free_ char *buf = NULL;
         int r;
 
-        if (!s->update_channel && strv_isempty(s->health_command))
+        if (!s->update_channel && strv_isempty(s->health_command) && !s->reboot_coordination &&
+            strv_isempty(s->etcd_endpoints) && !s->reboot_group && !s->max_unavailable)
                 return 0;
         r = append(&buf, "# berth settings (update.*)\n");
         if (r >= 0 && s->update_channel)
@@ -165,6 +166,16 @@ static int render_update(const Settings *s, const char *factory, char **ret) {
                 if (r >= 0)
                         r = append(&buf, "\n");
         }
+        if (r >= 0 && s->reboot_coordination)
+                r = append(&buf, "RebootCoordination=%s\n", s->reboot_coordination);
+        if (r >= 0 && !strv_isempty(s->etcd_endpoints)) {
+                _cleanup_free_ char *l = strv_join(s->etcd_endpoints, ",");
+                r = l ? append(&buf, "EtcdEndpoints=%s\n", l) : -ENOMEM;
+        }
+        if (r >= 0 && s->reboot_group)
+                r = append(&buf, "RebootGroup=%s\n", s->reboot_group);
+        if (r >= 0 && s->max_unavailable)
+                r = append(&buf, "MaxUnavailable=%s\n", s->max_unavailable);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(buf);

@@ -44,6 +44,18 @@ const SettingInfo settings_table[] = {
           false,
           "list: a command (absolute path) and its arguments, run by the update agent's boot "
           "assessment; a non-zero exit is unhealthy (words without spaces, no shell)" },
+        { "update.reboot-coordination", SETTING_REBOOT_COORDINATION, F(reboot_coordination),
+          "berth/update.conf", NULL, false,
+          "\"off\" (a new release waits for the next reboot) or \"etcd\" (the agent takes a slot "
+          "of the fleet's reboot semaphore in etcd, then reboots into it)" },
+        { "update.etcd-endpoints", SETTING_URL_LIST, F(etcd_endpoints), "berth/update.conf", NULL,
+          false, "list of etcd client URLs (http or https), tried in order" },
+        { "update.reboot-group", SETTING_CHANNEL, F(reboot_group), "berth/update.conf", NULL, false,
+          "the semaphore's name, /berth/reboot/GROUP (default \"default\")" },
+        { "update.max-unavailable", SETTING_COUNT, F(max_unavailable), "berth/update.conf", NULL,
+          false,
+          "integer 1 to 10000: nodes of the group rebooting at once, for a semaphore that does "
+          "not exist yet (default 1)" },
 };
 const size_t settings_table_size = ELEMENTSOF(settings_table);
 
@@ -55,6 +67,8 @@ static bool kind_is_string(SettingKind k) {
         case SETTING_CIDR:
         case SETTING_IP:
         case SETTING_CHANNEL:
+        case SETTING_REBOOT_COORDINATION:
+        case SETTING_COUNT:
                 return true;
         default:
                 return false;
@@ -266,7 +280,10 @@ static const char *check_string(SettingKind k, const char *s) {
         case SETTING_CMDLINE_LIST:
                 return cmdline_error(s);
         case SETTING_MIRROR_MAP:
+        case SETTING_URL_LIST:
                 return valid_url(s) ? NULL : "not an http or https URL";
+        case SETTING_REBOOT_COORDINATION:
+                return streq(s, "off") || streq(s, "etcd") ? NULL : "not \"off\" or \"etcd\"";
         case SETTING_SYSCTL_MAP:
                 return valid_sysctl_value(s) ? NULL
                                              : "not a sysctl value (1 to 256 printable characters)";
@@ -285,6 +302,16 @@ static int parse_string(const char *path, SettingKind k, json_t *v, char **ret) 
         const char *why;
         char *s;
 
+        if (k == SETTING_COUNT) {
+                if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+                    json_integer_value(v) > 10000)
+                        return error_setf(EINVAL, "%s: not an integer from 1 to 10000", path);
+                s = strdup_printf("%lld", (long long) json_integer_value(v));
+                if (!s)
+                        return -ENOMEM;
+                *ret = s;
+                return 0;
+        }
         if (!json_is_string(v))
                 return error_setf(EINVAL, "%s: not a string", path);
         if (strlen(json_string_value(v)) != json_string_length(v))
@@ -511,7 +538,10 @@ static int leaf_to_json(const SettingInfo *info, const Settings *s, json_t **ret
 
         if (kind_is_string(info->kind)) {
                 const char *str = *(char *const *) p;
-                *ret = str ? json_string(str) : NULL;
+                if (str && info->kind == SETTING_COUNT)
+                        *ret = json_integer(strtoll(str, NULL, 10));
+                else
+                        *ret = str ? json_string(str) : NULL;
                 return str && !*ret ? -ENOMEM : 0;
         }
         if (strv_isempty(l)) {

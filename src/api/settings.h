@@ -28,7 +28,11 @@ typedef struct Settings {
         char **cmdline;
         char **mirrors; /* pairs: registry, mirror URL (in the order given) */
         char *update_channel;
-        char **health_command; /* argv: an absolute path, then its arguments */
+        char **health_command;     /* argv: an absolute path, then its arguments */
+        char *reboot_coordination; /* "off" or "etcd" */
+        char **etcd_endpoints;
+        char *reboot_group;
+        char *max_unavailable; /* a JSON integer, kept as its decimal text */
 } Settings;
 
 typedef enum SettingKind {
@@ -45,6 +49,9 @@ typedef enum SettingKind {
         SETTING_MIRROR_MAP,
         SETTING_CHANNEL,
         SETTING_ARGV,
+        SETTING_REBOOT_COORDINATION,
+        SETTING_URL_LIST,
+        SETTING_COUNT,
         _SETTING_KIND_MAX,
         _SETTING_KIND_INVALID = -22,
 } SettingKind;

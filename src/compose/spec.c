@@ -84,6 +84,9 @@ ImageSpec *spec_free(ImageSpec *s) {
         free(s->secure_boot_keys);
         free(s->update_repository);
         free(s->update_channel);
+        free(s->update_reboot_coordination);
+        strv_free(s->update_etcd_endpoints);
+        free(s->update_reboot_group);
         for (size_t i = 0; i < s->n_sources; i++)
                 source_done(&s->sources[i]);
         free(s->sources);
@@ -212,6 +215,14 @@ static bool valid_word(const char *s) {
 
 static bool valid_channel(const char *s) {
         return in_set(s[0], LOWER_DIGITS) && only_chars(s, LOWER_DIGITS "-") && strlen(s) <= 64;
+}
+
+static bool valid_reboot_coordination(const char *s) {
+        return streq(s, "off") || streq(s, "etcd");
+}
+
+static bool valid_http_url(const char *s) {
+        return (strneq(s, "http://", 7) || strneq(s, "https://", 8)) && valid_uri(s);
 }
 
 static bool valid_compression(const char *s) {
@@ -552,6 +563,14 @@ static const IniKey keys[] = {
           3600 },
         { "Update", "HealthTimeout", ini_key_unsigned, SPEC(update_health_timeout), NULL, NULL, 1,
           86400 },
+        { "Update", "RebootCoordination", ini_key_string, SPEC(update_reboot_coordination),
+          valid_reboot_coordination, "\"off\" or \"etcd\"" },
+        { "Update", "EtcdEndpoints", ini_key_words, SPEC(update_etcd_endpoints), valid_http_url,
+          "http or https URL" },
+        { "Update", "RebootGroup", ini_key_string, SPEC(update_reboot_group), valid_channel,
+          "group name" },
+        { "Update", "MaxUnavailable", ini_key_unsigned, SPEC(update_max_unavailable), NULL, NULL, 1,
+          10000 },
         { "Output", "Compression", ini_key_string, SPEC(compression), valid_compression,
           "compression (lz4, lz4hc or none)" },
         { "Test", "Payload", ini_key_bool, SPEC(test_payload) },

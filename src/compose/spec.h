@@ -117,6 +117,10 @@ typedef struct ImageSpec {
         unsigned update_check_jitter;   /* random extra delay up to this, default 3600 */
         unsigned update_health_grace;   /* seconds healthy before blessing, default 30 */
         unsigned update_health_timeout; /* seconds to become healthy, default 600 */
+        char *update_reboot_coordination; /* "off" or "etcd" (docs/updates.md, "Fleet reboots") */
+        char **update_etcd_endpoints;     /* etcd client URLs */
+        char *update_reboot_group;        /* the semaphore's group */
+        unsigned update_max_unavailable;  /* 0: not set (the agent's default, 1) */
 
         /* [Output] */
         char *compression; /* erofs compressor, default lz4hc */

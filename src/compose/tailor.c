@@ -374,6 +374,30 @@ static int write_sysctl(const ImageSpec *spec, const char *root) {
         return write_tree_file(root, "usr/lib/sysctl.d/50-berth-spec.conf", buf, 0644);
 }
 
+/* Fleet reboot coordination keys of [Update], for update.conf (the node's
+ * settings of the same names win: docs/updates.md, "Fleet reboots"). */
+static int append_reboot_config(const ImageSpec *spec, char **conf) {
+        _cleanup_free_ char *eps = strv_join(spec->update_etcd_endpoints, ",");
+        char max[16] = "";
+        if (!eps)
+                return -ENOMEM;
+        if (spec->update_max_unavailable > 0)
+                (void) snprintf(max, sizeof max, "%u", spec->update_max_unavailable);
+        char *n = strdup_printf(
+                "%s%s%s%s%s%s%s%s%s%s%s%s%s", *conf,
+                spec->update_reboot_coordination ? "RebootCoordination=" : "",
+                strempty(spec->update_reboot_coordination),
+                spec->update_reboot_coordination ? "\n" : "", *eps ? "EtcdEndpoints=" : "", eps,
+                *eps ? "\n" : "", spec->update_reboot_group ? "RebootGroup=" : "",
+                strempty(spec->update_reboot_group), spec->update_reboot_group ? "\n" : "",
+                *max ? "MaxUnavailable=" : "", max, *max ? "\n" : "");
+        if (!n)
+                return -ENOMEM;
+        free(*conf);
+        *conf = n;
+        return 0;
+}
+
 /* [Update]: the root metadata the image trusts and where it looks for
  * releases, under /usr so dm-verity covers them. The root is checked to be
  * TUF root metadata here, so a wrong file fails the build, not the update. */
@@ -408,6 +432,9 @@ static int write_update_config(const ImageSpec *spec, const char *root) {
                              spec->update_health_timeout);
         if (!conf)
                 return -ENOMEM;
+        r = append_reboot_config(spec, &conf);
+        if (r < 0)
+                return r;
         if ((r = write_tree_file(root, "usr/share/berth/update/root.json", data, 0644)) < 0 ||
             (r = write_tree_file(root, "usr/share/berth/update/update.conf", conf, 0644)) < 0)
                 return r;

@@ -357,9 +357,17 @@ static int request_once(HttpClient *c, const HttpGet *g, bool tls, const char *h
         else if (g->offset > 0)
                 (void) snprintf(range, sizeof range, "Range: bytes=%llu-\r\n",
                                 (unsigned long long) g->offset);
-        req = strdup_printf("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: berth/" BERTH_VERSION
-                            "\r\nAccept: */*\r\n%s\r\n",
-                            path, hh, range);
+        if (g->post_body)
+                req = strdup_printf(
+                        "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: berth/" BERTH_VERSION
+                        "\r\nAccept: application/json\r\nContent-Type: "
+                        "application/json\r\nContent-Length: %zu\r\n\r\n%.*s",
+                        path, hh, g->post_size, (int) g->post_size, g->post_body);
+        else
+                req = strdup_printf(
+                        "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: berth/" BERTH_VERSION
+                        "\r\nAccept: */*\r\n%s\r\n",
+                        path, hh, range);
         if (!req)
                 return -ENOMEM;
 
@@ -394,7 +402,7 @@ static int request_once(HttpClient *c, const HttpGet *g, bool tls, const char *h
         }
         *ret_status = h.status;
 
-        if (is_redirect(h.status) && h.location) {
+        if (is_redirect(h.status) && h.location && !g->post_body) {
                 *ret_location = resolve_location(tls, host, port, path, h.location);
                 http_response_done(&h);
                 conn_close(c);
@@ -497,7 +505,8 @@ int http_get(HttpClient *c, const HttpGet *g, int *ret_status) {
                 r = http_url_parse(url, &tls, &host, &port, &path);
                 if (r < 0)
                         break;
-                log_debug("http: GET %s%s", url, g->offset > 0 ? " (resuming)" : "");
+                log_debug("http: %s %s%s", g->post_body ? "POST" : "GET", url,
+                          g->offset > 0 ? " (resuming)" : "");
                 r = request_once(c, g, tls, host, port, path, &status, &next);
                 if (r <= 0) {
                         if (r < 0)

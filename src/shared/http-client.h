@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* http-client.h: berth's own HTTP/1.1 client for downloads (GET only):
+/* http-client.h: berth's own HTTP/1.1 client for downloads (GET) and small
+ * JSON requests (POST, the etcd client):
  * http:// and https:// (TLS through tls.h, peers checked against the system
  * CA store), a Range request to resume, Content-Length, chunked and
  * close-delimited bodies (http-parse.h), a bounded number of redirects,
@@ -38,6 +39,10 @@ typedef struct HttpGet {
         /* Body data, in order. A negative return stops the transfer with it. */
         int (*on_data)(const void *data, size_t size, void *userdata);
         void *userdata;
+        /* Not NULL: a POST of these bytes (Content-Type: application/json)
+         * instead of a GET; no Range, and a redirect is an error. */
+        const char *post_body;
+        size_t post_size;
 } HttpGet;
 
 /* GET g->url, following at most HTTP_REDIRECTS_MAX redirects (never from

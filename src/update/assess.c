@@ -29,6 +29,7 @@
 #include "initctl.h"
 #include "log.h"
 #include "macro.h"
+#include "rebootlock.h"
 #include "spawn-util.h"
 #include "strv.h"
 #include "update.h"
@@ -262,6 +263,55 @@ static int assess(const UpdateOptions *o, const Schedule *s) {
         return r < 0 ? r : 1;
 }
 
+/* A release is installed: with RebootCoordination=etcd, take a slot of the
+ * fleet's reboot semaphore (waiting as long as it is full or etcd does not
+ * answer, never rebooting without one) and reboot into it. Without
+ * coordination the release waits for the next reboot, as before. */
+static void reboot_coordinated(const UpdateOptions *o) {
+        fflush(stdout);
+        int r = update_reboot_lock_take_own(o);
+        if (r < 0) {
+                log_error("reboot lock: not rebooting: %s", error_message(r));
+                error_clear();
+                return;
+        }
+        if (r == 0)
+                return;
+        log_info("rebooting into the new release (reboot slot taken)");
+        fflush(stdout);
+        if (kill(1, SIGTERM) < 0)
+                log_error("cannot ask PID 1 to reboot: %m");
+        else
+                pause(); /* PID 1 stops this service on its way down */
+}
+
+/* Gives this node's reboot slot back (nothing without coordination or
+ * without a slot), trying up to tries times: right after boot the network
+ * or etcd may not answer yet (1 s, doubling up to 60 s: about 15 minutes
+ * for RELEASE_TRIES); then again after each update check. */
+#define RELEASE_TRIES 20
+static void release_slot(const UpdateOptions *o, unsigned tries) {
+        for (unsigned t = 1, pause = 1;; t++) {
+                int r = update_reboot_lock_release_own(o);
+                if (r >= 0)
+                        break;
+                if (t >= tries) {
+                        log_error("reboot lock: cannot give the slot back: %s (again after the "
+                                  "next update check)",
+                                  error_message(r));
+                        error_clear();
+                        break;
+                }
+                log_warning("reboot lock: cannot give the slot back yet: %s (again in %us)",
+                            error_message(r), pause);
+                error_clear();
+                fflush(stdout);
+                sleep(pause);
+                pause = MIN(pause * 2, 60u);
+        }
+        fflush(stdout);
+}
+
 int update_service(const UpdateOptions *o) {
         Schedule s = {};
         int r = read_schedule(o, &s);
@@ -279,6 +329,9 @@ int update_service(const UpdateOptions *o) {
                         pause();
                 return r;
         }
+        /* Blessed, or back on the old slot after a rollback: the slot this
+         * node took before its reboot goes back to the fleet. */
+        release_slot(o, RELEASE_TRIES);
         if (!s.have_repo || s.interval == 0) {
                 log_info("no periodic update checks (%s)",
                          s.have_repo ? "CheckInterval=0" : "no Repository= in update.conf");
@@ -291,11 +344,14 @@ int update_service(const UpdateOptions *o) {
                 unsigned wait = s.interval + extra;
                 while (wait > 0)
                         wait = sleep(wait);
-                r = update_apply(o);
+                r = update_apply_pending(o);
                 if (r < 0) {
                         log_error("update check: %s", error_message(r));
                         error_clear();
-                }
+                } else if (r == 0)
+                        release_slot(o, 1);
+                else
+                        reboot_coordinated(o);
                 fflush(stdout);
         }
 }

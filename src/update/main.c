@@ -10,12 +10,15 @@
 #include "cli.h"
 #include "log.h"
 #include "macro.h"
+#include "rebootlock.h"
 #include "update.h"
 
 #define UPDATE_USAGE                                                                               \
         "usage: berth update status|check|download|apply|mark-good|mark-bad VERSION|service "      \
         "[--disk PATH] [--state DIR] [--repo URL] [--channel NAME] [--root FILE] "                 \
-        "[--timeout SECONDS] [--reboot] [--full]"
+        "[--timeout SECONDS] [--reboot] [--full]\n"                                                \
+        "       berth update lock status|take|release [ID] [--etcd URL[,URL...]] [--group NAME] "  \
+        "[--id ID] [--max N] [--wait SECONDS] [--state DIR]"
 
 static int run(int argc, char **argv) {
         UpdateOptions o = {};
@@ -31,12 +34,18 @@ static int run(int argc, char **argv) {
                 { "reboot", no_argument, NULL, 'B' },
                 { "full", no_argument, NULL, 'F' },
                 { "services", required_argument, NULL, 'S' },
+                { "etcd", required_argument, NULL, 'E' },
+                { "group", required_argument, NULL, 'G' },
+                { "id", required_argument, NULL, 'I' },
+                { "max", required_argument, NULL, 'M' },
+                { "wait", required_argument, NULL, 'W' },
+                { "poll-max", required_argument, NULL, 'P' },
                 {},
         };
         int c, r;
 
         optind = 1;
-        while ((c = getopt_long(argc, argv, "d:s:r:c:R:C:e:t:BFS:", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "d:s:r:c:R:C:e:t:BFS:E:G:I:M:W:P:", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'd':
                         o.disk = optarg;
@@ -73,6 +82,30 @@ static int run(int argc, char **argv) {
                 case 'S':
                         o.services_dir = optarg;
                         break;
+                case 'E':
+                        o.etcd = optarg;
+                        break;
+                case 'G':
+                        o.group = optarg;
+                        break;
+                case 'I':
+                        o.lock_id = optarg;
+                        break;
+                case 'M':
+                        r = cli_number_arg("max", optarg, 1, REBOOT_LOCK_MAX_LIMIT, &o.lock_max);
+                        if (r < 0)
+                                return r;
+                        break;
+                case 'W':
+                        r = cli_number_arg("wait", optarg, 0, 86400, &o.wait);
+                        if (r < 0)
+                                return r;
+                        break;
+                case 'P':
+                        r = cli_number_arg("poll-max", optarg, 1, 3600, &o.poll_max);
+                        if (r < 0)
+                                return r;
+                        break;
                 default:
                         return cli_usage_error(UPDATE_USAGE);
                 }
@@ -80,6 +113,12 @@ static int run(int argc, char **argv) {
         if (optind >= argc)
                 return cli_usage_error(UPDATE_USAGE);
         const char *verb = argv[optind];
+        if (streq(verb, "lock")) {
+                if (optind + 2 > argc || optind + 3 < argc ||
+                    (optind + 3 == argc && !streq(argv[optind + 1], "release")))
+                        return cli_usage_error(UPDATE_USAGE);
+                return update_lock(&o, argv[optind + 1], argv[optind + 2]);
+        }
         if (streq(verb, "mark-bad")) {
                 if (optind + 2 != argc)
                         return cli_usage_error(UPDATE_USAGE);
@@ -99,7 +138,7 @@ static int run(int argc, char **argv) {
                 if (streq(verb, verbs[i].name))
                         return verbs[i].run(&o);
         return cli_usage_error("unknown update verb '%s' (status, check, download, apply, "
-                               "mark-good, mark-bad, service)",
+                               "mark-good, mark-bad, service, lock)",
                                verb);
 }
 

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "macro.h"
 #include "partition.h"
+#include "rebootlock.h"
 #include "slot.h"
 #include "strv.h"
 #include "target.h"
@@ -702,7 +703,7 @@ static int install(Ctx *c) {
                          journal_step_to_string(j.step));
         if (j.step == JOURNAL_DONE && p->entry && p->version && streq(p->version, j.version)) {
                 log_info("%s is installed in slot %s already; reboot to use it", j.version, sn);
-                return 0;
+                return 1;
         }
         if (j.step == JOURNAL_DONE)
                 j.step = JOURNAL_NONE; /* the entry went away: do it again */
@@ -810,7 +811,7 @@ static int install(Ctx *c) {
                 (void) rm_rf(dl);
         printf("installed %s %s into slot %s (entry berth-%s+%u%s); reboot to use it\n",
                c->rel.image, c->rel.version, sn, sn, UPDATE_TRIES, uki ? ".efi" : ".conf");
-        return 0;
+        return 1;
 }
 
 static int check_common(Ctx *c, const UpdateOptions *o) {
@@ -865,13 +866,19 @@ int update_apply(const UpdateOptions *o) {
         if (r <= 0)
                 return r;
         r = install(&c);
-        if (r < 0 || !o->reboot || !c.t.live)
-                return r;
+        if (r <= 0 || !o->reboot || !c.t.live)
+                return MIN(r, 0);
         /* berth-init reboots on SIGTERM (docs/init.md). */
         log_info("rebooting into the new release");
         if (kill(1, SIGTERM) < 0)
                 return error_wrapf(-errno, "cannot ask PID 1 to reboot");
         return 0;
+}
+
+int update_apply_pending(const UpdateOptions *o) {
+        _cleanup_(ctx_done) Ctx c = { .lock_fd = -EBADF };
+        int r = check_and_download(&c, o);
+        return r <= 0 ? r : install(&c);
 }
 
 int update_status(const UpdateOptions *o) {
@@ -912,7 +919,7 @@ int update_status(const UpdateOptions *o) {
                 _cleanup_free_ char *l = strv_join(bad, " ");
                 printf("bad versions: %s\n", strna(l));
         }
-        return 0;
+        return update_lock_status_line(o, c.state_dir);
 }
 
 int update_mark_good(const UpdateOptions *o) {

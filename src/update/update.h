@@ -35,12 +35,22 @@ typedef struct UpdateOptions {
         bool reboot;              /* apply on the running machine: reboot into it after */
         bool full;                /* download whole files, no delta from the running slot */
         const char *services_dir; /* NULL: PID 1's status files (boot assessment) */
+        /* Fleet reboots (rebootlock.h): NULL or 0 take update.conf's. */
+        const char *etcd;    /* endpoints, separated by commas */
+        const char *group;   /* reboot group */
+        const char *lock_id; /* holder ID; NULL: the machine ID */
+        unsigned lock_max;   /* max for a semaphore that does not exist yet */
+        unsigned wait;       /* lock take: seconds to wait for a slot */
+        unsigned poll_max;   /* longest pause between tries while waiting */
 } UpdateOptions;
 
 int update_status(const UpdateOptions *o);
 int update_check(const UpdateOptions *o);
 int update_download(const UpdateOptions *o);
 int update_apply(const UpdateOptions *o);
+/* update_apply without the reboot: 1 when a release is installed and waits
+ * for a reboot (now or before), 0 when up to date. */
+int update_apply_pending(const UpdateOptions *o);
 /* Blesses the running slot's loader entry (ends boot counting). */
 int update_mark_good(const UpdateOptions *o);
 /* Whether the running slot's entry still counts tries, and its version.

@@ -121,6 +121,14 @@ static void test_errors(void **state) {
                      "containerd.registry-mirrors.\"a b\": not a registry host[:port]");
         expect_error("{\"update\": {\"channel\": \"Stable\"}}",
                      "update.channel: not a channel name");
+        expect_error("{\"update\": {\"reboot-coordination\": \"locksmith\"}}",
+                     "update.reboot-coordination: not \"off\" or \"etcd\"");
+        expect_error("{\"update\": {\"etcd-endpoints\": [\"10.0.0.1:2379\"]}}",
+                     "update.etcd-endpoints[0]: not an http or https URL");
+        expect_error("{\"update\": {\"max-unavailable\": 0}}",
+                     "update.max-unavailable: not an integer from 1 to 10000");
+        expect_error("{\"update\": {\"max-unavailable\": \"2\"}}",
+                     "update.max-unavailable: not an integer from 1 to 10000");
         expect_error("{\"network\": {\"hostname\": \"a\", \"hostname\": \"b\"}}",
                      "settings: line 1 column 40: duplicate object key near '\"hostname\"'");
 }
@@ -252,6 +260,31 @@ static char *etc_file(const char *etc, const char *f) {
         return read_full_file(p, &data, NULL, 0) < 0 ? NULL : data;
 }
 
+/* The fleet reboot settings reach update.conf as the agent reads them. */
+static void test_render_reboot(void **state) {
+        _cleanup_(settings_freep) Settings *s = NULL;
+        _cleanup_strv_free_ char **files = NULL, **services = NULL;
+        _cleanup_free_ char *etc = path_join(dir, "etc-reboot"), *text = NULL, *dump = NULL;
+        const char *in = "{\"update\": {\"reboot-coordination\": \"etcd\", \"etcd-endpoints\": "
+                         "[\"https://10.0.0.1:2379\", \"http://10.0.0.2:2379\"], "
+                         "\"reboot-group\": \"workers\", \"max-unavailable\": 2}}";
+        json_t *j = NULL;
+
+        assert_int_equal(mkdir_p(etc, 0755), 0);
+        assert_int_equal(settings_parse(in, strlen(in), &s), 0);
+        assert_int_equal(settings_render(s, etc, etc, &files, &services), 0);
+        text = etc_file(etc, "berth/update.conf");
+        assert_string_equal(text, "# berth settings (update.*)\nRebootCoordination=etcd\n"
+                                  "EtcdEndpoints=https://10.0.0.1:2379,http://10.0.0.2:2379\n"
+                                  "RebootGroup=workers\nMaxUnavailable=2\n");
+        assert_int_equal(settings_to_json(s, &j), 0);
+        dump = json_dumps(json_object_get(j, "update"), JSON_SORT_KEYS | JSON_COMPACT);
+        assert_string_equal(dump, "{\"etcd-endpoints\":[\"https://10.0.0.1:2379\",\"http://"
+                                  "10.0.0.2:2379\"],\"max-unavailable\":2,\"reboot-coordination\":"
+                                  "\"etcd\",\"reboot-group\":\"workers\"}");
+        json_decref(j);
+}
+
 static void test_render(void **state) {
         _cleanup_free_ char *factory = path_join(dir, "factory"), *etc = path_join(dir, "etc");
         _cleanup_free_ char *p = NULL;
@@ -353,13 +386,10 @@ static void test_docs_match_table(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_parse_full),
-                cmocka_unit_test(test_errors),
-                cmocka_unit_test(test_limits),
-                cmocka_unit_test(test_null_unsets),
-                cmocka_unit_test(test_store),
-                cmocka_unit_test(test_render),
-                cmocka_unit_test(test_docs_match_table),
+                cmocka_unit_test(test_parse_full),    cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_limits),        cmocka_unit_test(test_null_unsets),
+                cmocka_unit_test(test_store),         cmocka_unit_test(test_render),
+                cmocka_unit_test(test_render_reboot), cmocka_unit_test(test_docs_match_table),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -219,6 +219,25 @@ static void test_update_section(void **state) {
         assert_rejected(IMAGE "[Update]\nRoot=r.json\nRepository=no-scheme\n");
 }
 
+static void test_update_reboot_coordination(void **state) {
+        _cleanup_(spec_freep) ImageSpec *s = NULL;
+        const char *t = IMAGE "[Update]\nRoot=r.json\nRepository=https://u.example/b\n"
+                              "RebootCoordination=etcd\nEtcdEndpoints=https://10.0.0.1:2379 "
+                              "http://e2:2379\nRebootGroup=workers\nMaxUnavailable=2\n";
+
+        assert_int_equal(parse(t, &s), 0);
+        assert_string_equal(s->update_reboot_coordination, "etcd");
+        assert_int_equal(strv_length(s->update_etcd_endpoints), 2);
+        assert_string_equal(s->update_etcd_endpoints[1], "http://e2:2379");
+        assert_string_equal(s->update_reboot_group, "workers");
+        assert_int_equal(s->update_max_unavailable, 2);
+        assert_rejected(IMAGE "[Update]\nRoot=r.json\nRepository=https://u/b\n"
+                              "RebootCoordination=locksmith\n");
+        assert_rejected(IMAGE "[Update]\nRoot=r.json\nRepository=https://u/b\n"
+                              "EtcdEndpoints=ftp://e:2379\n");
+        assert_rejected(IMAGE "[Update]\nRoot=r.json\nRepository=https://u/b\nMaxUnavailable=0\n");
+}
+
 static void test_bad_image_name_is_rejected(void **state) {
         assert_rejected("[Image]\nName=Upper\nVersion=1\n");
         assert_rejected("[Image]\nName=-lead\nVersion=1\n");
@@ -480,6 +499,7 @@ int main(void) {
                 cmocka_unit_test(test_flavor_strings_round_trip),
                 cmocka_unit_test(test_unknown_section_is_rejected),
                 cmocka_unit_test(test_update_section),
+                cmocka_unit_test(test_update_reboot_coordination),
                 cmocka_unit_test(test_unknown_key_is_rejected),
                 cmocka_unit_test(test_bad_image_name_is_rejected),
                 cmocka_unit_test(test_bad_numbers_are_rejected),

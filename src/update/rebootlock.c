@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: MIT */
+/* The fleet reboot semaphore in etcd (rebootlock.h). */
+#include "rebootlock.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "fileio.h"
+#include "json-util.h"
+#include "log.h"
+#include "parse-util.h"
+#include "strv.h"
+
+bool reboot_lock_id_is_valid(const char *id) {
+        size_t n = strlen(id);
+        if (n == 0 || n > 128)
+                return false;
+        for (const char *p = id; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9') || strchr("._:-", *p)))
+                        return false;
+        return true;
+}
+
+void reboot_sem_done(RebootSem *s) {
+        s->holders = strv_free(s->holders);
+        s->max = 0;
+}
+
+int reboot_sem_parse(const char *data, size_t size, const char *what, RebootSem *ret) {
+        _cleanup_free_ char *msg = NULL;
+        _cleanup_strv_free_ char **holders = NULL;
+        json_t *j = NULL, *v, *h;
+        const char *field;
+        size_t i;
+        int r = json_parse_bounded(data, size, &j, &msg);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return error_setf(EBADMSG, "%s: not JSON: %s", what, strna(msg));
+        if (!json_is_object(j)) {
+                r = error_setf(EBADMSG, "%s: not a JSON object", what);
+                goto out;
+        }
+        json_object_foreach(j, field, v) if (!streq(field, "max") && !streq(field, "holders")) {
+                r = error_setf(EBADMSG, "%s: unknown field \"%s\"", what, field);
+                goto out;
+        }
+        v = json_object_get(j, "max");
+        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+            json_integer_value(v) > REBOOT_LOCK_MAX_LIMIT) {
+                r = error_setf(EBADMSG, "%s: field \"max\": %s", what,
+                               v ? "not an integer from 1 to 10000" : "missing");
+                goto out;
+        }
+        h = json_object_get(j, "holders");
+        if (!json_is_array(h)) {
+                r = error_setf(EBADMSG, "%s: field \"holders\": %s", what,
+                               h ? "not a list" : "missing");
+                goto out;
+        }
+        if (json_array_size(h) > REBOOT_LOCK_MAX_LIMIT) {
+                r = error_setf(EBADMSG, "%s: field \"holders\": more than %u entries", what,
+                               REBOOT_LOCK_MAX_LIMIT);
+                goto out;
+        }
+        json_array_foreach(h, i, v) {
+                const char *id = json_string_value(v);
+                if (!id || strlen(id) != json_string_length(v) || !reboot_lock_id_is_valid(id)) {
+                        r = error_setf(EBADMSG, "%s: field \"holders[%zu]\": not a holder ID", what,
+                                       i);
+                        goto out;
+                }
+                if (strv_contains(holders, id)) {
+                        r = error_setf(EBADMSG, "%s: field \"holders[%zu]\": \"%s\" listed twice",
+                                       what, i, id);
+                        goto out;
+                }
+                r = strv_extend(&holders, id);
+                if (r < 0)
+                        goto out;
+        }
+        *ret = (RebootSem){ .max = (unsigned) json_integer_value(json_object_get(j, "max")),
+                            .holders = TAKE_PTR(holders) };
+        r = 0;
+out:
+        json_decref(j);
+        return r;
+}
+
+int reboot_sem_format(const RebootSem *s, char **ret) {
+        json_t *j = json_object(), *h = json_array();
+        int r = -ENOMEM;
+        if (!j || !h || json_set(j, "max", json_integer(s->max)) < 0)
+                goto out;
+        STRV_FOREACH(id, s->holders)
+                if (json_append(h, json_string(*id)) < 0)
+                        goto out;
+        r = json_set(j, "holders", h);
+        h = NULL;
+        if (r < 0)
+                goto out;
+        *ret = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+        r = *ret ? 0 : -ENOMEM;
+out:
+        json_decref(h);
+        json_decref(j);
+        return r;
+}
+
+void reboot_lock_done(RebootLock *l) {
+        strv_free(l->endpoints);
+        free(l->group);
+        free(l->key);
+        free(l->id);
+        free(l->state_dir);
+        *l = (RebootLock){};
+}
+
+static int machine_id(char **ret) {
+        _cleanup_free_ char *data = NULL;
+        size_t size;
+        int r = read_full_file("/etc/machine-id", &data, &size, 4096);
+        if (r < 0)
+                return error_wrapf(r, "cannot read /etc/machine-id (give --id)");
+        data[strcspn(data, "\n")] = 0;
+        if (!reboot_lock_id_is_valid(data))
+                return error_setf(EINVAL, "/etc/machine-id: not a machine ID");
+        *ret = TAKE_PTR(data);
+        return 0;
+}
+
+int reboot_lock_load(const UpdateOptions *o, RebootLock *ret) {
+        _cleanup_free_ char *conf = NULL, *mode = NULL, *eps = NULL, *group = NULL, *max = NULL;
+        RebootLock l = { .max = 1 };
+        int r = update_config_load(o, &conf);
+        if (r < 0)
+                return r;
+        if (conf && ((r = update_config_value(conf, "RebootCoordination", &mode)) < 0 ||
+                     (r = update_config_value(conf, "EtcdEndpoints", &eps)) < 0 ||
+                     (r = update_config_value(conf, "RebootGroup", &group)) < 0 ||
+                     (r = update_config_value(conf, "MaxUnavailable", &max)) < 0))
+                return r;
+        if (mode && !streq(mode, "etcd") && !streq(mode, "off"))
+                return error_setf(EINVAL,
+                                  "update.conf: RebootCoordination=%s: not \"etcd\" or "
+                                  "\"off\"",
+                                  mode);
+        l.enabled = mode && streq(mode, "etcd");
+        if (max && parse_unsigned_range(max, 1, REBOOT_LOCK_MAX_LIMIT, &l.max) < 0)
+                return error_setf(EINVAL,
+                                  "update.conf: MaxUnavailable=%s: not a number from 1 to %u", max,
+                                  REBOOT_LOCK_MAX_LIMIT);
+        if (o->lock_max > 0)
+                l.max = o->lock_max;
+        _cleanup_(reboot_lock_done) RebootLock tmp = l;
+        const char *e = o->etcd ?: eps;
+        if (e && (r = strv_extend_words(&tmp.endpoints, e, true)) < 0)
+                return r;
+        tmp.group = strdup(o->group ?: group ?: REBOOT_LOCK_GROUP_DEFAULT);
+        if (!tmp.group)
+                return -ENOMEM;
+        if (!reboot_lock_id_is_valid(tmp.group))
+                return error_setf(EINVAL, "reboot group '%s': not a name of [A-Za-z0-9._:-]",
+                                  tmp.group);
+        tmp.key = strdup_printf(REBOOT_LOCK_PREFIX "%s", tmp.group);
+        tmp.state_dir = strdup(o->state_dir ?: UPDATE_STATE_DIR);
+        if (!tmp.key || !tmp.state_dir)
+                return -ENOMEM;
+        if (o->lock_id) {
+                if (!reboot_lock_id_is_valid(o->lock_id))
+                        return error_setf(EINVAL, "--id %s: not a holder ID ([A-Za-z0-9._:-])",
+                                          o->lock_id);
+                tmp.id = strdup(o->lock_id);
+                if (!tmp.id)
+                        return -ENOMEM;
+        }
+        *ret = tmp;
+        tmp = (RebootLock){};
+        return 0;
+}
+
+static char *key_what(const RebootLock *l, EtcdClient *e) {
+        return strdup_printf("etcd key %s (%s)", l->key, strna(etcd_endpoint(e)));
+}
+
+int reboot_lock_read(EtcdClient *e, const RebootLock *l, RebootSem *ret, int64_t *ret_rev) {
+        EtcdKv kv = {};
+        int r = etcd_get(e, l->key, &kv);
+        if (r <= 0)
+                return r;
+        _cleanup_free_ char *what = key_what(l, e);
+        r = what ? reboot_sem_parse(kv.value, kv.size, what, ret) : -ENOMEM;
+        if (r >= 0)
+                *ret_rev = kv.mod_revision;
+        etcd_kv_done(&kv);
+        return r < 0 ? r : 1;
+}
+
+/* A short random pause after a lost compare-and-swap, so that two writers
+ * do not collide again and again. */
+static void conflict_pause(void) {
+        unsigned x = 0;
+        if (getrandom(&x, sizeof x, 0) != sizeof x)
+                x = (unsigned) getpid();
+        (void) usleep(1000 + x % 20000);
+}
+
+/* Writes s over revision rev (0: the key must not exist): 1 written, 0 lost. */
+static int write_sem(EtcdClient *e, const RebootLock *l, const RebootSem *s, int64_t rev) {
+        _cleanup_free_ char *text = NULL;
+        int r = reboot_sem_format(s, &text);
+        return r < 0 ? r : etcd_cas(e, l->key, rev, text, strlen(text));
+}
+
+int reboot_lock_take(EtcdClient *e, const RebootLock *l, const char *id, RebootSem *ret_sem) {
+        for (unsigned try = 0; try < REBOOT_LOCK_CAS_TRIES; try++) {
+                _cleanup_(reboot_sem_done) RebootSem s = {};
+                int64_t rev = 0;
+                int r = reboot_lock_read(e, l, &s, &rev);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        s.max = l->max;
+                if (strv_contains(s.holders, id)) {
+                        *ret_sem = s;
+                        s = (RebootSem){};
+                        return 1;
+                }
+                if (strv_length(s.holders) >= s.max) {
+                        *ret_sem = s;
+                        s = (RebootSem){};
+                        return 0;
+                }
+                r = strv_extend(&s.holders, id);
+                if (r < 0)
+                        return r;
+                r = write_sem(e, l, &s, rev);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        if (try > 0)
+                                log_info("reboot lock %s: took a slot after %u lost "
+                                         "compare-and-swaps",
+                                         l->key, try);
+                        *ret_sem = s;
+                        s = (RebootSem){};
+                        return 1;
+                }
+                log_debug("reboot lock %s: changed meanwhile, again", l->key);
+                conflict_pause();
+        }
+        return error_setf(EAGAIN, "reboot lock %s: %u compare-and-swaps lost to other writers",
+                          l->key, REBOOT_LOCK_CAS_TRIES);
+}
+
+int reboot_lock_release(EtcdClient *e, const RebootLock *l, const char *id) {
+        for (unsigned try = 0; try < REBOOT_LOCK_CAS_TRIES; try++) {
+                _cleanup_(reboot_sem_done) RebootSem s = {};
+                _cleanup_strv_free_ char **rest = NULL;
+                int64_t rev = 0;
+                int r = reboot_lock_read(e, l, &s, &rev);
+                if (r <= 0)
+                        return r;
+                if (!strv_contains(s.holders, id))
+                        return 0;
+                STRV_FOREACH(h, s.holders)
+                        if (!streq(*h, id) && (r = strv_extend(&rest, *h)) < 0)
+                                return r;
+                strv_free(s.holders);
+                s.holders = TAKE_PTR(rest);
+                r = write_sem(e, l, &s, rev);
+                if (r != 0)
+                        return r;
+                conflict_pause();
+        }
+        return error_setf(EAGAIN, "reboot lock %s: %u compare-and-swaps lost to other writers",
+                          l->key, REBOOT_LOCK_CAS_TRIES);
+}
+
+int reboot_lock_state_write(const char *state_dir, const char *fmt, ...) {
+        _cleanup_free_ char *p = path_join(state_dir, REBOOT_LOCK_STATE_FILE), *line = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vasprintf(&line, fmt, ap);
+        va_end(ap);
+        if (r < 0 || !p)
+                return -ENOMEM;
+        char *l2 = strdup_printf("%s\n", line);
+        if (!l2)
+                return -ENOMEM;
+        r = mkdir_p(state_dir, 0755);
+        if (r >= 0)
+                r = write_file_atomic(p, l2, strlen(l2), 0644);
+        free(l2);
+        return r < 0 ? error_wrapf(r, "cannot write %s", p) : 0;
+}
+
+int reboot_lock_state_read(const char *state_dir, char **ret) {
+        _cleanup_free_ char *p = path_join(state_dir, REBOOT_LOCK_STATE_FILE), *data = NULL;
+        size_t size;
+        if (!p)
+                return -ENOMEM;
+        int r = read_full_file(p, &data, &size, 4096);
+        *ret = NULL;
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return error_wrapf(r, "cannot read %s", p);
+        data[strcspn(data, "\n")] = 0;
+        *ret = TAKE_PTR(data);
+        return 0;
+}
+
+static uint64_t now_sec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec;
+}
+
+int reboot_lock_acquire(const RebootLock *l, unsigned wait_s, unsigned poll_max) {
+        _cleanup_(etcd_client_freep) EtcdClient *e = NULL;
+        uint64_t start = now_sec();
+        unsigned pause = 1;
+        int r = etcd_client_new(l->endpoints, 0, &e);
+        if (r < 0)
+                return r;
+        for (;;) {
+                _cleanup_(reboot_sem_done) RebootSem s = {};
+                r = reboot_lock_take(e, l, l->id, &s);
+                if (r > 0) {
+                        _cleanup_free_ char *who = strv_join(s.holders, " ");
+                        (void) reboot_lock_state_write(l->state_dir,
+                                                       "holding a slot of %s (max %u, holders: %s) "
+                                                       "at %s",
+                                                       l->key, s.max, strna(who),
+                                                       strna(etcd_endpoint(e)));
+                        error_clear();
+                        printf("reboot lock %s: %s holds a slot (max %u, holders: %s)\n", l->key,
+                               l->id, s.max, strna(who));
+                        return 0;
+                }
+                if (r == -ENOMEM)
+                        return r;
+                if (r == 0) {
+                        _cleanup_free_ char *who = strv_join(s.holders, " ");
+                        r = error_setf(EBUSY, "reboot lock %s: all %u slots taken (holders: %s)",
+                                       l->key, s.max, strna(who));
+                }
+                /* Not rebooting without a slot: etcd down or a bad key is
+                 * waited out like a full group, and said. */
+                (void) reboot_lock_state_write(l->state_dir, "waiting, not rebooting: %s",
+                                               error_message(r));
+                if (wait_s != REBOOT_LOCK_FOREVER && now_sec() - start + pause > wait_s)
+                        return r;
+                log_info("waiting %us for a reboot slot: %s", pause, error_message(r));
+                fflush(stdout);
+                error_clear();
+                sleep(pause);
+                pause = MIN(pause * 2, MAX(poll_max, 1u));
+        }
+}
+
+int update_lock_status_line(const UpdateOptions *o, const char *state_dir) {
+        _cleanup_(reboot_lock_done) RebootLock l = {};
+        _cleanup_free_ char *state = NULL;
+        int r = reboot_lock_load(o, &l);
+        if (r < 0) {
+                /* The rest of the status is still worth showing. */
+                printf("reboot coordination: %s\n", error_message(r));
+                error_clear();
+                return 0;
+        }
+        r = reboot_lock_state_read(state_dir, &state);
+        if (r < 0)
+                return r;
+        if (!l.enabled && !state)
+                return 0;
+        _cleanup_free_ char *eps = strv_join(l.endpoints, ",");
+        printf("reboot coordination: %s", l.enabled ? "etcd" : "off");
+        if (l.enabled)
+                printf(", %s at %s", l.key, isempty(eps) ? "(no EtcdEndpoints=)" : eps);
+        printf("\nreboot lock: %s\n", state ?: "no slot taken by this agent");
+        return 0;
+}
+
+static int check_enabled(RebootLock *l, bool need_id) {
+        if (strv_isempty(l->endpoints))
+                return error_setf(EINVAL, "no etcd endpoints: no --etcd URL and no "
+                                          "EtcdEndpoints= in update.conf");
+        if (need_id && !l->id)
+                return machine_id(&l->id);
+        return 0;
+}
+
+static int lock_status(const RebootLock *l) {
+        _cleanup_(etcd_client_freep) EtcdClient *e = NULL;
+        _cleanup_(reboot_sem_done) RebootSem s = {};
+        _cleanup_free_ char *state = NULL;
+        int64_t rev = 0;
+        int r = reboot_lock_state_read(l->state_dir, &state);
+        if (r < 0)
+                return r;
+        printf("agent: %s\n", state ?: "no slot taken");
+        r = etcd_client_new(l->endpoints, 0, &e);
+        if (r < 0)
+                return r;
+        r = reboot_lock_read(e, l, &s, &rev);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                printf("%s: not created yet (max %u when the first node takes a slot)\n", l->key,
+                       l->max);
+                return 0;
+        }
+        printf("%s: max %u, %zu held, revision %" PRId64 " (%s)\n", l->key, s.max,
+               strv_length(s.holders), rev, strna(etcd_endpoint(e)));
+        STRV_FOREACH(h, s.holders)
+                printf("holder: %s\n", *h);
+        return 0;
+}
+
+static int lock_release(const RebootLock *l, const char *id) {
+        _cleanup_(etcd_client_freep) EtcdClient *e = NULL;
+        int r = etcd_client_new(l->endpoints, 0, &e);
+        if (r < 0)
+                return r;
+        r = reboot_lock_release(e, l, id);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                printf("%s holds no slot of %s\n", id, l->key);
+                return 0;
+        }
+        printf("released the slot of %s in %s\n", id, l->key);
+        if (l->id && streq(l->id, id))
+                (void) reboot_lock_state_write(l->state_dir, "released its slot of %s", l->key);
+        error_clear();
+        return 0;
+}
+
+int update_lock(const UpdateOptions *o, const char *verb, const char *id) {
+        _cleanup_(reboot_lock_done) RebootLock l = {};
+        bool release = streq(verb, "release");
+        int r = reboot_lock_load(o, &l);
+        if (r >= 0)
+                r = check_enabled(&l, streq(verb, "take") || (release && !id));
+        if (r < 0)
+                return r;
+        if (id && !reboot_lock_id_is_valid(id))
+                return error_setf(EINVAL, "holder ID '%s': not of [A-Za-z0-9._:-]", id);
+        if (streq(verb, "status"))
+                return lock_status(&l);
+        if (streq(verb, "take"))
+                return reboot_lock_acquire(&l, o->wait, o->poll_max ?: 60);
+        if (release)
+                return lock_release(&l, id ?: l.id);
+        return error_setf(EINVAL, "unknown lock verb '%s' (status, take, release)", verb);
+}
+
+int update_reboot_lock_release_own(const UpdateOptions *o) {
+        _cleanup_(reboot_lock_done) RebootLock l = {};
+        int r = reboot_lock_load(o, &l);
+        if (r < 0 || !l.enabled)
+                return r;
+        r = check_enabled(&l, true);
+        return r < 0 ? r : lock_release(&l, l.id);
+}
+
+int update_reboot_lock_take_own(const UpdateOptions *o) {
+        _cleanup_(reboot_lock_done) RebootLock l = {};
+        int r = reboot_lock_load(o, &l);
+        if (r < 0 || !l.enabled)
+                return r < 0 ? r : 0;
+        r = check_enabled(&l, true);
+        if (r < 0)
+                return r;
+        r = reboot_lock_acquire(&l, REBOOT_LOCK_FOREVER, o->poll_max ?: 300);
+        return r < 0 ? r : 1;
+}

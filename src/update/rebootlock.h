@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/* rebootlock.h: fleet reboot coordination (docs/updates.md, "Fleet
+ * reboots"), a counting semaphore in etcd as Flatcar's locksmith keeps one:
+ * the key /berth/reboot/GROUP holds {"max": N, "holders": [ID, ...]} and
+ * changes only by compare-and-swap on its mod_revision (etcd.h), so two
+ * nodes that take the last slot at once cannot both win. A node takes a slot
+ * before it reboots into a new release and gives it back once the new boot is
+ * blessed (or it rolled back). The holder ID is the machine ID. */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "etcd.h"
+#include "macro.h"
+#include "update.h"
+
+#define REBOOT_LOCK_PREFIX "/berth/reboot/"
+#define REBOOT_LOCK_GROUP_DEFAULT "default"
+#define REBOOT_LOCK_MAX_LIMIT 10000u
+/* Retries of a compare-and-swap that lost to another writer. */
+#define REBOOT_LOCK_CAS_TRIES 64
+/* The agent's own view (STATE/reboot-lock, one line), for `update status`. */
+#define REBOOT_LOCK_STATE_FILE "reboot-lock"
+
+typedef struct RebootSem {
+        unsigned max;
+        char **holders;
+} RebootSem;
+
+/* Parses the key's value; what names it in errors ("etcd key
+ * /berth/reboot/default: field \"max\": not an integer from 1 to 10000").
+ * -EBADMSG for anything but {"max": N, "holders": [unique IDs]}. */
+int reboot_sem_parse(const char *data, size_t size, const char *what, RebootSem *ret);
+int reboot_sem_format(const RebootSem *s, char **ret);
+void reboot_sem_done(RebootSem *s);
+/* A holder ID: 1 to 128 characters of [A-Za-z0-9._:-]. */
+bool reboot_lock_id_is_valid(const char *id);
+
+typedef struct RebootLock {
+        bool enabled; /* RebootCoordination=etcd */
+        char **endpoints;
+        char *group, *key, *id;
+        unsigned max; /* for a key that does not exist yet (MaxUnavailable=) */
+        char *state_dir;
+} RebootLock;
+
+/* From update.conf (RebootCoordination=, EtcdEndpoints=, RebootGroup=,
+ * MaxUnavailable=) and the options (--etcd, --group, --id, --max win);
+ * the ID defaults to /etc/machine-id. -EINVAL naming the key for bad
+ * values. */
+int reboot_lock_load(const UpdateOptions *o, RebootLock *ret);
+void reboot_lock_done(RebootLock *l);
+
+/* Reads the semaphore: 1 with *ret (and its revision), 0 when the key does
+ * not exist. */
+int reboot_lock_read(EtcdClient *e, const RebootLock *l, RebootSem *ret, int64_t *ret_rev);
+/* One attempt to take a slot for id: 1 held (now, or already: a reboot
+ * between taking and rebooting), 0 every slot is taken (*ret_sem says by
+ * whom). Creates the key with max l->max when it does not exist. A key that
+ * does not parse is an error, and is left as it is. */
+int reboot_lock_take(EtcdClient *e, const RebootLock *l, const char *id, RebootSem *ret_sem);
+/* Gives id's slot back: 1 released, 0 id held none. */
+int reboot_lock_release(EtcdClient *e, const RebootLock *l, const char *id);
+
+/* Takes a slot for l->id, waiting while the group is full or etcd does not
+ * answer (1 s, then doubling up to poll_max seconds), at most wait_s seconds
+ * (0: one try, REBOOT_LOCK_FOREVER: no limit). Records each state in
+ * STATE/reboot-lock. 0 held; -EBUSY still full, or the last etcd error,
+ * after wait_s. */
+#define REBOOT_LOCK_FOREVER UINT_MAX
+int reboot_lock_acquire(const RebootLock *l, unsigned wait_s, unsigned poll_max);
+
+/* The agent's last recorded state (NULL if none). */
+int reboot_lock_state_read(const char *state_dir, char **ret);
+int reboot_lock_state_write(const char *state_dir, const char *fmt, ...) _printf_(2, 3);
+
+/* `berth update lock status|take|release ID` (docs/updates.md). */
+int update_lock(const UpdateOptions *o, const char *verb, const char *id);
+/* The lines `update status` adds: coordination and the agent's state. */
+int update_lock_status_line(const UpdateOptions *o, const char *state_dir);
+/* The agent: with RebootCoordination=etcd, gives this machine's slot back
+ * (1 released, 0 held none or coordination off). */
+int update_reboot_lock_release_own(const UpdateOptions *o);
+/* The agent: with RebootCoordination=etcd, waits for a slot for this machine
+ * (as long as it takes): 1 held, 0 coordination off, < 0 error. */
+int update_reboot_lock_take_own(const UpdateOptions *o);

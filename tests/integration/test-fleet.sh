@@ -1,0 +1,179 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Fleet reboot coordination (docs/updates.md, "Fleet reboots") against a real
+# etcd (Debian's etcd-server) on loopback: `berth update lock take|release|
+# status` as several agents at once, each a process with its own state
+# directory, as the update agent takes a slot before it reboots. max=1 and
+# max=2 hold exactly max, the others wait and go on after a release;
+# concurrent takers all land (compare-and-swap retries); a malformed key is
+# refused and left alone; etcd down means no slot (and so no reboot), said in
+# the agent's state; an operator releases a holder.
+set -uo pipefail
+. "${BERTH_SOURCE_ROOT:?}/tests/lib.sh"
+
+B=${BERTH:?}
+need etcd
+need etcdctl
+need python3
+need openssl
+TMP=$(mktemp -d /tmp/berth-test-fleet-XXXXXX)
+ETCD_PID=
+PIDS=()
+cleanup() {
+        for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+        [ -n "$ETCD_PID" ] && kill "$ETCD_PID" 2>/dev/null && wait "$ETCD_PID" 2>/dev/null
+        rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+CP=$(port)
+PP=$(port)
+SP=$(port)
+E=http://127.0.0.1:$CP
+ES=https://127.0.0.1:$SP
+# One member, answering on http and on https (a test certificate).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=berth-test \
+        -addext "subjectAltName=IP:127.0.0.1" -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
+etcd --name fleet-test --data-dir "$TMP/etcd" --listen-client-urls "$E,$ES" --advertise-client-urls "$E" \
+        --cert-file "$TMP/cert.pem" --key-file "$TMP/key.pem" \
+        --listen-peer-urls "http://127.0.0.1:$PP" --initial-advertise-peer-urls "http://127.0.0.1:$PP" \
+        --initial-cluster "fleet-test=http://127.0.0.1:$PP" > "$TMP/etcd.log" 2>&1 &
+ETCD_PID=$!
+export ETCDCTL_API=3
+for _ in $(seq 1 100); do etcdctl --endpoints "$E" endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
+etcdctl --endpoints "$E" endpoint health >/dev/null 2>&1 || { cat "$TMP/etcd.log"; echo "FAIL - etcd did not start"; exit 1; }
+
+# lock ID GROUP ARGS...: one agent (its own state directory) runs a lock verb.
+lock() {
+        local id=$1 group=$2
+        shift 2
+        mkdir -p "$TMP/state-$id"
+        "$B" update lock "$@" --etcd "$E" --group "$group" --id "$id" --state "$TMP/state-$id"
+}
+holders() { etcdctl --endpoints "$E" get --print-value-only "/berth/reboot/$1" | python3 -c \
+        'import json,sys; print(" ".join(sorted(json.load(sys.stdin)["holders"])))'; }
+max_of() { etcdctl --endpoints "$E" get --print-value-only "/berth/reboot/$1" | python3 -c \
+        'import json,sys; print(json.load(sys.stdin)["max"])'; }
+# take_bg ID GROUP MAX: an agent waiting for a slot (up to 30 s), in the background.
+take_bg() {
+        lock "$1" "$2" take --max "$3" --wait 30 --poll-max 1 > "$TMP/take-$1.out" 2>&1 &
+        PIDS+=("$!")
+        eval "PID_$1=$!"
+}
+alive() { kill -0 "$1" 2>/dev/null; }
+# wait_done PID: the agent finished (within 10 s) with exit status 0.
+wait_done() {
+        local p=$1
+        for _ in $(seq 1 100); do alive "$p" || break; sleep 0.1; done
+        wait "$p"
+}
+
+step "max=1"
+check "the first agent takes the slot and the key is created with max 1" \
+        bash -c "$(declare -f lock); B='$B' E='$E' TMP='$TMP' lock a one take --max 1 >/dev/null && \
+        test \"\$(etcdctl --endpoints '$E' get --print-value-only /berth/reboot/one)\" = '{\"holders\":[\"a\"],\"max\":1}'"
+check "taking it again (a reboot between take and reboot) is fine" bash -c "$(declare -f lock); \
+        B='$B' E='$E' TMP='$TMP' lock a one take >/dev/null"
+check "still one holder" test "$(holders one)" = "a"
+lock b one take > "$TMP/full.out" 2>&1
+check "a second agent without --wait: exit 75, 'all 1 slots taken (holders: a)'" \
+        bash -c "[ $? -eq 75 ] && grep -q 'reboot lock /berth/reboot/one: all 1 slots taken (holders: a)' '$TMP/full.out'"
+take_bg b one 1
+sleep 1.5
+check "the waiting agent is still waiting" alive "$PID_b"
+check "its state says so" grep -q "waiting, not rebooting: .*all 1 slots taken" "$TMP/state-b/reboot-lock"
+check "exactly one holder while it waits" test "$(holders one)" = "a"
+lock a one status > "$TMP/status.out" 2>&1
+check "lock status lists the holder and the agent's state" bash -c "grep -q '^/berth/reboot/one: max 1, 1 held' '$TMP/status.out' && \
+        grep -qx 'holder: a' '$TMP/status.out' && grep -q '^agent: holding a slot of /berth/reboot/one' '$TMP/status.out'"
+check "the operator releases holder a" bash -c "$(declare -f lock); B='$B' E='$E' TMP='$TMP' lock op one release a | grep -q 'released the slot of a in /berth/reboot/one'"
+check "the waiting agent takes the slot after the release" wait_done "$PID_b"
+check "b is the only holder now" test "$(holders one)" = "b"
+check "releasing a holder that holds nothing says so, exit 0" bash -c "$(declare -f lock); B='$B' E='$E' TMP='$TMP' lock op one release a | grep -q 'a holds no slot'"
+check "b gives its own slot back (the agent after a blessed boot)" bash -c "$(declare -f lock); B='$B' E='$E' TMP='$TMP' lock b one release >/dev/null && \
+        grep -q 'released its slot' '$TMP/state-b/reboot-lock'"
+check "nobody holds a slot" test -z "$(holders one)"
+
+step "max=2"
+for n in c d e f; do take_bg "$n" two 2; done
+sleep 2
+running=0
+for n in c d e f; do eval "alive \$PID_$n" && running=$((running + 1)); done
+check "two of four agents hold a slot, two wait" test "$running" -eq 2
+check "the key lists exactly two holders" test "$(holders two | wc -w)" -eq 2
+first=$(holders two)
+for h in $first; do lock op two release "$h" > /dev/null; done
+rc=0
+for n in c d e f; do eval "wait_done \$PID_$n" || rc=1; done
+check "after two releases the other two go on" test "$rc" -eq 0
+second=$(holders two)
+check "and hold the slots now: two holders, none of the first two" bash -c \
+        "[ \$(echo $second | wc -w) -eq 2 ] && for h in $first; do case ' $second ' in *\" \$h \"*) exit 1;; esac; done"
+
+step "concurrent takers (compare-and-swap)"
+for i in $(seq 1 10); do
+        lock "n$i" ten take --max 10 > "$TMP/cas-$i.out" 2>&1 &
+        PIDS+=("$!")
+        CAS+=("$!")
+done
+rc=0
+for p in "${CAS[@]}"; do wait "$p" || rc=1; done
+check "ten agents taking at once all succeed" test "$rc" -eq 0
+check "and all ten are listed (no write lost)" test "$(holders ten | wc -w)" -eq 10
+echo "       lost compare-and-swaps retried: $(cat "$TMP"/cas-*.out | grep -c 'lost compare-and-swaps')"
+
+step "malformed semaphore"
+etcdctl --endpoints "$E" put /berth/reboot/bad '{"max": 2, "holders": "x"}' > /dev/null
+lock g bad take --max 2 > "$TMP/bad.out" 2>&1
+check "a key whose holders is not a list: exit 65, the key and field named" bash -c \
+        "[ $? -eq 65 ] && grep -q 'etcd key /berth/reboot/bad (http://127.0.0.1:$CP): field \"holders\": not a list' '$TMP/bad.out'"
+check "the key is left as it was" test "$(etcdctl --endpoints "$E" get --print-value-only /berth/reboot/bad)" = '{"max": 2, "holders": "x"}'
+etcdctl --endpoints "$E" put /berth/reboot/bad 'not json' > /dev/null
+lock g bad take > "$TMP/bad.out" 2>&1
+check "a key that is not JSON: one error naming it" grep -q 'etcd key /berth/reboot/bad .*: not JSON' "$TMP/bad.out"
+check "left as it was" test "$(etcdctl --endpoints "$E" get --print-value-only /berth/reboot/bad)" = 'not json'
+
+step "configuration"
+mkdir -p "$TMP/conf"
+printf 'RebootCoordination=etcd\nEtcdEndpoints=http://127.0.0.1:%s,%s\nRebootGroup=cfg\nMaxUnavailable=3\n' "$(port)" "$E" > "$TMP/conf/update.conf"
+check "update.conf's endpoints (a dead one first), group and max" bash -c \
+        "'$B' update lock take --config '$TMP/conf' --id h1 --state '$TMP/state-h1' >/dev/null && \
+         test \"\$(etcdctl --endpoints '$E' get --print-value-only /berth/reboot/cfg)\" = '{\"holders\":[\"h1\"],\"max\":3}'"
+printf 'RebootCoordination=yes\n' > "$TMP/conf/update.conf"
+"$B" update lock status --config "$TMP/conf" --etcd "$E" > "$TMP/cfg.out" 2>&1
+check "a bad RebootCoordination= is named" grep -q 'RebootCoordination=yes: not "etcd" or "off"' "$TMP/cfg.out"
+
+step "the agent gives its slot back after boot"
+# update.service on this host: no berth slot was booted, so nothing to
+# assess (as after a blessed boot); then the slot goes back to the fleet.
+mkdir -p "$TMP/agent" "$TMP/services"
+printf 'RebootCoordination=etcd\nEtcdEndpoints=%s\nRebootGroup=agent\nMaxUnavailable=1\n' "$E" > "$TMP/agent/update.conf"
+"$B" update lock take --config "$TMP/agent" --id boot1 --state "$TMP/state-boot1" > /dev/null
+check "boot1 holds the slot before its reboot" test "$(holders agent)" = "boot1"
+timeout 60 "$B" update service --config "$TMP/agent" --id boot1 --state "$TMP/state-boot1" \
+        --services "$TMP/services" > "$TMP/agent.out" 2>&1
+check "the agent exits 0 and says it released the slot" bash -c "[ $? -eq 0 ] && \
+        grep -q 'released the slot of boot1 in /berth/reboot/agent' '$TMP/agent.out'"
+check "nobody holds a slot of the group" test -z "$(holders agent)"
+
+step "https"
+check "an https endpoint, its peer checked against the CA store (SSL_CERT_FILE)" bash -c \
+        "SSL_CERT_FILE='$TMP/cert.pem' '$B' update lock status --etcd '$ES' --group cfg --state '$TMP/state-s' | \
+         grep -q '^/berth/reboot/cfg: max 3, 1 held, revision [0-9]* ($ES)'"
+SSL_CERT_FILE=/dev/null "$B" update lock status --etcd "$ES" --group cfg --state "$TMP/state-s" > "$TMP/tls.out" 2>&1
+check "an untrusted certificate: refused, the endpoint named" bash -c \
+        "[ $? -ne 0 ] && grep -q 'etcd unreachable: $ES/v3/kv/range: TLS: the certificate of 127.0.0.1 is not trusted' '$TMP/tls.out'"
+
+step "etcd down"
+kill "$ETCD_PID"
+wait "$ETCD_PID" 2>/dev/null
+ETCD_PID=
+lock h one take --wait 2 --poll-max 1 > "$TMP/down.out" 2>&1
+check "no slot without etcd: exit 69, the endpoint named" bash -c \
+        "[ $? -eq 69 ] && grep -q 'etcd unreachable: $E/v3/kv/range: cannot connect to 127.0.0.1 port $CP' '$TMP/down.out'"
+check "the agent's state says it is not rebooting, and why" \
+        grep -q "waiting, not rebooting: etcd unreachable: $E" "$TMP/state-h/reboot-lock"
+lock h one status > "$TMP/down-status.out" 2>&1
+check "lock status shows that state and fails" bash -c "[ $? -ne 0 ] && grep -q '^agent: waiting, not rebooting: etcd unreachable' '$TMP/down-status.out'"
+finish
