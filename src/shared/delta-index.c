@@ -45,8 +45,8 @@ int verity_parts_write(const char *hash_path, const char *dest) {
         if (!out)
                 return -ENOMEM;
         for (uint64_t i = 0; i < lay.level_size[0]; i++) {
-                const uint8_t *page = (const uint8_t *) tree +
-                                      (lay.level_block[0] + i) * VERITY_BLOCK_SIZE;
+                const uint8_t *page =
+                        (const uint8_t *) tree + (lay.level_block[0] + i) * VERITY_BLOCK_SIZE;
                 for (unsigned p = 0; p < VERITY_PARTS; p++) {
                         r = verity_part_hash(page + p * VERITY_PART_SIZE,
                                              out + i * VERITY_PARTS_ENTRY + p * VERITY_PART_HASH);

@@ -324,7 +324,7 @@ typedef struct Tree {
         int64_t shifts[SHIFTS_MAX];
         size_t n_shifts;
         uint64_t fetched_bytes, requests, rebuilt, from_parts;
-        const uint8_t *parts; /* usr.verity.parts, or NULL */
+        const uint8_t *parts;  /* usr.verity.parts, or NULL */
         PartEntry *part_index; /* the base's runs of 16 leaves at every block, by hash */
         size_t n_part_index;
         uint8_t *page; /* the block of leaves being put together from parts */
@@ -498,8 +498,8 @@ static int rebuild_parts(Tree *t, uint64_t i) {
                         e = bsearch(hints + p * VERITY_PART_HASH, t->part_index, t->n_part_index,
                                     sizeof(PartEntry), cmp_part);
                 if (e) {
-                        memcpy(t->page + p * VERITY_PART_SIZE, d->base_leaves + e->block * HASH_SIZE,
-                               VERITY_PART_SIZE);
+                        memcpy(t->page + p * VERITY_PART_SIZE,
+                               d->base_leaves + e->block * HASH_SIZE, VERITY_PART_SIZE);
                         continue;
                 }
                 if (first >= d->new.blocks) { /* past the last leaf: zeros */
@@ -527,7 +527,8 @@ static int rebuild_parts(Tree *t, uint64_t i) {
                 return r;
         if (memcmp(h, expected(t, 0, i), HASH_SIZE) != 0) {
                 log_debug("delta: block %" PRIu64 " of leaves does not match when put together "
-                          "from parts: fetching it whole", i);
+                          "from parts: fetching it whole",
+                          i);
                 return 0;
         }
         /* The shift of the last leaf the base has, as for a fetched block. */

@@ -42,15 +42,15 @@ typedef struct DeltaOptions {
 } DeltaOptions;
 
 typedef struct DeltaStats {
-        uint64_t blocks;       /* of the new image */
-        uint64_t reused;       /* blocks copied from the base in this run */
-        uint64_t resumed;      /* blocks an earlier, interrupted run wrote */
-        uint64_t fetched;      /* blocks fetched */
-        uint64_t requests;     /* HTTP requests made (retries included) */
-        uint64_t damaged;      /* base blocks that did not match their hash */
-        uint64_t rehashed;     /* base blocks hashed because the salt differs (0: leaves used) */
-        uint64_t tree_fetched; /* bytes of the hash tree fetched */
-        uint64_t tree_rebuilt; /* blocks of leaves rebuilt from the base's */
+        uint64_t blocks;          /* of the new image */
+        uint64_t reused;          /* blocks copied from the base in this run */
+        uint64_t resumed;         /* blocks an earlier, interrupted run wrote */
+        uint64_t fetched;         /* blocks fetched */
+        uint64_t requests;        /* HTTP requests made (retries included) */
+        uint64_t damaged;         /* base blocks that did not match their hash */
+        uint64_t rehashed;        /* base blocks hashed because the salt differs (0: leaves used) */
+        uint64_t tree_fetched;    /* bytes of the hash tree fetched */
+        uint64_t tree_rebuilt;    /* blocks of leaves rebuilt from the base's */
         uint64_t tree_from_parts; /* blocks of leaves put together from parts, some fetched */
 } DeltaStats;
 

@@ -119,9 +119,8 @@ int initrd_delta_assemble(const InitrdDeltaOptions *o, InitrdDeltaStats *ret) {
                         st.resumed_bytes += f->length;
                         continue;
                 }
-                const ZstdFrame *b = n_have ? bsearch(f, have, n_have, sizeof(ZstdFrame),
-                                                      cmp_frame_hash)
-                                            : NULL;
+                const ZstdFrame *b =
+                        n_have ? bsearch(f, have, n_have, sizeof(ZstdFrame), cmp_frame_hash) : NULL;
                 if (b) {
                         r = write_at(&j, (const uint8_t *) base + b->offset, f->length, f->offset);
                         if (r < 0)

@@ -34,8 +34,8 @@
 /* The files of a release the updater installs. */
 enum { RF_USR, RF_VERITY, RF_KERNEL, RF_INITRD, RF_CMDLINE, RF_UKI, RF_PARTS, RF_FRAMES, _RF_MAX };
 static const char *const release_file[_RF_MAX] = {
-        [RF_USR] = "usr.erofs",         [RF_VERITY] = "usr.verity", [RF_KERNEL] = "vmlinuz",
-        [RF_INITRD] = "initrd",         [RF_CMDLINE] = "cmdline",   [RF_UKI] = "uki.efi",
+        [RF_USR] = "usr.erofs",          [RF_VERITY] = "usr.verity",    [RF_KERNEL] = "vmlinuz",
+        [RF_INITRD] = "initrd",          [RF_CMDLINE] = "cmdline",      [RF_UKI] = "uki.efi",
         [RF_PARTS] = "usr.verity.parts", [RF_FRAMES] = "initrd.frames",
 };
 /* A Secure Boot release has a signed UKI; the others do not. The delta's
@@ -573,8 +573,7 @@ static int download(Ctx *c) {
                        (double) ds.fetched * VERITY_BLOCK_SIZE / 1048576.0, ds.requests);
                 if (ds.tree_rebuilt > 0)
                         printf(", hash tree %" PRIu64 " KiB fetched (%" PRIu64
-                               " blocks of leaves rebuilt from slot %s's, %" PRIu64
-                               " from parts)",
+                               " blocks of leaves rebuilt from slot %s's, %" PRIu64 " from parts)",
                                ds.tree_fetched / 1024, ds.tree_rebuilt,
                                slot_to_string(c->t.current), ds.tree_from_parts);
                 if (ds.resumed > 0)

@@ -86,8 +86,7 @@ static void test_frames_refuse_garbage(void **state) {
  * SHA-256 of 512 bytes of leaves. */
 static void test_verity_parts(void **state) {
         _cleanup_free_ char *img = wpath("img"), *tree = wpath("img.verity"),
-                            *parts = wpath("img.parts"), *cmd = NULL, *pdata = NULL,
-                            *tdata = NULL;
+                            *parts = wpath("img.parts"), *cmd = NULL, *pdata = NULL, *tdata = NULL;
         char root[65], salt[65];
         size_t psize, tsize;
         VerityTreeLayout lay;
@@ -95,9 +94,8 @@ static void test_verity_parts(void **state) {
         cmd = strdup_printf("head -c %u /dev/urandom > %s", 300u * 4096u, img);
         assert_int_equal(shell(cmd), 0);
         assert_int_equal(verity_salt_for_image("test", salt), 0);
-        assert_int_equal(verity_format(img, tree, salt, "6a1d1c5e-3c52-4a2b-9d39-05b8d1d25c1f",
-                                       root),
-                         0);
+        assert_int_equal(
+                verity_format(img, tree, salt, "6a1d1c5e-3c52-4a2b-9d39-05b8d1d25c1f", root), 0);
         assert_int_equal(verity_parts_write(tree, parts), 0);
         assert_int_equal(read_full_file(parts, &pdata, &psize, 0), 0);
         assert_int_equal(read_full_file(tree, &tdata, &tsize, 0), 0);
@@ -112,7 +110,8 @@ static void test_verity_parts(void **state) {
                                                                   p * VERITY_PART_SIZE,
                                                           h),
                                          0);
-                        assert_memory_equal(h, pdata + i * VERITY_PARTS_ENTRY + p * VERITY_PART_HASH,
+                        assert_memory_equal(h,
+                                            pdata + i * VERITY_PARTS_ENTRY + p * VERITY_PART_HASH,
                                             VERITY_PART_HASH);
                 }
 }

@@ -234,8 +234,12 @@ static void test_modules_from_real_kernel(void **state) {
         /* One more module: the frames of everything else keep their bytes
          * (what the delta updater copies from the running initrd). */
         _cleanup_free_ char *out2 = wpath("initrd-k2"), *d1 = wpath("kf1"), *d2 = wpath("kf2");
-        char *mods2[] = { (char *) "virtio_blk", (char *) "dm-verity", (char *) "erofs",
-                          (char *) "libcrc32c",  (char *) "zswap",     (char *) "loop",
+        char *mods2[] = { (char *) "virtio_blk",
+                          (char *) "dm-verity",
+                          (char *) "erofs",
+                          (char *) "libcrc32c",
+                          (char *) "zswap",
+                          (char *) "loop",
                           NULL };
         o.modules = mods2;
         assert_int_equal(initrd_build(&o, out2), 0);
