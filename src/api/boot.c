@@ -86,10 +86,12 @@ static int first_boot_user_data(const BootOptions *o) {
         }
         /* Once per machine, also when there was none: data that appears later
          * (a config drive attached to a running fleet node) is not read. */
+        _cleanup_free_ char *line = strdup_printf("%s\n", source ?: "none");
+        if (!line)
+                return -ENOMEM;
         r = mkdir_parents(o->done_marker, 0755);
         if (r >= 0)
-                r = write_file_atomic(o->done_marker, source ?: "none\n",
-                                      strlen(source ?: "none\n"), 0644);
+                r = write_file_atomic(o->done_marker, line, strlen(line), 0644);
         return r < 0 ? error_wrapf(r, "cannot write %s", o->done_marker) : 0;
 }
 
