@@ -124,8 +124,7 @@ static int get_status(Api *api, json_t **ret) {
         }
         /* Where the first-boot user data came from ("none"); null before
          * the first berthd --boot. */
-        if (api->user_data_done &&
-            read_full_file(api->user_data_done, &ud, NULL, 4096) >= 0)
+        if (api->user_data_done && read_full_file(api->user_data_done, &ud, NULL, 4096) >= 0)
                 ud[strcspn(ud, "\n")] = 0;
         r = settings_store_current(api->settings_dir, &gen, NULL);
         if (r >= 0)

@@ -198,8 +198,8 @@ static int run(int argc, char **argv) {
                 len--;
         while (len > 0 && api.settings_dir[len - 1] != '/')
                 len--;
-        _cleanup_free_ char *done = strdup_printf("%.*suser-data.done", (int) len,
-                                                  len > 0 ? api.settings_dir : "./");
+        _cleanup_free_ char *done =
+                strdup_printf("%.*suser-data.done", (int) len, len > 0 ? api.settings_dir : "./");
         if (!done)
                 return -ENOMEM;
         api.user_data_done = done;

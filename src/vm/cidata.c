@@ -63,8 +63,7 @@ static int stage_files(const char *src, const char *stage, char ***names, uint64
                 return strv_extend(names, ud) < 0 || strv_extend(names, md) < 0 ? -ENOMEM : 0;
         }
         if (!S_ISDIR(st.st_mode))
-                return error_setf(EINVAL, "vm: --cidata %s is neither a file nor a directory",
-                                  src);
+                return error_setf(EINVAL, "vm: --cidata %s is neither a file nor a directory", src);
         d = opendir(src);
         if (!d)
                 return error_wrapf(-errno, "vm: --cidata %s", src);
@@ -120,8 +119,7 @@ static int make_vfat(const char *image, char **names, uint64_t bytes) {
         if (strv_extend(&mcopy, "::/") < 0)
                 return -ENOMEM;
         r = spawn_run(mcopy, &(SpawnOptions){ .quiet = true }, NULL);
-        return r < 0 ? error_wrapf(r, "vm: mcopy into the config drive (mtools, scripts/deps)")
-                     : 0;
+        return r < 0 ? error_wrapf(r, "vm: mcopy into the config drive (mtools, scripts/deps)") : 0;
 }
 
 static int make_iso(const char *image, const char *stage) {
@@ -130,13 +128,12 @@ static int make_iso(const char *image, const char *stage) {
 
         r = spawn_find_program("xorriso", &xorriso);
         if (r < 0)
-                return error_setf(ENOENT,
-                                  "vm: --cidata-fs iso9660 needs xorriso (install xorriso, "
-                                  "scripts/deps)");
+                return error_setf(ENOENT, "vm: --cidata-fs iso9660 needs xorriso (install xorriso, "
+                                          "scripts/deps)");
         /* Rock Ridge and Joliet: the file names stay "user-data", not
          * ISO 9660's "USER_DAT.;1". */
-        char *argv[] = { xorriso, "-as", "mkisofs", "-quiet", "-V", CIDATA_LABEL, "-J", "-r",
-                         "-o",    (char *) image, (char *) stage, NULL };
+        char *argv[] = { xorriso, "-as", "mkisofs", "-quiet",       "-V",           CIDATA_LABEL,
+                         "-J",    "-r",  "-o",      (char *) image, (char *) stage, NULL };
         r = spawn_run(argv, &(SpawnOptions){ .quiet = true }, NULL);
         return r < 0 ? error_wrapf(r, "vm: xorriso for the config drive") : 0;
 }

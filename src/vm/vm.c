@@ -579,11 +579,15 @@ int vm_plan(const VmOptions *o, const char *workdir, VmPlan *p) {
         }
 
         const char *paths[][2] = {
-                { "disk", p->disk },           { "payload", p->payload },
+                { "disk", p->disk },
+                { "payload", p->payload },
                 { "config drive", p->cidata },
-                { "firmware", p->fw_code },    { "UEFI variables", p->vars },
-                { "work directory", workdir }, { "QMP socket", o->qmp_socket },
-                { "user data", o->user_data }, { "API socket", o->api_socket },
+                { "firmware", p->fw_code },
+                { "UEFI variables", p->vars },
+                { "work directory", workdir },
+                { "QMP socket", o->qmp_socket },
+                { "user data", o->user_data },
+                { "API socket", o->api_socket },
                 { "TPM state", p->tpm_dir },
         };
         for (size_t i = 0; i < ELEMENTSOF(paths); i++) {

@@ -297,6 +297,8 @@ out=$(boot)
 rc=$?
 check "valid user data: exit 0 (got $rc: $out)" [ "$rc" = 0 ]
 check "valid user data: generation 1" [ "$(cat "$b/root/var/lib/berth/settings/current")" = 1 ]
+check "valid user data: the refused boot's ESP report is removed" \
+        [ ! -e "$b/esp/berth/user-data-error.txt" ]
 check "valid user data: /etc rendered" grep -qx 'server ntp.example iburst' "$b/etc/chrony/chrony.conf"
 check "valid user data: host name rendered" [ "$(cat "$b/etc/hostname")" = ud-1 ]
 check "valid user data: /var file with its mode" [ "$(stat -c %a "$b/root/var/lib/x/token")" = 600 ]
