@@ -283,23 +283,26 @@ echo '{"files": [{"path": "/usr/lib/x", "content": ""}]}' > "$VM_TMP/seed/user-d
 echo 'instance-id: iid-berth-test' > "$VM_TMP/seed/meta-data"
 vm_boot --direct --timeout 300 --disk-copy "$VM_TMP/bad.raw" --cidata "$VM_TMP/seed" \
         --cidata-fs iso9660
-expect_stopped 'config drive /dev/sr0 \(CIDATA\)' 'files\[0\]\.path'
+expect_stopped 'config drive /dev/sr0 \(CIDATA\)' 'files\[0\]\.path: not a clean path under /etc/ or /var/'
 
 step "boot 5: no drive: the ESP's berth/user-data is applied"
 api_boot "boot 5"
 check "berth status: user_data from the ESP" grep -q '"user_data": "ESP /efi/berth/user-data"' <<<"$status"
-check "berth status: settings generation 1" bash -c 'tr -d " \n" <<<"$1" | grep -q "\"generation\":1,"' _ "$status"
+check "berth status: settings generation 1" bash -c 'tr -d " \n" <<<"$1" | grep -qE "\"generation\":1[,}]"' _ "$status"
 out=$(timeout 60 "$BERTH" --api "$SOCK" get 2>&1 || true)
 check "the ESP's host name is set" grep -q '"hostname": "esp-node"' <<<"$out"
 api_done "boot 5"
 vm_expect "$VM_LOG" '^berth: user data from ESP /efi/berth/user-data applied \(0 files\)' \
         "console: user data from the ESP applied"
+check "the refused boots' ESP report is removed (berth/user-data stays)" bash -c \
+        'l=$(mdir -b -i "$1@@1M" ::/berth) && grep -q /user-data$ <<<"$l" && ! grep -q error <<<"$l"' \
+        _ "$VM_TMP/bad.raw"
 
 step "boot 6: a valid iso9660 drive on the provisioned machine is not read"
 echo '{"network": {"hostname": "cd-node"}}' > "$VM_TMP/seed/user-data"
 api_boot "boot 6" --cidata "$VM_TMP/seed" --cidata-fs iso9660
 check "berth status: user_data still from the ESP" grep -q '"user_data": "ESP /efi/berth/user-data"' <<<"$status"
-check "berth status: still generation 1" bash -c 'tr -d " \n" <<<"$1" | grep -q "\"generation\":1,"' _ "$status"
+check "berth status: still generation 1" bash -c 'tr -d " \n" <<<"$1" | grep -qE "\"generation\":1[,}]"' _ "$status"
 out=$(timeout 60 "$BERTH" --api "$SOCK" get 2>&1 || true)
 check "the host name is still the ESP's" grep -q '"hostname": "esp-node"' <<<"$out"
 api_done "boot 6"
