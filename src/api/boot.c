@@ -19,7 +19,8 @@
 #define ESP_REPORT "berth/user-data-error.txt"
 
 /* The ESP is mounted read-only (docs/init.md); a report needs it writable for
- * a moment. A plain directory (tests) is written as it is. */
+ * a moment. A plain directory (tests) is written as it is. text NULL: the
+ * report of an earlier refused boot is removed. */
 static int esp_write_report(const char *esp, const char *text) {
         _cleanup_free_ char *p = path_join(esp, ESP_REPORT);
         bool remounted;
@@ -27,15 +28,21 @@ static int esp_write_report(const char *esp, const char *text) {
 
         if (!p)
                 return -ENOMEM;
+        if (!text && access(p, F_OK) < 0)
+                return 0;
         r = esp_set_writable(esp, true, &remounted);
         if (r < 0)
                 return r;
-        r = mkdir_parents(p, 0700);
-        if (r >= 0)
-                r = write_file_atomic(p, text, strlen(text), 0600);
+        if (!text)
+                r = unlink(p) < 0 ? -errno : 0;
+        else {
+                r = mkdir_parents(p, 0700);
+                if (r >= 0)
+                        r = write_file_atomic(p, text, strlen(text), 0600);
+        }
         if (remounted)
                 (void) esp_set_writable(esp, false, &remounted);
-        return r < 0 ? error_wrapf(r, "cannot write %s", p) : 0;
+        return r < 0 ? error_wrapf(r, "cannot %s %s", text ? "write" : "remove", p) : 0;
 }
 
 static int refuse(const BootOptions *o, const char *source, const char *why) {
@@ -83,13 +90,18 @@ static int first_boot_user_data(const BootOptions *o) {
                         return error_wrapf(r, "cannot apply the user data from %s", source);
                 printf("berth: user data from %s applied (%zu files)\n", source, u->n_files);
                 fflush(stdout);
+                /* A report left by a boot that refused earlier data is stale now. */
+                if (o->esp && esp_write_report(o->esp, NULL) < 0)
+                        error_clear();
         }
         /* Once per machine, also when there was none: data that appears later
          * (a config drive attached to a running fleet node) is not read. */
+        _cleanup_free_ char *line = strdup_printf("%s\n", source ?: "none");
+        if (!line)
+                return -ENOMEM;
         r = mkdir_parents(o->done_marker, 0755);
         if (r >= 0)
-                r = write_file_atomic(o->done_marker, source ?: "none\n",
-                                      strlen(source ?: "none\n"), 0644);
+                r = write_file_atomic(o->done_marker, line, strlen(line), 0644);
         return r < 0 ? error_wrapf(r, "cannot write %s", o->done_marker) : 0;
 }
 

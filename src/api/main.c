@@ -57,12 +57,11 @@ static int listen_unix(const char *path, int *ret) {
  * tells berth-init that the user data was invalid and the boot must stop. */
 static int run_boot(const char *root, const Api *api, const char *esp, const char *user_data) {
         _cleanup_free_ char *keep = path_join(root, "var/lib/berth/etc"),
-                            *marker = path_join(root, "var/lib/berth/user-data.done"),
                             *cidata = path_join(api->run_dir, "cidata"),
                             *esp_file = path_join(esp, "berth/user-data");
         int r;
 
-        if (!keep || !marker || !cidata || !esp_file)
+        if (!keep || !cidata || !esp_file)
                 return -ENOMEM;
         BootOptions o = {
                 .root = root,
@@ -70,7 +69,7 @@ static int run_boot(const char *root, const Api *api, const char *esp, const cha
                 .etc = api->etc,
                 .factory = api->factory,
                 .keep_etc = keep,
-                .done_marker = marker,
+                .done_marker = api->user_data_done,
                 .esp = esp,
                 .sources = {
                         .fw_cfg = user_data,
@@ -193,6 +192,17 @@ static int run(int argc, char **argv) {
                 }
         if (optind < argc)
                 return cli_usage_error("unexpected argument '%s'", argv[optind]);
+        /* Next to the settings directory: /var/lib/berth/user-data.done. */
+        size_t len = strlen(api.settings_dir);
+        while (len > 1 && api.settings_dir[len - 1] == '/')
+                len--;
+        while (len > 0 && api.settings_dir[len - 1] != '/')
+                len--;
+        _cleanup_free_ char *done =
+                strdup_printf("%.*suser-data.done", (int) len, len > 0 ? api.settings_dir : "./");
+        if (!done)
+                return -ENOMEM;
+        api.user_data_done = done;
         if (boot)
                 return run_boot(root, &api, esp, user_data);
         /* The live parts of apply touch the running kernel only when berthd

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* First-boot user data (userdata.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "blockdev.h"
 #include "error.h"
 #include "fileio.h"
+#include "kmod-util.h"
 #include "settings-store.h"
 #include "settings.h"
 #include "userdata.h"
@@ -158,16 +160,47 @@ static int read_source_file(const char *path, char **ret_data, size_t *ret_size)
         return 1;
 }
 
+/* berthd --boot runs before berth-init's coldplug, and the kernel has no
+ * modprobe to call: what a config drive needs is loaded here. Failures show
+ * as a missing drive or a failed mount. */
+static void load_module(ModuleIndex **idx, const char *alias) {
+        if (!*idx && module_index_new(NULL, idx) < 0)
+                return;
+        (void) module_load(*idx, alias, MODULE_LOAD_BLACKLIST | MODULE_LOAD_NEW_ONLY, NULL);
+}
+
+/* The CD-ROM driver for the SCSI (and ATAPI) CD-ROMs present: where clouds
+ * and hypervisors put a NoCloud seed. */
+static void load_cdrom_driver(ModuleIndex **idx) {
+        _cleanup_(closedirp) DIR *d = opendir("/sys/bus/scsi/devices");
+        struct dirent *de;
+
+        while (d && (de = readdir(d))) {
+                _cleanup_free_ char *p = NULL, *alias = NULL;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                p = strdup_printf("/sys/bus/scsi/devices/%s/modalias", de->d_name);
+                if (!p || read_full_file(p, &alias, NULL, 256) < 0)
+                        continue;
+                alias[strcspn(alias, "\n")] = 0;
+                if (strneq(alias, "scsi:t-0x05", 11))
+                        load_module(idx, alias);
+        }
+}
+
 /* A CIDATA volume (NoCloud: cloud-init's label, either case). */
 static int read_config_drive(const char *mnt, char **ret_data, size_t *ret_size,
                              char **ret_source) {
-        _cleanup_free_ char *file = path_join(mnt, "user-data");
+        _cleanup_(module_index_freep) ModuleIndex *idx = NULL;
+        _cleanup_free_ char *file = path_join(mnt, "user-data"), *fs_alias = NULL;
         char dev[96];
         BlockInfo b;
         int r;
 
         if (!file)
                 return -ENOMEM;
+        load_cdrom_driver(&idx);
         r = blockdev_find(blockdev_match_label, "CIDATA", &b);
         if (r == 0)
                 r = blockdev_find(blockdev_match_label, "cidata", &b);
@@ -177,6 +210,10 @@ static int read_config_drive(const char *mnt, char **ret_data, size_t *ret_size,
                 return error_setf(EINVAL, "config drive /dev/%s: %s, not vfat or iso9660", b.name,
                                   b.fstype);
         snprintf(dev, sizeof dev, "/dev/%s", b.name);
+        fs_alias = strdup_printf("fs-%s", b.fstype);
+        if (!fs_alias)
+                return -ENOMEM;
+        load_module(&idx, fs_alias);
         r = mkdir_p(mnt, 0700);
         if (r < 0)
                 return error_wrapf(r, "cannot create %s", mnt);

@@ -12,7 +12,8 @@
 
 #define VM_USAGE                                                                                   \
         "usage: berth vm [--direct] [--secure-boot [--setup-mode]] [--tpm] [--log FILE] "          \
-        "[--payload DIR --run CMD] [--user-data FILE] [--api PATH] OUTDIR"
+        "[--payload DIR --run CMD] [--user-data FILE] "                                            \
+        "[--cidata FILE|DIR [--cidata-fs vfat|iso9660]] [--api PATH] OUTDIR"
 
 static int cmd_vm(int argc, char **argv) {
         VmOptions o = { .memory_mib = 1024, .cpus = 1 };
@@ -29,6 +30,8 @@ static int cmd_vm(int argc, char **argv) {
                 { "no-reboot", no_argument, NULL, 'R' },
                 { "qmp", required_argument, NULL, 'Q' },
                 { "user-data", required_argument, NULL, 'U' },
+                { "cidata", required_argument, NULL, 'c' },
+                { "cidata-fs", required_argument, NULL, 'F' },
                 { "api", required_argument, NULL, 'A' },
                 { "secure-boot", no_argument, NULL, 'S' },
                 { "tpm", no_argument, NULL, 'T' },
@@ -36,7 +39,7 @@ static int cmd_vm(int argc, char **argv) {
                 {},
         };
         int c, r;
-        while ((c = getopt_long(argc, argv, "dl:p:r:m:C:t:k:a:RQ:U:A:STE", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "dl:p:r:m:C:t:k:a:RQ:U:c:F:A:STE", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'R':
                         o.no_reboot = true;
@@ -46,6 +49,15 @@ static int cmd_vm(int argc, char **argv) {
                         break;
                 case 'U':
                         o.user_data = optarg;
+                        break;
+                case 'c':
+                        o.cidata = optarg;
+                        break;
+                case 'F':
+                        o.cidata_fs = cidata_fs_from_string(optarg);
+                        if (o.cidata_fs < 0)
+                                return cli_usage_error("--cidata-fs: vfat or iso9660, not '%s'",
+                                                       optarg);
                         break;
                 case 'A':
                         o.api_socket = optarg;

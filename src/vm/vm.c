@@ -278,6 +278,7 @@ void vm_plan_done(VmPlan *p) {
         free(p->initrd);
         free(p->append);
         free(p->payload);
+        free(p->cidata);
         free(p->fw_cmdline);
         free(p->tpm_dir);
         free(p->tpm_socket);
@@ -360,6 +361,22 @@ int vm_plan_argv(const VmOptions *o, const VmPlan *p, char ***ret) {
                 r |= strv_extend(&a, "-device");
                 r |= strv_extend(&a, "virtio-blk-pci,drive=payload");
         }
+        if (p->cidata && o->cidata_fs == CIDATA_ISO9660) {
+                /* Where clouds and hypervisors put a NoCloud seed: a CD-ROM on
+                 * the q35 board's own AHCI controller. */
+                r |= strv_extend(&a, "-drive");
+                r |= push(&a, strdup_printf("if=none,id=cidata,format=raw,readonly=on,"
+                                            "media=cdrom,file=%s",
+                                            p->cidata));
+                r |= strv_extend(&a, "-device");
+                r |= strv_extend(&a, "ide-cd,drive=cidata,bus=ide.2");
+        } else if (p->cidata) {
+                r |= strv_extend(&a, "-drive");
+                r |= push(&a, strdup_printf("if=none,id=cidata,format=raw,readonly=on,file=%s",
+                                            p->cidata));
+                r |= strv_extend(&a, "-device");
+                r |= strv_extend(&a, "virtio-blk-pci,drive=cidata");
+        }
         if (o->user_data) {
                 r |= strv_extend(&a, "-fw_cfg");
                 r |= push(&a, strdup_printf("name=opt/berth/user-data,file=%s", o->user_data));
@@ -425,6 +442,8 @@ static int check_options(const VmOptions *o) {
                 return error_setf(EINVAL, "vm: %u CPUs is out of range (1..256)", o->cpus);
         if (o->run && !o->payload_dir)
                 return error_setf(EINVAL, "vm: --run needs --payload DIR");
+        if (o->cidata_fs != CIDATA_VFAT && !o->cidata)
+                return error_setf(EINVAL, "vm: --cidata-fs needs --cidata FILE|DIR");
         if (o->secure_boot && o->direct)
                 return error_setf(EINVAL,
                                   "vm: --secure-boot boots through the firmware; it cannot be "
@@ -515,6 +534,11 @@ int vm_plan(const VmOptions *o, const char *workdir, VmPlan *p) {
                 if (r < 0)
                         return r;
         }
+        if (o->cidata) {
+                r = cidata_make_image(o->cidata, o->cidata_fs, workdir, &p->cidata);
+                if (r < 0)
+                        return r;
+        }
         if (!isempty(o->extra_cmdline)) {
                 r = strv_extend_words(&words, o->extra_cmdline, false);
                 if (r < 0)
@@ -555,10 +579,15 @@ int vm_plan(const VmOptions *o, const char *workdir, VmPlan *p) {
         }
 
         const char *paths[][2] = {
-                { "disk", p->disk },           { "payload", p->payload },
-                { "firmware", p->fw_code },    { "UEFI variables", p->vars },
-                { "work directory", workdir }, { "QMP socket", o->qmp_socket },
-                { "user data", o->user_data }, { "API socket", o->api_socket },
+                { "disk", p->disk },
+                { "payload", p->payload },
+                { "config drive", p->cidata },
+                { "firmware", p->fw_code },
+                { "UEFI variables", p->vars },
+                { "work directory", workdir },
+                { "QMP socket", o->qmp_socket },
+                { "user data", o->user_data },
+                { "API socket", o->api_socket },
                 { "TPM state", p->tpm_dir },
         };
         for (size_t i = 0; i < ELEMENTSOF(paths); i++) {

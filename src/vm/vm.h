@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 
+#include "cidata.h"
+
 typedef struct VmOptions {
         const char *image_dir;   /* a `berth build` output directory */
         bool direct;             /* direct kernel boot instead of UEFI + systemd-boot */
@@ -29,6 +31,9 @@ typedef struct VmOptions {
         const char *qmp_socket;    /* QEMU's QMP monitor on this Unix socket, plus an empty
                                     * PCIe root port "hotplug0" for device_add */
         const char *user_data;     /* first-boot user data (JSON) as fw_cfg opt/berth/user-data */
+        const char *cidata;        /* a config drive labelled CIDATA made from this file
+                                    * (its user-data) or directory (cidata.h) */
+        CidataFs cidata_fs;        /* vfat: a read-only virtio disk; iso9660: a CD-ROM */
         const char *api_socket;    /* the guest's API on this host Unix socket (a virtio-serial
                                     * port named org.berth.api, which berthd relays) */
 } VmOptions;
@@ -57,6 +62,7 @@ typedef struct VmPlan {
         char *vars;    /* the per-run variable store (or -bios copy); NULL: direct */
         char *kernel, *initrd, *append; /* direct boot only */
         char *payload;                  /* the payload disk image, or NULL */
+        char *cidata;                   /* the config drive image, or NULL */
         char *fw_cmdline;               /* file with the words for opt/berth/cmdline, or NULL */
         char *tpm_dir;                  /* --tpm: swtpm's state directory */
         char *tpm_socket;               /* --tpm: swtpm's control socket, QEMU's chardev */

@@ -77,6 +77,10 @@ check "version from os-release" grep -q '"version": "1.2.3"' <<< "$out"
 check "slot from the command line" grep -q '"slot": "b"' <<< "$out"
 out=$("$BERTH" status --api "$sock")
 check "berth status answers" grep -q '"slot": "b"' <<< "$out"
+check "berth status: no user data marker yet, user_data null" grep -q '"user_data": null' <<< "$out"
+echo "config drive /dev/sr0 (CIDATA)" > "$tmp/user-data.done"
+check "berth status: user_data names the source in user-data.done" sh -c \
+        '"$1" status --api "$2" | grep -q "\"user_data\": \"config drive /dev/sr0 (CIDATA)\""' _ "$BERTH" "$sock"
 out=$(BERTH_API=$sock "$BERTH" status)
 check "BERTH_API points the CLI at the socket" grep -q '"version": "1.2.3"' <<< "$out"
 
@@ -293,6 +297,8 @@ out=$(boot)
 rc=$?
 check "valid user data: exit 0 (got $rc: $out)" [ "$rc" = 0 ]
 check "valid user data: generation 1" [ "$(cat "$b/root/var/lib/berth/settings/current")" = 1 ]
+check "valid user data: the refused boot's ESP report is removed" \
+        [ ! -e "$b/esp/berth/user-data-error.txt" ]
 check "valid user data: /etc rendered" grep -qx 'server ntp.example iburst' "$b/etc/chrony/chrony.conf"
 check "valid user data: host name rendered" [ "$(cat "$b/etc/hostname")" = ud-1 ]
 check "valid user data: /var file with its mode" [ "$(stat -c %a "$b/root/var/lib/x/token")" = 600 ]
@@ -304,6 +310,16 @@ out=$(boot)
 check "next boot: user data not read again, /etc rendered from generation 1" \
         [ "$(cat "$b/etc/hostname")" = ud-1 ]
 check "next boot: the kept /etc file is back" [ -f "$b/etc/app/a.conf" ]
+check "the marker names the source" \
+        [ "$(cat "$b/root/var/lib/berth/user-data.done")" = "fw_cfg opt/berth/user-data" ]
+rm -rf "$b/root" && mkdir -p "$b/esp/berth" "$b/root"
+echo '{"network": {"hostname": "from-esp"}}' > "$b/esp/berth/user-data"
+out=$("$BERTHD" --boot --root "$b/root" --settings-dir "$b/root/var/lib/berth/settings" \
+        --etc "$b/etc" --factory "$tmp/factory" --esp "$b/esp" --run-dir "$b/run" \
+        --user-data "$b/none" 2>&1)
+check "no fw_cfg: the ESP's berth/user-data applied ($out)" [ "$(cat "$b/etc/hostname")" = from-esp ]
+check "the marker names the ESP file" \
+        [ "$(cat "$b/root/var/lib/berth/user-data.done")" = "ESP $b/esp/berth/user-data" ]
 
 step "no API"
 err=$("$BERTH" status --api "$tmp/none.sock" 2>&1)

@@ -290,6 +290,81 @@ static void test_user_data_goes_to_fw_cfg_and_the_api_to_a_virtio_serial_port(vo
         assert_int_equal(access(notsock, F_OK), 0);
 }
 
+/* --cidata: a vfat volume on a read-only virtio disk, an iso9660 one on a
+ * CD-ROM, both labelled CIDATA with user-data (and meta-data) at the top;
+ * mtools and xorriso read them back. */
+static void test_cidata_makes_a_labelled_config_drive(void **state) {
+        _cleanup_(vm_plan_done) VmPlan plan = {};
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *ud = p("ud.json"), *seed = p("seed"), *sub = p("seed/sub"),
+                            *md = p("seed/meta-data"), *sud = p("seed/user-data"), *label = NULL,
+                            *content = NULL, *want = NULL, *cmd = NULL;
+        VmOptions o = options();
+        o.direct = true;
+        o.cidata = ud;
+
+        put(ud, "{\"network\": {}}\n");
+        assert_int_equal(vm_plan(&o, work, &plan), 0);
+        assert_non_null(plan.cidata);
+        label = run_out("blkid -o value -s LABEL", plan.cidata);
+        assert_string_equal(label, "CIDATA\n");
+        cmd = strdup_printf("mtype -i '%s' ::/user-data; mdir -b -i", plan.cidata);
+        content = run_out(cmd, plan.cidata);
+        assert_string_equal(content, "{\"network\": {}}\n::/user-data\n::/meta-data\n");
+        assert_int_equal(vm_plan_argv(&o, &plan, &argv), 0);
+        want = strdup_printf("if=none,id=cidata,format=raw,readonly=on,file=%s", plan.cidata);
+        assert_true(has_arg(argv, want));
+        assert_true(has_arg(argv, "virtio-blk-pci,drive=cidata"));
+        vm_plan_done(&plan);
+        plan = (VmPlan){};
+        argv = strv_free(argv);
+
+        /* A directory: its files; iso9660 needs xorriso. */
+        assert_int_equal(mkdir_p(seed, 0755), 0);
+        put(sud, "{}");
+        put(md, "instance-id: x\n");
+        o.cidata = seed;
+        o.cidata_fs = CIDATA_ISO9660;
+        if (system("command -v xorriso >/dev/null") == 0) {
+                free(label);
+                assert_int_equal(vm_plan(&o, work, &plan), 0);
+                label = run_out("blkid -o value -s LABEL", plan.cidata);
+                assert_string_equal(label, "CIDATA\n");
+                free(content);
+                free(cmd);
+                cmd = strdup_printf("xorriso -indev '%s' -find / -type f 2>/dev/null; :",
+                                    plan.cidata);
+                content = run_out(cmd, "");
+                assert_non_null(strstr(content, "'/user-data'"));
+                assert_non_null(strstr(content, "'/meta-data'"));
+                assert_int_equal(vm_plan_argv(&o, &plan, &argv), 0);
+                free(want);
+                want = strdup_printf("if=none,id=cidata,format=raw,readonly=on,media=cdrom,"
+                                     "file=%s",
+                                     plan.cidata);
+                assert_true(has_arg(argv, want));
+                assert_true(has_arg(argv, "ide-cd,drive=cidata,bus=ide.2"));
+                vm_plan_done(&plan);
+                plan = (VmPlan){};
+        }
+        /* The NoCloud layout is flat. */
+        assert_int_equal(mkdir_p(sub, 0755), 0);
+        o.cidata_fs = CIDATA_VFAT;
+        assert_int_equal(vm_plan(&o, work, &plan), -EINVAL);
+        vm_plan_done(&plan);
+        plan = (VmPlan){};
+        /* --cidata-fs alone, a missing source. */
+        o.cidata = NULL;
+        o.cidata_fs = CIDATA_ISO9660;
+        assert_int_equal(vm_plan(&o, work, &plan), -EINVAL);
+        o.cidata = p("nothing");
+        o.cidata_fs = CIDATA_VFAT;
+        assert_int_equal(vm_plan(&o, work, &plan), -ENOENT);
+        free((char *) o.cidata);
+        assert_int_equal(cidata_fs_from_string("iso9660"), CIDATA_ISO9660);
+        assert_int_equal(cidata_fs_from_string("ext4"), _CIDATA_FS_INVALID);
+}
+
 static void test_bad_options_and_missing_files_are_refused(void **state) {
         _cleanup_free_ char *k = path_join(image, "vmlinuz"), *comma = p("a,b"),
                             *disk = path_join(image, "disk.raw");
@@ -435,8 +510,11 @@ static int teardown(void **state) {
 
 int main(void) {
         if (system("command -v qemu-img >/dev/null && command -v blkid >/dev/null && "
-                   "PATH=$PATH:/usr/sbin:/sbin command -v mkfs.ext4 >/dev/null") != 0) {
-                fprintf(stderr, "qemu-img, blkid or mkfs.ext4 missing, skipping\n");
+                   "command -v mtype >/dev/null && "
+                   "PATH=$PATH:/usr/sbin:/sbin command -v mkfs.ext4 >/dev/null && "
+                   "PATH=$PATH:/usr/sbin:/sbin command -v mkfs.vfat >/dev/null") != 0) {
+                fprintf(stderr, "qemu-img, blkid, mtools, mkfs.ext4 or mkfs.vfat missing, "
+                                "skipping\n");
                 return 77;
         }
         const struct CMUnitTest tests[] = {
@@ -451,6 +529,7 @@ int main(void) {
                 cmocka_unit_test_setup(
                         test_user_data_goes_to_fw_cfg_and_the_api_to_a_virtio_serial_port,
                         setup_each),
+                cmocka_unit_test_setup(test_cidata_makes_a_labelled_config_drive, setup_each),
                 cmocka_unit_test_setup(test_bad_options_and_missing_files_are_refused, setup_each),
                 cmocka_unit_test_setup(test_secure_boot_and_tpm, setup_each),
         };

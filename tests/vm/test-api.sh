@@ -14,11 +14,22 @@
 #    dhcpcd's do not) and the rendered chrony.conf.
 # 2. Invalid user data: the console line names the field, the report is on
 #    the ESP, no service started, the guest powered off.
+# 3-6. The other sources (docs/api.md, "User data"), on boot 2's machine, on
+#    which nothing was applied: a vfat config drive (berth vm --cidata, a
+#    virtio disk) and then an iso9660 one (--cidata-fs iso9660, a CD-ROM),
+#    each with invalid data, stop the boot naming their source and field,
+#    although the ESP holds valid user data (a CIDATA drive comes first);
+#    boot 5, with no drive, applies the ESP's berth/user-data; boot 6, with a
+#    valid iso9660 drive attached and the ESP file still there, applies
+#    nothing: the data is read once per machine, and `berth status` says
+#    where it came from.
 set -euo pipefail
 . "$BERTH_SOURCE_ROOT/tests/vm/lib.sh"
 
 vm_need --direct
 need mtype
+need mcopy
+need xorriso
 IMG=$(vm_image_dir)
 SOCK=$VM_TMP/api.sock
 
@@ -215,4 +226,86 @@ report=$(mtype -i "$VM_TMP/bad.raw@@1M" ::/berth/user-data-error.txt 2>&1 || tru
 echo "$report" | sed 's/^/    esp report| /'
 check "the ESP report names the field" grep -q '^error: time\.servers\[0\]' <<<"$report"
 check "the ESP report names the source" grep -q '^source: fw_cfg opt/berth/user-data' <<<"$report"
+
+# esp_report: the report berthd left on the ESP of boot 2's machine.
+esp_report() {
+        mtype -i "$VM_TMP/bad.raw@@1M" ::/berth/user-data-error.txt 2>&1 | tr -d '\r' || true
+}
+# expect_stopped SOURCE FIELD: the boot stopped on invalid data from SOURCE
+# (a regular expression) naming FIELD (one too).
+expect_stopped() {
+        vm_expect "$VM_LOG" "^berth: invalid user data from $1: $2; boot stopped, nothing applied \\(report on the ESP: berth/user-data-error.txt\\)" \
+                "one console line naming the source and the field"
+        vm_expect_not "$VM_LOG" 'starting [a-z]|timeline [a-z]*-ready' "no service started"
+        check "the guest powered off (berth vm exit $VM_RC)" [ "$VM_RC" = 0 ]
+        report=$(esp_report)
+        echo "$report" | sed 's/^/    esp report| /'
+        check "the ESP report names the source and the field" \
+                bash -c 'grep -qE "^source: $2\$" <<<"$1" && grep -qE "^error: $3" <<<"$1"' _ "$report" "$1" "$2"
+}
+# api_boot NAME [berth vm options...]: boots boot 2's machine with the API on
+# $SOCK and waits until the host gets an answer from it; then api_done.
+api_boot() {
+        local name=$1 deadline
+        shift
+        vm_boot_bg --direct --timeout 400 --disk-copy "$VM_TMP/bad.raw" --api "$SOCK" "$@"
+        until [ -s "$VM_LOG" ] || ! kill -0 "$VM_PID" 2>/dev/null; do sleep 1; done
+        start=$SECONDS
+        deadline=$((SECONDS + 300))
+        # The port's driver comes with coldplug, after berthd started.
+        vm_wait_console 'timeline berthd-ready' 240 || true
+        until status=$(timeout 20 "$BERTH" --api "$SOCK" status 2>&1); do
+                [ $SECONDS -lt $deadline ] && kill -0 "$VM_PID" 2>/dev/null || break
+                sleep 1
+        done
+        echo "$status" | sed "s/^/    $name status| /"
+        echo "vm: $name: the API answered after $((SECONDS - start)) s"
+}
+api_done() {
+        timeout 60 "$BERTH" --api "$SOCK" poweroff > /dev/null 2>&1 || true
+        vm_wait
+        echo "vm: $1 took $((SECONDS - start)) s (from QEMU's start)"
+}
+
+step "boot 3: a vfat CIDATA drive with invalid user data comes before the ESP's"
+t_sources=$SECONDS
+mkdir -p "$VM_TMP/esp"
+echo '{"network": {"hostname": "esp-node"}, "kernel": {"sysctl": {"vm.swappiness": 17}}}' \
+        > "$VM_TMP/esp/user-data"
+mcopy -o -i "$VM_TMP/bad.raw@@1M" "$VM_TMP/esp/user-data" ::/berth/user-data
+echo '{"network": {"hostname": "bad_name!"}}' > "$VM_TMP/bad-vfat.json"
+vm_boot --direct --timeout 300 --disk-copy "$VM_TMP/bad.raw" --cidata "$VM_TMP/bad-vfat.json"
+expect_stopped 'config drive /dev/vd[a-z] \(CIDATA\)' 'network\.hostname: not a host name'
+
+step "boot 4: an iso9660 CIDATA drive (a CD-ROM) with invalid user data"
+mkdir -p "$VM_TMP/seed"
+echo '{"files": [{"path": "/usr/lib/x", "content": ""}]}' > "$VM_TMP/seed/user-data"
+echo 'instance-id: iid-berth-test' > "$VM_TMP/seed/meta-data"
+vm_boot --direct --timeout 300 --disk-copy "$VM_TMP/bad.raw" --cidata "$VM_TMP/seed" \
+        --cidata-fs iso9660
+expect_stopped 'config drive /dev/sr0 \(CIDATA\)' 'files\[0\]\.path: not a clean path under /etc/ or /var/'
+
+step "boot 5: no drive: the ESP's berth/user-data is applied"
+api_boot "boot 5"
+check "berth status: user_data from the ESP" grep -q '"user_data": "ESP /efi/berth/user-data"' <<<"$status"
+check "berth status: settings generation 1" bash -c 'tr -d " \n" <<<"$1" | grep -qE "\"generation\":1[,}]"' _ "$status"
+out=$(timeout 60 "$BERTH" --api "$SOCK" get 2>&1 || true)
+check "the ESP's host name is set" grep -q '"hostname": "esp-node"' <<<"$out"
+api_done "boot 5"
+vm_expect "$VM_LOG" '^berth: user data from ESP /efi/berth/user-data applied \(0 files\)' \
+        "console: user data from the ESP applied"
+check "the refused boots' ESP report is removed (berth/user-data stays)" bash -c \
+        'l=$(mdir -b -i "$1@@1M" ::/berth) && grep -q /user-data$ <<<"$l" && ! grep -q error <<<"$l"' \
+        _ "$VM_TMP/bad.raw"
+
+step "boot 6: a valid iso9660 drive on the provisioned machine is not read"
+echo '{"network": {"hostname": "cd-node"}}' > "$VM_TMP/seed/user-data"
+api_boot "boot 6" --cidata "$VM_TMP/seed" --cidata-fs iso9660
+check "berth status: user_data still from the ESP" grep -q '"user_data": "ESP /efi/berth/user-data"' <<<"$status"
+check "berth status: still generation 1" bash -c 'tr -d " \n" <<<"$1" | grep -qE "\"generation\":1[,}]"' _ "$status"
+out=$(timeout 60 "$BERTH" --api "$SOCK" get 2>&1 || true)
+check "the host name is still the ESP's" grep -q '"hostname": "esp-node"' <<<"$out"
+api_done "boot 6"
+vm_expect_not "$VM_LOG" 'user data from|invalid user data' "console: no user data read"
+echo "vm: boots 3-6 took $((SECONDS - t_sources)) s"
 finish
