@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "cgroup.h"
@@ -116,12 +117,30 @@ static bool render_etc(void) {
         return true;
 }
 
-/* The image's module lists (overlay, netfilter: containerd needs them at
- * start) are waited for, then /etc is rendered and the settings' modules
- * loaded; coldplug (device drivers: the NIC, ...) goes on beside the first
- * services, which cope with devices that appear later (dhcpcd picks up
- * interfaces as they come), and the supervisor reaps it. */
+/* Coldplug (device drivers: the NIC, virtio-rng, ...) starts first, at full
+ * priority, beside the image's module lists and berthd --boot: the NIC is
+ * there by the time dhcpcd starts, and the hardware RNG seeds the kernel's
+ * random pool, which berthd --boot (GnuTLS initialises its generator at
+ * load) otherwise waits for, up to a second and a half under emulation while
+ * the kernel makes entropy from jitter. Once the services start, it steps
+ * back (nice 10) behind them; they cope with devices that appear later
+ * (dhcpcd picks up interfaces as they come), and the supervisor reaps it.
+ * The image's lists (overlay, netfilter: containerd needs them at start)
+ * are waited for, then /etc is rendered and the settings' modules loaded. */
+static pid_t start_coldplug(void) {
+        pid_t pid = fork();
+        if (pid == 0) {
+                (void) prctl(PR_SET_NAME, "berth-coldplug");
+                (void) modules_coldplug();
+                _exit(EXIT_SUCCESS);
+        }
+        if (pid < 0)
+                log_warning_errno(errno, "cannot fork for coldplug, loading drivers later");
+        return pid;
+}
+
 static bool load_modules(void) {
+        pid_t coldplug = start_coldplug();
         in_child(load_image_modules);
         bool go_on = render_etc();
         if (!go_on)
@@ -129,16 +148,12 @@ static bool load_modules(void) {
         in_child(load_settings_modules);
         timeline("modules-loaded");
 
-        pid_t pid = fork();
-        if (pid == 0) {
+        if (coldplug > 0)
                 /* Behind the services on a busy or single CPU: drivers arrive a
-                 * little later, containerd is not slowed down. */
-                (void) !nice(10);
-                (void) prctl(PR_SET_NAME, "berth-coldplug");
-                (void) modules_coldplug();
-                _exit(EXIT_SUCCESS);
-        }
-        if (pid < 0)
+                 * little later, containerd is not slowed down. Fails harmlessly
+                 * if it is done already. */
+                (void) setpriority(PRIO_PROCESS, coldplug, 10);
+        else
                 (void) modules_coldplug();
         return true;
 }

@@ -147,3 +147,50 @@ int module_load(ModuleIndex *idx, const char *name_or_alias, ModuleLoadFlags fla
         }
         return (int) loaded;
 }
+
+int module_drives_devices(ModuleIndex *idx, const char *name) {
+        struct kmod_list *info = NULL, *i;
+        struct kmod_module *mod = NULL;
+        int r;
+
+        r = kmod_module_new_from_name(idx->ctx, name, &mod);
+        if (r < 0)
+                return r;
+        r = kmod_module_get_info(mod, &info);
+        kmod_module_unref(mod);
+        if (r < 0)
+                return r; /* built in, or not shipped */
+        r = 0;
+        kmod_list_foreach(i, info) {
+                const char *key = kmod_module_info_get_key(i), *value = kmod_module_info_get_value(i);
+                /* Bus aliases (pci:v..., virtio:d..., acpi*:..., vmbus:...) name
+                 * devices; fs-ext4, devname:mapper/control, char-major-10-236
+                 * name file systems and device nodes. */
+                if (key && value && streq(key, "alias") && strchr(value, ':') &&
+                    !strneq(value, "devname:", 8)) {
+                        r = 1;
+                        break;
+                }
+        }
+        kmod_module_info_free_list(info);
+        return r;
+}
+
+int module_resolve(ModuleIndex *idx, const char *name_or_alias, char ***names) {
+        _cleanup_(kmod_module_unref_listp) struct kmod_list *list = NULL;
+        struct kmod_list *i;
+        int r;
+
+        r = kmod_module_new_from_lookup(idx->ctx, name_or_alias, &list);
+        if (r < 0)
+                return r;
+        kmod_list_foreach(i, list) {
+                struct kmod_module *mod = kmod_module_get_module(i);
+                const char *name = kmod_module_get_name(mod);
+                r = strv_contains(*names, name) ? 0 : strv_extend(names, name);
+                kmod_module_unref(mod);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

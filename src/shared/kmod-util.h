@@ -41,3 +41,13 @@ typedef enum ModuleLoadFlags {
  * of the module that failed, valid until idx is freed. */
 int module_load(ModuleIndex *idx, const char *name_or_alias, ModuleLoadFlags flags,
                 const char **ret_failed);
+
+/* 1 if the module NAME drives devices: one of its aliases is a bus's
+ * (pci:..., virtio:..., acpi*:..., vmbus:...), which a device's modalias
+ * matches; 0 if its aliases only name a file system or a device node
+ * (fs-ext4, devname:...); a negative errno if it is built in or absent. */
+int module_drives_devices(ModuleIndex *idx, const char *name);
+
+/* Adds the names of the modules NAME_OR_ALIAS resolves to (not their
+ * dependencies) to *names, each once. */
+int module_resolve(ModuleIndex *idx, const char *name_or_alias, char ***names);
