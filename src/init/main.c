@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "cgroup.h"
@@ -117,44 +116,57 @@ static bool render_etc(void) {
         return true;
 }
 
-/* Coldplug (device drivers: the NIC, virtio-rng, ...) starts first, at full
- * priority, beside the image's module lists and berthd --boot: the NIC is
- * there by the time dhcpcd starts, and the hardware RNG seeds the kernel's
- * random pool, which berthd --boot (GnuTLS initialises its generator at
- * load) otherwise waits for, up to a second and a half under emulation while
- * the kernel makes entropy from jitter. Once the services start, it steps
- * back (nice 10) behind them; they cope with devices that appear later
- * (dhcpcd picks up interfaces as they come), and the supervisor reaps it.
- * The image's lists (overlay, netfilter: containerd needs them at start)
- * are waited for, then /etc is rendered and the settings' modules loaded. */
-static pid_t start_coldplug(void) {
+/* Hardware random number generators (virtio-rng, ...) and NICs, by where
+ * their modules lie in the module tree. */
+static const char *const entropy_drivers[] = { "/kernel/drivers/char/hw_random/", NULL };
+static const char *const nic_drivers[] = { "/kernel/drivers/net/", NULL };
+
+static void coldplug_entropy(void) {
+        (void) prctl(PR_SET_NAME, "berth-coldplug");
+        (void) modules_coldplug(entropy_drivers);
+}
+
+/* The NICs' drivers first, at full priority: dhcpcd finds its interfaces
+ * when it starts. Then, behind the services on a busy or single CPU, every
+ * other device's: those drivers arrive a little later, containerd is not
+ * slowed down. */
+static void coldplug_rest(void) {
+        (void) prctl(PR_SET_NAME, "berth-coldplug");
+        (void) modules_coldplug(nic_drivers);
+        (void) !nice(10);
+        (void) modules_coldplug(NULL);
+}
+
+/* Runs f in a child that the supervisor reaps; in PID 1 if fork fails. */
+static void in_background(void (*f)(void)) {
         pid_t pid = fork();
         if (pid == 0) {
-                (void) prctl(PR_SET_NAME, "berth-coldplug");
-                (void) modules_coldplug();
+                f();
                 _exit(EXIT_SUCCESS);
         }
         if (pid < 0)
-                log_warning_errno(errno, "cannot fork for coldplug, loading drivers later");
-        return pid;
+                f();
 }
 
+/* Coldplug of the hardware RNG starts first, beside the image's module lists
+ * and berthd --boot: it seeds the kernel's random pool, which berthd --boot
+ * (GnuTLS initialises its generator at load) otherwise waits for, 1-1.5 s
+ * under emulation without RDRAND, while the kernel makes entropy from timer
+ * jitter. The image's lists (overlay, netfilter: containerd needs them at
+ * start) are waited for, then /etc is rendered and the settings' modules
+ * loaded. Then coldplug of everything else, NICs first: a NIC appears only
+ * after the node's sysctls are applied, as it inherits their "default"
+ * values (accept_ra, docs/network.md); the services cope with devices that
+ * appear later (dhcpcd picks up interfaces as they come). */
 static bool load_modules(void) {
-        pid_t coldplug = start_coldplug();
+        in_background(coldplug_entropy);
         in_child(load_image_modules);
         bool go_on = render_etc();
         if (!go_on)
                 return false;
         in_child(load_settings_modules);
         timeline("modules-loaded");
-
-        if (coldplug > 0)
-                /* Behind the services on a busy or single CPU: drivers arrive a
-                 * little later, containerd is not slowed down. Fails harmlessly
-                 * if it is done already. */
-                (void) setpriority(PRIO_PROCESS, coldplug, 10);
-        else
-                (void) modules_coldplug();
+        in_background(coldplug_rest);
         return true;
 }
 

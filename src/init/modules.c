@@ -158,13 +158,14 @@ static void coldplug_one(const char *alias, void *userdata) {
                 c->loaded += (unsigned) r;
 }
 
-int modules_coldplug(void) {
+int modules_coldplug(const char *const *only) {
         _cleanup_(module_index_freep) ModuleIndex *idx = NULL;
         int r;
 
         r = module_index_new(NULL, &idx);
         if (r < 0)
                 return log_error_errno(r, "cannot start libkmod");
+        module_index_set_only(idx, only);
         Coldplug c = { .idx = idx };
         r = devices_walk(coldplug_one, &c);
         if (r < 0)

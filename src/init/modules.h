@@ -39,8 +39,10 @@ int modules_load_until(const char *const *names, modules_found_t found, void *us
 int modules_load_list_file(const char *path, modules_found_t found, void *userdata);
 
 /* Loads the modules matching the modalias of every device in /sys/devices
- * (what udev does at coldplug). Returns how many were loaded. */
-int modules_coldplug(void);
+ * (what udev does at coldplug); with ONLY, just those whose file path
+ * contains one of its strings (module_index_set_only()). Returns how many
+ * were loaded. */
+int modules_coldplug(const char *const *only);
 
 /* The names of every *.conf list in dir, files in name order, each name
  * once. -ENOENT if dir is absent. */

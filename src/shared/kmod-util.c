@@ -11,6 +11,7 @@
 struct ModuleIndex {
         struct kmod_ctx *ctx;
         char *failed; /* name of the last module that failed to load */
+        const char *const *only; /* module_load(): files under these only */
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_list *, kmod_module_unref_list);
@@ -110,6 +111,21 @@ int module_index_walk(ModuleIndex *idx, const char *name_or_alias, char ***seen,
         return walk_list(&w, list, 0);
 }
 
+void module_index_set_only(ModuleIndex *idx, const char *const *dirs) {
+        idx->only = dirs;
+}
+
+static bool path_allowed(const ModuleIndex *idx, const char *path) {
+        if (!idx->only)
+                return true;
+        if (!path)
+                return false; /* built in: nothing to load anyway */
+        for (size_t i = 0; idx->only[i]; i++)
+                if (strstr(path, idx->only[i]))
+                        return true;
+        return false;
+}
+
 int module_load(ModuleIndex *idx, const char *name_or_alias, ModuleLoadFlags flags,
                 const char **ret_failed) {
         _cleanup_(kmod_module_unref_listp) struct kmod_list *list = NULL;
@@ -122,7 +138,8 @@ int module_load(ModuleIndex *idx, const char *name_or_alias, ModuleLoadFlags fla
                 return r;
         kmod_list_foreach(i, list) {
                 struct kmod_module *mod = kmod_module_get_module(i);
-                if ((flags & MODULE_LOAD_NEW_ONLY) && kmod_module_get_initstate(mod) >= 0) {
+                if (((flags & MODULE_LOAD_NEW_ONLY) && kmod_module_get_initstate(mod) >= 0) ||
+                    !path_allowed(idx, kmod_module_get_path(mod))) {
                         kmod_module_unref(mod);
                         continue;
                 }

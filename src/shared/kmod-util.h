@@ -33,6 +33,11 @@ typedef enum ModuleLoadFlags {
         MODULE_LOAD_NEW_ONLY = 1 << 1,  /* skip modules already loaded */
 } ModuleLoadFlags;
 
+/* Limits module_load() to modules whose file path contains one of DIRS
+ * ("/kernel/drivers/net/"), a NULL-terminated array that must outlive idx;
+ * NULL lifts the limit. Dependencies of an allowed module load all the same. */
+void module_index_set_only(ModuleIndex *idx, const char *const *dirs);
+
 /* Loads the modules NAME_OR_ALIAS resolves to, with their dependencies.
  * Returns how many were inserted; 0 when it matches nothing (built in or not
  * shipped), when they were loaded already, or when the driver found no device
