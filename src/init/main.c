@@ -54,9 +54,10 @@ static ServiceSet *load_services(const char *dir) {
 /* berthd --boot's exit status for invalid user data (EX_DATAERR). */
 #define BERTHD_BOOT_INVALID 65
 
-/* Runs a function in a child and waits for it: libkmod's indexes and heap
- * never become PID 1's memory. */
-static void in_child(void (*f)(void)) {
+/* Runs a function in a child (libkmod's indexes and heap never become PID 1's
+ * memory) and returns its pid, or runs it in PID 1 and returns -1 if fork
+ * fails. A child nobody waits for is reaped by the supervisor. */
+static pid_t start_child(void (*f)(void)) {
         pid_t pid = fork();
         if (pid == 0) {
                 f();
@@ -65,16 +66,28 @@ static void in_child(void (*f)(void)) {
         if (pid < 0) {
                 log_warning_errno(errno, "cannot fork, running in PID 1");
                 f();
-        } else
+        }
+        return pid;
+}
+
+static void wait_child(pid_t pid) {
+        if (pid > 0)
                 while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                         ;
 }
 
-static void load_image_modules(void) {
-        /* Under QEMU the fw_cfg driver comes first: berth vm passes switches
-         * and user data through it (initutil.c, berthd --boot). */
+static void in_child(void (*f)(void)) {
+        wait_child(start_child(f));
+}
+
+/* Under QEMU the fw_cfg driver comes first: berth vm passes switches and
+ * user data through it (initutil.c, berthd --boot). */
+static void load_fw_cfg(void) {
         if (access("/sys/bus/acpi/devices/QEMU0002:00", F_OK) == 0)
                 (void) modules_load((const char *const[]){ "qemu_fw_cfg", NULL });
+}
+
+static void load_image_modules(void) {
         (void) modules_load_dir("/usr/lib/modules-load.d");
 }
 
@@ -86,12 +99,14 @@ static void load_settings_modules(void) {
  * rendered from the factory files and the current settings generation.
  * Returns false if the boot must stop (invalid user data: berthd printed the
  * line naming the field and wrote the report to the ESP). */
-static bool render_etc(void) {
+static bool render_etc(pid_t image_modules) {
         int status = 0;
         pid_t pid;
 
-        if (access(BERTHD_PATH, X_OK) < 0)
+        if (access(BERTHD_PATH, X_OK) < 0) {
+                wait_child(image_modules);
                 return true;
+        }
         pid = fork();
         if (pid == 0) {
                 execl(BERTHD_PATH, BERTHD_PATH, "--boot", (char *) NULL);
@@ -100,10 +115,14 @@ static bool render_etc(void) {
         }
         if (pid < 0) {
                 log_error_errno(errno, "cannot fork to run " BERTHD_PATH " --boot");
+                wait_child(image_modules);
                 return true;
         }
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
+        /* The sysctls below may name what the image's modules add
+         * (net.bridge.* with br_netfilter). */
+        wait_child(image_modules);
         if (WIFEXITED(status) && WEXITSTATUS(status) == BERTHD_BOOT_INVALID)
                 return false;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -137,36 +156,25 @@ static void coldplug_rest(void) {
         (void) modules_coldplug(NULL);
 }
 
-/* Runs f in a child that the supervisor reaps; in PID 1 if fork fails. */
-static void in_background(void (*f)(void)) {
-        pid_t pid = fork();
-        if (pid == 0) {
-                f();
-                _exit(EXIT_SUCCESS);
-        }
-        if (pid < 0)
-                f();
-}
-
 /* Coldplug of the hardware RNG starts first, beside the image's module lists
  * and berthd --boot: it seeds the kernel's random pool, which berthd --boot
  * (GnuTLS initialises its generator at load) otherwise waits for, 1-1.5 s
  * under emulation without RDRAND, while the kernel makes entropy from timer
  * jitter. The image's lists (overlay, netfilter: containerd needs them at
- * start) are waited for, then /etc is rendered and the settings' modules
- * loaded. Then coldplug of everything else, NICs first: a NIC appears only
+ * start) load beside berthd --boot, which needs only fw_cfg, and are waited
+ * for before the sysctls of the rendered /etc; then the settings' modules. Then coldplug of everything else, NICs first: a NIC appears only
  * after the node's sysctls are applied, as it inherits their "default"
  * values (accept_ra, docs/network.md); the services cope with devices that
  * appear later (dhcpcd picks up interfaces as they come). */
 static bool load_modules(void) {
-        in_background(coldplug_entropy);
-        in_child(load_image_modules);
-        bool go_on = render_etc();
+        (void) start_child(coldplug_entropy);
+        in_child(load_fw_cfg);
+        bool go_on = render_etc(start_child(load_image_modules));
         if (!go_on)
                 return false;
         in_child(load_settings_modules);
         timeline("modules-loaded");
-        in_background(coldplug_rest);
+        (void) start_child(coldplug_rest);
         return true;
 }
 
