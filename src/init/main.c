@@ -162,10 +162,11 @@ static void coldplug_rest(void) {
  * under emulation without RDRAND, while the kernel makes entropy from timer
  * jitter. The image's lists (overlay, netfilter: containerd needs them at
  * start) load beside berthd --boot, which needs only fw_cfg, and are waited
- * for before the sysctls of the rendered /etc; then the settings' modules. Then coldplug of everything else, NICs first: a NIC appears only
- * after the node's sysctls are applied, as it inherits their "default"
- * values (accept_ra, docs/network.md); the services cope with devices that
- * appear later (dhcpcd picks up interfaces as they come). */
+ * for before the sysctls of the rendered /etc; then the settings' modules.
+ * Then coldplug of everything else, NICs first: a NIC appears only after
+ * the node's sysctls are applied, as it inherits their "default" values
+ * (accept_ra, docs/network.md); the services cope with devices that appear
+ * later (dhcpcd picks up interfaces as they come). */
 static bool load_modules(void) {
         (void) start_child(coldplug_entropy);
         in_child(load_fw_cfg);

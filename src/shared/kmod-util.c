@@ -10,7 +10,7 @@
 
 struct ModuleIndex {
         struct kmod_ctx *ctx;
-        char *failed; /* name of the last module that failed to load */
+        char *failed;            /* name of the last module that failed to load */
         const char *const *only; /* module_load(): files under these only */
 };
 
@@ -179,7 +179,8 @@ int module_drives_devices(ModuleIndex *idx, const char *name) {
                 return r; /* built in, or not shipped */
         r = 0;
         kmod_list_foreach(i, info) {
-                const char *key = kmod_module_info_get_key(i), *value = kmod_module_info_get_value(i);
+                const char *key = kmod_module_info_get_key(i),
+                           *value = kmod_module_info_get_value(i);
                 /* Bus aliases (pci:v..., virtio:d..., acpi*:..., vmbus:...) name
                  * devices; fs-ext4, devname:mapper/control, char-major-10-236
                  * name file systems and device nodes. */
