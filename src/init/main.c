@@ -137,38 +137,37 @@ static bool render_etc(pid_t image_modules) {
 
 /* Hardware random number generators (virtio-rng, ...) and NICs, by where
  * their modules lie in the module tree. */
-static const char *const entropy_drivers[] = { "/kernel/drivers/char/hw_random/", NULL };
-static const char *const nic_drivers[] = { "/kernel/drivers/net/", NULL };
+static const char *const early_drivers[] = { "/kernel/drivers/char/hw_random/",
+                                             "/kernel/drivers/net/", NULL };
 
-static void coldplug_entropy(void) {
+static void coldplug_early(void) {
         (void) prctl(PR_SET_NAME, "berth-coldplug");
-        (void) modules_coldplug(entropy_drivers);
+        (void) modules_coldplug(early_drivers);
 }
 
-/* The NICs' drivers first, at full priority: dhcpcd finds its interfaces
- * when it starts. Then, behind the services on a busy or single CPU, every
- * other device's: those drivers arrive a little later, containerd is not
- * slowed down. */
+/* Behind the services on a busy or single CPU (it stays in the root cgroup,
+ * where nice 10 weighs about a tenth of a service's cgroup): drivers
+ * arrive a little later, containerd is not slowed down. */
 static void coldplug_rest(void) {
         (void) prctl(PR_SET_NAME, "berth-coldplug");
-        (void) modules_coldplug(nic_drivers);
         (void) !nice(10);
         (void) modules_coldplug(NULL);
 }
 
-/* Coldplug of the hardware RNG starts first, beside the image's module lists
- * and berthd --boot: it seeds the kernel's random pool, which berthd --boot
- * (GnuTLS initialises its generator at load) otherwise waits for, 1-1.5 s
- * under emulation without RDRAND, while the kernel makes entropy from timer
- * jitter. The image's lists (overlay, netfilter: containerd needs them at
- * start) load beside berthd --boot, which needs only fw_cfg, and are waited
- * for before the sysctls of the rendered /etc; then the settings' modules.
- * Then coldplug of everything else, NICs first: a NIC appears only after
- * the node's sysctls are applied, as it inherits their "default" values
- * (accept_ra, docs/network.md); the services cope with devices that appear
- * later (dhcpcd picks up interfaces as they come). */
+/* Coldplug of hardware RNGs and NICs starts first, beside the image's module
+ * lists and berthd --boot: the RNG seeds the kernel's random pool, which
+ * berthd --boot (GnuTLS initialises its generator at load) otherwise waits
+ * for, 1-1.5 s under emulation without RDRAND, while the kernel makes
+ * entropy from timer jitter; the NIC is there when dhcpcd starts (the
+ * sysctls of the rendered /etc reach it all the same: sysinit.c writes a
+ * changed default to the interfaces that exist). The image's lists
+ * (overlay, netfilter: containerd needs them at start) load beside berthd
+ * --boot, which needs only fw_cfg, and are waited for before the sysctls of
+ * the rendered /etc; then the settings' modules. Then coldplug of every
+ * other device; the services cope with devices that appear later (dhcpcd
+ * picks up interfaces as they come). */
 static bool load_modules(void) {
-        (void) start_child(coldplug_entropy);
+        (void) start_child(coldplug_early);
         in_child(load_fw_cfg);
         bool go_on = render_etc(start_child(load_image_modules));
         if (!go_on)
