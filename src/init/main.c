@@ -54,9 +54,10 @@ static ServiceSet *load_services(const char *dir) {
 /* berthd --boot's exit status for invalid user data (EX_DATAERR). */
 #define BERTHD_BOOT_INVALID 65
 
-/* Runs a function in a child and waits for it: libkmod's indexes and heap
- * never become PID 1's memory. */
-static void in_child(void (*f)(void)) {
+/* Runs a function in a child (libkmod's indexes and heap never become PID 1's
+ * memory) and returns its pid, or runs it in PID 1 and returns -1 if fork
+ * fails. A child nobody waits for is reaped by the supervisor. */
+static pid_t start_child(void (*f)(void)) {
         pid_t pid = fork();
         if (pid == 0) {
                 f();
@@ -65,16 +66,28 @@ static void in_child(void (*f)(void)) {
         if (pid < 0) {
                 log_warning_errno(errno, "cannot fork, running in PID 1");
                 f();
-        } else
+        }
+        return pid;
+}
+
+static void wait_child(pid_t pid) {
+        if (pid > 0)
                 while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                         ;
 }
 
-static void load_image_modules(void) {
-        /* Under QEMU the fw_cfg driver comes first: berth vm passes switches
-         * and user data through it (initutil.c, berthd --boot). */
+static void in_child(void (*f)(void)) {
+        wait_child(start_child(f));
+}
+
+/* Under QEMU the fw_cfg driver comes first: berth vm passes switches and
+ * user data through it (initutil.c, berthd --boot). */
+static void load_fw_cfg(void) {
         if (access("/sys/bus/acpi/devices/QEMU0002:00", F_OK) == 0)
                 (void) modules_load((const char *const[]){ "qemu_fw_cfg", NULL });
+}
+
+static void load_image_modules(void) {
         (void) modules_load_dir("/usr/lib/modules-load.d");
 }
 
@@ -86,12 +99,14 @@ static void load_settings_modules(void) {
  * rendered from the factory files and the current settings generation.
  * Returns false if the boot must stop (invalid user data: berthd printed the
  * line naming the field and wrote the report to the ESP). */
-static bool render_etc(void) {
+static bool render_etc(pid_t image_modules) {
         int status = 0;
         pid_t pid;
 
-        if (access(BERTHD_PATH, X_OK) < 0)
+        if (access(BERTHD_PATH, X_OK) < 0) {
+                wait_child(image_modules);
                 return true;
+        }
         pid = fork();
         if (pid == 0) {
                 execl(BERTHD_PATH, BERTHD_PATH, "--boot", (char *) NULL);
@@ -100,10 +115,14 @@ static bool render_etc(void) {
         }
         if (pid < 0) {
                 log_error_errno(errno, "cannot fork to run " BERTHD_PATH " --boot");
+                wait_child(image_modules);
                 return true;
         }
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
+        /* The sysctls below may name what the image's modules add
+         * (net.bridge.* with br_netfilter). */
+        wait_child(image_modules);
         if (WIFEXITED(status) && WEXITSTATUS(status) == BERTHD_BOOT_INVALID)
                 return false;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -116,30 +135,46 @@ static bool render_etc(void) {
         return true;
 }
 
-/* The image's module lists (overlay, netfilter: containerd needs them at
- * start) are waited for, then /etc is rendered and the settings' modules
- * loaded; coldplug (device drivers: the NIC, ...) goes on beside the first
- * services, which cope with devices that appear later (dhcpcd picks up
- * interfaces as they come), and the supervisor reaps it. */
+/* Hardware random number generators (virtio-rng, ...) and NICs, by where
+ * their modules lie in the module tree. */
+static const char *const early_drivers[] = { "/kernel/drivers/char/hw_random/",
+                                             "/kernel/drivers/net/", NULL };
+
+static void coldplug_early(void) {
+        (void) prctl(PR_SET_NAME, "berth-coldplug");
+        (void) modules_coldplug(early_drivers);
+}
+
+/* Behind the services on a busy or single CPU (it stays in the root cgroup,
+ * where nice 10 weighs about a tenth of a service's cgroup): drivers
+ * arrive a little later, containerd is not slowed down. */
+static void coldplug_rest(void) {
+        (void) prctl(PR_SET_NAME, "berth-coldplug");
+        (void) !nice(10);
+        (void) modules_coldplug(NULL);
+}
+
+/* Coldplug of hardware RNGs and NICs starts first, beside the image's module
+ * lists and berthd --boot: the RNG seeds the kernel's random pool, which
+ * berthd --boot (GnuTLS initialises its generator at load) otherwise waits
+ * for, 1-1.5 s under emulation without RDRAND, while the kernel makes
+ * entropy from timer jitter; the NIC is there when dhcpcd starts (the
+ * sysctls of the rendered /etc reach it all the same: sysinit.c writes a
+ * changed default to the interfaces that exist). The image's lists
+ * (overlay, netfilter: containerd needs them at start) load beside berthd
+ * --boot, which needs only fw_cfg, and are waited for before the sysctls of
+ * the rendered /etc; then the settings' modules. Then coldplug of every
+ * other device; the services cope with devices that appear later (dhcpcd
+ * picks up interfaces as they come). */
 static bool load_modules(void) {
-        in_child(load_image_modules);
-        bool go_on = render_etc();
+        (void) start_child(coldplug_early);
+        in_child(load_fw_cfg);
+        bool go_on = render_etc(start_child(load_image_modules));
         if (!go_on)
                 return false;
         in_child(load_settings_modules);
         timeline("modules-loaded");
-
-        pid_t pid = fork();
-        if (pid == 0) {
-                /* Behind the services on a busy or single CPU: drivers arrive a
-                 * little later, containerd is not slowed down. */
-                (void) !nice(10);
-                (void) prctl(PR_SET_NAME, "berth-coldplug");
-                (void) modules_coldplug();
-                _exit(EXIT_SUCCESS);
-        }
-        if (pid < 0)
-                (void) modules_coldplug();
+        (void) start_child(coldplug_rest);
         return true;
 }
 

@@ -31,16 +31,24 @@ static int load_one(ModuleIndex *idx, const char *cmdline, const char *name) {
         return 0;
 }
 
+/* libkmod for the running kernel, and the command line (module_blacklist=). */
+static int loader_open(ModuleIndex **ret_idx, char *cmdline, size_t size) {
+        if (proc_cmdline_read(cmdline, size) < 0)
+                cmdline[0] = 0;
+        int r = module_index_new(NULL, ret_idx);
+        if (r < 0)
+                return log_error_errno(r, "cannot start libkmod");
+        return 0;
+}
+
 int modules_load(const char *const *names) {
         _cleanup_(module_index_freep) ModuleIndex *idx = NULL;
         char cmdline[4096];
         int failed = 0, r;
 
-        if (proc_cmdline_read(cmdline, sizeof cmdline) < 0)
-                cmdline[0] = 0;
-        r = module_index_new(NULL, &idx);
+        r = loader_open(&idx, cmdline, sizeof cmdline);
         if (r < 0)
-                return log_error_errno(r, "cannot start libkmod");
+                return r;
         for (size_t i = 0; names[i]; i++)
                 if (load_one(idx, cmdline, names[i]) < 0)
                         failed++;
@@ -68,26 +76,29 @@ int modules_read_list(const char *path, char ***ret_names) {
         return 0;
 }
 
-int modules_load_list_file(const char *path) {
+int modules_load_list_file(const char *path, modules_found_t found, void *userdata) {
         _cleanup_strv_free_ char **names = NULL;
         int r;
 
         r = modules_read_list(path, &names);
         if (r == -ENOENT) {
                 log_debug("%s absent, loading the default module list", path);
-                return modules_load(modules_initrd_default);
+                return modules_load_until(modules_initrd_default, found, userdata);
         }
         if (r < 0)
                 return log_error_errno(r, "cannot read %s", path);
         if (!names)
                 return 0;
-        return modules_load((const char *const *) names);
+        return modules_load_until((const char *const *) names, found, userdata);
 }
 
-/* Coldplug without udev: every device the kernel knows exposes a "modalias";
- * loading the modules that match those aliases is what udev would do at boot
- * (the NIC driver, qemu_fw_cfg, hardware crypto...). */
-static void coldplug_walk(ModuleIndex *idx, int dfd, unsigned depth, unsigned *loaded) {
+typedef void (*alias_visit_t)(const char *alias, void *userdata);
+
+/* Calls visit with the modalias of every device under dfd: every device the
+ * kernel knows exposes one, and loading the modules that match those aliases
+ * is what udev does at coldplug (the NIC driver, qemu_fw_cfg, hardware
+ * crypto...). */
+static void alias_walk(int dfd, unsigned depth, alias_visit_t visit, void *userdata) {
         _cleanup_(closedirp) DIR *d = NULL;
         struct dirent *de;
         int fd;
@@ -102,10 +113,7 @@ static void coldplug_walk(ModuleIndex *idx, int dfd, unsigned depth, unsigned *l
                 if (k > 0) {
                         alias[k] = 0;
                         alias[strcspn(alias, "\n")] = 0;
-                        int r = module_load(idx, alias,
-                                            MODULE_LOAD_BLACKLIST | MODULE_LOAD_NEW_ONLY, NULL);
-                        if (r > 0)
-                                *loaded += (unsigned) r;
+                        visit(alias, userdata);
                 }
         }
 
@@ -125,26 +133,110 @@ static void coldplug_walk(ModuleIndex *idx, int dfd, unsigned depth, unsigned *l
                                  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (sub < 0)
                         continue;
-                coldplug_walk(idx, sub, depth + 1, loaded);
+                alias_walk(sub, depth + 1, visit, userdata);
                 (void) close(sub);
         }
 }
 
-int modules_coldplug(void) {
+static int devices_walk(alias_visit_t visit, void *userdata) {
+        _cleanup_close_ int fd = open("/sys/devices", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return log_warning_errno(errno, "cannot open /sys/devices");
+        alias_walk(fd, 0, visit, userdata);
+        return 0;
+}
+
+typedef struct Coldplug {
+        ModuleIndex *idx;
+        unsigned loaded;
+} Coldplug;
+
+static void coldplug_one(const char *alias, void *userdata) {
+        Coldplug *c = userdata;
+        int r = module_load(c->idx, alias, MODULE_LOAD_BLACKLIST | MODULE_LOAD_NEW_ONLY, NULL);
+        if (r > 0)
+                c->loaded += (unsigned) r;
+}
+
+int modules_coldplug(const char *const *only) {
         _cleanup_(module_index_freep) ModuleIndex *idx = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        unsigned loaded = 0;
         int r;
 
         r = module_index_new(NULL, &idx);
         if (r < 0)
                 return log_error_errno(r, "cannot start libkmod");
-        fd = open("/sys/devices", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return log_warning_errno(errno, "cannot open /sys/devices");
-        coldplug_walk(idx, fd, 0, &loaded);
-        log_debug("coldplug: loaded %u modules for present devices", loaded);
-        return (int) loaded;
+        module_index_set_only(idx, only);
+        Coldplug c = { .idx = idx };
+        r = devices_walk(coldplug_one, &c);
+        if (r < 0)
+                return r;
+        log_debug("coldplug: loaded %u modules for present devices", c.loaded);
+        return (int) c.loaded;
+}
+
+typedef struct Wanted {
+        ModuleIndex *idx;
+        char **names;
+} Wanted;
+
+static void wanted_one(const char *alias, void *userdata) {
+        Wanted *w = userdata;
+        (void) module_resolve(w->idx, alias, &w->names);
+}
+
+int modules_load_until(const char *const *names, modules_found_t found, void *userdata) {
+        _cleanup_(module_index_freep) ModuleIndex *idx = NULL;
+        _cleanup_strv_free_ char **drivers = NULL;
+        char cmdline[4096];
+        int failed = 0, r;
+
+        r = loader_open(&idx, cmdline, sizeof cmdline);
+        if (r < 0)
+                return r;
+
+        /* File systems, device-mapper, ...: always. */
+        for (size_t i = 0; names[i]; i++) {
+                if (module_drives_devices(idx, names[i]) > 0) {
+                        if (strv_extend(&drivers, names[i]) < 0)
+                                return log_oom();
+                } else if (load_one(idx, cmdline, names[i]) < 0)
+                        failed++;
+        }
+
+        /* Drivers: for a device present only, the first wanted in list order,
+         * then look again (virtio_pci makes the virtio devices virtio_blk
+         * drives), until the disk is there. */
+        size_t n = strv_length(drivers);
+        _cleanup_free_ bool *done = calloc(n + 1, sizeof *done);
+        if (!done)
+                return log_oom();
+        while (!found(userdata)) {
+                Wanted w = { .idx = idx };
+                size_t next = n;
+                (void) devices_walk(wanted_one, &w);
+                for (size_t i = 0; i < n && next == n; i++)
+                        if (!done[i] && strv_contains(w.names, drivers[i]))
+                                next = i;
+                strv_free(w.names);
+                if (next == n)
+                        break;
+                done[next] = true;
+                if (load_one(idx, cmdline, drivers[next]) < 0)
+                        failed++;
+        }
+        if (found(userdata)) {
+                for (size_t i = 0; i < n; i++)
+                        if (!done[i])
+                                log_debug("module %s: not needed for the boot disk", drivers[i]);
+                return failed;
+        }
+
+        /* No present device led to the disk (or it appears asynchronously,
+         * behind a SCSI or NVMe scan): every other driver of the list. */
+        for (size_t i = 0; i < n; i++)
+                if (!done[i] && load_one(idx, cmdline, drivers[i]) < 0)
+                        failed++;
+        return failed;
 }
 
 int modules_read_dir(const char *dir, char ***ret_names) {

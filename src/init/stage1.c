@@ -125,6 +125,18 @@ static int wait_for(blockdev_match_t match, const void *userdata, BlockInfo *ret
         }
 }
 
+typedef struct UsrParts {
+        const char *data, *verity;
+} UsrParts;
+
+/* Both usr partitions of the slot are there (their disk's driver is loaded). */
+static bool usr_found(void *userdata) {
+        const UsrParts *p = userdata;
+        BlockInfo info;
+        return blockdev_find(blockdev_match_partuuid, p->data, &info) > 0 &&
+               blockdev_find(blockdev_match_partuuid, p->verity, &info) > 0;
+}
+
 static void find_root(const BlockInfo *usr, BlockInfo *root) {
         char override[256];
         int r;
@@ -352,7 +364,8 @@ _noreturn_ void stage1_main(void) {
         log_info("slot %s: usr partition %s, verity partition %s", isempty(slot) ? "?" : slot,
                  data_uuid, verity_uuid);
 
-        r = modules_load_list_file(STAGE1_MODULES_LIST);
+        UsrParts parts = { .data = data_uuid, .verity = verity_uuid };
+        r = modules_load_list_file(STAGE1_MODULES_LIST, usr_found, &parts);
         if (r > 0)
                 log_warning("%d module(s) failed to load", r);
 

@@ -102,6 +102,32 @@ void sysinit_set_hostname(void) {
                 log_warning_errno(negative_errno(), "cannot set hostname %s", name);
 }
 
+/* A NIC copies net.ipv4.conf.default and net.ipv6.conf.default when it
+ * appears. Coldplug may bring the NIC before /etc is rendered, so a default
+ * the node's settings change is written to the interfaces that exist too
+ * (lo aside, which exists from the start), as if they had appeared after it. */
+static void propagate_default(const char *key, const char *value) {
+        static const char *const families[] = { "net/ipv4/conf/", "net/ipv6/conf/" };
+        for (size_t i = 0; i < ELEMENTSOF(families); i++) {
+                size_t n = strlen(families[i]);
+                if (!strneq(key, families[i], n) || !strneq(key + n, "default/", 8))
+                        continue;
+                char dir[PATH_MAX];
+                snprintf(dir, sizeof dir, "/proc/sys/%s", families[i]);
+                _cleanup_(closedirp) DIR *d = opendir(dir);
+                struct dirent *de;
+                while (d && (de = readdir(d))) {
+                        if (de->d_name[0] == '.' || streq(de->d_name, "all") ||
+                            streq(de->d_name, "default") || streq(de->d_name, "lo"))
+                                continue;
+                        _cleanup_free_ char *file =
+                                strdup_printf("%s%s/%s", dir, de->d_name, key + n + 8);
+                        if (file)
+                                (void) write_string_file(file, value);
+                }
+        }
+}
+
 static void apply_sysctl_line(const char *path, unsigned line, char *s) {
         bool ignore_fail = false;
         char key[PATH_MAX], file[PATH_MAX + 16];
@@ -138,6 +164,8 @@ static void apply_sysctl_line(const char *path, unsigned line, char *s) {
         int r = write_string_file(file, value);
         if (r < 0 && !ignore_fail)
                 log_warning_errno(r, "%s:%u: cannot set %s", path, line, key);
+        if (r >= 0)
+                propagate_default(key, value);
 }
 
 static void apply_sysctl_file(const char *path) {

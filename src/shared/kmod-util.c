@@ -10,7 +10,8 @@
 
 struct ModuleIndex {
         struct kmod_ctx *ctx;
-        char *failed; /* name of the last module that failed to load */
+        char *failed;            /* name of the last module that failed to load */
+        const char *const *only; /* module_load(): files under these only */
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_list *, kmod_module_unref_list);
@@ -110,6 +111,21 @@ int module_index_walk(ModuleIndex *idx, const char *name_or_alias, char ***seen,
         return walk_list(&w, list, 0);
 }
 
+void module_index_set_only(ModuleIndex *idx, const char *const *dirs) {
+        idx->only = dirs;
+}
+
+static bool path_allowed(const ModuleIndex *idx, const char *path) {
+        if (!idx->only)
+                return true;
+        if (!path)
+                return false; /* built in: nothing to load anyway */
+        for (size_t i = 0; idx->only[i]; i++)
+                if (strstr(path, idx->only[i]))
+                        return true;
+        return false;
+}
+
 int module_load(ModuleIndex *idx, const char *name_or_alias, ModuleLoadFlags flags,
                 const char **ret_failed) {
         _cleanup_(kmod_module_unref_listp) struct kmod_list *list = NULL;
@@ -122,7 +138,8 @@ int module_load(ModuleIndex *idx, const char *name_or_alias, ModuleLoadFlags fla
                 return r;
         kmod_list_foreach(i, list) {
                 struct kmod_module *mod = kmod_module_get_module(i);
-                if ((flags & MODULE_LOAD_NEW_ONLY) && kmod_module_get_initstate(mod) >= 0) {
+                if (((flags & MODULE_LOAD_NEW_ONLY) && kmod_module_get_initstate(mod) >= 0) ||
+                    !path_allowed(idx, kmod_module_get_path(mod))) {
                         kmod_module_unref(mod);
                         continue;
                 }
@@ -146,4 +163,52 @@ int module_load(ModuleIndex *idx, const char *name_or_alias, ModuleLoadFlags fla
                 return failed;
         }
         return (int) loaded;
+}
+
+int module_drives_devices(ModuleIndex *idx, const char *name) {
+        struct kmod_list *info = NULL, *i;
+        struct kmod_module *mod = NULL;
+        int r;
+
+        r = kmod_module_new_from_name(idx->ctx, name, &mod);
+        if (r < 0)
+                return r;
+        r = kmod_module_get_info(mod, &info);
+        kmod_module_unref(mod);
+        if (r < 0)
+                return r; /* built in, or not shipped */
+        r = 0;
+        kmod_list_foreach(i, info) {
+                const char *key = kmod_module_info_get_key(i),
+                           *value = kmod_module_info_get_value(i);
+                /* Bus aliases (pci:v..., virtio:d..., acpi*:..., vmbus:...) name
+                 * devices; fs-ext4, devname:mapper/control, char-major-10-236
+                 * name file systems and device nodes. */
+                if (key && value && streq(key, "alias") && strchr(value, ':') &&
+                    !strneq(value, "devname:", 8)) {
+                        r = 1;
+                        break;
+                }
+        }
+        kmod_module_info_free_list(info);
+        return r;
+}
+
+int module_resolve(ModuleIndex *idx, const char *name_or_alias, char ***names) {
+        _cleanup_(kmod_module_unref_listp) struct kmod_list *list = NULL;
+        struct kmod_list *i;
+        int r;
+
+        r = kmod_module_new_from_lookup(idx->ctx, name_or_alias, &list);
+        if (r < 0)
+                return r;
+        kmod_list_foreach(i, list) {
+                struct kmod_module *mod = kmod_module_get_module(i);
+                const char *name = kmod_module_get_name(mod);
+                r = strv_contains(*names, name) ? 0 : strv_extend(names, name);
+                kmod_module_unref(mod);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }

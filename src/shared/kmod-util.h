@@ -33,6 +33,11 @@ typedef enum ModuleLoadFlags {
         MODULE_LOAD_NEW_ONLY = 1 << 1,  /* skip modules already loaded */
 } ModuleLoadFlags;
 
+/* Limits module_load() to modules whose file path contains one of DIRS
+ * ("/kernel/drivers/net/"), a NULL-terminated array that must outlive idx;
+ * NULL lifts the limit. Dependencies of an allowed module load all the same. */
+void module_index_set_only(ModuleIndex *idx, const char *const *dirs);
+
 /* Loads the modules NAME_OR_ALIAS resolves to, with their dependencies.
  * Returns how many were inserted; 0 when it matches nothing (built in or not
  * shipped), when they were loaded already, or when the driver found no device
@@ -41,3 +46,13 @@ typedef enum ModuleLoadFlags {
  * of the module that failed, valid until idx is freed. */
 int module_load(ModuleIndex *idx, const char *name_or_alias, ModuleLoadFlags flags,
                 const char **ret_failed);
+
+/* 1 if the module NAME drives devices: one of its aliases is a bus's
+ * (pci:..., virtio:..., acpi*:..., vmbus:...), which a device's modalias
+ * matches; 0 if its aliases only name a file system or a device node
+ * (fs-ext4, devname:...); a negative errno if it is built in or absent. */
+int module_drives_devices(ModuleIndex *idx, const char *name);
+
+/* Adds the names of the modules NAME_OR_ALIAS resolves to (not their
+ * dependencies) to *names, each once. */
+int module_resolve(ModuleIndex *idx, const char *name_or_alias, char ***names);

@@ -184,12 +184,20 @@ echo "    eth0 link up (kernel) ${link:-?} s, address added (kernel's stamp) ${s
         "lease in the kernel log ${bound:-?} s, network-ready ${ready:-?} s"
 check "network-ready names the lease's address and gateway" [ -n "$line" ]
 check "the kernel log shows the lease (berth-netevent BOUND)" [ -n "$bound" ]
-check "network-ready ($ready s) after eth0's link came up ($link s)" \
-        awk -v a="${link:-x}" -v b="${ready:-0}" 'BEGIN { exit !(a != "x" && b + 0 > a + 0) }'
+# The kernel prints "link becomes ready" only when the carrier comes after
+# dhcpcd set eth0 up; coldplug loads the NIC's driver early, and its carrier
+# is often on already by then (no line). The address, which DHCP adds only
+# on a link that is up, bounds readiness either way.
+if [ -n "$link" ]; then
+        check "network-ready ($ready s) after eth0's link came up ($link s)" \
+                awk -v a="$link" -v b="${ready:-0}" 'BEGIN { exit !(b + 0 > a + 0) }'
+        vm_expect_order "$VM_LOG" 'eth0: link becomes ready' 'berth: timeline network-ready' \
+                -- "console: eth0's link, then network-ready"
+else
+        echo "    (no 'eth0: link becomes ready' line: eth0 had its carrier when dhcpcd set it up)"
+fi
 check "network-ready ($ready s) not before the address was added ($since s)" \
         awk -v a="${since:-x}" -v b="${ready:-0}" 'BEGIN { exit !(a != "x" && b + 0.01 >= a + 0) }'
-vm_expect_order "$VM_LOG" 'eth0: link becomes ready' 'berth: timeline network-ready' \
-        -- "console: eth0's link, then network-ready"
 vm_expect_not "$VM_LOG" 'berth: error: ' "no berth errors"
 
 finish
