@@ -46,7 +46,7 @@ static const AuditCheck checks[] = {
         { "berth-module-sig", 0, "the kernel loads only signed modules", AUDIT_FILE_FIRST,
           "/sys/module/module/parameters/sig_enforce", "Y" },
         { "berth-cmdline", 0, "kernel hardening words are on the command line", AUDIT_CMDLINE, NULL,
-          "init_on_alloc=1 slab_nomerge randomize_kstack_offset=on page_alloc.shuffle=1 "
+          "init_on_free=1 slab_nomerge randomize_kstack_offset=on page_alloc.shuffle=1 "
           "vsyscall=none debugfs=off" },
         /* 1.5 process hardening */
         { "1.5.1", 1, "set-user-ID programs dump no core", AUDIT_SYSCTL, "fs.suid_dumpable", "0" },

@@ -121,7 +121,7 @@ static void test_modules_blacklisted_shipped_or_absent(void **state) {
         /* Without the blacklist a shipped module can be loaded; one not
          * shipped cannot. '-' and '_' are the same name. */
         put("proc/cmdline",
-            "console=ttyS0 apparmor=1 security=apparmor init_on_alloc=1 slab_nomerge "
+            "console=ttyS0 apparmor=1 security=apparmor init_on_free=1 slab_nomerge "
             "randomize_kstack_offset=on page_alloc.shuffle=1 vsyscall=none pti=on "
             "debugfs=off\n");
         results(fails, sizeof fails, excs, sizeof excs);
