@@ -94,8 +94,15 @@ static int run_vport_relay(const char *socket_path, const sigset_t *mask) {
         r = vport_relay_start("/sys/class/virtio-ports", VPORT_NAME, 60, socket_path);
         if (r < 0)
                 return r;
-        if (sigwait(mask, &sig) != 0)
-                return -EINTR;
+        for (;;) {
+                sig = sigtimedwait(mask, NULL, &(struct timespec){ .tv_sec = 1 });
+                if (sig > 0)
+                        break;
+                if (!vport_relay_running()) {
+                        printf("berthd: no virtio port named %s, nothing to relay\n", VPORT_NAME);
+                        return 0;
+                }
+        }
         for (unsigned i = 0; i < 20 && vport_relay_busy(); i++)
                 (void) usleep(100 * 1000);
         return 0;
@@ -326,8 +333,10 @@ static int run(int argc, char **argv) {
         if (r < 0)
                 return r;
         http_server_on_completed(server, api_completed);
-        printf("berthd: %s %s\n", fd == 3 ? "serving the socket PID 1 passed," : "listening on",
-               socket_path);
+        if (fd == 3)
+                printf("berthd: serving the socket passed as fd 3 (LISTEN_FDS)\n");
+        else
+                printf("berthd: listening on %s\n", socket_path);
         fflush(stdout);
         /* berth vm --api: the port's driver may still be loading (coldplug). */
         if (vport && vport_device_present("/sys/bus/virtio/devices")) {
