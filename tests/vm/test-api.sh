@@ -283,8 +283,9 @@ api_boot() {
         until [ -s "$VM_LOG" ] || ! kill -0 "$VM_PID" 2>/dev/null; do sleep 1; done
         start=$SECONDS
         deadline=$((SECONDS + 300))
-        # The port's driver comes with coldplug, after berthd started.
-        vm_wait_console 'timeline berthd-ready' 240 || true
+        # The port's driver comes with coldplug, after berth-init listens on
+        # berthd's socket (berthd starts on the first request).
+        vm_wait_console 'timeline berthd-listening' 240 || true
         until status=$(timeout 20 "$BERTH" --api "$SOCK" status 2>&1); do
                 [ $SECONDS -lt $deadline ] && kill -0 "$VM_PID" 2>/dev/null || break
                 sleep 1
