@@ -125,7 +125,7 @@ def parse_log(path):
             out.setdefault("errors", []).append(" ".join(rest))
         elif key in ("ctr-run",):
             out[key] = [float(x) for x in rest]
-        elif key in ("own-procs", "procs"):
+        elif key in ("own-procs", "procs", "transient-left"):
             out[key] = " ".join(rest)
         elif rest:
             try:
@@ -208,7 +208,7 @@ def cmd_report(argv):
         return None if v is None else v / 1024
 
     for key, name in (("init-rss-kb", "RSS of berth-init, PID 1 (berth only)"),
-                      ("berthd-rss-kb", "RSS of berthd, the node API, idle (berth only)")):
+                      ("berthd-rss-kb", "RSS of berthd, the node API, if running at idle (berth only)")):
         b = boot_metric("berth", key)
         add("memory", name, kb_to_mib(med(b)), None, " MiB",
             tuple(map(kb_to_mib, spread(b))) if spread(b) else None, None)
@@ -338,6 +338,9 @@ def cmd_report(argv):
             b = boots[kind][0]
             if b.get("own-procs"):
                 extra.append(f"- {kind} own processes (comm:pid:kB), boot 1: `{b['own-procs']}`")
+            if b.get("transient-left"):
+                extra.append(f"- {kind} services still running (not network, chrony, containerd) "
+                             f"when RSS was sampled, boot 1: {b['transient-left']}")
             if b.get("procs"):
                 extra.append(f"- {kind} all processes, boot 1: `{b['procs']}`")
             if b.get("timeline"):

@@ -19,7 +19,10 @@
 #   own-rss-kb N          total VmRSS of the host's own processes
 #   own-procs LIST        which ones (comm:pid:kB)
 #   init-rss-kb N         (berth) VmRSS of PID 1, berth-init
-#   berthd-rss-kb N       (berth) VmRSS of berthd, the node API, idle
+#   berthd-rss-kb N       (berth) VmRSS of berthd, the node API, if it runs at idle
+#   transient-left LIST   (berth) services other than network, chrony and
+#                         containerd still running when RSS was sampled
+#                         (none: the agent and berthd had exited)
 #   all-rss-kb N          total VmRSS of every process, for context
 #   containerd-rss-kb N   containerd and its shims
 #   memavailable-kb N     MemAvailable
@@ -69,6 +72,23 @@ if [ "$kind" = berth ]; then
                 sleep 0.1
                 n=$((n + 1))
         done
+        # Idle means the boot has settled: the update agent has assessed the
+        # boot and exited, and no on-demand service (berthd, ListenStream=)
+        # is running: every status file says pid=0 but for the long-running
+        # services (up to 120 s; whatever still runs then is counted).
+        n=0
+        busy() {
+                for f in /run/berth/services/*; do
+                        case "${f##*/}" in network|chrony|containerd) continue ;; esac
+                        grep -qx 'pid=0' "$f" || { echo "${f##*/}"; return 0; }
+                done
+                return 1
+        }
+        while b=$(busy) && [ $n -lt 1200 ]; do
+                sleep 0.1
+                n=$((n + 1))
+        done
+        say transient-left "$(busy || echo none)"
 else
         udevadm settle --timeout=30 2>/dev/null || true
 fi

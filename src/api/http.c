@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
@@ -29,7 +30,19 @@ struct HttpServer {
         unsigned n_streams;
         struct MHD_Connection *suspended[HTTP_STREAMS_MAX];
         unsigned n_suspended;
+
+        /* Open connections, and when the last one closed (CLOCK_MONOTONIC
+         * µs): berthd's idle exit (http_server_idle_usec). */
+        unsigned n_connections;
+        uint64_t idle_since;
+        bool quiesced;
 };
+
+static uint64_t mono_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
 
 typedef struct Streaming {
         HttpServer *server;
@@ -293,6 +306,38 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                 s->completed(s->userdata);
 }
 
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+        HttpServer *s = cls;
+
+        pthread_mutex_lock(&s->lock);
+        if (code == MHD_CONNECTION_NOTIFY_STARTED)
+                s->n_connections++;
+        else if (code == MHD_CONNECTION_NOTIFY_CLOSED && s->n_connections > 0 &&
+                 --s->n_connections == 0)
+                s->idle_since = mono_usec();
+        pthread_mutex_unlock(&s->lock);
+}
+
+uint64_t http_server_idle_usec(HttpServer *s) {
+        uint64_t r = 0;
+
+        pthread_mutex_lock(&s->lock);
+        if (s->n_connections == 0)
+                r = mono_usec() - s->idle_since + 1;
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+void http_server_quiesce(HttpServer *s) {
+        if (s->quiesced)
+                return;
+        /* The listening socket stays open (it is the caller's, and PID 1's):
+         * what arrives from now on waits in its queue for the next server. */
+        (void) MHD_quiesce_daemon(s->daemon);
+        s->quiesced = true;
+}
+
 void http_server_on_completed(HttpServer *s, HttpCompleted completed) {
         s->completed = completed;
 }
@@ -320,6 +365,7 @@ int http_server_start_streams(int listen_fd, size_t body_max, unsigned timeout_s
         (void) pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
         (void) pthread_cond_init(&s->tick, &attr);
         (void) pthread_condattr_destroy(&attr);
+        s->idle_since = mono_usec();
         if (streamer) {
                 int r = -pthread_create(&s->ticker, NULL, ticker_main, s);
                 if (r < 0) {
@@ -330,13 +376,13 @@ int http_server_start_streams(int listen_fd, size_t body_max, unsigned timeout_s
         }
         /* One thread polls and answers: requests run one at a time, so a
          * settings transaction never sees another half-done. */
-        s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-                                             MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
-                                     0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET,
-                                     listen_fd, MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
-                                     MHD_OPTION_CONNECTION_LIMIT, 16u,
-                                     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 64 * 1024,
-                                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+        s->daemon = MHD_start_daemon(
+                MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
+                        MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC,
+                0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, listen_fd,
+                MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_LIMIT, 16u,
+                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 64 * 1024, MHD_OPTION_NOTIFY_COMPLETED,
+                on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
         if (!s->daemon) {
                 s->daemon = NULL;
                 http_server_stop(s);

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "macro.h"
@@ -56,5 +57,10 @@ int http_server_start_streams(int listen_fd, size_t body_max, unsigned timeout_s
                               HttpServer **ret);
 /* Calls completed(userdata) whenever a request's answer has been sent. */
 void http_server_on_completed(HttpServer *s, HttpCompleted completed);
+/* 0 while a connection is open, else the µs since the last one closed (or
+ * since the start), at least 1. */
+uint64_t http_server_idle_usec(HttpServer *s);
+/* Stops accepting connections; those open are still served. */
+void http_server_quiesce(HttpServer *s);
 HttpServer *http_server_stop(HttpServer *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(HttpServer *, http_server_stop);

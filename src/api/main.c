@@ -2,9 +2,11 @@
 /* berthd: the node API (docs/api.md), HTTP/1.1 + JSON on a Unix socket, root
  * only. Options move every path, so tests run it against a temporary root. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -51,6 +53,85 @@ static int listen_unix(const char *path, int *ret) {
                 return error_wrapf(-errno, "cannot listen on %s", path);
         *ret = TAKE_FD(fd);
         return 0;
+}
+
+/* The socket PID 1 passed (ListenStream=, docs/services.md): LISTEN_PID is
+ * ours and LISTEN_FDS=1, fd 3 a listening Unix stream socket. 1 if so,
+ * 0 when not started that way (then berthd binds the socket itself). */
+static int listen_passed(int *ret) {
+        const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+        char want[32];
+        int type = 0, listening = 0;
+        socklen_t len = sizeof type;
+
+        snprintf(want, sizeof want, "%d", (int) getpid());
+        if (!pid || !fds || !streq(pid, want))
+                return 0;
+        (void) unsetenv("LISTEN_PID");
+        (void) unsetenv("LISTEN_FDS");
+        if (!streq(fds, "1"))
+                return error_setf(EINVAL, "LISTEN_FDS=%s: expected one socket", fds);
+        if (getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM ||
+            getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening)
+                return error_setf(EINVAL, "fd 3 is not a listening stream socket");
+        if (fcntl(3, F_SETFD, FD_CLOEXEC) < 0 || fcntl(3, F_SETFL, O_NONBLOCK) < 0)
+                return error_wrapf(-errno, "fd 3");
+        *ret = 3;
+        return 1;
+}
+
+/* berthd --vport-relay (berthd-vport.service): only the relay of the
+ * virtio-serial port to the API socket, which PID 1 holds, so a request from
+ * the host starts berthd like any other. Without a virtio console device
+ * there is nothing to relay: it exits 0 at once. */
+static int run_vport_relay(const char *socket_path, const sigset_t *mask) {
+        int sig, r;
+
+        if (!vport_device_present("/sys/bus/virtio/devices")) {
+                printf("berthd: no virtio console device, nothing to relay\n");
+                return 0;
+        }
+        r = vport_relay_start("/sys/class/virtio-ports", VPORT_NAME, 60, socket_path);
+        if (r < 0)
+                return r;
+        for (;;) {
+                sig = sigtimedwait(mask, NULL, &(struct timespec){ .tv_sec = 1 });
+                if (sig > 0)
+                        break;
+                if (!vport_relay_running()) {
+                        printf("berthd: no virtio port named %s, nothing to relay\n", VPORT_NAME);
+                        return 0;
+                }
+        }
+        for (unsigned i = 0; i < 20 && vport_relay_busy(); i++)
+                (void) usleep(100 * 1000);
+        return 0;
+}
+
+/* Serves until a stop signal, or, with idle_s > 0, until no connection was
+ * open for idle_s seconds: then it stops accepting, lets the open ones end
+ * and returns; what arrives later waits in the socket's queue, where PID 1
+ * sees it and starts berthd again. */
+static int serve(HttpServer *server, const sigset_t *mask, unsigned idle_s) {
+        struct timespec tick = { .tv_sec = 1 };
+        bool quiet = false;
+
+        for (;;) {
+                int sig = idle_s > 0 ? sigtimedwait(mask, NULL, &tick) : -1;
+                if (idle_s == 0 && sigwait(mask, &sig) != 0)
+                        return -EINTR;
+                if (sig > 0)
+                        return 0;
+                uint64_t idle = http_server_idle_usec(server);
+                if (quiet && idle > 0)
+                        return 0;
+                if (!quiet && idle >= (uint64_t) idle_s * 1000000u && !vport_relay_busy()) {
+                        printf("berthd: no connection for %us, exiting\n", idle_s);
+                        fflush(stdout);
+                        http_server_quiesce(server);
+                        quiet = true;
+                }
+        }
 }
 
 /* berthd --boot: before any service (boot.h). Exit status 65 (EX_DATAERR)
@@ -101,6 +182,8 @@ static int run(int argc, char **argv) {
                 { "esp", required_argument, NULL, 'E' },
                 { "user-data", required_argument, NULL, 'u' },
                 { "no-vport", no_argument, NULL, 'V' },
+                { "vport-relay", no_argument, NULL, 'P' },
+                { "idle-exit", required_argument, NULL, 'I' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -118,12 +201,13 @@ static int run(int argc, char **argv) {
         const char *socket_path = "/run/berth/api.sock";
         const char *root = "/", *esp = "/efi",
                    *user_data = "/sys/firmware/qemu_fw_cfg/by_name/opt/berth/user-data/raw";
-        bool boot = false, vport = true, esp_given = false;
+        bool boot = false, vport = true, esp_given = false, relay_only = false;
+        unsigned idle_s = 0;
         _cleanup_(http_server_stopp) HttpServer *server = NULL;
         _cleanup_close_ int fd = -EBADF;
         unsigned n;
         sigset_t mask;
-        int c, r, sig;
+        int c, r;
 
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0)
                 switch (c) {
@@ -179,11 +263,20 @@ static int run(int argc, char **argv) {
                 case 'V':
                         vport = false;
                         break;
+                case 'P':
+                        relay_only = true;
+                        break;
+                case 'I':
+                        r = cli_number_arg("--idle-exit", optarg, 0, 86400, &idle_s);
+                        if (r < 0)
+                                return r;
+                        break;
                 case 'h':
                         printf("usage: berthd [--socket PATH] [--settings-dir DIR] [--etc DIR] "
                                "[--factory DIR] [--run-dir DIR] [--os-release FILE] "
                                "[--cmdline FILE] [--log-dir DIR] [--init-pid PID] "
-                               "[--ready-timeout S] [--esp DIR] [--no-vport]\n"
+                               "[--ready-timeout S] [--esp DIR] [--no-vport] [--idle-exit S]\n"
+                               "       berthd --vport-relay [--socket PATH]\n"
                                "       berthd --boot [--root DIR] [--settings-dir DIR] "
                                "[--etc DIR] [--factory DIR] [--esp DIR] [--user-data FILE]\n");
                         return 0;
@@ -221,15 +314,29 @@ static int run(int argc, char **argv) {
         (void) sigprocmask(SIG_BLOCK, &mask, NULL);
         (void) signal(SIGPIPE, SIG_IGN);
 
-        r = listen_unix(socket_path, &fd);
+        if (relay_only)
+                return run_vport_relay(socket_path, &mask);
+        r = listen_passed(&fd);
         if (r < 0)
                 return r;
+        /* Started by PID 1 for a connection: berthd-vport.service relays the
+         * port, not this short-lived process. */
+        if (r > 0)
+                vport = false;
+        else {
+                r = listen_unix(socket_path, &fd);
+                if (r < 0)
+                        return r;
+        }
         r = http_server_start_streams(fd, BODY_MAX, IDLE_TIMEOUT_S, api_handle, logs_handle, &api,
                                       &server);
         if (r < 0)
                 return r;
         http_server_on_completed(server, api_completed);
-        printf("berthd: listening on %s\n", socket_path);
+        if (fd == 3)
+                printf("berthd: serving the socket passed as fd 3 (LISTEN_FDS)\n");
+        else
+                printf("berthd: listening on %s\n", socket_path);
         fflush(stdout);
         /* berth vm --api: the port's driver may still be loading (coldplug). */
         if (vport && vport_device_present("/sys/bus/virtio/devices")) {
@@ -237,14 +344,17 @@ static int run(int argc, char **argv) {
                 if (r < 0)
                         log_warning_errno(r, "%s", error_message(r));
         }
-        if (sigwait(&mask, &sig) != 0)
-                return -EINTR;
+        r = serve(server, &mask, idle_s);
+        if (r < 0)
+                return r;
         /* An answer still on its way through the relay (the one to a
          * power-off, say) gets a moment to reach the host. */
         for (unsigned i = 0; i < 20 && vport_relay_busy(); i++)
                 (void) usleep(100 * 1000);
         server = http_server_stop(server);
-        (void) unlink(socket_path);
+        /* PID 1's socket stays where it is, for the next connection. */
+        if (fd != 3)
+                (void) unlink(socket_path);
         return 0;
 }
 

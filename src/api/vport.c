@@ -21,10 +21,14 @@
 
 #define HOST_GONE_WAIT_MS 200
 
-static atomic_bool relay_busy;
+static atomic_bool relay_busy, relay_running;
 
 bool vport_relay_busy(void) {
         return atomic_load(&relay_busy);
+}
+
+bool vport_relay_running(void) {
+        return atomic_load(&relay_running);
 }
 
 typedef struct Relay {
@@ -178,11 +182,13 @@ static void *relay_thread(void *userdata) {
         }
         if (!dev) {
                 log_debug("no virtio port named %s", rl->name);
+                atomic_store(&relay_running, false);
                 return NULL;
         }
         port = open(dev, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         if (port < 0) {
                 log_warning_errno(-errno, "cannot open %s", dev);
+                atomic_store(&relay_running, false);
                 return NULL;
         }
         printf("berthd: relaying virtio port %s (%s) to %s\n", rl->name, dev, rl->socket_path);
@@ -210,7 +216,10 @@ int vport_relay_start(const char *sys_class, const char *name, unsigned wait_s,
         (void) pthread_attr_init(&attr);
         (void) pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         (void) pthread_attr_setstacksize(&attr, 128 * 1024);
+        atomic_store(&relay_running, true);
         r = pthread_create(&t, &attr, relay_thread, rl);
+        if (r != 0)
+                atomic_store(&relay_running, false);
         (void) pthread_attr_destroy(&attr);
         return r != 0 ? error_wrapf(-r, "cannot start the virtio port relay") : 0;
 }

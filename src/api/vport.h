@@ -24,6 +24,10 @@ bool vport_device_present(const char *sys_bus_virtio);
 int vport_relay_start(const char *sys_class, const char *name, unsigned wait_s,
                       const char *socket_path);
 
+/* true from vport_relay_start() until the relay thread gave up (no port
+ * appeared in time, or it could not be opened). */
+bool vport_relay_running(void);
+
 /* true while the relay holds a connection to the API (a request or its answer
  * on the way). */
 bool vport_relay_busy(void);

@@ -126,6 +126,10 @@ static const char *data_dir(void) {
 /* berth's own files: PID 1, service definitions of enabled services, factory /etc. */
 static int install_berth_files(const ImageSpec *spec, const char *tree, const char *bindir) {
         _cleanup_free_ char *init_src = find_berth_binary(bindir, "init", "berth-init");
+        /* The initramfs's /init (stage 1 and its libraries; initrd.c takes
+         * it from here): berth-init itself runs without them. */
+        _cleanup_free_ char *stage1_src = find_berth_binary(bindir, "init", "berth-stage1");
+        _cleanup_free_ char *stage1_dst = path_join(tree, "usr/lib/berth/berth-stage1");
         _cleanup_free_ char *netevent_src = find_berth_binary(bindir, "net", "berth-netevent");
         _cleanup_free_ char *netevent_dst = path_join(tree, "usr/lib/berth/berth-netevent");
         /* The CLI: it links libc only, so it ships in images (berth service). */
@@ -162,6 +166,14 @@ static int install_berth_files(const ImageSpec *spec, const char *tree, const ch
         r = copy_file(init_src, init_dst, 0755);
         if (r < 0)
                 return error_wrapf(r, "cannot install %s", init_src);
+        if (!stage1_dst)
+                return -ENOMEM;
+        if (!stage1_src)
+                return error_setf(ENOENT, "berth-stage1 not found next to %s (build it first)",
+                                  bindir);
+        r = copy_file(stage1_src, stage1_dst, 0755);
+        if (r < 0)
+                return error_wrapf(r, "cannot install %s", stage1_src);
         /* dhcpcd's event program (/etc/dhcpcd.conf: script). */
         if (!netevent_src)
                 return error_setf(ENOENT, "berth-netevent not found next to %s (build it first)",
@@ -786,7 +798,7 @@ static int step_initrd(Compose *c) {
                 .root = c->tree,
                 .kernel_version = c->kver,
                 .modules = c->spec->modules,
-                .init_binary = "usr/lib/berth/berth-init",
+                .init_binary = "usr/lib/berth/berth-stage1",
                 .source_date_epoch = c->sde,
         };
         int r;

@@ -398,6 +398,30 @@ static int append_reboot_config(const ImageSpec *spec, char **conf) {
         return 0;
 }
 
+/* The update checks: berth-init starts `berth update periodic` on the spec's
+ * schedule (StartEvery=, docs/services.md), and nothing stays resident in
+ * between. Only where the agent is enabled and there is a repository. */
+static int write_update_check(const ImageSpec *spec, const char *root) {
+        _cleanup_free_ char *svc = NULL;
+
+        if (!strv_contains(spec->services, "update") || isempty(spec->update_repository) ||
+            spec->update_check_interval == 0)
+                return 0;
+        svc = strdup_printf("# Written by the composer from the image spec's [Update]\n"
+                            "# CheckInterval= and CheckJitter= (docs/updates.md).\n"
+                            "[Service]\n"
+                            "Description=update check (berth update periodic)\n"
+                            "Exec=/usr/bin/berth update periodic\n"
+                            "After=update\n"
+                            "StartEvery=%u\n"
+                            "StartJitter=%u\n"
+                            "StopTimeout=10\n",
+                            spec->update_check_interval, spec->update_check_jitter);
+        if (!svc)
+                return -ENOMEM;
+        return write_tree_file(root, "usr/lib/berth/services/update-check.service", svc, 0644);
+}
+
 /* [Update]: the root metadata the image trusts and where it looks for
  * releases, under /usr so dm-verity covers them. The root is checked to be
  * TUF root metadata here, so a wrong file fails the build, not the update. */
@@ -438,7 +462,7 @@ static int write_update_config(const ImageSpec *spec, const char *root) {
         if ((r = write_tree_file(root, "usr/share/berth/update/root.json", data, 0644)) < 0 ||
             (r = write_tree_file(root, "usr/share/berth/update/update.conf", conf, 0644)) < 0)
                 return r;
-        return 0;
+        return write_update_check(spec, root);
 }
 
 /* A value for os-release, double-quoted with shell escapes. */

@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* berth-init: PID 1. In the initramfs (PID 1 and /etc/initrd-release) it runs
  * stage 1; as PID 1 in the real root, the supervisor; with --supervise DIR, the
- * supervisor as an ordinary process for tests (no mounts, no reboot). */
+ * supervisor as an ordinary process for tests (no mounts, no reboot).
+ *
+ * Built twice (src/init/meson.build): berth-stage1, the initramfs's /init,
+ * with stage 1 (BERTH_INIT_STAGE1=1), and berth-init, the real root's PID 1,
+ * without it, so that stage 1's libraries (libcryptsetup and what it brings:
+ * libdevmapper, libargon2, json-c, libselinux, libudev, pcre2; libcrypto,
+ * libfdisk) are never mapped into the process that lives as long as the
+ * machine (docs/init.md, "Memory"). */
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -20,7 +27,9 @@
 #include "firstboot.h"
 #include "payload.h"
 #include "service.h"
+#if BERTH_INIT_STAGE1
 #include "stage1.h"
+#endif
 #include "supervise.h"
 #include "sysinit.h"
 
@@ -54,19 +63,24 @@ static ServiceSet *load_services(const char *dir) {
 /* berthd --boot's exit status for invalid user data (EX_DATAERR). */
 #define BERTHD_BOOT_INVALID 65
 
-/* Runs a function in a child (libkmod's indexes and heap never become PID 1's
- * memory) and returns its pid, or runs it in PID 1 and returns -1 if fork
- * fails. A child nobody waits for is reaped by the supervisor. */
-static pid_t start_child(void (*f)(void)) {
+/* The module work (libkmod) runs in another program, berth-stage1 --modules
+ * WHAT, in a child: libkmod's indexes and heap never become PID 1's memory,
+ * and libkmod with the libraries it links (libcrypto, libzstd, liblzma) is
+ * not even mapped into it. Returns the child's pid, or -1 if fork failed
+ * (then that work is not done, logged). A child nobody waits for is reaped
+ * by the supervisor. */
+#define STAGE1_BINARY "/usr/lib/berth/berth-stage1"
+
+static pid_t start_child(const char *what) {
         pid_t pid = fork();
         if (pid == 0) {
-                f();
-                _exit(EXIT_SUCCESS);
+                execl(STAGE1_BINARY, STAGE1_BINARY, "--modules", what, (char *) NULL);
+                log_error_errno(errno, "cannot execute " STAGE1_BINARY ", modules (%s) not loaded",
+                                what);
+                _exit(127);
         }
-        if (pid < 0) {
-                log_warning_errno(errno, "cannot fork, running in PID 1");
-                f();
-        }
+        if (pid < 0)
+                log_error_errno(errno, "cannot fork, modules (%s) not loaded", what);
         return pid;
 }
 
@@ -76,10 +90,11 @@ static void wait_child(pid_t pid) {
                         ;
 }
 
-static void in_child(void (*f)(void)) {
-        wait_child(start_child(f));
+static void in_child(const char *what) {
+        wait_child(start_child(what));
 }
 
+#if BERTH_INIT_STAGE1
 /* Under QEMU the fw_cfg driver comes first: berth vm passes switches and
  * user data through it (initutil.c, berthd --boot). */
 static void load_fw_cfg(void) {
@@ -94,6 +109,50 @@ static void load_image_modules(void) {
 static void load_settings_modules(void) {
         (void) modules_load_dir("/etc/modules-load.d");
 }
+
+/* Hardware random number generators (virtio-rng, ...) and NICs, by where
+ * their modules lie in the module tree. */
+static const char *const early_drivers[] = { "/kernel/drivers/char/hw_random/",
+                                             "/kernel/drivers/net/", NULL };
+
+static void coldplug_early(void) {
+        (void) prctl(PR_SET_NAME, "berth-coldplug");
+        (void) modules_coldplug(early_drivers);
+}
+
+/* Behind the services on a busy or single CPU (it stays in the root cgroup,
+ * where nice 10 weighs about a tenth of a service's cgroup): drivers
+ * arrive a little later, containerd is not slowed down. */
+static void coldplug_rest(void) {
+        (void) prctl(PR_SET_NAME, "berth-coldplug");
+        (void) !nice(10);
+        (void) modules_coldplug(NULL);
+}
+
+/* berth-stage1 --modules WHAT, for berth-init (start_child). */
+static int modules_main(const char *what) {
+        static const struct {
+                const char *what;
+                void (*run)(void);
+        } table[] = {
+                { "fw-cfg", load_fw_cfg },
+                { "image", load_image_modules },
+                { "settings", load_settings_modules },
+                { "coldplug-early", coldplug_early },
+                { "coldplug", coldplug_rest },
+        };
+        log_set_prefix("berth");
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (streq(what, table[i].what)) {
+                        table[i].run();
+                        return 0;
+                }
+        return log_error_code(EINVAL,
+                              "--modules: '%s' is not fw-cfg, image, settings, coldplug-early or "
+                              "coldplug",
+                              what);
+}
+#endif
 
 /* berthd --boot (docs/api.md "At boot"): first-boot user data, then /etc
  * rendered from the factory files and the current settings generation.
@@ -135,25 +194,6 @@ static bool render_etc(pid_t image_modules) {
         return true;
 }
 
-/* Hardware random number generators (virtio-rng, ...) and NICs, by where
- * their modules lie in the module tree. */
-static const char *const early_drivers[] = { "/kernel/drivers/char/hw_random/",
-                                             "/kernel/drivers/net/", NULL };
-
-static void coldplug_early(void) {
-        (void) prctl(PR_SET_NAME, "berth-coldplug");
-        (void) modules_coldplug(early_drivers);
-}
-
-/* Behind the services on a busy or single CPU (it stays in the root cgroup,
- * where nice 10 weighs about a tenth of a service's cgroup): drivers
- * arrive a little later, containerd is not slowed down. */
-static void coldplug_rest(void) {
-        (void) prctl(PR_SET_NAME, "berth-coldplug");
-        (void) !nice(10);
-        (void) modules_coldplug(NULL);
-}
-
 /* Coldplug of hardware RNGs and NICs starts first, beside the image's module
  * lists and berthd --boot: the RNG seeds the kernel's random pool, which
  * berthd --boot (GnuTLS initialises its generator at load) otherwise waits
@@ -167,14 +207,14 @@ static void coldplug_rest(void) {
  * other device; the services cope with devices that appear later (dhcpcd
  * picks up interfaces as they come). */
 static bool load_modules(void) {
-        (void) start_child(coldplug_early);
-        in_child(load_fw_cfg);
-        bool go_on = render_etc(start_child(load_image_modules));
+        (void) start_child("coldplug-early");
+        in_child("fw-cfg");
+        bool go_on = render_etc(start_child("image"));
         if (!go_on)
                 return false;
-        in_child(load_settings_modules);
+        in_child("settings");
         timeline("modules-loaded");
-        (void) start_child(coldplug_rest);
+        (void) start_child("coldplug");
         return true;
 }
 
@@ -292,20 +332,33 @@ static void help(void) {
 }
 
 int main(int argc, char *argv[]) {
-        enum { ARG_SUPERVISE = 0x100, ARG_CGROUP_ROOT, ARG_PAYLOAD, ARG_VERSION };
+        enum { ARG_SUPERVISE = 0x100, ARG_CGROUP_ROOT, ARG_PAYLOAD, ARG_VERSION, ARG_MODULES };
         static const struct option options[] = {
                 { "supervise", required_argument, NULL, ARG_SUPERVISE },
                 { "cgroup-root", required_argument, NULL, ARG_CGROUP_ROOT },
                 { "payload", required_argument, NULL, ARG_PAYLOAD },
                 { "version", no_argument, NULL, ARG_VERSION },
+#if BERTH_INIT_STAGE1
+                { "modules", required_argument, NULL, ARG_MODULES },
+#endif
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         const char *dir = NULL, *cgroup_root = NULL, *payload = NULL;
 
         if (getpid() == 1) {
-                if (access("/etc/initrd-release", F_OK) == 0)
+                if (access("/etc/initrd-release", F_OK) == 0) {
+#if BERTH_INIT_STAGE1
                         stage1_main();
+#else
+                        (void) open_console();
+                        log_set_prefix("berth");
+                        log_error("error: this berth-init has no initramfs stage (the initramfs "
+                                  "runs berth-stage1) — rebooting");
+                        sleep(5);
+                        sysinit_final(SHUTDOWN_REBOOT);
+#endif
+                }
                 pid1_main();
         }
 
@@ -324,6 +377,10 @@ int main(int argc, char *argv[]) {
                 case ARG_VERSION:
                         printf("berth-init %s\n", BERTH_VERSION);
                         return 0;
+#if BERTH_INIT_STAGE1
+                case ARG_MODULES:
+                        return modules_main(optarg) < 0 ? 1 : 0;
+#endif
                 case 'h':
                         help();
                         return 0;

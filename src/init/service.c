@@ -206,6 +206,13 @@ static int parse_working_directory(IniContext *c, const IniKey *k, const char *v
         return parse_abs_path(c, value, &SERVICE(c)->working_directory);
 }
 
+static int parse_listen_stream(IniContext *c, const IniKey *k, const char *value, void *base) {
+        /* sockaddr_un's sun_path holds 107 characters and the NUL. */
+        if (strlen(value) > 107)
+                return ini_bad_value(c, "'%s' is longer than a Unix socket path may be", value);
+        return parse_abs_path(c, value, &SERVICE(c)->listen_stream);
+}
+
 static int parse_condition(IniContext *c, const IniKey *k, const char *value, void *base) {
         char *d = NULL;
         if (*value) {
@@ -322,6 +329,8 @@ DEFINE_PARSE_NUMBER(parse_ready_timeout, ready_timeout_s, 0, 86400)
 DEFINE_PARSE_NUMBER(parse_restart_sec, restart_sec, 0, 3600)
 DEFINE_PARSE_NUMBER(parse_restart_max_sec, restart_max_sec, 1, 3600)
 DEFINE_PARSE_NUMBER(parse_stop_timeout, stop_timeout_s, 0, 3600)
+DEFINE_PARSE_NUMBER(parse_start_every, start_every_s, 0, 604800)
+DEFINE_PARSE_NUMBER(parse_start_jitter, start_jitter_s, 0, 86400)
 DEFINE_PARSE_NUMBER(parse_limit_nofile, limit_nofile, 1, (int64_t) NR_OPEN_MAX)
 
 static int parse_oom_score_adjust(IniContext *c, const IniKey *k, const char *value, void *base) {
@@ -498,6 +507,9 @@ static const IniKey keys[] = {
         { "Service", "NoNewPrivileges", parse_no_new_privileges },
         { "Service", "SystemCallFilter", parse_syscalls },
         { "Service", "ReadOnlyPaths", parse_read_only_paths },
+        { "Service", "ListenStream", parse_listen_stream },
+        { "Service", "StartEvery", parse_start_every },
+        { "Service", "StartJitter", parse_start_jitter },
 };
 
 static const IniTable service_table = {
@@ -517,6 +529,7 @@ void service_done(Service *s) {
         free(s->working_directory);
         free(s->condition_cmdline);
         free(s->ready_path);
+        free(s->listen_stream);
         service_sandbox_done(&s->sandbox);
         *s = (Service){};
 }
@@ -561,6 +574,18 @@ int service_parse_string(const char *path, const char *name, const char *data, s
                 return error_setf(EBADMSG, "%s: [Service] Exec= is required", path);
         if (s.restart_max_sec < s.restart_sec)
                 return error_setf(EBADMSG, "%s: RestartMaxSec= is less than RestartSec=", path);
+        if (s.listen_stream && s.start_every_s > 0)
+                return error_setf(EBADMSG,
+                                  "%s: ListenStream= and StartEvery= exclude each other: a "
+                                  "service starts on a connection or on a schedule",
+                                  path);
+        if (s.listen_stream && s.ready != SERVICE_READY_STARTED)
+                return error_setf(EBADMSG,
+                                  "%s: Ready= does not apply with ListenStream=: the service is "
+                                  "ready once PID 1 listens",
+                                  path);
+        if (s.start_jitter_s > 0 && s.start_every_s == 0)
+                return error_setf(EBADMSG, "%s: StartJitter= needs StartEvery=", path);
 
         *ret = s;
         s = (Service){};

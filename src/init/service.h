@@ -26,6 +26,8 @@
  *   NoNewPrivileges=yes
  *   SystemCallFilter=read write ...          (allowed, others EPERM; "~a b": these EPERM)
  *   ReadOnlyPaths=/etc /var/lib/berth        (read-only in the service's mount namespace)
+ *   ListenStream=/run/berth/api.sock         (PID 1 listens; starts it on a connection, fd 3)
+ *   StartEvery=21600  StartJitter=3600       (started on a schedule, not at boot)
  *
  * Exec is split into words (double quotes group words; no shell). Parsed
  * services are owned by the caller (service_free / service_set_free). */
@@ -78,10 +80,13 @@ typedef struct Service {
         uint64_t limit_nofile;    /* 0 = inherit */
         int oom_score_adjust;
         bool oom_score_adjust_set;
-        ServiceSandbox sandbox; /* User=, Group=, capabilities, seccomp, read-only paths */
-        uint64_t log_max_size;  /* bytes per log file; 0 = LOGFILE_SIZE_DEFAULT */
-        unsigned log_keep;      /* rotated log files kept */
-        bool log_keep_set;      /* LogKeep= given; else LOGFILE_KEEP_DEFAULT */
+        ServiceSandbox sandbox;  /* User=, Group=, capabilities, seccomp, read-only paths */
+        uint64_t log_max_size;   /* bytes per log file; 0 = LOGFILE_SIZE_DEFAULT */
+        unsigned log_keep;       /* rotated log files kept */
+        bool log_keep_set;       /* LogKeep= given; else LOGFILE_KEEP_DEFAULT */
+        char *listen_stream;     /* Unix stream socket PID 1 holds; NULL: started at boot */
+        unsigned start_every_s;  /* > 0: started this often, not at boot */
+        unsigned start_jitter_s; /* up to this much added to each StartEvery= wait */
 } Service;
 
 typedef struct ServiceSet {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -46,15 +47,17 @@ typedef enum UnitState {
         UNIT_SKIPPED,  /* ConditionKernelCmdline= false */
         UNIT_STOPPING, /* ordered stop, stop signal sent; deadline = kill */
         UNIT_STOPPED,
+        UNIT_LISTENING, /* ListenStream=: PID 1 holds the socket, starts it on a connection */
+        UNIT_SCHEDULED, /* StartEvery=: not running; deadline = the next start */
         _UNIT_STATE_MAX,
 } UnitState;
 
 /* The state as status files (initctl.h, docs/services.md) name it. */
 static const char *const unit_state_table[_UNIT_STATE_MAX] = {
-        [UNIT_WAITING] = "waiting",  [UNIT_STARTING] = "starting",  [UNIT_READY] = "ready",
-        [UNIT_KILLING] = "stopping", [UNIT_BACKOFF] = "restarting", [UNIT_FAILED] = "failed",
-        [UNIT_EXITED] = "exited",    [UNIT_SKIPPED] = "skipped",    [UNIT_STOPPING] = "stopping",
-        [UNIT_STOPPED] = "stopped",
+        [UNIT_WAITING] = "waiting",  [UNIT_STARTING] = "starting",   [UNIT_READY] = "ready",
+        [UNIT_KILLING] = "stopping", [UNIT_BACKOFF] = "restarting",  [UNIT_FAILED] = "failed",
+        [UNIT_EXITED] = "exited",    [UNIT_SKIPPED] = "skipped",     [UNIT_STOPPING] = "stopping",
+        [UNIT_STOPPED] = "stopped",  [UNIT_LISTENING] = "listening", [UNIT_SCHEDULED] = "scheduled",
 };
 
 typedef struct Unit {
@@ -77,6 +80,9 @@ typedef struct Unit {
         size_t *wants, n_wants;
         char **envp;
         char cgroup[PATH_MAX];
+        int listen_fd;       /* ListenStream=: the socket PID 1 holds, or -EBADF */
+        bool listen_watched; /* listen_fd is in the epoll set */
+        char *listen_pid;    /* the LISTEN_PID= entry of envp, filled in by the child */
         SandboxPlan sandbox; /* ids and seccomp program, made before any fork */
         int sandbox_error;   /* < 0: the plan failed, the unit cannot start */
 } Unit;
@@ -184,8 +190,16 @@ static int unit_init(Manager *m, Unit *u, const char *cmdline) {
         STRV_FOREACH(e, s->environment)
                 if (r >= 0)
                         r = env_set(&u->envp, *e);
+        /* Room for the child's pid, written between fork and exec. */
+        if (r >= 0 && s->listen_stream)
+                r = env_set(&u->envp, "LISTEN_FDS=1");
+        if (r >= 0 && s->listen_stream)
+                r = env_set(&u->envp, "LISTEN_PID=0000000000");
         if (r < 0)
                 return r;
+        STRV_FOREACH(e, u->envp)
+                if (strneq(*e, "LISTEN_PID=", strlen("LISTEN_PID=")))
+                        u->listen_pid = *e;
 
         if (m->cfg->cgroup_root) {
                 r = u->is_payload ? cgroup_create_scope(m->cfg->cgroup_root, "payload.scope",
@@ -244,6 +258,22 @@ static int unix_bind(const char *path, int type, mode_t mask) {
         return fd;
 }
 
+/* ListenStream=: a stream socket as berthd made its own, root only (mode
+ * 0600; berthd checks SO_PEERCRED on every connection as well). */
+static int listen_open(const char *path) {
+        int r = mkdir_parents(path, 0755);
+        if (r < 0)
+                return r;
+        int fd = unix_bind(path, SOCK_STREAM, 0177);
+        if (fd >= 0 && listen(fd, 64) < 0) {
+                r = -errno;
+                (void) close(fd);
+                (void) unlink(path);
+                return r;
+        }
+        return fd;
+}
+
 static int notify_open(const char *path) {
         int one = 1;
         int fd = unix_bind(path, SOCK_DGRAM, 0022);
@@ -274,6 +304,10 @@ static void manager_done(Manager *m) {
                 free(m->units[i].wants);
                 strv_free(m->units[i].envp);
                 sandbox_plan_done(&m->units[i].sandbox);
+                if (m->units[i].listen_fd >= 0) {
+                        safe_close(m->units[i].listen_fd);
+                        (void) unlink(m->units[i].svc->listen_stream);
+                }
         }
         free(m->units);
         /* After the last service is gone: what they wrote last is kept. */
@@ -315,8 +349,10 @@ static int manager_init(Manager *m, const ServiceSet *set, const SuperviseConfig
         m->units = calloc(set->n + 1, sizeof *m->units);
         if (!m->units)
                 return -ENOMEM;
-        for (size_t i = 0; i < set->n; i++)
+        for (size_t i = 0; i < set->n; i++) {
+                m->units[m->n].listen_fd = -EBADF;
                 m->units[m->n++].svc = &set->services[i];
+        }
 
         if (cfg->payload_dir) {
                 Service *p = &m->payload_service;
@@ -332,6 +368,7 @@ static int manager_init(Manager *m, const ServiceSet *set, const SuperviseConfig
                 p->stop_signal = SIGTERM;
                 p->stop_timeout_s = 10;
                 m->units[m->n].svc = p;
+                m->units[m->n].listen_fd = -EBADF;
                 m->units[m->n].is_payload = true;
                 m->n++;
         }
@@ -503,6 +540,16 @@ _noreturn_ static void exec_child(const Manager *m, const Unit *u) {
                 (void) dup2(fd, STDERR_FILENO);
         }
 
+        /* ListenStream=: the socket as fd 3 (dup2 leaves it open across
+         * exec), LISTEN_PID= this process, as sd_listen_fds() expects. */
+        if (u->listen_fd >= 0) {
+                if (u->listen_fd == 3)
+                        (void) fcntl(3, F_SETFD, 0);
+                else if (dup2(u->listen_fd, 3) < 0)
+                        _exit(126);
+                if (u->listen_pid)
+                        snprintf(u->listen_pid + strlen("LISTEN_PID="), 11, "%d", (int) getpid());
+        }
         if (u->cgroup[0] && cgroup_attach_self(u->cgroup) < 0)
                 dprintf(STDERR_FILENO, "berth-init: cannot join %s: %m\n", u->cgroup);
         if (s->limit_nofile > 0) {
@@ -569,12 +616,23 @@ static void unit_spawn(Manager *m, Unit *u) {
         if (pid == 0)
                 exec_child(m, u);
 
+        bool on_demand = u->state == UNIT_LISTENING || u->state == UNIT_SCHEDULED;
         u->pid = pid;
         u->started_at = now_usec();
-        if (u->spawned)
+        /* Starts for a connection or on schedule are not restarts. */
+        if (u->spawned && !on_demand)
                 u->restarts++;
         u->spawned = true;
-        log_info("starting %s (pid %d)", s->name, (int) pid);
+        if (s->listen_stream) {
+                /* The socket already accepts; ready as it starts. */
+                log_info("starting %s (pid %d) for a connection on %s", s->name, (int) pid,
+                         s->listen_stream);
+                u->state = UNIT_READY;
+                u->deadline = USEC_INFINITY;
+                u->ready_usec = (uint64_t) (uptime_sec() * 1e6);
+                return;
+        }
+        log_info("starting %s (pid %d)%s", s->name, (int) pid, on_demand ? " on schedule" : "");
         if (s->ready == SERVICE_READY_STARTED) {
                 unit_ready(u);
                 return;
@@ -584,6 +642,21 @@ static void unit_spawn(Manager *m, Unit *u) {
                 net_watch(m, true);
         u->deadline = s->ready_timeout_s > 0 ? u->started_at + s->ready_timeout_s * USEC_PER_SEC
                                              : USEC_INFINITY;
+}
+
+/* StartEvery=: the next start, StartEvery= plus a random part of StartJitter=. */
+static void unit_schedule(Unit *u, usec_t now) {
+        const Service *s = u->svc;
+        uint32_t extra = 0;
+
+        if (s->start_jitter_s > 0 && getrandom(&extra, sizeof extra, GRND_NONBLOCK) == sizeof extra)
+                extra %= s->start_jitter_s + 1;
+        else
+                extra = 0;
+        u->state = UNIT_SCHEDULED;
+        u->settled = true;
+        u->deadline = now + ((usec_t) s->start_every_s + extra) * USEC_PER_SEC;
+        log_info("%s: next start in %us", s->name, s->start_every_s + extra);
 }
 
 static void format_delay(usec_t d, char *buf, size_t size) {
@@ -663,6 +736,22 @@ static void unit_exited(Manager *m, Unit *u, int status) {
                 }
                 return;
         }
+        if (!m->stopping && s->start_every_s > 0) {
+                log_notice("%s %s", s->name, what);
+                unit_schedule(u, now);
+                return;
+        }
+        /* ListenStream=: one that leaves at once, without taking the
+         * connection that started it, would be started again at once. */
+        if (!m->stopping && s->listen_stream && !failed && now - u->started_at < USEC_PER_SEC) {
+                unit_schedule_restart(u, now, "exited within a second of its start");
+                return;
+        }
+        if (!m->stopping && s->listen_stream && !failed) {
+                log_info("%s %s, listening on %s again", s->name, what, s->listen_stream);
+                u->state = UNIT_LISTENING;
+                return;
+        }
         if (!m->stopping && (s->restart == SERVICE_RESTART_ALWAYS ||
                              (s->restart == SERVICE_RESTART_ON_FAILURE && failed))) {
                 unit_schedule_restart(u, now, what);
@@ -700,7 +789,8 @@ static bool deps_allow_start(Manager *m, Unit *u) {
                         u->settled = true;
                         return false;
                 }
-                if (d->state != UNIT_READY && d->state != UNIT_EXITED)
+                if (d->state != UNIT_READY && d->state != UNIT_EXITED &&
+                    d->state != UNIT_LISTENING && d->state != UNIT_SCHEDULED)
                         return false;
         }
         for (size_t i = 0; i < u->n_wants; i++) {
@@ -718,8 +808,15 @@ static void start_units(Manager *m) {
                 Unit *u = &m->units[i];
                 if (u->is_payload)
                         continue;
-                if (u->state == UNIT_WAITING && deps_allow_start(m, u))
-                        unit_spawn(m, u);
+                if (u->state == UNIT_WAITING && deps_allow_start(m, u)) {
+                        if (u->svc->listen_stream) {
+                                u->state = UNIT_LISTENING;
+                                u->settled = true;
+                        } else if (u->svc->start_every_s > 0)
+                                unit_schedule(u, now_usec());
+                        else
+                                unit_spawn(m, u);
+                }
                 if (!u->settled && !unit_final(u))
                         all_settled = false;
         }
@@ -846,6 +943,13 @@ static void check_timeouts(Manager *m, usec_t now) {
                         kill_hard(u);
                         break;
                 case UNIT_BACKOFF:
+                        /* ListenStream=: after the delay, the next connection starts it. */
+                        if (!m->stopping && s->listen_stream)
+                                u->state = UNIT_LISTENING;
+                        else if (!m->stopping)
+                                unit_spawn(m, u);
+                        break;
+                case UNIT_SCHEDULED:
                         if (!m->stopping)
                                 unit_spawn(m, u);
                         break;
@@ -920,6 +1024,61 @@ static void arm_timer(Manager *m, usec_t now) {
                 its.it_value.tv_nsec = (long) (next % USEC_PER_SEC) * 1000;
         }
         (void) timerfd_settime(m->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* ListenStream=: the socket is bound from the unit's first start (its
+ * After= ready) until it is stopped or failed, and watched while the unit
+ * waits for a connection; once the service runs, the service accepts. */
+static void listen_sync(Manager *m) {
+        for (size_t i = 0; i < m->n; i++) {
+                Unit *u = &m->units[i];
+                const Service *s = u->svc;
+
+                if (!s->listen_stream)
+                        continue;
+                bool open = !unit_final(u) && u->state != UNIT_WAITING;
+                bool watch = open && u->state == UNIT_LISTENING && !m->stopping;
+                if (open && u->listen_fd < 0) {
+                        u->listen_fd = listen_open(s->listen_stream);
+                        if (u->listen_fd < 0) {
+                                log_error_errno(u->listen_fd, "%s: cannot listen on %s", s->name,
+                                                s->listen_stream);
+                                u->state = UNIT_FAILED;
+                                u->listen_fd = -EBADF;
+                                continue;
+                        }
+                        if (!u->ready_once) {
+                                char ev[SERVICE_NAME_MAX + 16];
+                                snprintf(ev, sizeof ev, "%s-listening", s->name);
+                                timeline(ev);
+                                u->ready_once = true;
+                        }
+                        log_notice("%s: listening on %s, started on a connection", s->name,
+                                   s->listen_stream);
+                }
+                if (!open && u->listen_fd >= 0) {
+                        u->listen_fd = safe_close(u->listen_fd); /* leaves the epoll set too */
+                        u->listen_watched = false;
+                        (void) unlink(s->listen_stream);
+                        continue;
+                }
+                if (watch != u->listen_watched && u->listen_fd >= 0) {
+                        struct epoll_event ev = { .events = EPOLLIN, .data.fd = u->listen_fd };
+                        if (epoll_ctl(m->epoll_fd, watch ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+                                      u->listen_fd, &ev) < 0)
+                                log_warning_errno(negative_errno(), "%s: epoll_ctl", s->name);
+                        else
+                                u->listen_watched = watch;
+                }
+        }
+}
+
+/* The unit whose listening socket is fd, or NULL. */
+static Unit *listen_unit(Manager *m, int fd) {
+        for (size_t i = 0; i < m->n; i++)
+                if (m->units[i].listen_fd >= 0 && m->units[i].listen_fd == fd)
+                        return &m->units[i];
+        return NULL;
 }
 
 /* ---- event sources ---- */
@@ -1104,11 +1263,11 @@ static void control_apply(Manager *m, InitCtlVerb verb, const char *name, char *
                 snprintf(reply, size, "ok starting %s once it stopped", name);
                 return;
         }
-        if (unit_running(u) || u->state == UNIT_WAITING) {
+        if (unit_running(u) || u->state == UNIT_WAITING || u->state == UNIT_LISTENING) {
                 snprintf(reply, size, "ok %s is %s", name, unit_state_table[u->state]);
                 return;
         }
-        if (u->state == UNIT_BACKOFF)
+        if (u->state == UNIT_BACKOFF || u->state == UNIT_SCHEDULED)
                 u->deadline = now; /* skip the rest of the delay */
         else {
                 u->state = UNIT_WAITING;
@@ -1224,6 +1383,7 @@ int supervise_run(const ServiceSet *set, const SuperviseConfig *cfg, ShutdownAct
                         start_units(&m);
                 if (m.stopping && advance_stop(&m, now))
                         break;
+                listen_sync(&m);
                 arm_timer(&m, now);
                 publish_status(&m);
 
@@ -1250,7 +1410,11 @@ int supervise_run(const ServiceSet *set, const SuperviseConfig *cfg, ShutdownAct
                                 control_read(&m, control_slot(&m, ev[i].data.fd));
                         else if (ev[i].data.fd == m.audit_fd)
                                 audit_read(&m);
-                        else if (logsink_stream_of(m.logs, ev[i].data.fd) >= 0)
+                        else if (listen_unit(&m, ev[i].data.fd)) {
+                                Unit *u = listen_unit(&m, ev[i].data.fd);
+                                if (u->state == UNIT_LISTENING && !m.stopping)
+                                        unit_spawn(&m, u);
+                        } else if (logsink_stream_of(m.logs, ev[i].data.fd) >= 0)
                                 (void) logsink_read(
                                         m.logs, (size_t) logsink_stream_of(m.logs, ev[i].data.fd));
                 }

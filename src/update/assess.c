@@ -8,9 +8,10 @@
  * the entry down and at last falls back to the other one. Ready (READY=1)
  * as soon as it runs: nothing waits for the assessment (it watches the
  * others; a payload or a workload need not wait for its grace period).
- * Then it applies new releases every CheckInterval= seconds plus up to
- * CheckJitter= seconds, without rebooting into them; with no Repository= it
- * exits 0 after the assessment. docs/updates.md, "Boot assessment". */
+ * Then it exits 0: the update checks are update-check.service, which
+ * berth-init starts every CheckInterval= seconds plus up to CheckJitter=
+ * (the composer writes it with the schedule of the image's [Update]).
+ * docs/updates.md, "Boot assessment". */
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -44,7 +45,10 @@ typedef struct Schedule {
 } Schedule;
 
 static bool state_is_healthy(const char *state) {
-        return streq(state, "ready") || streq(state, "exited") || streq(state, "skipped");
+        /* listening: PID 1 holds its socket and starts it on a connection;
+         * scheduled: it runs on a timer (docs/services.md). */
+        return streq(state, "ready") || streq(state, "exited") || streq(state, "skipped") ||
+               streq(state, "listening") || streq(state, "scheduled");
 }
 
 static int socket_answers(const char *path) {
@@ -332,26 +336,27 @@ int update_service(const UpdateOptions *o) {
         /* Blessed, or back on the old slot after a rollback: the slot this
          * node took before its reboot goes back to the fleet. */
         release_slot(o, RELEASE_TRIES);
-        if (!s.have_repo || s.interval == 0) {
-                log_info("no periodic update checks (%s)",
-                         s.have_repo ? "CheckInterval=0" : "no Repository= in update.conf");
-                return 0;
-        }
-        for (;;) {
-                unsigned extra = 0;
-                if (s.jitter > 0 && getrandom(&extra, sizeof extra, 0) == sizeof extra)
-                        extra %= s.jitter + 1;
-                unsigned wait = s.interval + extra;
-                while (wait > 0)
-                        wait = sleep(wait);
-                r = update_apply_pending(o);
-                if (r < 0) {
-                        log_error("update check: %s", error_message(r));
-                        error_clear();
-                } else if (r == 0)
-                        release_slot(o, 1);
-                else
-                        reboot_coordinated(o);
-                fflush(stdout);
-        }
+        /* Update checks are update-check.service's (update_periodic), which
+         * berth-init starts on the CheckInterval= schedule: nothing of the
+         * agent stays resident. */
+        log_info("boot assessment done; update checks %s",
+                 !s.have_repo      ? "off (no Repository= in update.conf)"
+                 : s.interval == 0 ? "off (CheckInterval=0)"
+                                   : "run by berth-init (update-check.service)");
+        return 0;
+}
+
+int update_periodic(const UpdateOptions *o) {
+        int r = update_apply_pending(o);
+        if (r < 0)
+                return r;
+        /* Nothing new: a slot this node may still hold goes back; a release
+         * installed and waiting: reboot into it (through the fleet's
+         * semaphore where RebootCoordination= says so). */
+        if (r == 0)
+                release_slot(o, 1);
+        else
+                reboot_coordinated(o);
+        fflush(stdout);
+        return 0;
 }

@@ -14,7 +14,8 @@
 #include "update.h"
 
 #define UPDATE_USAGE                                                                               \
-        "usage: berth update status|check|download|apply|mark-good|mark-bad VERSION|service "      \
+        "usage: berth update status|check|download|apply|mark-good|mark-bad "                      \
+        "VERSION|service|periodic "                                                                \
         "[--disk PATH] [--state DIR] [--repo URL] [--channel NAME] [--root FILE] "                 \
         "[--timeout SECONDS] [--reboot] [--full]\n"                                                \
         "       berth update lock status|take|release [ID] [--etcd URL[,URL...]] [--group NAME] "  \
@@ -133,12 +134,13 @@ static int run(int argc, char **argv) {
                 { "status", update_status },       { "check", update_check },
                 { "download", update_download },   { "apply", update_apply },
                 { "mark-good", update_mark_good }, { "service", update_service },
+                { "periodic", update_periodic },
         };
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(verb, verbs[i].name))
                         return verbs[i].run(&o);
         return cli_usage_error("unknown update verb '%s' (status, check, download, apply, "
-                               "mark-good, mark-bad, service, lock)",
+                               "mark-good, mark-bad, service, periodic, lock)",
                                verb);
 }
 

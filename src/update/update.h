@@ -58,8 +58,13 @@ int update_mark_good(const UpdateOptions *o);
 int update_running_entry(const UpdateOptions *o, bool *ret_counting, char **ret_version);
 /* The supervised agent (update.service, docs/updates.md "Boot assessment"):
  * after a boot from a counting entry, waits for health and blesses the entry
- * or reboots; then checks for releases on the schedule of update.conf. */
+ * or reboots; gives a fleet reboot slot back; then exits. */
 int update_service(const UpdateOptions *o);
+/* One scheduled update check (update-check.service, which berth-init starts
+ * every CheckInterval=): apply what is new; a release installed and waiting
+ * is rebooted into (through the fleet's semaphore with RebootCoordination=),
+ * else a slot this node still holds goes back. */
+int update_periodic(const UpdateOptions *o);
 /* One health probe: every service in services_dir but self ready, exited or
  * skipped; when a service "containerd" exists, containerd_socket accepting a
  * connection; then, when health_command is not NULL, that command (run

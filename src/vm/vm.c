@@ -382,7 +382,7 @@ int vm_plan_argv(const VmOptions *o, const VmPlan *p, char ***ret) {
                 r |= push(&a, strdup_printf("name=opt/berth/user-data,file=%s", o->user_data));
         }
         if (o->api_socket) {
-                /* One byte stream to the guest's berthd, which relays it to
+                /* One byte stream to the guest's berthd-vport, which relays it to
                  * /run/berth/api.sock (src/api/vport.h). */
                 r |= strv_extend(&a, "-device");
                 r |= strv_extend(&a, "virtio-serial-pci,id=vser0");

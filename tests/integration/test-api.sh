@@ -321,6 +321,40 @@ check "no fw_cfg: the ESP's berth/user-data applied ($out)" [ "$(cat "$b/etc/hos
 check "the marker names the ESP file" \
         [ "$(cat "$b/root/var/lib/berth/user-data.done")" = "ESP $b/esp/berth/user-data" ]
 
+step "started on demand: the socket passed as fd 3 (LISTEN_FDS), idle exit"
+asock=$tmp/act.sock
+# What berth-init does for ListenStream= (docs/services.md): bind, listen,
+# hand the socket over as fd 3 with LISTEN_FDS=1 and LISTEN_PID.
+python3 - "$asock" "$BERTHD" --settings-dir "$tmp/settings" --etc "$tmp/etc" \
+        --factory "$tmp/factory" --run-dir "$tmp/run" --os-release "$tmp/os-release" \
+        --cmdline "$tmp/cmdline" --init-pid "$initpid" --esp "$tmp/esp" --idle-exit 2 \
+        > "$tmp/act.log" 2>&1 <<'PY' &
+import os, socket, sys
+os.umask(0o177)
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(16)
+if s.fileno() != 3:
+    os.dup2(s.fileno(), 3)
+os.set_inheritable(3, True)
+os.environ.update(LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
+os.execv(sys.argv[2], sys.argv[2:])
+PY
+apid=$!
+pids+=("$apid")
+for _ in $(seq 100); do grep -q "serving the socket" "$tmp/act.log" && break; sleep 0.1; done
+check "berthd takes the passed socket" grep -q "berthd: serving the socket passed as fd 3" "$tmp/act.log"
+out=$("$BERTH" status --api "$asock" 2>&1)
+check "berthd answers on the passed socket" grep -q '"version": "1.2.3"' <<< "$out"
+t0=$SECONDS
+for _ in $(seq 100); do kill -0 "$apid" 2>/dev/null || break; sleep 0.1; done
+wait "$apid"
+rc=$?
+check "berthd exits 0 after --idle-exit 2 without a connection (exit $rc, $((SECONDS - t0)) s)" \
+        [ "$rc" = 0 ]
+check "its log says why" grep -q 'berthd: no connection for 2s, exiting' "$tmp/act.log"
+check "the socket stays for the next start (PID 1's)" [ -S "$asock" ]
+
 step "no API"
 err=$("$BERTH" status --api "$tmp/none.sock" 2>&1)
 rc=$?

@@ -59,7 +59,7 @@ expect "service: bad name" 64 "berth: error: '../x' is not a service name" -- se
 expect "service: no berth-init" 69 "berth: error: cannot talk to berth-init on $tmp/init.sock: No such file or directory" -- service --run-dir "$tmp" restart chrony
 check "nothing was written" [ ! -e "$tmp/out" ]
 # berth update (the berth-update helper)
-expect "unknown update verb" 64 "berth: error: unknown update verb 'frob' (status, check, download, apply, mark-good, mark-bad, service, lock)" -- update frob
+expect "unknown update verb" 64 "berth: error: unknown update verb 'frob' (status, check, download, apply, mark-good, mark-bad, service, periodic, lock)" -- update frob
 expect "update lock without etcd endpoints" 65 "berth: error: no etcd endpoints: no --etcd URL and no EtcdEndpoints= in update.conf" -- update lock status --config "$tmp/none" --state "$tmp/state"
 expect "update lock with a bad holder ID" 65 "berth: error: --id a/b: not a holder ID ([A-Za-z0-9._:-])" -- update lock take --etcd http://127.0.0.1:9 --id a/b --config "$tmp/none" --state "$tmp/state"
 expect "update without a repository" 69 "berth: error: no update repository: no --repo URL and no Repository= in $tmp/none/update.conf" -- update check --config "$tmp/none" --disk "$tmp/x.raw" --state "$tmp/st"

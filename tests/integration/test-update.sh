@@ -594,6 +594,11 @@ if command -v fsck.erofs >/dev/null && fsck.erofs --extract="$TMP/usr" "$KEEP/v1
                 bash -c "grep -qx 'Repository=http://127.0.0.1:9/berth' '$TMP/usr/share/berth/update/update.conf' &&
                          grep -qx 'Channel=stable' '$TMP/usr/share/berth/update/update.conf' &&
                          grep -qx 'Architecture=amd64' '$TMP/usr/share/berth/update/update.conf'"
+        # The checks: berth-init starts them on the spec's schedule (defaults).
+        check "update-check.service runs berth update periodic every 21600 s + up to 3600 s" \
+                bash -c "grep -qx 'Exec=/usr/bin/berth update periodic' '$TMP/usr/lib/berth/services/update-check.service' &&
+                         grep -qx 'StartEvery=21600' '$TMP/usr/lib/berth/services/update-check.service' &&
+                         grep -qx 'StartJitter=3600' '$TMP/usr/lib/berth/services/update-check.service'"
         rm -rf "$TMP/usr"
 else
         echo "skip - cannot extract the erofs image here"

@@ -201,6 +201,35 @@ static void test_ready_network_and_socket(void **state) {
         assert_rejected("x", "[Service]\nExec=/x\nReady=networks\n");
 }
 
+static void test_listen_and_schedule_keys(void **state) {
+        _cleanup_(service_done) Service a = {}, b = {}, c = {};
+        assert_int_equal(parse("x", "[Service]\nExec=/x\nListenStream=/run/berth/api.sock\n", &a),
+                         0);
+        assert_string_equal(a.listen_stream, "/run/berth/api.sock");
+        assert_int_equal(a.start_every_s, 0);
+        assert_int_equal(parse("x", "[Service]\nExec=/x\nStartEvery=21600\nStartJitter=3600\n", &b),
+                         0);
+        assert_null(b.listen_stream);
+        assert_int_equal(b.start_every_s, 21600);
+        assert_int_equal(b.start_jitter_s, 3600);
+        /* Empty resets, so a later file or line can take it back. */
+        assert_int_equal(parse("x", "[Service]\nExec=/x\nListenStream=/a\nListenStream=\n", &c), 0);
+        assert_null(c.listen_stream);
+        assert_rejected("x", "[Service]\nExec=/x\nListenStream=run/api.sock\n");
+        assert_rejected("x", "[Service]\nExec=/x\nListenStream=/a b\n");
+        assert_rejected(
+                "x",
+                "[Service]\nExec=/x\nListenStream=/"
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n");
+        assert_rejected("x", "[Service]\nExec=/x\nStartEvery=604801\n");
+        assert_rejected("x", "[Service]\nExec=/x\nStartEvery=1h\n");
+        assert_rejected("x", "[Service]\nExec=/x\nStartEvery=60\nStartJitter=86401\n");
+        assert_rejected("x", "[Service]\nExec=/x\nStartJitter=60\n");
+        assert_rejected("x", "[Service]\nExec=/x\nListenStream=/a\nStartEvery=60\n");
+        assert_rejected("x", "[Service]\nExec=/x\nListenStream=/a\nReady=socket:/a\n");
+}
+
 static void test_bad_input_is_rejected(void **state) {
         assert_rejected("x", "[Unit]\nExec=/x\n");
         assert_rejected("x", "[Service]\nExec=/x\nExecStart=/x\n");
@@ -367,6 +396,7 @@ int main(void) {
                 cmocka_unit_test(test_exec_quotes_group_words_and_escape),
                 cmocka_unit_test(test_ready_and_signal_forms),
                 cmocka_unit_test(test_ready_network_and_socket),
+                cmocka_unit_test(test_listen_and_schedule_keys),
                 cmocka_unit_test(test_bad_input_is_rejected),
                 cmocka_unit_test(test_order_puts_dependencies_first_and_ties_by_name),
                 cmocka_unit_test(test_order_missing_after_is_error),

@@ -402,6 +402,103 @@ static void test_status_files_and_control(void **state) {
         stop(pid);
 }
 
+/* Connects to the Unix socket path and reads what the server sends until it closes. */
+static int ask(const char *path, char *buf, size_t size) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        size_t n = 0;
+        ssize_t k;
+
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+        if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
+                int r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        while (n + 1 < size && (k = read(fd, buf + n, size - n - 1)) > 0)
+                n += (size_t) k;
+        buf[n] = 0;
+        safe_close(fd);
+        return 0;
+}
+
+static void test_listen_stream_starts_on_a_connection(void **state) {
+        Fixture *f = *state;
+        _cleanup_free_ char *sock = fpath(f, "api.sock");
+        ServiceStatus st;
+        char buf[256];
+        struct stat sst;
+
+        /* The service checks what sd_listen_fds() checks, answers one
+         * connection on fd 3 with its pid and leaves after a moment. */
+        Service *s = add(f, "api",
+                         "echo \"$LISTEN_FDS $LISTEN_PID $$\" >> %D/api.starts; exec python3 -c '"
+                         "import os, socket, time\n"
+                         "l = socket.socket(fileno=3)\n"
+                         "c, _ = l.accept()\n"
+                         "c.sendall(str(os.getpid()).encode())\n"
+                         "c.close()\n"
+                         "time.sleep(1.2)'");
+        s->listen_stream = strdup(sock);
+        assert_non_null(s->listen_stream);
+        pid_t pid = start(f);
+
+        /* Listening, not running, root only. */
+        assert_true(wait_for_status(f, "api", "listening", 0, 0, &st, 3000));
+        assert_int_equal(st.pid, 0);
+        assert_int_equal(stat(sock, &sst), 0);
+        assert_true(S_ISSOCK(sst.st_mode));
+        assert_int_equal(sst.st_mode & 07777, 0600);
+        _cleanup_free_ char *none = fpath(f, "api.starts");
+        assert_int_equal(access(none, F_OK), -1);
+
+        /* A connection starts it; it answers on the passed socket. */
+        assert_int_equal(ask(sock, buf, sizeof buf), 0);
+        assert_true(wait_for_lines(f, "api.starts", 1, 3000));
+        _cleanup_free_ char *line = slurp(f, "api.starts");
+        int fds = 0, lpid = 0, self = 0;
+        assert_int_equal(sscanf(line, "%d %d %d", &fds, &lpid, &self), 3);
+        assert_int_equal(fds, 1);
+        assert_int_equal(lpid, self);
+        assert_int_equal(atoi(buf), self);
+
+        /* It exits; PID 1 listens again, and the next connection starts a
+         * new process, which is not counted as a restart. */
+        assert_true(wait_for_status(f, "api", "listening", 0, 0, &st, 5000));
+        assert_int_equal(st.pid, 0);
+        assert_int_equal(st.exit_status, 0);
+        assert_int_equal(ask(sock, buf, sizeof buf), 0);
+        assert_true(atoi(buf) > 0 && atoi(buf) != self);
+        assert_true(wait_for_lines(f, "api.starts", 2, 3000));
+        assert_true(wait_for_status(f, "api", "listening", 0, 0, &st, 5000));
+        assert_int_equal(st.restarts, 0);
+
+        stop(pid);
+        /* PID 1 removes its socket on the way down. */
+        assert_int_equal(access(sock, F_OK), -1);
+}
+
+static void test_start_every_runs_on_a_schedule(void **state) {
+        Fixture *f = *state;
+        ServiceStatus st;
+
+        Service *s = add(f, "tick", "echo x >> %D/ticks");
+        s->start_every_s = 1;
+        s->start_jitter_s = 1;
+        pid_t pid = start(f);
+
+        /* Not at start: scheduled, from 1 to 2 s away. */
+        assert_true(wait_for_status(f, "tick", "scheduled", 0, 0, &st, 3000));
+        _cleanup_free_ char *ticks = fpath(f, "ticks");
+        assert_int_equal(access(ticks, F_OK), -1);
+        assert_true(wait_for_lines(f, "ticks", 1, 5000));
+        assert_true(wait_for_lines(f, "ticks", 2, 5000));
+        assert_true(wait_for_status(f, "tick", "scheduled", 0, 0, &st, 3000));
+        assert_int_equal(st.exit_status, 0);
+        assert_int_equal(st.restarts, 0);
+        stop(pid);
+}
+
 static void test_control_refuses_junk_and_idle_clients_do_not_block(void **state) {
         Fixture *f = *state;
         _cleanup_free_ char *sock = fpath(f, "init.sock");
@@ -508,6 +605,10 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_stop_timeout_kills_the_process_group, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_status_files_and_control, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_listen_stream_starts_on_a_connection, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_start_every_runs_on_a_schedule, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(
                         test_control_refuses_junk_and_idle_clients_do_not_block, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_condition_first_boot, setup, teardown),

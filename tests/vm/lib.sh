@@ -195,6 +195,7 @@ vm_spec_image() {
                 local stale=0 f
                 [ -f "$img/disk.raw" ] && [ -f "$img/manifest.json" ] || stale=1
                 for f in "$composer" "$BERTH_PLAIN_BUILD/src/init/berth-init" \
+                        "$BERTH_PLAIN_BUILD/src/init/berth-stage1" \
                         "$BERTH_PLAIN_BUILD/src/berth-compose" "$BERTH_PLAIN_BUILD/src/net/berth-netevent" \
                         "$BERTH_PLAIN_BUILD/src/berth-update" "$BERTH_PLAIN_BUILD/src/berthd" \
                         "$spec" "$BERTH_SOURCE_ROOT"/images/*.conf $(find "$BERTH_SOURCE_ROOT/data" -type f); do

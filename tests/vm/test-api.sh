@@ -5,13 +5,17 @@
 # 1. User data through fw_cfg (berth vm --user-data) sets the host name, a
 #    sysctl, a time server and a registry mirror and writes a file under /var
 #    and one under /etc; a payload in the guest checks each, that berthd is
-#    ready and `berth status` answers there, and that no TCP socket listens.
+#    started on demand (berth-init listens on its socket, berthd does not run
+#    until `berth status` connects, then answers) and that no TCP socket
+#    listens.
 #    Meanwhile the host reaches the guest's API through berth vm --api (a
 #    virtio-serial port berthd relays): `berth --api PATH set` + `apply`
 #    changes the time server, only chrony is restarted, `berth status` shows
 #    it ready; `BERTH_API=PATH berth revert` brings the old server back. The
 #    guest checks the restarts (chronyd's pid changes, containerd's and
-#    dhcpcd's do not) and the rendered chrony.conf.
+#    dhcpcd's do not) and the rendered chrony.conf; at the end, that berthd
+#    exited after 30 s without a connection and the next request starts it
+#    again.
 # 2. Invalid user data: the console line names the field, the report is on
 #    the ESP, no service started, the guest powered off.
 # 3-6. The other sources (docs/api.md, "User data"), on boot 2's machine, on
@@ -66,6 +70,18 @@ wait_for() { # wait_for TRIES(0.25 s each) COMMAND...
 state() { sed -n "s/^state=//p" /run/berth/services/$1; }
 pidof1() { sed -n "s/^pid=//p" /run/berth/services/$1; }
 is_ready() { test "$(state $1)" = ready; }
+# berthd processes but berthd-vport's relay (berthd --vport-relay).
+berthd_procs() {
+        for d in /proc/[0-9]*; do
+                [ "$(cat "$d/comm" 2>/dev/null)" = berthd ] || continue
+                tr '\0' ' ' < "$d/cmdline" | grep -q -- --vport-relay || echo "${d#/proc/}"
+        done
+}
+# berthd idle: berth-init listens, no berthd process (by status and by /proc).
+berthd_idle() {
+        test "$(state berthd)" = listening && test "$(pidof1 berthd)" = 0 &&
+                test -z "$(berthd_procs)"
+}
 # ready_new NAME OLD_PID: ready again, under a new pid.
 ready_new() { is_ready $1 && test "$(pidof1 $1)" != "$2"; }
 
@@ -82,12 +98,15 @@ t etc-file test "$(cat /etc/ud/app.conf)" = x=1
 t user-data-once test -f /var/lib/berth/user-data.done
 t generation-1 test "$(cat /var/lib/berth/settings/current)" = 1
 
-echo "--- berthd"
-t berthd-ready wait_for 240 is_ready berthd
+echo "--- berthd, started on demand"
+# Nothing has connected yet (the host waits for GUEST-READY).
+t berthd-not-running-at-boot berthd_idle
 t api-socket-root-only test "$(stat -c %a /run/berth/api.sock)" = 600
+t api-socket-held-by-init sh -c 'ls -l /proc/1/fd | grep -q socket: && test -S /run/berth/api.sock'
 out=$(berth status 2>&1)
 echo "$out" | sed 's/^/status| /'
 t berth-status-in-guest sh -c 'echo "$1" | grep -q "\"name\": \"chrony\""' _ "$out"
+t berthd-ready is_ready berthd
 t chrony-ready wait_for 240 is_ready chrony
 t containerd-ready wait_for 480 is_ready containerd
 echo "--- listening TCP sockets (state 0A) in /proc/net/tcp*"
@@ -111,7 +130,9 @@ listeners_ok() {
         done < /tmp/listen
 }
 t tcp-listeners-only-containerd-loopback listeners_ok
+berth status >/dev/null 2>&1 # berthd runs for the next check
 berthd_no_tcp() {
+        test "$(pidof1 berthd)" != 0 || return 1
         for f in /proc/$(pidof1 berthd)/fd/*; do
                 l=$(readlink "$f")
                 case $l in socket:*) ;; *) continue ;; esac
@@ -128,7 +149,6 @@ t berthd-no-tcp-socket berthd_no_tcp
 rss() { awk '/^VmRSS:/ { print $2 }' /proc/$1/status; }
 echo "RSS-KB berth-init=$(rss 1) berthd=$(rss "$(pidof1 berthd)")"
 chrony0=$(pidof1 chrony) containerd0=$(pidof1 containerd) network0=$(pidof1 network)
-berthd0=$(pidof1 berthd)
 echo "GUEST-READY chrony=$chrony0 containerd=$containerd0 network=$network0"
 
 echo "--- the host sets time.servers and applies"
@@ -140,7 +160,6 @@ is_chronyd() { pidof chronyd | tr ' ' '\n' | grep -qx "$1"; }
 t chronyd-is-new is_chronyd "$chrony1"
 t containerd-not-restarted test "$(pidof1 containerd)" = "$containerd0"
 t network-not-restarted test "$(pidof1 network)" = "$network0"
-t berthd-not-restarted test "$(pidof1 berthd)" = "$berthd0"
 echo "GUEST-APPLIED"
 
 echo "--- the host reverts"
@@ -148,6 +167,16 @@ t old-server-back wait_for 1200 grep -qx 'server 10.0.2.2 iburst' /etc/chrony/ch
 t chrony-ready-after-revert wait_for 240 ready_new chrony "$chrony1"
 t containerd-not-restarted-by-revert test "$(pidof1 containerd)" = "$containerd0"
 t hostname-kept test "$(cat /proc/sys/kernel/hostname)" = ud-node
+echo "--- berthd exits when idle, the next request starts it again"
+t0=$(cut -d' ' -f1 /proc/uptime)
+t berthd-idle-exit wait_for 960 berthd_idle
+echo "berthd idle after $(awk -v t="$t0" '{ printf "%.0f", $1 - t }' /proc/uptime) s more"
+grep -a 'berthd' /var/log/berth/berthd.log | tail -n 3 | sed 's/^/berthd-log| /'
+t berthd-idle-exit-logged grep -q 'no connection for 30s, exiting' /var/log/berth/berthd.log
+t berthd-exit-status-0 grep -qx 'last_exit_status=0' /run/berth/services/berthd
+t berthd-answers-again sh -c 'berth status | grep -q "\"name\": \"chrony\""'
+t berthd-started-again is_ready berthd
+t berthd-vport-relays is_ready berthd-vport
 echo "checks failed: $fails"
 # The host powers the guest off through the API.
 echo "GUEST-DONE"
@@ -208,8 +237,10 @@ vm_guest_results "$VM_LOG" hostname etc-hostname sysctl chrony-conf chrony-no-po
         berth-status-in-guest chrony-ready containerd-ready tcp-listeners-only-containerd-loopback \
         berthd-no-tcp-socket new-server-rendered \
         chrony-ready-again chronyd-is-new containerd-not-restarted network-not-restarted \
-        berthd-not-restarted old-server-back chrony-ready-after-revert \
-        containerd-not-restarted-by-revert hostname-kept
+        old-server-back chrony-ready-after-revert \
+        containerd-not-restarted-by-revert hostname-kept berthd-not-running-at-boot \
+        api-socket-held-by-init berthd-idle-exit berthd-idle-exit-logged berthd-exit-status-0 \
+        berthd-answers-again berthd-started-again berthd-vport-relays
 vm_expect "$VM_LOG" 'berth: user data from fw_cfg opt/berth/user-data applied \(2 files\)' \
         "console: user data applied"
 vm_expect_order "$VM_LOG" 'timeline etc-rendered' 'starting ' -- "/etc rendered before any service"
@@ -252,8 +283,9 @@ api_boot() {
         until [ -s "$VM_LOG" ] || ! kill -0 "$VM_PID" 2>/dev/null; do sleep 1; done
         start=$SECONDS
         deadline=$((SECONDS + 300))
-        # The port's driver comes with coldplug, after berthd started.
-        vm_wait_console 'timeline berthd-ready' 240 || true
+        # The port's driver comes with coldplug, after berth-init listens on
+        # berthd's socket (berthd starts on the first request).
+        vm_wait_console 'timeline berthd-listening' 240 || true
         until status=$(timeout 20 "$BERTH" --api "$SOCK" status 2>&1); do
                 [ $SECONDS -lt $deadline ] && kill -0 "$VM_PID" 2>/dev/null || break
                 sleep 1

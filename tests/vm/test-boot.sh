@@ -86,6 +86,12 @@ echo "--- kernel modules: stage 1's list, modules-load.d ([Kernel] Load=), coldp
 for m in dm_verity erofs overlay br_netfilter virtio_net; do
         t module-$m wait_for 40 grep -q "^$m " /proc/modules
 done
+# The module work above ran in berth-stage1 --modules children: PID 1 in
+# the real root maps none of stage 1's or libkmod's libraries (docs/init.md,
+# "Memory").
+t init-maps-no-stage1-libs sh -c '! grep -Eq "libcryptsetup|libkmod|libcrypto|libfdisk|libdevmapper" /proc/1/maps'
+t init-is-berth-init test "$(cat /proc/1/comm)" = berth-init
+echo "RSS-KB init=$(awk '/^Rss:/ { print $2 }' /proc/1/smaps_rollup)"
 
 echo "--- the root file system grew with the disk on first boot"
 echo "root-kib: $(df -k /var | awk 'NR == 2 { print $2 }')"
@@ -203,12 +209,13 @@ step "boot through UEFI and systemd-boot, run the payload"
 vm_boot_payload "$VM_TMP/boot.sh" --timeout 400 --disk-copy "$DISK"
 
 step "the guest's checks"
-tr -d '\r' < "$VM_LOG" | grep -E '^(T: |[a-z-]+\| |chrony (before|after)|berth service restart|log-spam-seconds|logs-audit-sections-seconds)' || true
+tr -d '\r' < "$VM_LOG" | grep -E '^(T: |[a-z-]+\| |chrony (before|after)|berth service restart|RSS-KB|log-spam-seconds|logs-audit-sections-seconds)' || true
 vm_guest_results "$VM_LOG" containerd-socket image-import container-output container-ran-as-root \
         container-removed usr-mounted-erofs-ro usr-dm-name usr-dm-two-vda-partitions \
         usr-dm-verity-target usr-not-writable cgroup2-mounted no-cgroup-v1 cgroup-controllers \
         cgroup-subtree-control containerd-in-its-cgroup chronyd-running chronyd-restarted \
         module-dm_verity module-erofs module-overlay module-br_netfilter module-virtio_net \
+        init-maps-no-stage1-libs init-is-berth-init \
         status-containerd-ready status-containerd-pid status-containerd-ready-time \
         berth-cli-in-image berth-service-lists berth-service-status status-file-root-only-socket \
         berth-service-restart-accepted chrony-restarted-by-request chrony-new-pid-is-chronyd \

@@ -62,11 +62,17 @@ ls /efi/loader/entries | sed 's/^/entries| /'
 berth update status 2>&1 | sed 's/^/status| /'
 if [ "$BOOT" = 1 ]; then
         t v1-slot-a test "$version" = 1.0.0
-        t v1-agent-ready grep -qx 'state=ready' /run/berth/services/update
+        # Ready at once; exited 0 once it blessed the boot (nothing stays resident).
+        t v1-agent-ready grep -Eqx 'state=(ready|exited)' /run/berth/services/update
         # The log lives on /var across boots: wait for this boot's line.
         wait_for grep -q "blessed slot a ($version)" /var/log/berth/update.log
         sed 's/^/update-log| /' /var/log/berth/update.log
         t v1-entry-blessed test -f /efi/loader/entries/berth-a.conf
+        # Nothing of the agent stays resident: it exits after blessing, and
+        # berth-init starts the checks on the image's schedule.
+        t v1-agent-exits wait_for grep -qx 'state=exited' /run/berth/services/update
+        sed 's/^/update-check-status| /' /run/berth/services/update-check 2>/dev/null
+        t v1-update-check-scheduled grep -qx 'state=scheduled' /run/berth/services/update-check
         start=$(cut -d' ' -f1 /proc/uptime)
         out=$(berth update apply --repo "$URL" 2>&1)
         rc=$?
@@ -82,7 +88,8 @@ elif [ "$BOOT" = 2 ]; then
         t v2-version test "$version" = 2.0.0
         t v2-has-less test -x /usr/bin/less
         t v2-root-hash grep -q "usrhash=$R2" /proc/cmdline
-        t v2-agent-ready grep -qx 'state=ready' /run/berth/services/update
+        # Ready at once; exited 0 once it blessed the boot (nothing stays resident).
+        t v2-agent-ready grep -Eqx 'state=(ready|exited)' /run/berth/services/update
         wait_for grep -q "blessed slot b ($version)" /var/log/berth/update.log
         sed 's/^/update-log| /' /var/log/berth/update.log
         t v2-entry-blessed test -f /efi/loader/entries/berth-b.conf
@@ -122,7 +129,8 @@ export NO_OCI=1
 step "boot v1 under UEFI: the agent blesses its entry; berth update apply"
 vm_boot_payload "$(guest 1)" --timeout 600 --disk-copy "$DISK"
 tr -d '\r' <"$VM_LOG" | grep -E '^(T: |running:|apply|entries|status|update-)' || true
-vm_guest_results "$VM_LOG" v1-slot-a v1-agent-ready v1-entry-blessed apply-exit-0 apply-new-entry \
+vm_guest_results "$VM_LOG" v1-slot-a v1-agent-ready v1-entry-blessed v1-agent-exits \
+        v1-update-check-scheduled apply-exit-0 apply-new-entry \
         esp-read-only-again still-running-v1
 vm_expect "$VM_LOG" 'boot assessment: 1\.0\.0 healthy' "the agent found v1 healthy (its log)"
 vm_expect "$VM_LOG" 'blessed slot a \(1\.0\.0\)' "the agent blessed v1's entry"

@@ -40,7 +40,8 @@ update_images() {
                   cat "$BERTH_SOURCE_ROOT"/images/*.conf
                   find "$BERTH_SOURCE_ROOT/data" -type f -print0 | sort -z | xargs -0 cat
                   cat "$BERTH_PLAIN_BUILD"/src/{berth,berth-compose,berth-update} \
-                      "$BERTH_PLAIN_BUILD/src/init/berth-init" "$BERTH_PLAIN_BUILD/src/net/berth-netevent") |
+                      "$BERTH_PLAIN_BUILD/src/init/berth-init" "$BERTH_PLAIN_BUILD/src/init/berth-stage1" \
+                      "$BERTH_PLAIN_BUILD/src/net/berth-netevent") |
                 sha256sum | cut -d' ' -f1)
         (
                 flock 9
