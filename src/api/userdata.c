@@ -169,6 +169,43 @@ static void load_module(ModuleIndex **idx, const char *alias) {
         (void) module_load(*idx, alias, MODULE_LOAD_BLACKLIST | MODULE_LOAD_NEW_ONLY, NULL);
 }
 
+/* The drivers of the PCI mass storage controllers present (class 01: SATA,
+ * SCSI, NVMe): stage 1 loads only what the usr disk needs, and a config
+ * drive may sit on another controller (a CD-ROM on q35's AHCI, where clouds
+ * put a NoCloud seed). Then every SCSI host is scanned through its sysfs
+ * file, which returns once the scan (libata: the port probe) is done, so
+ * the drives are there before they are looked for. Only before user data
+ * was consumed, that is on a machine's first boot. */
+static void load_storage_controllers(ModuleIndex **idx) {
+        _cleanup_(closedirp) DIR *d = opendir("/sys/bus/pci/devices");
+        _cleanup_(closedirp) DIR *h = NULL;
+        struct dirent *de;
+
+        while (d && (de = readdir(d))) {
+                _cleanup_free_ char *c = NULL, *m = NULL, *class = NULL, *alias = NULL;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                c = strdup_printf("/sys/bus/pci/devices/%s/class", de->d_name);
+                m = strdup_printf("/sys/bus/pci/devices/%s/modalias", de->d_name);
+                if (!c || !m || read_full_file(c, &class, NULL, 64) < 0 ||
+                    !strneq(class, "0x01", 4) || read_full_file(m, &alias, NULL, 256) < 0)
+                        continue;
+                alias[strcspn(alias, "\n")] = 0;
+                load_module(idx, alias);
+        }
+        h = opendir("/sys/class/scsi_host");
+        while (h && (de = readdir(h))) {
+                _cleanup_free_ char *scan = NULL;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                scan = strdup_printf("/sys/class/scsi_host/%s/scan", de->d_name);
+                if (scan)
+                        (void) write_string_file(scan, "- - -");
+        }
+}
+
 /* The CD-ROM driver for the SCSI (and ATAPI) CD-ROMs present: where clouds
  * and hypervisors put a NoCloud seed. */
 static void load_cdrom_driver(ModuleIndex **idx) {
@@ -200,6 +237,7 @@ static int read_config_drive(const char *mnt, char **ret_data, size_t *ret_size,
 
         if (!file)
                 return -ENOMEM;
+        load_storage_controllers(&idx);
         load_cdrom_driver(&idx);
         r = blockdev_find(blockdev_match_label, "CIDATA", &b);
         if (r == 0)
