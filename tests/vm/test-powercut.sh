@@ -85,8 +85,16 @@ if [ "$slot" = b ]; then
         until [ -f /efi/loader/entries/berth-b.conf ] || [ $n -ge 600 ]; do n=$((n + 1)); sleep 0.5; done
 fi
 s=$(now)
-out=$(berth update apply --repo "$URL" 2>&1)
-rc=$?
+# The agent holds the update lock while it assesses a counting entry (slot
+# a's too, whose boots the cuts end before its grace): exit 75 means busy.
+n=0
+while :; do
+        out=$(berth update apply --repo "$URL" 2>&1)
+        rc=$?
+        [ $rc = 75 ] && [ $n -lt 120 ] || break
+        n=$((n + 1))
+        sleep 0.5
+done
 echo "$out" | sed 's/^/apply| /'
 echo "rerun-seconds: $s $(now)"
 if [ "$slot" = a ]; then
@@ -115,8 +123,12 @@ if [ "$CUT" != 0 ]; then
         [ $((CUT % 2)) = 1 ] || berth update download --repo "$URL" >/dev/null 2>&1
         echo "checks failed: $fails"
         echo "apply-start $CUT $(now)"
-        berth update apply --repo "$URL" >/dev/null 2>&1
-        echo "apply-end $CUT $(now) rc=$?"
+        n=0
+        until berth update apply --repo "$URL" >/dev/null 2>&1; rc=$?; [ $rc != 75 ] || [ $n -ge 120 ]; do
+                n=$((n + 1))
+                sleep 0.5
+        done
+        echo "apply-end $CUT $(now) rc=$rc"
         sleep 600
 fi
 echo "checks failed: $fails"
