@@ -11,17 +11,9 @@
 
 #include "fileio.h"
 #include "macro.h"
+#include "unaligned.h"
 
 #define PE_SECTIONS_MAX 96 /* the COFF limit is 96 sections for images */
-
-static uint16_t le16(const uint8_t *p) {
-        return (uint16_t) (p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p) {
-        return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 |
-               (uint32_t) p[3] << 24;
-}
 
 static int read_at(int fd, void *buf, size_t n, uint64_t off) {
         ssize_t k = pread(fd, buf, n, (off_t) off);
@@ -45,12 +37,12 @@ int pe_read_section(const char *path, const char *name, size_t max, char **ret) 
                 return r;
         if (dos[0] != 'M' || dos[1] != 'Z')
                 return -EBADMSG;
-        uint64_t pe = le32(dos + 0x3c);
+        uint64_t pe = unaligned_read_le32(dos + 0x3c);
         if (pe + sizeof coff > size || (r = read_at(fd, coff, sizeof coff, pe)) < 0)
                 return -EBADMSG;
         if (memcmp(coff, "PE\0\0", 4) != 0)
                 return -EBADMSG;
-        unsigned n = le16(coff + 6), opt = le16(coff + 20);
+        unsigned n = unaligned_read_le16(coff + 6), opt = unaligned_read_le16(coff + 20);
         if (n > PE_SECTIONS_MAX)
                 return -EBADMSG;
         uint64_t table = pe + sizeof coff + opt;
@@ -62,7 +54,8 @@ int pe_read_section(const char *path, const char *name, size_t max, char **ret) 
                         continue;
                 /* The bytes in the file; VirtualSize says how many count
                  * (SizeOfRawData is rounded up to the file alignment). */
-                uint64_t vsize = le32(sec + 8), raw = le32(sec + 16), off = le32(sec + 20);
+                uint64_t vsize = unaligned_read_le32(sec + 8), raw = unaligned_read_le32(sec + 16),
+                         off = unaligned_read_le32(sec + 20);
                 uint64_t len = MIN(vsize, raw);
                 if (off > size || len > size - off)
                         return -EBADMSG;

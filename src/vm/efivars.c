@@ -13,6 +13,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "macro.h"
+#include "unaligned.h"
 
 /* The firmware volume that holds the variables: gEfiSystemNvDataFvGuid. */
 static const uint8_t NV_DATA_FV_GUID[16] = { 0x8d, 0x2b, 0xf1, 0xff, 0x96, 0x76, 0x8b, 0x4c,
@@ -53,33 +54,14 @@ static const uint8_t PKCS7_GUID[16] = { 0x9d, 0xd2, 0xaf, 0x4a, 0xdf, 0x68, 0xee
 #define ATTR_NV_BS 0x03u
 #define ATTR_TIME_AUTH 0x20u
 
-static uint16_t get16(const uint8_t *p) {
-        return (uint16_t) (p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p) {
-        return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 |
-               (uint32_t) p[3] << 24;
-}
-
-static void put16(uint8_t *p, uint16_t v) {
-        p[0] = (uint8_t) v;
-        p[1] = (uint8_t) (v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v) {
-        for (unsigned i = 0; i < 4; i++)
-                p[i] = (uint8_t) (v >> (8 * i));
-}
-
 int efi_auth_parse(const char *name, const uint8_t *buf, size_t len, EfiAuthData *ret) {
         /* EFI_TIME, then WIN_CERTIFICATE_UEFI_GUID: dwLength (the whole
          * certificate), wRevision, wCertificateType, CertType, CertData. */
         if (len < EFI_TIME_SIZE + 24)
                 return error_setf(EBADMSG, "%s: %zu bytes, too short for an authenticated variable",
                                   name, len);
-        uint32_t cert_len = get32(buf + EFI_TIME_SIZE);
-        if (get16(buf + EFI_TIME_SIZE + 6) != WIN_CERT_TYPE_EFI_GUID ||
+        uint32_t cert_len = unaligned_read_le32(buf + EFI_TIME_SIZE);
+        if (unaligned_read_le16(buf + EFI_TIME_SIZE + 6) != WIN_CERT_TYPE_EFI_GUID ||
             memcmp(buf + EFI_TIME_SIZE + 8, PKCS7_GUID, 16) != 0)
                 return error_setf(EBADMSG,
                                   "%s: not an EFI_VARIABLE_AUTHENTICATION_2 with a PKCS#7 "
@@ -98,8 +80,9 @@ int efi_auth_parse(const char *name, const uint8_t *buf, size_t len, EfiAuthData
                 if (size - off < SIG_LIST_HEADER_SIZE)
                         return error_setf(EBADMSG, "%s: a truncated signature list at byte %zu",
                                           name, off);
-                uint32_t list = get32(data + off + 16), hdr = get32(data + off + 20),
-                         sig = get32(data + off + 24);
+                uint32_t list = unaligned_read_le32(data + off + 16),
+                         hdr = unaligned_read_le32(data + off + 20),
+                         sig = unaligned_read_le32(data + off + 24);
                 if (list < SIG_LIST_HEADER_SIZE || list > size - off || sig < 16 ||
                     hdr > list - SIG_LIST_HEADER_SIZE ||
                     (list - SIG_LIST_HEADER_SIZE - hdr) % sig != 0)
@@ -128,11 +111,11 @@ static int store_open(const char *path, uint8_t *buf, size_t len, Store *ret) {
                                   "%s: not an OVMF variable store (no NV data firmware "
                                   "volume header)",
                                   path);
-        size_t hdr = get16(buf + FV_HEADER_LENGTH_OFFSET);
+        size_t hdr = unaligned_read_le16(buf + FV_HEADER_LENGTH_OFFSET);
         if (hdr < 0x48 || hdr > len - STORE_HEADER_SIZE)
                 return error_setf(EBADMSG, "%s: firmware volume header length %zu", path, hdr);
         const uint8_t *s = buf + hdr;
-        size_t size = get32(s + 16);
+        size_t size = unaligned_read_le32(s + 16);
         if (memcmp(s, AUTH_STORE_GUID, 16) != 0)
                 return error_setf(EBADMSG,
                                   "%s: the variable store does not hold authenticated "
@@ -148,9 +131,10 @@ static int store_open(const char *path, uint8_t *buf, size_t len, Store *ret) {
                                   size);
         Store st = { .buf = buf, .start = hdr + STORE_HEADER_SIZE, .end = hdr + size };
         size_t off = st.start;
-        while (st.end - off >= VAR_HEADER_SIZE && get16(buf + off) == VAR_START_ID) {
+        while (st.end - off >= VAR_HEADER_SIZE && unaligned_read_le16(buf + off) == VAR_START_ID) {
                 uint8_t state = buf[off + 2];
-                uint32_t name_size = get32(buf + off + 36), data_size = get32(buf + off + 40);
+                uint32_t name_size = unaligned_read_le32(buf + off + 36),
+                         data_size = unaligned_read_le32(buf + off + 40);
                 if (name_size > st.end - off - VAR_HEADER_SIZE ||
                     data_size > st.end - off - VAR_HEADER_SIZE - name_size)
                         return error_setf(EBADMSG,
@@ -182,14 +166,14 @@ static int store_add(Store *st, const char *name, const uint8_t guid[static 16],
                 return -ENOSPC;
         uint8_t *v = st->buf + st->free;
         memset(v, 0, VAR_HEADER_SIZE + name_size);
-        put16(v, VAR_START_ID);
+        unaligned_write_le16(v, VAR_START_ID);
         v[2] = VAR_ADDED;
-        put32(v + 4, attrs);
+        unaligned_write_le32(v + 4, attrs);
         /* MonotonicCount (8) stays 0; TimeStamp at 16; PubKeyIndex 0. */
         if (timestamp)
                 memcpy(v + 16, timestamp, EFI_TIME_SIZE);
-        put32(v + 36, (uint32_t) name_size);
-        put32(v + 40, (uint32_t) size);
+        unaligned_write_le32(v + 36, (uint32_t) name_size);
+        unaligned_write_le32(v + 40, (uint32_t) size);
         memcpy(v + 44, guid, 16);
         for (size_t i = 0; name[i]; i++)
                 v[VAR_HEADER_SIZE + 2 * i] = (uint8_t) name[i];
