@@ -233,14 +233,10 @@ static int apply_live(Api *api, const Settings *s) {
                         return error_wrapf(-errno, "cannot set the host name %s", name);
         }
         for (char **kv = s->sysctl; api->proc_sys && kv && kv[0] && kv[1]; kv += 2) {
-                _cleanup_free_ char *p = path_join(api->proc_sys, kv[0]);
+                _cleanup_free_ char *p = settings_sysctl_path(api->proc_sys, kv[0]);
 
                 if (!p)
                         return -ENOMEM;
-                /* Validated names: dots separate levels (settings.c). */
-                for (char *c = p + strlen(api->proc_sys); *c; c++)
-                        if (*c == '.')
-                                *c = '/';
                 r = write_string_file(p, kv[1]);
                 if (r < 0)
                         return error_wrapf(r, "cannot set sysctl %s to %s", kv[0], kv[1]);
@@ -441,7 +437,7 @@ static int route(Api *api, const char *method, const char *url, const char *body
         if (streq(url, "/v1/settings") && get)
                 return get_settings(api, ret);
         if (streq(url, "/v1/settings") && streq(method, "PATCH")) {
-                r = settings_store_patch(api->settings_dir, body, size);
+                r = settings_store_patch(api->settings_dir, body, size, api->proc_sys);
                 return r < 0 ? r : get_settings(api, ret);
         }
         if (streq(url, "/v1/settings/commit") && post) {

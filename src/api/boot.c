@@ -81,6 +81,17 @@ static int first_boot_user_data(const BootOptions *o) {
                 r = userdata_parse(data, size, &u);
                 if (r == -ENOMEM)
                         return r;
+                /* On the machine itself, sysctl values are checked against
+                 * the running kernel too, as the API does. */
+                if (r >= 0 && streq(o->root, "/")) {
+                        _cleanup_(settings_freep) Settings *s = NULL;
+
+                        r = settings_from_json(u->settings, &s);
+                        if (r >= 0)
+                                r = settings_check_sysctl(s, "/proc/sys");
+                        if (r == -ENOMEM)
+                                return r;
+                }
                 if (r < 0) {
                         msg = strdup(error_message(r));
                         return refuse(o, source, strna(msg));

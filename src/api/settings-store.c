@@ -205,7 +205,7 @@ int settings_store_pending(const char *dir, json_t **ret_json) {
         return read_json(p, ret_json);
 }
 
-int settings_store_patch(const char *dir, const char *body, size_t size) {
+int settings_store_patch(const char *dir, const char *body, size_t size, const char *proc_sys) {
         _cleanup_close_ int lock = store_lock(dir);
         _cleanup_free_ char *p = path_join(dir, "pending.json"), *msg = NULL;
         _cleanup_(settings_freep) Settings *s = NULL;
@@ -232,6 +232,8 @@ int settings_store_patch(const char *dir, const char *body, size_t size) {
         if (r < 0)
                 goto finish;
         r = settings_from_json(base, &s);
+        if (r >= 0)
+                r = settings_check_sysctl(s, proc_sys);
         if (r < 0)
                 goto finish;
         r = settings_to_json(s, &canon);

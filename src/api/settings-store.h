@@ -23,8 +23,10 @@ int settings_store_pending(const char *dir, json_t **ret_json);
 
 /* Merges a JSON merge patch (outside input) into the open transaction,
  * opening one from the current generation if none is open; the result must
- * validate, else nothing is written and the error names the path. */
-int settings_store_patch(const char *dir, const char *body, size_t size);
+ * validate (its sysctl values against the kernel under proc_sys too, unless
+ * NULL: settings_check_sysctl), else nothing is written and the error names
+ * the path. */
+int settings_store_patch(const char *dir, const char *body, size_t size, const char *proc_sys);
 
 /* Drops the open transaction; fine if none. */
 int settings_store_discard(const char *dir);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "error.h"
 #include "fileio.h"
@@ -637,6 +638,85 @@ int settings_merge_patch(json_t *target, json_t *patch) {
                 }
                 if (json_object_set(target, key, v) < 0)
                         return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Counts the whitespace-separated words of s; *all_int says whether every one
+ * is a decimal integer (a leading '-' allowed). */
+static size_t count_words(const char *s, bool *all_int) {
+        size_t n = 0;
+
+        *all_int = true;
+        while (*s) {
+                size_t k;
+
+                s += strspn(s, " \t\n");
+                k = strcspn(s, " \t\n");
+                if (k == 0)
+                        break;
+                size_t d = s[0] == '-' ? 1 : 0;
+                if (k == d || strspn(s + d, "0123456789") != k - d)
+                        *all_int = false;
+                n++;
+                s += k;
+        }
+        return n;
+}
+
+char *settings_sysctl_path(const char *proc_sys, const char *name) {
+        char *p = path_join(proc_sys, name);
+
+        /* Validated names: dots separate levels (as in sysctl.d). */
+        for (char *c = p ? p + strlen(proc_sys) : NULL; c && *c; c++)
+                if (*c == '.')
+                        *c = '/';
+        return p;
+}
+
+int settings_check_sysctl(const Settings *s, const char *proc_sys) {
+        for (char **kv = s->sysctl; proc_sys && kv && kv[0] && kv[1]; kv += 2) {
+                _cleanup_free_ char *p = settings_sysctl_path(proc_sys, kv[0]), *cur = NULL;
+                bool cur_int, new_int;
+                size_t cur_n, new_n;
+                struct stat st;
+                int r;
+
+                if (!p)
+                        return -ENOMEM;
+                if (stat(p, &st) < 0) {
+                        if (errno == ENOENT)
+                                continue; /* a module or an interface not there yet */
+                        return error_setf(errno, "kernel.sysctl.\"%s\": cannot stat %s: %s", kv[0],
+                                          p, strerror(errno));
+                }
+                if (!S_ISREG(st.st_mode))
+                        return error_setf(EINVAL,
+                                          "kernel.sysctl.\"%s\": not a sysctl (a directory of "
+                                          "them in this kernel)",
+                                          kv[0]);
+                if ((st.st_mode & 0222) == 0)
+                        return error_setf(EINVAL, "kernel.sysctl.\"%s\": read-only in this kernel",
+                                          kv[0]);
+                r = read_full_file(p, &cur, NULL, 4096);
+                if (r < 0)
+                        continue; /* write-only or unreadable: the kernel judges at apply */
+                cur[strcspn(cur, "\n")] = 0;
+                cur_n = count_words(cur, &cur_int);
+                new_n = count_words(kv[1], &new_int);
+                if (!cur_int || cur_n == 0)
+                        continue; /* a string sysctl (core_pattern): any value */
+                if (!new_int || new_n != cur_n) {
+                        if (cur_n == 1)
+                                return error_setf(EINVAL,
+                                                  "kernel.sysctl.\"%s\": \"%s\" is not an "
+                                                  "integer (this kernel's value: %s)",
+                                                  kv[0], kv[1], cur);
+                        return error_setf(EINVAL,
+                                          "kernel.sysctl.\"%s\": \"%s\" is not %zu integers "
+                                          "(this kernel's value: %s)",
+                                          kv[0], kv[1], cur_n, cur);
+                }
         }
         return 0;
 }

@@ -79,6 +79,16 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Settings *, settings_free);
  * -EINVAL with the error object naming the JSON path. */
 int settings_from_json(json_t *j, Settings **ret);
 
+/* Checks the sysctl values against the running kernel under proc_sys (NULL:
+ * no check): a sysctl that exists must be writable, and one whose value is a
+ * list of integers (vm.swappiness, net.ipv4.tcp_rmem) gets as many integers.
+ * One that does not exist yet (its module or interface comes later) and
+ * string sysctls are left to the kernel at apply. -EINVAL naming the field. */
+int settings_check_sysctl(const Settings *s, const char *proc_sys);
+
+/* proc_sys/net/ipv4/ip_forward for net.ipv4.ip_forward (a validated name). */
+char *settings_sysctl_path(const char *proc_sys, const char *name);
+
 /* Parses and validates outside JSON (bounded size and depth). */
 int settings_parse(const char *data, size_t size, Settings **ret);
 

@@ -324,7 +324,7 @@ int userdata_apply(const UserData *u, const char *root, const char *keep_etc,
         patch = json_dumps(u->settings, JSON_COMPACT);
         if (!patch)
                 return -ENOMEM;
-        r = settings_store_patch(settings_dir, patch, strlen(patch));
+        r = settings_store_patch(settings_dir, patch, strlen(patch), NULL);
         if (r >= 0)
                 r = settings_store_commit(settings_dir, &gen);
         return r;

@@ -179,7 +179,7 @@ static char *read_gen(const char *d, const char *name) {
 }
 
 static int patch(const char *d, const char *body) {
-        return settings_store_patch(d, body, strlen(body));
+        return settings_store_patch(d, body, strlen(body), NULL);
 }
 
 static void test_store(void **state) {
@@ -365,6 +365,66 @@ static void test_render(void **state) {
 }
 
 /* docs/api.md lists every setting of the table, with its file and service. */
+static void put(const char *base, const char *rel, const char *text, mode_t mode) {
+        _cleanup_free_ char *p = path_join(base, rel);
+
+        assert_int_equal(mkdir_parents(p, 0755), 0);
+        assert_int_equal(write_file_atomic(p, text, strlen(text), mode), 0);
+}
+
+static int check_sysctl(const char *proc, const char *json) {
+        _cleanup_(settings_freep) Settings *s = NULL;
+
+        assert_int_equal(settings_parse(json, strlen(json), &s), 0);
+        return settings_check_sysctl(s, proc);
+}
+
+/* sysctl values against a kernel's /proc/sys (a directory shaped like it). */
+static void test_check_sysctl(void **state) {
+        _cleanup_free_ char *proc = path_join(dir, "proc-sys"), *store = path_join(dir, "store2");
+        int r;
+
+        put(proc, "vm/swappiness", "60\n", 0644);
+        put(proc, "net/ipv4/tcp_rmem", "4096\t131072\t6291456\n", 0644);
+        put(proc, "kernel/core_pattern", "core\n", 0644);
+        put(proc, "kernel/ngroups_max", "65536\n", 0444);
+        put(proc, "fs/file-max", "-1\n", 0644);
+
+        assert_int_equal(check_sysctl(proc, "{\"kernel\": {\"sysctl\": {\"vm.swappiness\": 10, "
+                                            "\"net.ipv4.tcp_rmem\": \"4096 87380 16777216\", "
+                                            "\"kernel.core_pattern\": \"|/bin/false %p\", "
+                                            "\"fs.file-max\": \"-1\", "
+                                            "\"net.bridge.bridge-nf-call-iptables\": 1}}}"),
+                         0);
+        r = check_sysctl(proc, "{\"kernel\": {\"sysctl\": {\"vm.swappiness\": \"many\"}}}");
+        assert_int_equal(r, -EINVAL);
+        assert_string_equal(error_message(r),
+                            "kernel.sysctl.\"vm.swappiness\": \"many\" is not an integer (this "
+                            "kernel's value: 60)");
+        r = check_sysctl(proc, "{\"kernel\": {\"sysctl\": {\"net.ipv4.tcp_rmem\": 4096}}}");
+        assert_int_equal(r, -EINVAL);
+        assert_string_equal(error_message(r),
+                            "kernel.sysctl.\"net.ipv4.tcp_rmem\": \"4096\" is not 3 integers "
+                            "(this kernel's value: 4096\t131072\t6291456)");
+        r = check_sysctl(proc, "{\"kernel\": {\"sysctl\": {\"kernel.ngroups_max\": 1}}}");
+        assert_int_equal(r, -EINVAL);
+        assert_string_equal(error_message(r),
+                            "kernel.sysctl.\"kernel.ngroups_max\": read-only in this kernel");
+        r = check_sysctl(proc, "{\"kernel\": {\"sysctl\": {\"net.ipv4\": 1}}}");
+        assert_int_equal(r, -EINVAL);
+        assert_string_equal(error_message(r), "kernel.sysctl.\"net.ipv4\": not a sysctl (a "
+                                              "directory of them in this kernel)");
+        assert_int_equal(check_sysctl(NULL, "{\"kernel\": {\"sysctl\": {\"vm.swappiness\": "
+                                            "\"many\"}}}"),
+                         0);
+
+        /* Through the store: a refused patch writes nothing. */
+        const char *bad = "{\"kernel\": {\"sysctl\": {\"vm.swappiness\": \"many\"}}}";
+        assert_int_equal(settings_store_patch(store, bad, strlen(bad), proc), -EINVAL);
+        assert_int_equal(settings_store_pending(store, &(json_t *){ NULL }), -ENOENT);
+        error_clear();
+}
+
 static void test_docs_match_table(void **state) {
         const char *root = getenv("BERTH_SOURCE_ROOT");
         _cleanup_free_ char *p = NULL, *doc = NULL;
@@ -390,6 +450,7 @@ int main(void) {
                 cmocka_unit_test(test_limits),        cmocka_unit_test(test_null_unsets),
                 cmocka_unit_test(test_store),         cmocka_unit_test(test_render),
                 cmocka_unit_test(test_render_reboot), cmocka_unit_test(test_docs_match_table),
+                cmocka_unit_test(test_check_sysctl),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -10,7 +10,8 @@
 #    listens.
 #    Meanwhile the host reaches the guest's API through berth vm --api (a
 #    virtio-serial port berthd relays): `berth --api PATH set` + `apply`
-#    changes the time server, only chrony is restarted, `berth status` shows
+#    changes the time server (a sysctl value the kernel cannot take is refused
+#    first, naming the field), only chrony is restarted, `berth status` shows
 #    it ready; `BERTH_API=PATH berth revert` brings the old server back. The
 #    guest checks the restarts (chronyd's pid changes, containerd's and
 #    dhcpcd's do not) and the rendered chrony.conf; at the end, that berthd
@@ -199,6 +200,13 @@ if vm_wait_console 'GUEST-READY' 700; then
         echo "$out" | sed 's/^/    host status| /'
         check "berth --api PATH status answers (exit $rc)" [ $rc = 0 ]
         check "the host sees the guest's services" grep -q '"name": "containerd"' <<<"$out"
+        # A sysctl value this kernel cannot take is refused at set, naming
+        # the field; nothing is committed (the next set makes generation 2).
+        out=$(api set 'kernel.sysctl={"vm.swappiness": "many"}' 2>&1) && rc=0 || rc=$?
+        echo "$out" | sed 's/^/    host set| /'
+        check "set of vm.swappiness=\"many\" refused (exit $rc), naming the field and the kernel's value" \
+                grep -q 'kernel.sysctl."vm.swappiness": "many" is not an integer (this kernel.s value: 13)' <<<"$out"
+        check "the refused set exits 65 (bad input; got $rc)" [ "$rc" = 65 ]
         t0=$SECONDS
         out=$(api set 'time.servers=["10.0.2.3"]' 2>&1) && rc=0 || rc=$?
         echo "$out" | sed 's/^/    host set| /'
