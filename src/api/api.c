@@ -295,7 +295,34 @@ static int update_boot_entry(Api *api, const Settings *from, const Settings *to)
                                   "to write",
                                   api->cmdline);
         r = bootcmd_update(api->esp, slot_from_string(slot), from->cmdline, to->cmdline);
-        return r < 0 ? error_wrapf(r, "kernel.cmdline") : 1;
+        if (r < 0)
+                return error_wrapf(r, "kernel.cmdline");
+        /* An update installed but not booted yet gets the words too. */
+        r = bootcmd_update(api->esp, slot_other(slot_from_string(slot)), from->cmdline,
+                           to->cmdline);
+        if (r == -ENOENT)
+                error_clear();
+        else if (r < 0)
+                return error_wrapf(r, "kernel.cmdline");
+        return 1;
+}
+
+/* The applied kernel.cmdline words, for the updater's next boot entry
+ * (SETTINGS_CMDLINE_FILE, beside the generations). */
+static int write_cmdline_words(Api *api, const Settings *s) {
+        _cleanup_free_ char *p = path_join(api->settings_dir, "kernel-cmdline"), *line = NULL;
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        if (strv_isempty(s->cmdline))
+                return unlink(p) < 0 && errno != ENOENT ? -errno : 0;
+        _cleanup_free_ char *words = strv_join(s->cmdline, " ");
+        line = words ? strdup_printf("%s\n", words) : NULL;
+        if (!line)
+                return -ENOMEM;
+        r = write_file_atomic(p, line, strlen(line), 0600);
+        return r < 0 ? error_wrapf(r, "cannot write %s", p) : 0;
 }
 
 static int post_apply(Api *api, json_t **ret) {
@@ -347,6 +374,9 @@ static int post_apply(Api *api, json_t **ret) {
                 if (r < 0)
                         return r;
         }
+        r = write_cmdline_words(api, s);
+        if (r < 0)
+                return r;
         r = json_strv(files, &jf);
         if (r >= 0)
                 r = json_strv(services, &js);

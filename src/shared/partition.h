@@ -29,6 +29,10 @@
 /* The running slot ("a" or "b"), as berth-init found it from the disk. */
 #define SLOT_RUN_FILE "/run/berth/slot"
 
+/* The settings' kernel.cmdline words (docs/api.md) as berthd last applied
+ * them, one line: the updater adds them to a new slot's boot entry. */
+#define SETTINGS_CMDLINE_FILE "/var/lib/berth/settings/kernel-cmdline"
+
 #define USR_HASH_SIZE 32 /* sha256 root hash */
 
 /* Parses 64 hex digits. -EINVAL otherwise. */

@@ -680,6 +680,31 @@ static char *slot_entry_path(const SlotPair *p) {
         return strdup_printf("%s/%s", boot_entry_dir(&p->boot), p->entry);
 }
 
+/* The node's settings add kernel.cmdline words to its running slot's entry
+ * (berthd, docs/api.md); the new slot's entry gets them too, or the words
+ * would be lost with the update. Only on the running machine. */
+static int add_settings_words(Ctx *c, char **line) {
+        _cleanup_free_ char *words = NULL, *joined = NULL;
+        int r;
+
+        if (!c->t.live)
+                return 0;
+        r = read_full_file(SETTINGS_CMDLINE_FILE, &words, NULL, 64 << 10);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return error_wrapf(r, "cannot read %s", SETTINGS_CMDLINE_FILE);
+        words[strcspn(words, "\n")] = 0;
+        if (isempty(words))
+                return 0;
+        joined = strdup_printf("%s %s", *line, words);
+        if (!joined)
+                return -ENOMEM;
+        free(*line);
+        *line = TAKE_PTR(joined);
+        return 0;
+}
+
 static int install(Ctx *c) {
         Slot ts = slot_other(c->t.current);
         SlotPair *p = &c->t.slots[ts];
@@ -797,6 +822,9 @@ static int install(Ctx *c) {
                 r = slot_cmdline_retarget(cmd, c->rel.root_hash, ts, &line);
                 if (r < 0)
                         return error_wrapf(r, "release %s", c->rel.version);
+                r = add_settings_words(c, &line);
+                if (r < 0)
+                        return r;
                 text = boot_entry_text(c->rel.image, c->rel.version, ts, line);
                 r = entry_path(ts, UPDATE_TRIES, false, &entry);
                 if (!text || r < 0)

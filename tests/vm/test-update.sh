@@ -73,6 +73,11 @@ if [ "$BOOT" = 1 ]; then
         t v1-agent-exits wait_for grep -qx 'state=exited' /run/berth/services/update
         sed 's/^/update-check-status| /' /run/berth/services/update-check 2>/dev/null
         t v1-update-check-scheduled grep -qx 'state=scheduled' /run/berth/services/update-check
+        # A kernel.cmdline setting is in the running slot's entry (berthd)
+        # and must follow the update into the new slot's.
+        berth set 'kernel.cmdline=["printk.devkmsg=on"]' 2>&1 | sed 's/^/set| /'
+        berth apply 2>&1 | sed 's/^/settings-apply| /'
+        t settings-words-in-entry grep -q '^options .* printk.devkmsg=on' /efi/loader/entries/berth-a.conf
         start=$(cut -d' ' -f1 /proc/uptime)
         out=$(berth update apply --repo "$URL" 2>&1)
         rc=$?
@@ -80,6 +85,7 @@ if [ "$BOOT" = 1 ]; then
         echo "apply-seconds: $start $(cut -d' ' -f1 /proc/uptime)"
         t apply-exit-0 test $rc = 0
         t apply-new-entry test -f /efi/loader/entries/berth-b+3.conf
+        t new-entry-has-settings-words grep -q '^options .* printk.devkmsg=on' /efi/loader/entries/berth-b+3.conf
         t esp-read-only-again grep -Eq ' /efi vfat ro,nosuid,nodev,noexec' /proc/mounts
         t still-running-v1 test "$(sed -n 's/^VERSION_ID=//p' /usr/lib/os-release | tr -d '"')" = 1.0.0
         berth update status 2>&1 | sed 's/^/status-after| /'
@@ -88,6 +94,7 @@ elif [ "$BOOT" = 2 ]; then
         t v2-version test "$version" = 2.0.0
         t v2-has-less test -x /usr/bin/less
         t v2-root-hash grep -q "usrhash=$R2" /proc/cmdline
+        t v2-settings-words grep -qw 'printk.devkmsg=on' /proc/cmdline
         # Ready at once; exited 0 once it blessed the boot (nothing stays resident).
         t v2-agent-ready grep -Eqx 'state=(ready|exited)' /run/berth/services/update
         wait_for grep -q "blessed slot b ($version)" /var/log/berth/update.log
@@ -130,7 +137,8 @@ step "boot v1 under UEFI: the agent blesses its entry; berth update apply"
 vm_boot_payload "$(guest 1)" --timeout 600 --disk-copy "$DISK"
 tr -d '\r' <"$VM_LOG" | grep -E '^(T: |running:|apply|entries|status|update-)' || true
 vm_guest_results "$VM_LOG" v1-slot-a v1-agent-ready v1-entry-blessed v1-agent-exits \
-        v1-update-check-scheduled apply-exit-0 apply-new-entry \
+        v1-update-check-scheduled settings-words-in-entry apply-exit-0 apply-new-entry \
+        new-entry-has-settings-words \
         esp-read-only-again still-running-v1
 vm_expect "$VM_LOG" 'boot assessment: 1\.0\.0 healthy' "the agent found v1 healthy (its log)"
 vm_expect "$VM_LOG" 'blessed slot a \(1\.0\.0\)' "the agent blessed v1's entry"
@@ -147,7 +155,7 @@ check "the ESP holds berth-b+3.conf and the blessed berth-a.conf" \
 step "boot again: systemd-boot picks v2 (slot b); the agent blesses it"
 vm_boot_payload "$(guest 2)" --timeout 600 --disk-copy "$DISK"
 tr -d '\r' <"$VM_LOG" | grep -E '^(T: |running:|entries|status|update-)' || true
-vm_guest_results "$VM_LOG" v2-slot-b v2-version v2-has-less v2-root-hash v2-agent-ready \
+vm_guest_results "$VM_LOG" v2-slot-b v2-version v2-has-less v2-root-hash v2-settings-words v2-agent-ready \
         v2-entry-blessed v1-entry-kept
 vm_expect "$VM_LOG" 'blessed slot b \(2\.0\.0\)' "the agent blessed v2's entry"
 check "payload exit status 0 (got $VM_PAYLOAD_STATUS)" [ "$VM_PAYLOAD_STATUS" = 0 ]
