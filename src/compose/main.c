@@ -117,15 +117,19 @@ static int cmd_keygen(int argc, char **argv) {
 }
 
 #define PUBLISH_USAGE                                                                              \
-        "usage: berth publish --repo DIR --key DIR [--channel NAME] [--expires DAYS] IMAGEDIR"
+        "usage: berth publish --repo DIR --key DIR [--channel NAME] [--expires DAYS]\n"            \
+        "                     [--patch-bases N] [--patch-level N] IMAGEDIR"
 
 static int cmd_publish(int argc, char **argv) {
-        PublishOptions o = { .expires_days = 30 };
+        PublishOptions o = { .expires_days = 30, .patch_bases = PUBLISH_PATCH_BASES };
+        unsigned level = 0;
         static const struct option opts[] = {
                 { "repo", required_argument, NULL, 'r' },
                 { "key", required_argument, NULL, 'k' },
                 { "channel", required_argument, NULL, 'c' },
                 { "expires", required_argument, NULL, 'e' },
+                { "patch-bases", required_argument, NULL, 'P' },
+                { "patch-level", required_argument, NULL, 'L' },
                 {},
         };
         int c, r;
@@ -144,6 +148,17 @@ static int cmd_publish(int argc, char **argv) {
                         r = cli_number_arg("expires", optarg, 0, 3650, &o.expires_days);
                         if (r < 0)
                                 return r;
+                        break;
+                case 'P':
+                        r = cli_number_arg("patch-bases", optarg, 0, 16, &o.patch_bases);
+                        if (r < 0)
+                                return r;
+                        break;
+                case 'L':
+                        r = cli_number_arg("patch-level", optarg, 1, 19, &level);
+                        if (r < 0)
+                                return r;
+                        o.patch_level = (int) level;
                         break;
                 default:
                         return cli_usage_error(PUBLISH_USAGE);

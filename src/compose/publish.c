@@ -19,6 +19,7 @@
 #include "macro.h"
 #include "manifest.h"
 #include "tuf.h"
+#include "usr-patch.h"
 
 #define SIGNERS_MAX TUF_KEYS_MAX
 #define DAY 86400
@@ -285,7 +286,7 @@ static int current_state(const char *repo, json_t **ret_targets,
 }
 
 static int add_target(const char *repo, json_t *targets, const Manifest *m, const char *channel,
-                      const char *dir, const char *file) {
+                      const char *dir, const char *file, const char *base_root_hash) {
         _cleanup_free_ char *src = path_join(dir, file), *name = NULL, *dest = NULL, *tmp = NULL,
                             *ddir = NULL;
         char sha[SHA256_HEX_SIZE];
@@ -329,12 +330,17 @@ static int add_target(const char *repo, json_t *targets, const Manifest *m, cons
                         return error_wrapf(r, "cannot copy %s into the repository", src);
                 }
         }
-        return json_set(targets, name,
-                        json_pack("{s:I, s:{s:s}, s:{s:s, s:s, s:s, s:s, s:s, s:s}}", "length",
-                                  (json_int_t) st.st_size, "hashes", "sha256", sha, "custom",
-                                  "image", m->name, "version", m->version, "channel", channel,
-                                  "architecture", m->architecture ?: "amd64", "root_hash",
-                                  m->root_hash, "file", file));
+        json_t *e = json_pack("{s:I, s:{s:s}, s:{s:s, s:s, s:s, s:s, s:s, s:s}}", "length",
+                              (json_int_t) st.st_size, "hashes", "sha256", sha, "custom", "image",
+                              m->name, "version", m->version, "channel", channel, "architecture",
+                              m->architecture ?: "amd64", "root_hash", m->root_hash, "file", file);
+        if (e && base_root_hash &&
+            json_set(json_object_get(e, "custom"), "base_root_hash", json_string(base_root_hash)) <
+                    0) {
+                json_decref(e);
+                return -ENOMEM;
+        }
+        return json_set(targets, name, e);
 }
 
 /* The delta updater's hint files (delta-index.h), made from the release's
@@ -358,13 +364,152 @@ static int add_delta_hints(const char *repo, json_t *targets, const Manifest *m,
         if (r >= 0)
                 r = verity_parts_write(verity, parts);
         if (r >= 0)
-                r = add_target(repo, targets, m, channel, tmp, "usr.verity.parts");
+                r = add_target(repo, targets, m, channel, tmp, "usr.verity.parts", NULL);
         if (r >= 0 && initrd_frames_write(initrd, frames) >= 0)
-                r = add_target(repo, targets, m, channel, tmp, "initrd.frames");
+                r = add_target(repo, targets, m, channel, tmp, "initrd.frames", NULL);
         else if (r >= 0)
                 error_clear();
         (void) rm_rf(tmp);
         return r;
+}
+
+typedef struct Base {
+        const char *version, *root_hash, *usr_sha, *verity_sha;
+} Base;
+
+static int cmp_base_newest_first(const void *a, const void *b) {
+        return -strverscmp(((const Base *) a)->version, ((const Base *) b)->version);
+}
+
+static const char *custom_field(json_t *target, const char *key) {
+        return json_string_value(json_object_get(json_object_get(target, "custom"), key));
+}
+
+static const char *target_sha(json_t *target) {
+        return json_string_value(json_object_get(json_object_get(target, "hashes"), "sha256"));
+}
+
+/* The earlier releases of the image (same architecture, lower version) whose
+ * usr image and hash tree the current targets hold, newest first. */
+static int find_bases(json_t *targets, const Manifest *m, Base **ret, size_t *ret_n) {
+        _cleanup_free_ Base *bases = calloc(json_object_size(targets) + 1, sizeof(Base));
+        const char *k;
+        json_t *v;
+        size_t n = 0;
+
+        if (!bases)
+                return -ENOMEM;
+        json_object_foreach(targets, k, v) {
+                const char *image = custom_field(v, "image"), *version = custom_field(v, "version"),
+                           *arch = custom_field(v, "architecture"), *file = custom_field(v, "file"),
+                           *root = custom_field(v, "root_hash");
+                if (!image || !version || !arch || !file || !root || !streq(file, "usr.erofs") ||
+                    !streq(image, m->name) || !streq(arch, m->architecture ?: "amd64") ||
+                    strverscmp(version, m->version) >= 0 || streq(root, m->root_hash))
+                        continue;
+                _cleanup_free_ char *vname = strdup_printf("%s/%s/usr.verity", image, version);
+                if (!vname)
+                        return -ENOMEM;
+                json_t *vt = json_object_get(targets, vname);
+                if (!vt || !target_sha(vt) || !target_sha(v))
+                        continue;
+                bases[n++] = (Base){ .version = version,
+                                     .root_hash = root,
+                                     .usr_sha = target_sha(v),
+                                     .verity_sha = target_sha(vt) };
+        }
+        qsort(bases, n, sizeof(Base), cmp_base_newest_first);
+        *ret = TAKE_PTR(bases);
+        *ret_n = n;
+        return 0;
+}
+
+/* usr.erofs.patch-ROOT16 (usr-patch.h) against each of the newest
+ * o->patch_bases earlier releases; one that already exists is kept, one that
+ * would not be smaller than the blocks it carries is left out. */
+static int add_patches(const PublishOptions *o, json_t *targets, const Manifest *m,
+                       const char *channel) {
+        _cleanup_free_ Base *bases = NULL;
+        _cleanup_free_ char *tmp = NULL, *img = path_join(o->image_dir, "usr.erofs"),
+                            *ver = path_join(o->image_dir, "usr.verity");
+        size_t n;
+        int r;
+
+        if (o->patch_bases == 0)
+                return 0;
+        if (!img || !ver)
+                return -ENOMEM;
+        r = find_bases(targets, m, &bases, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n && i < o->patch_bases; i++) {
+                const Base *b = &bases[i];
+                _cleanup_free_ char *file = strdup_printf(USR_PATCH_PREFIX "%.16s", b->root_hash),
+                                    *name = NULL, *dest = NULL, *base_img = NULL, *base_ver = NULL;
+                struct timespec t0, t1;
+                UsrPatchMakeStats st;
+
+                if (!file)
+                        return -ENOMEM;
+                name = strdup_printf("%s/%s/%s", m->name, m->version, file);
+                base_img = strdup_printf("%s/targets/%s/%s/%s.usr.erofs", o->repo_dir, m->name,
+                                         b->version, b->usr_sha);
+                base_ver = strdup_printf("%s/targets/%s/%s/%s.usr.verity", o->repo_dir, m->name,
+                                         b->version, b->verity_sha);
+                if (!name || !base_img || !base_ver)
+                        return -ENOMEM;
+                if (json_object_get(targets, name))
+                        continue; /* published before: kept as it is */
+                if (!tmp) {
+                        tmp = strdup_printf("%s/targets/.patches.XXXXXX", o->repo_dir);
+                        if (!tmp)
+                                return -ENOMEM;
+                        if (!mkdtemp(tmp)) {
+                                r = error_wrapf(-errno, "cannot create %s", tmp);
+                                free(tmp);
+                                tmp = NULL;
+                                return r;
+                        }
+                }
+                dest = path_join(tmp, file);
+                if (!dest) {
+                        r = -ENOMEM;
+                        break;
+                }
+                UsrPatchMakeOptions po = {
+                        .base_image = base_img,
+                        .base_verity = base_ver,
+                        .base_root_hash = b->root_hash,
+                        .new_image = img,
+                        .new_verity = ver,
+                        .new_root_hash = m->root_hash,
+                        .level = o->patch_level ?: PUBLISH_PATCH_LEVEL,
+                        .dest = dest,
+                };
+                (void) clock_gettime(CLOCK_MONOTONIC, &t0);
+                r = usr_patch_make(&po, &st);
+                (void) clock_gettime(CLOCK_MONOTONIC, &t1);
+                if (r < 0)
+                        break;
+                double secs =
+                        (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
+                if (r == 0) {
+                        log_info("no patch from %s: %" PRIu64 " new blocks, a patch would not be "
+                                 "smaller",
+                                 b->version, st.carried);
+                        continue;
+                }
+                log_info("patch from %s: %" PRIu64 " bytes for %" PRIu64 " new blocks (%.2f MiB), "
+                         "zstd level %d, %.1f s",
+                         b->version, st.size, st.carried, (double) st.carried * 4096 / 1048576.0,
+                         po.level, secs);
+                r = add_target(o->repo_dir, targets, m, channel, tmp, file, b->root_hash);
+                if (r < 0)
+                        break;
+        }
+        if (tmp)
+                (void) rm_rf(tmp);
+        return r < 0 ? r : 0;
 }
 
 static int meta_entry(const char *path, uint64_t version, json_t **ret) {
@@ -428,16 +573,19 @@ int publish_image(const PublishOptions *o) {
         if (r < 0)
                 return r;
         for (size_t i = 0; i < ELEMENTSOF(release_files) && r >= 0; i++)
-                r = add_target(o->repo_dir, targets, m, channel, o->image_dir, release_files[i]);
+                r = add_target(o->repo_dir, targets, m, channel, o->image_dir, release_files[i],
+                               NULL);
         if (r >= 0)
                 r = add_delta_hints(o->repo_dir, targets, m, channel, o->image_dir);
+        if (r >= 0)
+                r = add_patches(o, targets, m, channel);
         /* A Secure Boot image's signed UKI, which the updater installs as
          * the slot's entry. */
         _cleanup_free_ char *uki = path_join(o->image_dir, "uki.efi");
         if (r >= 0 && !uki)
                 r = -ENOMEM;
         if (r >= 0 && access(uki, F_OK) == 0)
-                r = add_target(o->repo_dir, targets, m, channel, o->image_dir, "uki.efi");
+                r = add_target(o->repo_dir, targets, m, channel, o->image_dir, "uki.efi", NULL);
         if (r < 0) {
                 json_decref(targets);
                 return r;

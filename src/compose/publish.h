@@ -27,8 +27,15 @@ typedef struct PublishOptions {
         const char *image_dir; /* a `berth build` output directory */
         const char *channel;   /* default "stable" */
         unsigned expires_days; /* targets, snapshot, timestamp (default 30; 0: now) */
+        unsigned patch_bases;  /* usr image patches against this many earlier releases */
+        int patch_level;       /* their zstd level; 0: PUBLISH_PATCH_LEVEL */
 } PublishOptions;
 
-/* Adds the image's artifacts as targets and signs new targets, snapshot and
- * timestamp metadata. Creates the repository if needed. */
+#define PUBLISH_PATCH_BASES 2
+#define PUBLISH_PATCH_LEVEL 19
+
+/* Adds the image's artifacts as targets (with the delta updater's hint files
+ * and usr image patches against up to patch_bases earlier releases of the
+ * image) and signs new targets, snapshot and timestamp metadata. Creates the
+ * repository if needed. */
 int publish_image(const PublishOptions *o);

@@ -24,3 +24,12 @@ static inline void unaligned_write_le32(uint8_t *p, uint32_t v) {
         for (unsigned i = 0; i < 4; i++)
                 p[i] = (uint8_t) (v >> (8 * i));
 }
+
+static inline uint64_t unaligned_read_le64(const uint8_t *p) {
+        return (uint64_t) unaligned_read_le32(p) | (uint64_t) unaligned_read_le32(p + 4) << 32;
+}
+
+static inline void unaligned_write_le64(uint8_t *p, uint64_t v) {
+        unaligned_write_le32(p, (uint32_t) v);
+        unaligned_write_le32(p + 4, (uint32_t) (v >> 32));
+}

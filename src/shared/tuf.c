@@ -34,6 +34,7 @@ static void target_done(TufTarget *t) {
         free(t->architecture);
         free(t->root_hash);
         free(t->file);
+        free(t->base_root_hash);
 }
 
 TufMetadata *tuf_metadata_free(TufMetadata *m) {
@@ -376,6 +377,15 @@ static int parse_targets(const Ctx *c, json_t *s, TufMetadata *m) {
                         return r;
                 if (!is_hex(t->root_hash, 64))
                         return BAD(c, "%s.root_hash: expected 64 lowercase hex digits", cp);
+                /* A usr image patch's base (usr-patch.h); optional. */
+                const char *base = NULL;
+                r = get_string(c, custom, cp, "base_root_hash", true, &base);
+                if (r < 0)
+                        return r;
+                if (base && !is_hex(base, 64))
+                        return BAD(c, "%s.base_root_hash: expected 64 lowercase hex digits", cp);
+                if (base && !(t->base_root_hash = strdup(base)))
+                        return -ENOMEM;
                 if (strchr(t->file, '/') || streq(t->file, "..") || streq(t->file, "."))
                         return BAD(c, "%s.file: expected a plain file name", cp);
         }

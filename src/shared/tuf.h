@@ -9,7 +9,7 @@
  *
  * Berth's targets carry custom fields: {"image", "version", "channel",
  * "architecture", "root_hash", "file"}, one target per artifact of a release
- * named "<image>/<version>/<file>". */
+ * named "<image>/<version>/<file>"; a usr image patch also "base_root_hash". */
 #pragma once
 
 #include <stdbool.h>
@@ -72,6 +72,7 @@ typedef struct TufTarget {
         char sha256[SHA256_HEX_SIZE];
         /* berth's custom fields; NULL when the target has none */
         char *image, *version, *channel, *architecture, *root_hash, *file;
+        char *base_root_hash; /* a usr image patch's base (usr-patch.h), else NULL */
 } TufTarget;
 
 typedef struct TufMetadata {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "delta-index.h"
+#include "delta-patch.h"
 #include "error.h"
 #include "fetch.h"
 #include "fileio.h"
@@ -229,6 +230,90 @@ static int copy_local(Delta *d) {
                                 return r;
                 }
         }
+        return journal_save(d);
+}
+
+static bool patch_want(void *userdata, uint64_t b) {
+        return !is_done(userdata, b);
+}
+
+static int patch_put(void *userdata, uint64_t b, const uint8_t *data) {
+        Delta *d = userdata;
+        int r = write_block(d, b, data, BLOCK);
+        if (r < 0)
+                return r;
+        set_done(d, b, true);
+        return 0;
+}
+
+/* The missing blocks from the patch against the base, when the release has
+ * one and it is smaller than they are. A patch that cannot be had or used is
+ * said in one line; the ranges then fetch everything. */
+static int use_patch(Delta *d) {
+        const DeltaOptions *o = d->o;
+        _cleanup_free_ char *partial = strdup_printf("%s.partial", o->patch_path);
+        uint64_t missing = 0, had = 0;
+        DeltaPatchStats ps = {};
+        struct stat st;
+        int r;
+
+        if (!partial)
+                return -ENOMEM;
+        for (uint64_t b = 0; b < d->new.blocks; b++)
+                missing += !is_done(d, b);
+        if (missing * BLOCK <= o->patch_length) {
+                log_info("delta: patch not used: the %" PRIu64 " missing blocks are fewer bytes "
+                         "than the patch (%" PRIu64 ")",
+                         missing, o->patch_length);
+                return 0;
+        }
+        if (access(o->patch_path, F_OK) == 0)
+                had = o->patch_length;
+        else if (stat(partial, &st) == 0)
+                had = (uint64_t) st.st_size;
+        FetchItem it = { .url = o->patch_url,
+                         .dest = o->patch_path,
+                         .sha256 = o->patch_sha256,
+                         .size = o->patch_length,
+                         .stall_timeout = o->timeout };
+        r = fetch_many(&it, 1, 1);
+        if (access(o->patch_path, F_OK) == 0 && had < o->patch_length) {
+                d->st->patch_fetched = o->patch_length - had;
+                d->st->requests++;
+        }
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                log_info("delta: patch not used: %s", it.error[0] ? it.error : strerror(-r));
+                return 0;
+        }
+        DeltaPatch p = {
+                .path = o->patch_path,
+                .base_root_hash = o->patch_base_root_hash,
+                .root_hash = o->root_hash,
+                .base_fd = d->base_fd,
+                .base_offset = o->base_data_offset,
+                .base_size = o->base_data_size,
+                .base_blocks = d->n_base,
+                .leaves = &d->new,
+                .want = patch_want,
+                .put = patch_put,
+                .userdata = d,
+        };
+        r = delta_patch_apply(&p, &ps);
+        if (r == -EBADMSG) {
+                log_info("delta: patch not used: %s", error_message(r));
+                error_clear();
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        d->st->patch_blocks = ps.written;
+        d->st->patch_mismatched = ps.mismatched;
+        if (ps.mismatched > 0)
+                log_info("delta: %" PRIu64 " blocks from the patch do not match their hash "
+                         "(a damaged %s?): fetching them instead",
+                         ps.mismatched, o->base_name);
         return journal_save(d);
 }
 
@@ -740,6 +825,11 @@ int delta_assemble(const DeltaOptions *o, DeltaStats *ret) {
         r = copy_local(&d);
         if (r < 0)
                 goto out;
+        if (o->patch_url) {
+                r = use_patch(&d);
+                if (r < 0)
+                        goto out;
+        }
         r = plan_ranges(&d, &ranges, &n_ranges);
         if (r < 0)
                 goto out;
@@ -764,6 +854,8 @@ int delta_assemble(const DeltaOptions *o, DeltaStats *ret) {
                 goto out;
         }
         (void) unlink(d.journal);
+        if (o->patch_path)
+                (void) unlink(o->patch_path);
         *ret = st;
         r = 0;
 out:

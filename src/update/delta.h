@@ -12,8 +12,10 @@
  * (DEST.delta-journal, rewritten atomically after every request) lets a
  * killed agent or a power cut resume where it stopped: at most one request's
  * worth is fetched again, and blocks the journal names are checked again
- * before they count. When every block is in place, DEST.delta becomes DEST;
- * the caller then checks the whole file against its signed SHA-256. */
+ * before they count. With a patch against the running slot (usr-patch.h)
+ * that is smaller than the blocks still missing, those come from the patch
+ * first (delta-patch.h); the ranges fetch what it did not give. When every block is in place,
+ * DEST.delta becomes DEST; the caller then checks the whole file against its signed SHA-256. */
 #pragma once
 
 #include <stdint.h>
@@ -37,8 +39,13 @@ typedef struct DeltaOptions {
         uint64_t length;             /* its signed length */
         const char *key;             /* its signed SHA-256: names the journal's release */
         const char *dest;            /* where the assembled image goes */
-        unsigned jobs;               /* requests in flight; 0: 4 */
-        unsigned timeout;            /* stall timeout, seconds; 0: fetch's default */
+        const char *patch_url;       /* a patch against the running slot (usr-patch.h), or NULL */
+        const char *patch_path;      /* where it is downloaded to */
+        const char *patch_sha256;    /* its signed SHA-256 and length */
+        uint64_t patch_length;
+        const char *patch_base_root_hash; /* its target's base_root_hash: the running slot's */
+        unsigned jobs;                    /* requests in flight; 0: 4 */
+        unsigned timeout;                 /* stall timeout, seconds; 0: fetch's default */
 } DeltaOptions;
 
 typedef struct DeltaStats {
@@ -52,6 +59,9 @@ typedef struct DeltaStats {
         uint64_t tree_fetched;    /* bytes of the hash tree fetched */
         uint64_t tree_rebuilt;    /* blocks of leaves rebuilt from the base's */
         uint64_t tree_from_parts; /* blocks of leaves put together from parts, some fetched */
+        uint64_t patch_fetched;   /* bytes of the patch fetched in this run */
+        uint64_t patch_blocks;    /* blocks written from the patch */
+        uint64_t patch_mismatched; /* blocks from the patch that did not match (fetched) */
 } DeltaStats;
 
 /* Returns 0 with dest in place; -ENOMEDIUM (with a message) when the base

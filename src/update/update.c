@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -29,6 +30,7 @@
 #include "strv.h"
 #include "target.h"
 #include "tufclient.h"
+#include "usr-patch.h"
 #include "verity.h"
 
 /* The files of a release the updater installs. */
@@ -46,6 +48,8 @@ static const char *const release_file[_RF_MAX] = {
 typedef struct Release {
         const char *image, *version, *root_hash;
         const TufTarget *files[_RF_MAX];
+        const TufTarget *patch; /* usr.erofs.patch-* whose base is the running slot, or NULL */
+        unsigned n_patches;     /* patches of the release, for other bases too */
 } Release;
 
 typedef struct Ctx {
@@ -196,6 +200,14 @@ static bool is_bad(char **bad, const char *version) {
         return false;
 }
 
+/* Whether a patch's base is the release in slot p: its partition UUIDs are
+ * derived from the root hash (partition.h), both halves of it. */
+static bool patch_is_for_slot(const TufTarget *t, const SlotPair *p) {
+        char data[UUID_STRING_SIZE], verity[UUID_STRING_SIZE];
+        return p->labelled && usr_partuuids_from_hex(t->base_root_hash, data, verity) >= 0 &&
+               strcasecmp(data, p->data.uuid) == 0 && strcasecmp(verity, p->verity.uuid) == 0;
+}
+
 /* The newest complete release of the channel for this architecture that is
  * newer than the running version and not marked bad. Returns 1 with c->rel
  * set, 0 when the running version is the newest. */
@@ -258,6 +270,12 @@ static int select_release(Ctx *c) {
                 for (size_t f = 0; f < _RF_MAX; f++)
                         if (streq(t->file, release_file[f]))
                                 c->rel.files[f] = t;
+                if (strneq(t->file, USR_PATCH_PREFIX, strlen(USR_PATCH_PREFIX)) &&
+                    t->base_root_hash) {
+                        c->rel.n_patches++;
+                        if (patch_is_for_slot(t, &c->t.slots[c->t.current]))
+                                c->rel.patch = t;
+                }
         }
         for (size_t f = 0; f < _RF_MAX; f++)
                 if (!c->rel.files[f] && !RELEASE_FILE_OPTIONAL(f))
@@ -439,7 +457,21 @@ static int download_delta(Ctx *c, char *const urls[static _RF_MAX],
         r = access(dests[RF_VERITY], F_OK) < 0 ? fetch_hint(c, RF_PARTS, urls, dests, fetched) : 0;
         if (r < 0)
                 return r;
+        const TufTarget *pt = c->rel.patch;
+        _cleanup_free_ char *patch_url = pt ? target_url(c, pt) : NULL,
+                            *patch_path = pt ? strdup_printf("%s.patch", dests[RF_USR]) : NULL;
+        if (pt && (!patch_url || !patch_path))
+                return -ENOMEM;
+        if (!pt && c->rel.n_patches > 0)
+                printf("delta: no patch from slot %s's release (%u for other releases): "
+                       "fetching ranges\n",
+                       slot_to_string(c->t.current), c->rel.n_patches);
         DeltaOptions d = {
+                .patch_url = patch_url,
+                .patch_path = patch_path,
+                .patch_sha256 = pt ? pt->sha256 : NULL,
+                .patch_length = pt ? pt->length : 0,
+                .patch_base_root_hash = pt ? pt->base_root_hash : NULL,
                 .parts_path = r > 0 ? dests[RF_PARTS] : NULL,
                 .base_path = c->t.disk,
                 .base_data_offset = base->data.offset,
@@ -549,7 +581,7 @@ static int download(Ctx *c) {
                         fetched += c->rel.files[RF_USR]->length;
         }
         if (delta > 0)
-                fetched += ds.tree_fetched;
+                fetched += ds.tree_fetched + ds.patch_fetched;
         else if (!had_verity)
                 fetched += c->rel.files[RF_VERITY]->length;
         /* Hash tree and usr image, assembled or not, are checked against their
@@ -571,6 +603,14 @@ static int download(Ctx *c) {
                        slot_to_string(c->t.current),
                        ds.damaged > 0 ? " (some blocks damaged there)" : "",
                        (double) ds.fetched * VERITY_BLOCK_SIZE / 1048576.0, ds.requests);
+                if (ds.patch_blocks > 0 || ds.patch_fetched > 0)
+                        printf(", %.1f MiB from a patch of %" PRIu64 " KiB (%" PRIu64
+                               " KiB fetched in this run)",
+                               (double) ds.patch_blocks * VERITY_BLOCK_SIZE / 1048576.0,
+                               c->rel.patch->length / 1024, ds.patch_fetched / 1024);
+                if (ds.patch_mismatched > 0)
+                        printf(", %" PRIu64 " blocks of the patch did not match and were fetched",
+                               ds.patch_mismatched);
                 if (ds.tree_rebuilt > 0)
                         printf(", hash tree %" PRIu64 " KiB fetched (%" PRIu64
                                " blocks of leaves rebuilt from slot %s's, %" PRIu64 " from parts)",

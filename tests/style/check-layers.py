@@ -34,6 +34,8 @@ WRAPPERS = {
     "openssl/tls1.h": {"src/shared/tls.c"},
     "openssl/": {"src/shared/digest.c", "src/shared/tls.c"},
     "lzma.h": {"src/shared/compress.c"},
+    "zstd.h": {"src/shared/zstd-util.c"},
+    "zstd_errors.h": {"src/shared/zstd-util.c"},
     "solv/": {"src/compose/solve.c"},
     "microhttpd.h": {"src/api/http.c"},
     "seccomp.h": {"src/shared/seccomp-util.c"},
