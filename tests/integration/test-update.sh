@@ -79,7 +79,9 @@ step "publish v1 and v2"
 REPO=$TMP/repo
 "$BERTH" publish --repo "$REPO" --key "$KEEP/keys" "$KEEP/v1" >/dev/null
 cp "$REPO/timestamp.json" "$TMP/timestamp-v1.json"
-"$BERTH" publish --repo "$REPO" --key "$KEEP/keys" "$KEEP/v2" >/dev/null
+# No usr image patch here: the delta cases below fetch ranges ("patches"
+# further down use a repository with one).
+"$BERTH" publish --repo "$REPO" --key "$KEEP/keys" --patch-bases 0 "$KEEP/v2" >/dev/null
 check "repository metadata verifies independently" \
         $TOOL verify "$REPO/root.json" "$REPO/timestamp.json" "$REPO/2.snapshot.json" "$REPO/2.targets.json" "$REPO/1.root.json"
 check "targets carry version, channel, architecture and root hash" python3 - "$REPO/2.targets.json" "$R2" <<'PY'
@@ -418,7 +420,11 @@ def entry(name, data, mode):
     h = b"070701" + b"".join(b"%08X" % v for v in (7, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(n), 0))
     pad = lambda x: b"\0" * ((4 - x % 4) % 4)
     return h + n + pad(110 + len(n)) + data + pad(len(data))
-open(sys.argv[1], "wb").write(entry("etc/berth/extra", b"an extra file\n" * 600, 0o100644) + entry("TRAILER!!!", b"", 0))
+import random
+# 256 KiB that do not compress: fetching the frame takes a while from the
+# slow server (a kill lands in it, "patches" below)
+data = random.Random(1).randbytes(256 * 1024)
+open(sys.argv[1], "wb").write(entry("etc/berth/extra", data, 0o100644) + entry("TRAILER!!!", b"", 0))
 PY
 { zstd -q -19 -c "$TMP/extra.cpio"; cat "$KEEP/v1/initrd"; } > "$TMP/v2i/initrd"
 REPOI=$TMP/repo-initrd
@@ -445,6 +451,98 @@ check "the initrd's old frames come from slot a (a killed run's copies resumed),
 got=$(awk '$2 ~ /initrd$/ && $4 == 206 { n += $5 } END { print n + 0 }' "$TMP/ri.log")
 check "the initrd's ranges were its one new frame ($got bytes, the frame $extra)" test "$got" -eq "$extra"
 echo "       (delta cases: $((SECONDS - t_delta)) s, the hint file and initrd cases $((SECONDS - t_hints)) s of it)"
+
+# --- patches: the usr image's new blocks against slot a's release ------------
+# REPOI has v1 and then v2i (v2's usr image): publish wrote a patch of v2's new
+# blocks against v1's image (usr.erofs.patch-ROOT16, usr-patch.h).
+step "usr image patches: used, corrupt, damaged base, killed downloads"
+t_patch=$SECONDS
+PATCH=$(ls "$REPOI/targets/container-host/2.0.0/"*.usr.erofs.patch-"${R1:0:16}" 2>/dev/null || true)
+check "publish wrote a patch against v1 as a signed target naming its base" python3 - "$REPOI/2.targets.json" "$R1" "${PATCH:-none}" <<'PY'
+import json, os, sys
+t = json.load(open(sys.argv[1]))["signed"]["targets"]["container-host/2.0.0/usr.erofs.patch-" + sys.argv[2][:16]]
+assert t["custom"]["base_root_hash"] == sys.argv[2] and t["length"] == os.path.getsize(sys.argv[3]), t
+PY
+plen=$(stat -c %s "${PATCH:-/dev/null}")
+patch_bytes() { awk '$2 ~ /usr.erofs.patch-/ && ($4 == 200 || $4 == 206) { n += $5 } END { print n + 0 }' "$1"; }
+l0=$(wc -l < "$TMP/ri.log")
+"$BERTH" "${DL[@]}" --state "$TMP/st-pat" --repo "$URLI" > "$TMP/pat.out" 2>&1 || true
+sed 's/^/       /' "$TMP/pat.out"
+tail -n +$((l0 + 1)) "$TMP/ri.log" > "$TMP/pat.log"
+ranges=$(awk '$2 ~ /usr.erofs$/ && $4 == 206 { n += $5 } END { print n + 0 }' "$TMP/pat.log")
+check "the delta took v2's new blocks from the patch ($plen bytes served, $ranges bytes of ranges) and the image is v2's" \
+        bash -c "grep -q 'from a patch of' '$TMP/pat.out' && [ $(patch_bytes "$TMP/pat.log") -eq $plen ] && [ $ranges -eq 0 ] && cmp -s '$TMP/st-pat/downloads/2.0.0/usr.erofs' '$KEEP/v2/usr.erofs'"
+
+rm -rf "$TMP/badp"; cp -a "$REPOI" "$TMP/badp"
+python3 - "$(ls "$TMP/badp/targets/container-host/2.0.0/"*.usr.erofs.patch-*)" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(200); b = f.read(1); f.seek(200); f.write(bytes([b[0] ^ 1]))
+PY
+BADURLP=$("$FIX/serve.sh" "$TMP/badp" "$TMP/badp.pid")
+PIDS+=("$(cat "$TMP/badp.pid")")
+"$BERTH" "${DL[@]}" --state "$TMP/st-badp" --repo "$BADURLP" > "$TMP/badp.out" 2>&1 || true
+check "a corrupt patch in the repository is refused by its hash; the ranges finish the image" \
+        bash -c "grep -q 'delta: patch not used: SHA-256 mismatch' '$TMP/badp.out' && grep -q ' fetched in ' '$TMP/badp.out' && cmp -s '$TMP/st-badp/downloads/2.0.0/usr.erofs' '$KEEP/v2/usr.erofs'"
+
+# A byte flipped in every block of slot a that v2 does not have: the patch
+# refers to those (the old versions of the blocks that changed), so what it
+# gives for them is wrong; they are fetched as ranges and the slot verifies.
+cp --sparse=always "$KEEP/v1/disk.raw" "$TMP/damaged.raw"
+python3 - "$TMP/damaged.raw" "$((A2 * 512))" "$KEEP/v1/usr.erofs" "$KEEP/v2/usr.erofs" <<'PY'
+import hashlib, sys
+def blocks(p):
+    d = open(p, "rb").read()
+    return [hashlib.sha256(d[i:i + 4096]).digest() for i in range(0, len(d), 4096)]
+old, new = blocks(sys.argv[3]), set(blocks(sys.argv[4]))
+with open(sys.argv[1], "r+b") as f:
+    for i, h in enumerate(old):
+        if h not in new:
+            off = int(sys.argv[2]) + i * 4096 + 100
+            f.seek(off); b = f.read(1); f.seek(off); f.write(bytes([b[0] ^ 1]))
+PY
+"$BERTH" update apply --disk "$TMP/damaged.raw" --root "$KEEP/keys/root.json" --state "$TMP/st-pdmg" --repo "$URLI" > "$TMP/pdmg.out" 2>&1 || true
+sed 's/^/       /' "$TMP/pdmg.out"
+check "slot a with damaged blocks: the patch's blocks that do not match are fetched, the update installs verified" \
+        bash -c "grep -Eq '[1-9][0-9]* blocks of the patch did not match' '$TMP/pdmg.out' && grep -q 'installed container-host 2.0.0 into slot b' '$TMP/pdmg.out'"
+rm -f "$TMP/damaged.raw"
+
+# Killed on a slow server in the initrd's delta (fetching its new frame): the
+# re-run keeps the frames in initrd.delta. Then killed in the patch's download
+# (a state that has the initrd already): the re-run resumes the patch.
+PSLOWPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+SERVE_RATE=51200 SERVE_SLOW_FILES='usr.erofs.patch-' python3 "$FIX/serve.py" "$REPOI" "$PSLOWPORT" 2> "$TMP/pslow.log" &
+PIDS+=("$!")
+for _ in $(seq 1 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $PSLOWPORT), 0.2)" 2>/dev/null && break; sleep 0.1; done
+PSLOW=http://127.0.0.1:$PSLOWPORT
+SK=$TMP/st-ikill/downloads/2.0.0
+"$BERTH" "${DL[@]}" --state "$TMP/st-ikill" --repo "$PSLOW" > "$TMP/ikill.out" 2>&1 &
+apid=$!
+for _ in $(seq 1 100); do [ -f "$SK/initrd.delta" ] && break; sleep 0.1; done
+sleep 1
+kill -9 "$apid" 2>/dev/null || true; wait "$apid" 2>/dev/null || true
+check "agent SIGKILLed during the initrd's delta left initrd.delta, no initrd" \
+        bash -c "[ -f '$SK/initrd.delta' ] && [ ! -f '$SK/initrd' ]"
+"$BERTH" "${DL[@]}" --state "$TMP/st-ikill" --repo "$URLI" > "$TMP/ikill2.out" 2>&1 || true
+check "the re-run keeps the frames the killed run wrote and finishes (initrd v2i's, usr image v2's)" \
+        bash -c "grep -Eq '^delta: initrd .*some written by an interrupted run' '$TMP/ikill2.out' && cmp -s '$SK/initrd' '$TMP/v2i/initrd' && cmp -s '$SK/usr.erofs' '$KEEP/v2/usr.erofs'"
+
+SP=$TMP/st-pkill/downloads/2.0.0
+mkdir -p "$SP" && cp "$SK/initrd" "$SP/initrd"
+"$BERTH" "${DL[@]}" --state "$TMP/st-pkill" --repo "$PSLOW" > "$TMP/pkill.out" 2>&1 &
+apid=$!
+for _ in $(seq 1 150); do [ "$(stat -c %s "$SP/usr.erofs.patch.partial" 2>/dev/null || echo 0)" -gt 30000 ] && break; sleep 0.1; done
+kill -9 "$apid" 2>/dev/null || true; wait "$apid" 2>/dev/null || true
+check "agent SIGKILLed during the patch's download left a partial patch" test -s "$SP/usr.erofs.patch.partial"
+"$BERTH" "${DL[@]}" --state "$TMP/st-pkill" --repo "$PSLOW" > "$TMP/pkill2.out" 2>&1 || true
+sed 's/^/       /' "$TMP/pkill2.out"
+# the server logs an answer after its last byte: wait for the resumed one's line
+for _ in $(seq 1 30); do grep -Eq 'usr.erofs.patch-[0-9a-f]+ bytes=[0-9]+- 206 ' "$TMP/pslow.log" && break; sleep 0.1; done
+got=$(patch_bytes "$TMP/pslow.log")
+kib=$(sed -n 's/.*(\([0-9]*\) KiB fetched in this run).*/\1/p' "$TMP/pkill2.out")
+check "the re-run resumed the patch (${kib:-?} KiB of $((plen / 1024)) fetched; $got bytes served for it in all) and the image is v2's" \
+        bash -c "[ -n '$kib' ] && [ '$kib' -lt $((plen / 1024)) ] && [ $got -le $((plen + 65536)) ] && cmp -s '$SP/usr.erofs' '$KEEP/v2/usr.erofs'"
+echo "       (patch cases: $((SECONDS - t_patch)) s)"
 
 # --- the update itself -------------------------------------------------------
 step "apply v2 to the v1 disk"
