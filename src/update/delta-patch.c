@@ -57,10 +57,8 @@ int delta_patch_apply(const DeltaPatch *p, DeltaPatchStats *ret) {
         if (r < 0)
                 return error_wrapf(r, "cannot read %s", p->path);
         r = usr_patch_parse((const uint8_t *) data, size, &h);
-        if (r == -EBADMSG)
-                return error_setf(EBADMSG, "%s: %s", p->path, error_message(r));
         if (r < 0)
-                return r;
+                return error_wrapf(r, "%s", p->path);
         r = check_header(p, &h);
         if (r < 0)
                 return r;
@@ -79,10 +77,8 @@ int delta_patch_apply(const DeltaPatch *p, DeltaPatchStats *ret) {
         r = zstd_decompress_with_prefix((const uint8_t *) map + skew, h.base_blocks * BLOCK,
                                         h.frame, h.frame_size, out, h.carried * BLOCK);
         (void) munmap(map, map_size);
-        if (r == -EBADMSG)
-                return error_setf(EBADMSG, "%s: %s", p->path, error_message(r));
         if (r < 0)
-                return r;
+                return error_wrapf(r, "%s", p->path);
 
         uint64_t i = 0;
         for (size_t k = 0; k < h.n_runs; k++)

@@ -34,7 +34,7 @@ typedef struct DeltaPatchStats {
         uint64_t mismatched; /* blocks that did not match their leaf */
 } DeltaPatchStats;
 
-/* Returns 0 with stats; -EBADMSG (with one message naming what is wrong: a
- * header field, a patch for another base or release, a corrupt frame) when
- * the patch cannot be used; other negative errnos for failures. */
+/* Returns 0 with stats, or a negative errno with one message: -EBADMSG names
+ * what is wrong (a header field, a patch for another base or release, a
+ * corrupt frame). Blocks handed to put() before a failure stay written. */
 int delta_patch_apply(const DeltaPatch *p, DeltaPatchStats *ret);

@@ -301,7 +301,9 @@ static int use_patch(Delta *d) {
                 .userdata = d,
         };
         r = delta_patch_apply(&p, &ps);
-        if (r == -EBADMSG) {
+        /* The patch is optional: whatever keeps it from being used leaves the
+         * blocks to the ranges (which meet a failing disk again themselves). */
+        if (r < 0 && r != -ENOMEM) {
                 log_info("delta: patch not used: %s", error_message(r));
                 error_clear();
                 return 0;
@@ -854,8 +856,12 @@ int delta_assemble(const DeltaOptions *o, DeltaStats *ret) {
                 goto out;
         }
         (void) unlink(d.journal);
-        if (o->patch_path)
+        if (o->patch_path) {
+                _cleanup_free_ char *partial = strdup_printf("%s.partial", o->patch_path);
                 (void) unlink(o->patch_path);
+                if (partial)
+                        (void) unlink(partial);
+        }
         *ret = st;
         r = 0;
 out:
