@@ -5,7 +5,7 @@
 
 BERTH_SOURCE_ROOT=${BERTH_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 # `berth publish` writes usr image patches at zstd level 19 by default, about
-# 30 s each for the default image here; tests publish many releases, so a
+# 20-30 s each for the default image here; tests publish many releases, so a
 # cheaper level (docs/updates.md, "Patches").
 export BERTH_PATCH_LEVEL=${BERTH_PATCH_LEVEL:-12}
 _checks_failed=0
