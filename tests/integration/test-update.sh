@@ -485,6 +485,19 @@ PIDS+=("$(cat "$TMP/badp.pid")")
 check "a corrupt patch in the repository is refused by its hash; the ranges finish the image" \
         bash -c "grep -q 'delta: patch not used: SHA-256 mismatch' '$TMP/badp.out' && grep -q ' fetched in ' '$TMP/badp.out' && cmp -s '$TMP/st-badp/downloads/2.0.0/usr.erofs' '$KEEP/v2/usr.erofs'"
 
+rm -f "$TMP/badp/targets/container-host/2.0.0/"*.usr.erofs.patch-*
+"$BERTH" "${DL[@]}" --state "$TMP/st-nop" --repo "$BADURLP" > "$TMP/nop.out" 2>&1 || true
+check "a patch missing from the server (404) is said in one line; the ranges finish the image" \
+        bash -c "grep -q 'delta: patch not used: .*HTTP 404' '$TMP/nop.out' && cmp -s '$TMP/st-nop/downloads/2.0.0/usr.erofs' '$KEEP/v2/usr.erofs'"
+# A slot a whose partition UUID is not v1's root hash's: the patch is for
+# another release.
+cp --sparse=always "$KEEP/v1/disk.raw" "$TMP/other.raw"
+sfdisk -q --part-uuid "$TMP/other.raw" 2 11111111-2222-4333-8444-555555555555 >/dev/null 2>&1
+"$BERTH" "${DL[@]/$DISK/$TMP/other.raw}" --state "$TMP/st-other" --repo "$URLI" > "$TMP/other.out" 2>&1 || true
+check "a patch for another release than slot a's is not used, and it says so" \
+        bash -c "grep -q \"delta: no patch from slot a's release (1 for other releases)\" '$TMP/other.out' && cmp -s '$TMP/st-other/downloads/2.0.0/usr.erofs' '$KEEP/v2/usr.erofs'"
+rm -f "$TMP/other.raw"
+
 # A byte flipped in every block of slot a that v2 does not have: the patch
 # refers to those (the old versions of the blocks that changed), so what it
 # gives for them is wrong; they are fetched as ranges and the slot verifies.
