@@ -108,8 +108,30 @@ out=$(berth status 2>&1)
 echo "$out" | sed 's/^/status| /'
 t berth-status-in-guest sh -c 'echo "$1" | grep -q "\"name\": \"chrony\""' _ "$out"
 t berthd-ready is_ready berthd
+# Its sandbox (berthd.service): CAP_SYS_ADMIN, CAP_NET_ADMIN and
+# CAP_DAC_READ_SEARCH (bits 21, 12, 2) bound, no new privileges.
+bpid=$(pidof1 berthd)
+grep -E '^(CapBnd|CapEff|NoNewPrivs):' /proc/$bpid/status | sed 's/^/berthd-/'
+t berthd-capabilities-bounded grep -qx 'CapBnd:[[:space:]]*0000000000201004' /proc/$bpid/status
+t berthd-no-new-privileges grep -qx 'NoNewPrivs:[[:space:]]*1' /proc/$bpid/status
 t chrony-ready wait_for 240 is_ready chrony
 t containerd-ready wait_for 480 is_ready containerd
+# GET /v1/audit (berth audit under berthd's sandbox) finds what the CLI does.
+# The summary's counts (the API's JSON has its keys sorted).
+summary() {
+        berth audit --json "$@" 2>/dev/null | tr -d ' \n' | sed -n 's/.*"summary":{\([^}]*\)}.*/\1/p' |
+                tr ',' '\n' | sort | tr '\n' ' '
+}
+local_audit=$(summary)
+api_audit=$(summary --api /run/berth/api.sock)
+echo "audit-summary| local $local_audit api $api_audit"
+if [ "$local_audit" != "$api_audit" ]; then
+        berth audit --json | tr -d ' \n' | sed 's/},{/}\n{/g' | sort >/tmp/audit-local
+        berth audit --json --api /run/berth/api.sock | tr -d ' \n' | sed 's/},{/}\n{/g' | sort >/tmp/audit-api
+        grep -vxFf /tmp/audit-local /tmp/audit-api | sed 's/^/audit-diff| api: /'
+        grep -vxFf /tmp/audit-api /tmp/audit-local | sed 's/^/audit-diff| local: /'
+fi
+t audit-through-api-same test -n "$local_audit" -a "$local_audit" = "$api_audit"
 echo "--- listening TCP sockets (state 0A) in /proc/net/tcp*"
 owner() { # owner INODE: the comm of the process holding socket INODE
         for f in /proc/[0-9]*/fd/*; do
@@ -237,11 +259,13 @@ else
 fi
 vm_wait
 echo "vm: boot 1 took $((SECONDS - start)) s (from QEMU's start)"
+tr -d '\r' <"$VM_LOG" | grep -E '^(audit-summary|audit-diff|berthd-(CapBnd|CapEff|NoNewPrivs))' || true
 vm_expect "$VM_LOG" '^checks failed: 0' "the guest's checks all passed"
 vm_expect "$VM_LOG" 'berth: poweroff: killing remaining processes' \
         "berth-init powered the guest off (berth vm exit $VM_RC: the payload never ended)"
 vm_guest_results "$VM_LOG" hostname etc-hostname sysctl chrony-conf chrony-no-pool mirror var-file \
         var-file-mode etc-file user-data-once generation-1 berthd-ready api-socket-root-only \
+        berthd-capabilities-bounded berthd-no-new-privileges audit-through-api-same \
         berth-status-in-guest chrony-ready containerd-ready tcp-listeners-only-containerd-loopback \
         berthd-no-tcp-socket new-server-rendered \
         chrony-ready-again chronyd-is-new containerd-not-restarted network-not-restarted \
