@@ -40,6 +40,24 @@ typedef struct Part {
 
 enum { P_ESP, P_USR_A, P_USR_A_VERITY, P_USR_B, P_USR_B_VERITY, P_ROOT, _P_MAX };
 
+int disk_derive_uuid(const char *name, const char *version, const char *purpose,
+                     char ret[static UUID_STRING_SIZE]) {
+        _cleanup_free_ char *s = NULL;
+        uint8_t md[32];
+        int r;
+
+        if (!name || !version || !purpose)
+                return -EINVAL;
+        s = strdup_printf("%s\n%s\n%s", name, version, purpose);
+        if (!s)
+                return -ENOMEM;
+        r = sha256_buffer(s, strlen(s), md);
+        if (r < 0)
+                return r;
+        uuid_from_bytes(md, ret);
+        return 0;
+}
+
 static uint64_t round_up(uint64_t x, uint64_t to) {
         return (x + to - 1) / to * to;
 }
@@ -159,7 +177,7 @@ static int make_esp(const DiskLayout *l, const char *work, const char *img, uint
         char uuid[37];
         int r;
 
-        r = partition_derive_uuid(l->image_name, l->image_version, "esp-volid", uuid);
+        r = disk_derive_uuid(l->image_name, l->image_version, "esp-volid", uuid);
         if (r < 0)
                 return r;
         volid = strndup(uuid, 8);
@@ -275,7 +293,7 @@ static int make_root(const DiskLayout *l, const char *work, const char *img, uin
 
         if (!skel)
                 return -ENOMEM;
-        r = partition_derive_uuid(l->image_name, l->image_version, "root-fs", uuid);
+        r = disk_derive_uuid(l->image_name, l->image_version, "root-fs", uuid);
         if (r < 0)
                 return r;
         if (mkdir(skel, 0755) < 0)
@@ -433,7 +451,7 @@ static int plan(const DiskLayout *l, Part p[static _P_MAX], uint64_t *ret_total)
         for (size_t i = 0; i < _P_MAX; i++) {
                 if (i == data || i == hash)
                         continue;
-                r = partition_derive_uuid(l->image_name, l->image_version, p[i].label, p[i].uuid);
+                r = disk_derive_uuid(l->image_name, l->image_version, p[i].label, p[i].uuid);
                 if (r < 0)
                         return r;
         }
@@ -470,7 +488,7 @@ int disk_make(const DiskLayout *l, const char *dest) {
         r = plan(l, parts, &total);
         if (r < 0)
                 return r;
-        r = partition_derive_uuid(l->image_name, l->image_version, "disk", disk_uuid);
+        r = disk_derive_uuid(l->image_name, l->image_version, "disk", disk_uuid);
         if (r < 0)
                 return r;
 

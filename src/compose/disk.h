@@ -46,3 +46,9 @@ typedef struct DiskLayout {
  * partitions hold the hash tree of a full usr partition; root_size default
  * 256 MiB. 1 MiB before the first partition and 1 MiB after the last. */
 int disk_make(const DiskLayout *l, const char *dest);
+
+/* A stable UUID from the image name, version and a purpose string (a partition
+ * label, "disk", "esp-volid", ...): sha256(name "\n" version "\n" purpose),
+ * first 16 bytes, through uuid_from_bytes(). */
+int disk_derive_uuid(const char *name, const char *version, const char *purpose,
+                     char ret[static UUID_STRING_SIZE]);

@@ -16,6 +16,8 @@
 
 #include "blockdev.h"
 #include "copy.h"
+#include "dm-verity.h"
+#include "error.h"
 #include "fileio.h"
 #include "firstboot.h"
 #include "growfs.h"
@@ -23,7 +25,6 @@
 #include "log.h"
 #include "modules.h"
 #include "partition.h"
-#include "verity.h"
 
 #define DEVICE_WAIT_USEC (10 * USEC_PER_SEC)
 
@@ -344,7 +345,7 @@ _noreturn_ static void switch_root(void) {
 
 _noreturn_ void stage1_main(void) {
         char hex[128], slot[16] = "", data_uuid[UUID_STRING_SIZE], verity_uuid[UUID_STRING_SIZE];
-        char data_dev[PATH_MAX], hash_dev[PATH_MAX], root_dev[PATH_MAX], msg[512];
+        char data_dev[PATH_MAX], hash_dev[PATH_MAX], root_dev[PATH_MAX];
         uint8_t hash[USR_HASH_SIZE];
         BlockInfo data, verity, root;
         int r;
@@ -400,10 +401,14 @@ _noreturn_ void stage1_main(void) {
         if (firstboot_pending(STAGE1_SYSROOT, FIRSTBOOT_TASK_GROWFS) && !isempty(root.disk))
                 grow_root(&root);
 
-        r = verity_open("usr", data_dev, hash_dev, hash, sizeof hash, msg, sizeof msg);
+        r = dm_verity_open("usr", data_dev, hash_dev, hash, sizeof hash);
         if (r < 0)
                 fail("cannot open dm-verity for usr (data %s, hash %s): %s", data_dev, hash_dev,
-                     isempty(msg) ? strerror(-r) : msg);
+                     error_message(r));
+        if (r > 0)
+                log_warning("dm-verity usr: the kernel found a corrupt block right after "
+                            "activation (data %s, hash %s)",
+                            data_dev, hash_dev);
         r = mount_one("/dev/mapper/usr", STAGE1_SYSROOT "/usr", "erofs", MS_RDONLY | MS_NODEV,
                       NULL);
         if (r < 0)

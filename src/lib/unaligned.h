@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* unaligned.h: little-endian integers at any byte address of an outside
- * format (PE/COFF headers, UEFI variable stores), read and written byte by
+ * format (PE/COFF headers, UEFI variable stores, the verity superblock), read and written byte by
  * byte, so neither alignment nor the host's byte order matters. libc only. */
 #pragma once
 

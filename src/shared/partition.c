@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "digest.h"
 #include "fileio.h"
 #include "macro.h"
 
@@ -45,22 +44,4 @@ const char *usr_partition_label(Slot slot, bool verity) {
         if (slot < 0 || slot >= _SLOT_MAX)
                 return NULL;
         return labels[slot][verity];
-}
-
-int partition_derive_uuid(const char *name, const char *version, const char *purpose,
-                          char ret[static UUID_STRING_SIZE]) {
-        _cleanup_free_ char *s = NULL;
-        uint8_t md[32];
-        int r;
-
-        if (!name || !version || !purpose)
-                return -EINVAL;
-        s = strdup_printf("%s\n%s\n%s", name, version, purpose);
-        if (!s)
-                return -ENOMEM;
-        r = sha256_buffer(s, strlen(s), md);
-        if (r < 0)
-                return r;
-        uuid_from_bytes(md, ret);
-        return 0;
 }

@@ -5,7 +5,7 @@
  * dm-verity root hash (systemd's rule: first 128 bits -> data partition,
  * last 128 bits -> verity partition). The composer writes disks with these,
  * berth-init finds /usr with them, the updater labels a written slot with them.
- * Needs only libc and digest.h. */
+ * libc only: berth-stage1 links it. */
 #pragma once
 
 #include <stdbool.h>
@@ -50,9 +50,3 @@ int usr_partuuids_from_hex(const char *root_hash_hex, char ret_data[UUID_STRING_
 
 /* "usr-a", "usr-a-verity", ... for a slot. */
 const char *usr_partition_label(Slot slot, bool verity);
-
-/* A stable UUID from the image name, version and a purpose string (a partition
- * label, "disk", "esp-volid", ...): sha256(name "\n" version "\n" purpose),
- * first 16 bytes, through uuid_from_bytes(). */
-int partition_derive_uuid(const char *name, const char *version, const char *purpose,
-                          char ret[static UUID_STRING_SIZE]);

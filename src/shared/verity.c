@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "verity.h"
 
-#include <endian.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <unistd.h>
@@ -163,22 +162,6 @@ int verity_verify(const char *data_path, const char *hash_path, const char *root
         return r < 0 ? r : 0;
 }
 
-/* The on-disk superblock of a verity hash device (little endian). */
-struct verity_sb {
-        uint8_t signature[8]; /* "verity\0\0" */
-        uint32_t version;
-        uint32_t hash_type;
-        uint8_t uuid[16];
-        uint8_t algorithm[32];
-        uint32_t data_block_size;
-        uint32_t hash_block_size;
-        uint64_t data_blocks;
-        uint16_t salt_size;
-        uint8_t pad1[6];
-        uint8_t salt[256];
-        uint8_t pad2[168];
-} __attribute__((packed));
-
 static int pread_full(int fd, void *buf, size_t size, uint64_t offset) {
         size_t done = 0;
         while (done < size) {
@@ -207,7 +190,7 @@ static int salted_hash(uint8_t *scratch, const uint8_t *salt, size_t salt_size,
  * level starts (in blocks of the hash file) and how many blocks it has, level
  * 0 (the leaves) first. */
 typedef struct Layout {
-        struct verity_sb sb;
+        VeritySuperblock sb;
         uint64_t blocks;
         size_t salt_size;
         VerityTreeLayout tree;
@@ -217,46 +200,13 @@ static int read_layout(int hfd, const char *hash_path, uint64_t hash_offset, uin
                        Layout *l) {
         int r;
 
-        r = pread_full(hfd, &l->sb, sizeof l->sb, hash_offset);
+        r = verity_superblock_read(hfd, hash_path, hash_offset, data_max, &l->sb);
         if (r < 0)
-                return error_wrapf(r, "%s: reading the verity superblock", hash_path);
-        if (memcmp(l->sb.signature, "verity\0\0", 8) != 0 || le32toh(l->sb.version) != 1 ||
-            le32toh(l->sb.hash_type) != 1 || strncmp((char *) l->sb.algorithm, "sha256", 32) != 0 ||
-            le32toh(l->sb.data_block_size) != VERITY_BLOCK_SIZE ||
-            le32toh(l->sb.hash_block_size) != VERITY_BLOCK_SIZE || le16toh(l->sb.salt_size) > 256)
-                return error_setf(EBADMSG,
-                                  "%s: no sha256/4096 verity superblock at offset %" PRIu64,
-                                  hash_path, hash_offset);
-        l->blocks = le64toh(l->sb.data_blocks);
-        if (l->blocks == 0 || l->blocks > data_max / VERITY_BLOCK_SIZE)
-                return error_setf(EBADMSG,
-                                  "%s: verity superblock claims %" PRIu64
-                                  " data blocks, the data area holds %" PRIu64,
-                                  hash_path, l->blocks, data_max / VERITY_BLOCK_SIZE);
-        l->salt_size = le16toh(l->sb.salt_size);
-
+                return r;
+        l->blocks = l->sb.data_blocks;
+        l->salt_size = l->sb.salt_size;
         verity_tree_layout(l->blocks, hash_offset, &l->tree);
         return 0;
-}
-
-void verity_tree_layout(uint64_t data_blocks, uint64_t hash_offset, VerityTreeLayout *ret) {
-        const unsigned per_block_bits = 7; /* 4096 / 32 hashes per block */
-        uint64_t pos;
-
-        /* Levels as libcryptsetup lays them out: the tree starts in the block
-         * after the superblock, the level nearest the root first. */
-        *ret = (VerityTreeLayout){};
-        while (per_block_bits * (unsigned) ret->levels < 64 &&
-               ((data_blocks - 1) >> (per_block_bits * ret->levels)))
-                ret->levels++;
-        pos = hash_offset / VERITY_BLOCK_SIZE + 1;
-        for (int i = ret->levels - 1; i >= 0; i--) {
-                unsigned shift = (unsigned) (i + 1) * per_block_bits;
-                ret->level_block[i] = pos;
-                ret->level_size[i] = shift >= 64 ? 1 : (data_blocks + (1ull << shift) - 1) >> shift;
-                pos += ret->level_size[i];
-        }
-        ret->end_block = pos;
 }
 
 void verity_leaves_done(VerityLeaves *l) {
@@ -328,7 +278,7 @@ int verity_verify_at(const char *data_path, uint64_t data_offset, uint64_t data_
         r = read_layout(hfd, hash_path, hash_offset, data_max, &lay);
         if (r < 0)
                 return r;
-        const struct verity_sb sb = lay.sb;
+        const VeritySuperblock sb = lay.sb;
         const uint64_t blocks = lay.blocks, *level_block = lay.tree.level_block,
                        *level_size = lay.tree.level_size;
         const size_t salt_size = lay.salt_size;
@@ -391,50 +341,4 @@ int verity_verify_at(const char *data_path, uint64_t data_offset, uint64_t data_
                                   "%s: the hash tree's top does not match root hash %.16s...",
                                   hash_path, root_hash_hex);
         return 0;
-}
-
-static char *last_msg;
-static size_t last_msg_size;
-
-static void open_log_cb(int level, const char *msg, void *usrptr) {
-        if (level != CRYPT_LOG_ERROR || !last_msg || last_msg_size == 0)
-                return;
-        snprintf(last_msg, last_msg_size, "%s", msg);
-        /* libcryptsetup messages end with a newline; the console line must not. */
-        last_msg[strcspn(last_msg, "\n")] = 0;
-}
-
-int verity_open(const char *name, const char *data_dev, const char *hash_dev,
-                const uint8_t *root_hash, size_t root_hash_size, char *ret_msg, size_t msg_size) {
-        _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
-        int r;
-
-        /* No udev in the initramfs: libdevmapper must neither wait for udev
-         * cookies nor leave node creation to it. Read on its first call. */
-        (void) setenv("DM_DISABLE_UDEV", "1", 1);
-
-        if (ret_msg && msg_size > 0)
-                ret_msg[0] = 0;
-        last_msg = ret_msg;
-        last_msg_size = msg_size;
-        crypt_set_log_callback(NULL, open_log_cb, NULL);
-
-        r = crypt_init_data_device(&cd, hash_dev, data_dev);
-        if (r < 0)
-                goto out;
-        crypt_set_log_callback(cd, open_log_cb, NULL);
-
-        struct crypt_params_verity params = {
-                .data_device = data_dev,
-        };
-        r = crypt_load(cd, CRYPT_VERITY, &params);
-        if (r < 0)
-                goto out;
-
-        r = crypt_activate_by_volume_key(cd, name, (const char *) root_hash, root_hash_size,
-                                         CRYPT_ACTIVATE_READONLY);
-out:
-        last_msg = NULL;
-        crypt_set_log_callback(NULL, NULL, NULL);
-        return r;
 }

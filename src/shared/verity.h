@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* verity.h: dm-verity with libcryptsetup, the only place in berth that calls
- * it: hash trees for the composer and the updater, activation for berth-init. Format: sha256,
+/* verity.h: dm-verity hash trees with libcryptsetup, the only place in berth that calls
+ * it: hash trees for the composer and the updater (activation without libcryptsetup, for
+ * berth-stage1: dm-verity.h). Format: sha256,
  * 4096-byte blocks, superblock in the hash file, salt and UUID given by the caller (derived from
  * the inputs so builds are reproducible). */
 #pragma once
@@ -8,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VERITY_BLOCK_SIZE 4096u
+#include "dm-verity.h"
 
 /* The salt of every release of the image called name: the SHA-256 of
  * "berth verity salt\n" NAME, as 64 hex chars. It stays the same from one
@@ -38,16 +39,6 @@ int verity_verify(const char *data_path, const char *hash_path, const char *root
 int verity_verify_at(const char *data_path, uint64_t data_offset, uint64_t data_max,
                      const char *hash_path, uint64_t hash_offset, const char *root_hash_hex);
 
-/* Where the levels of a hash tree of data_blocks blocks lie, in blocks of the
- * hash file whose superblock is at hash_offset: level 0 (the leaves) ends the
- * tree, the level nearest the root comes first, right after the superblock. */
-typedef struct VerityTreeLayout {
-        int levels; /* 0: one data block, its hash is the root */
-        uint64_t level_block[64], level_size[64];
-        uint64_t end_block; /* the block after the tree */
-} VerityTreeLayout;
-void verity_tree_layout(uint64_t data_blocks, uint64_t hash_offset, VerityTreeLayout *ret);
-
 /* Level 0 of a hash tree: the salted SHA-256 of every data block, in block
  * order, as the delta updater reads them (docs/updates.md). Not checked
  * against a root hash here: trust them as far as the file is trusted. */
@@ -66,10 +57,3 @@ int verity_leaves_read(const char *hash_path, uint64_t hash_offset, uint64_t dat
 void verity_leaves_done(VerityLeaves *l);
 /* The leaf of one 4096-byte data block under l's salt: sha256(salt || block). */
 int verity_block_hash(const VerityLeaves *l, const uint8_t *block, uint8_t ret[static 32]);
-
-/* Opens /dev/mapper/NAME read-only over data_dev with the hash tree (and its
- * superblock) on hash_dev, checked against root_hash. udev sync is off (no udev
- * in the initramfs); libdevmapper creates the node itself. On failure ret_msg
- * (if not NULL) gets libcryptsetup's last message. */
-int verity_open(const char *name, const char *data_dev, const char *hash_dev,
-                const uint8_t *root_hash, size_t root_hash_size, char *ret_msg, size_t msg_size);

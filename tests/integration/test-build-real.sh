@@ -49,6 +49,33 @@ with open(sys.argv[1], "r+b") as f:
 PY
 check_fails "veritysetup verify rejects a flipped byte" veritysetup verify "$TMP/flipped.erofs" "$IMAGE/usr.verity" "$ROOT_HASH"
 
+step "the initrd carries no crypto library of its own (docs/init.md)"
+# The initrd is zstd frames of whole newc archives (docs/architecture.md):
+# decompressed they are one stream of entries with a trailer after each run.
+check "initrd: no libcryptsetup, libdevmapper, libssl; libcrypto only as libkmod's dependency" \
+        python3 - "$IMAGE/initrd" <<'PY'
+import re, subprocess, sys
+data = subprocess.run(["zstd", "-dcq", sys.argv[1]], capture_output=True, check=True).stdout
+names, i = [], 0
+while i + 110 <= len(data):
+    if data[i:i + 6] != b"070701":
+        break
+    size, namesize = int(data[i + 54:i + 62], 16), int(data[i + 94:i + 102], 16)
+    names.append(data[i + 110:i + 110 + namesize - 1].decode())
+    i = (((i + 110 + namesize + 3) & ~3) + size + 3) & ~3
+    while i < len(data) and data[i] == 0:
+        i += 1  # padding between the archives of two frames
+libs = sorted({re.sub(r"\.so(\..*)?$", "", n.rsplit("/", 1)[-1])
+               for n in names if re.search(r"\.so(\.|$)", n)})
+print(f"  {len(names)} entries; libraries: {' '.join(libs)}")
+assert "init" in names, "no /init in the initrd"
+for bad in ("libcryptsetup", "libdevmapper", "libssl"):
+    assert bad not in libs, f"{bad} is in the initrd"
+# libkmod links libcrypto (module signatures): until stage 1 loads modules
+# without libkmod, libcrypto comes with it, and only with it.
+assert "libcrypto" not in libs or "libkmod" in libs, "libcrypto is in the initrd"
+PY
+
 step "manifest, SBOM and package set"
 check "manifest and SBOM agree with the artifacts; package set small" python3 - "$IMAGE" <<'PY'
 import hashlib, json, os, sys

@@ -163,12 +163,12 @@ static void test_disk_has_six_partitions_boot_entry_and_root_skeleton(void **sta
         expect_part(json_array_get(parts, 1), "usr-a", PART_TYPE_USR_X86_64, uuid);
         assert_int_equal(usr_partuuids_from_hex(root_hash, NULL, uuid), 0);
         expect_part(json_array_get(parts, 2), "usr-a-verity", PART_TYPE_USR_VERITY_X86_64, uuid);
-        assert_int_equal(partition_derive_uuid("test-host", "1.2.3", "usr-b", uuid), 0);
+        assert_int_equal(disk_derive_uuid("test-host", "1.2.3", "usr-b", uuid), 0);
         /* The empty pair is "_empty": Discoverable Partitions tools skip it. */
         expect_part(json_array_get(parts, 3), "_empty", PART_TYPE_USR_X86_64, uuid);
         expect_part(json_array_get(parts, 4), "_empty", PART_TYPE_USR_VERITY_X86_64, NULL);
         expect_part(json_array_get(parts, 5), "root", PART_TYPE_ROOT_X86_64, NULL);
-        assert_int_equal(partition_derive_uuid("test-host", "1.2.3", "disk", uuid), 0);
+        assert_int_equal(disk_derive_uuid("test-host", "1.2.3", "disk", uuid), 0);
         assert_int_equal(strcasecmp(json_string_value(json_object_get(
                                             json_object_get(j, "partitiontable"), "id")),
                                     uuid),
@@ -296,7 +296,7 @@ static void test_slot_b_image_goes_into_the_b_pair_with_a_b_entry(void **state) 
         expect_part(json_array_get(parts, 3), "usr-b", PART_TYPE_USR_X86_64, uuid);
         assert_int_equal(usr_partuuids_from_hex(root_hash, NULL, uuid), 0);
         expect_part(json_array_get(parts, 4), "usr-b-verity", PART_TYPE_USR_VERITY_X86_64, uuid);
-        assert_int_equal(partition_derive_uuid("test-host", "1.2.3", "usr-a", uuid), 0);
+        assert_int_equal(disk_derive_uuid("test-host", "1.2.3", "usr-a", uuid), 0);
         expect_part(json_array_get(parts, 1), "_empty", PART_TYPE_USR_X86_64, uuid);
 
         uint64_t esp_off =
@@ -319,8 +319,20 @@ static void test_slot_b_image_goes_into_the_b_pair_with_a_b_entry(void **state) 
         assert_null(strstr(listing, "berth-a"));
 }
 
+static void test_derived_uuids_are_stable_and_distinct(void **state) {
+        char a[UUID_STRING_SIZE], b[UUID_STRING_SIZE], c[UUID_STRING_SIZE];
+        assert_int_equal(disk_derive_uuid("host", "1.0", "root", a), 0);
+        assert_int_equal(disk_derive_uuid("host", "1.0", "root", b), 0);
+        assert_string_equal(a, b);
+        assert_int_equal(disk_derive_uuid("host", "1.1", "root", c), 0);
+        assert_string_not_equal(a, c);
+        assert_int_equal(a[14], '4');
+        assert_int_equal(disk_derive_uuid(NULL, "1.0", "root", c), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_derived_uuids_are_stable_and_distinct),
                 cmocka_unit_test(test_erofs_is_reproducible_whatever_the_mtimes),
                 cmocka_unit_test(test_uuid_from_bytes_sets_version_and_variant),
                 cmocka_unit_test(test_disk_has_six_partitions_boot_entry_and_root_skeleton),

@@ -46,23 +46,11 @@ static void test_usr_partition_labels_per_slot(void **state) {
         assert_null(usr_partition_label(_SLOT_INVALID, false));
 }
 
-static void test_derived_uuids_are_stable_and_distinct(void **state) {
-        char a[UUID_STRING_SIZE], b[UUID_STRING_SIZE], c[UUID_STRING_SIZE];
-        assert_int_equal(partition_derive_uuid("host", "1.0", "root", a), 0);
-        assert_int_equal(partition_derive_uuid("host", "1.0", "root", b), 0);
-        assert_string_equal(a, b);
-        assert_int_equal(partition_derive_uuid("host", "1.1", "root", c), 0);
-        assert_string_not_equal(a, c);
-        assert_int_equal(a[14], '4');
-        assert_int_equal(partition_derive_uuid(NULL, "1.0", "root", c), -EINVAL);
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_usr_partuuids_split_the_root_hash),
                 cmocka_unit_test(test_usr_partuuids_reject_bad_hashes),
                 cmocka_unit_test(test_usr_partition_labels_per_slot),
-                cmocka_unit_test(test_derived_uuids_are_stable_and_distinct),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
