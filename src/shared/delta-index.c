@@ -9,7 +9,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "macro.h"
-#include "verity.h"
+#include "verity-tree.h"
 
 #define FRAMES_MAGIC "berth-frames 1\n"
 #define FRAME_ENTRY (4u + 32u)

@@ -15,7 +15,7 @@
 #include "hexuuid.h"
 #include "macro.h"
 #include "unaligned.h"
-#include "verity.h"
+#include "verity-tree.h"
 #include "zstd-util.h"
 
 #define BLOCK VERITY_BLOCK_SIZE

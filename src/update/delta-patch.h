@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "verity.h"
+#include "verity-tree.h"
 
 typedef struct DeltaPatch {
         const char *path;           /* the patch file, checked against its signed SHA-256 */

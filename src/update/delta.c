@@ -19,7 +19,7 @@
 #include "hexuuid.h"
 #include "log.h"
 #include "macro.h"
-#include "verity.h"
+#include "verity-tree.h"
 
 #define HASH_SIZE 32
 #define BLOCK VERITY_BLOCK_SIZE

@@ -31,7 +31,7 @@
 #include "target.h"
 #include "tufclient.h"
 #include "usr-patch.h"
-#include "verity.h"
+#include "verity-tree.h"
 
 /* The files of a release the updater installs. */
 enum { RF_USR, RF_VERITY, RF_KERNEL, RF_INITRD, RF_CMDLINE, RF_UKI, RF_PARTS, RF_FRAMES, _RF_MAX };
