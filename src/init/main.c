@@ -5,10 +5,9 @@
  *
  * Built twice (src/init/meson.build): berth-stage1, the initramfs's /init,
  * with stage 1 (BERTH_INIT_STAGE1=1), and berth-init, the real root's PID 1,
- * without it, so that stage 1's libraries (libcryptsetup and what it brings:
- * libdevmapper, libargon2, json-c, libselinux, libudev, pcre2; libcrypto,
- * libfdisk) are never mapped into the process that lives as long as the
- * machine (docs/init.md, "Memory"). */
+ * without it, so that stage 1's libraries (libfdisk, libkmod and what it
+ * brings: libcrypto, libzstd, liblzma) are never mapped into the process that
+ * lives as long as the machine (docs/init.md, "Memory"). */
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
