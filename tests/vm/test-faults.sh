@@ -3,6 +3,8 @@
 # Faults, one boot each, each judged by the console:
 #   a. usr-A corrupted (erofs superblock): dm-verity turns the read into an I/O
 #      error; stage 1 prints berth's error line and reboots; nothing starts.
+#      a2 (with a): usr-A-verity's superblock spoiled: stage 1 names the
+#      partition and what is wrong before device-mapper is asked.
 #   b. a usrhash= that is not the image's: the usr partitions it names do not
 #      exist; stage 1 says so and reboots. b2 (with b): a wrong usrhash= that
 #      still names the image's partitions; dm-verity refuses it.
@@ -57,6 +59,20 @@ PY
         vm_expect_not "$VM_LOG" 'berth: starting ' "no service started"
         # QEMU ended at the guest's reboot (--no-reboot); berth vm names the
         # failure and exits 65 (docs/errors.md), not 0 and not at the timeout.
+        check "berth vm failed with the guest's failure (exit $VM_RC)" [ "$VM_RC" = 65 ]
+        [ $_checks_failed = 0 ] || berth_lines
+
+        step "a2. usr-a-verity without its superblock: stage 1 names the partition and the field"
+        cp --sparse=always "$DEFAULT_IMG/disk.raw" "$disk"
+        vstart=$(sfdisk -d "$disk" | sed -n 's/.*start= *\([0-9]*\),.*name="usr-a-verity".*/\1/p')
+        check "found the usr-a-verity partition (start sector ${vstart:-?})" [ -n "$vstart" ]
+        # "verity\0\0" -> "Xerity\0\0": stage 1 reads the superblock itself
+        # (src/shared/dm-verity.c) before device-mapper sees a table.
+        printf X | dd of="$disk" bs=1 seek=$((${vstart:-0} * 512)) conv=notrunc status=none
+        vm_boot --direct --no-reboot --timeout 180 --disk-copy "$disk"
+        vm_expect "$VM_LOG" 'berth: error: boot failed: cannot open dm-verity for usr \(data /dev/vda[0-9]+, hash /dev/vda[0-9]+\): /dev/vda[0-9]+: no verity superblock at offset 0 — rebooting' \
+                "berth: error: boot failed: no verity superblock on the hash partition, then rebooting"
+        vm_expect_not "$VM_LOG" 'berth: timeline switch-root' "no switch to the real root"
         check "berth vm failed with the guest's failure (exit $VM_RC)" [ "$VM_RC" = 65 ]
         [ $_checks_failed = 0 ] || berth_lines
 fi
