@@ -294,11 +294,13 @@ static int update_boot_entry(Api *api, const Settings *from, const Settings *to)
                                   "kernel.cmdline: %s names no berth.slot=, no boot entry "
                                   "to write",
                                   api->cmdline);
-        r = bootcmd_update(api->esp, slot_from_string(slot), from->cmdline, to->cmdline);
+        r = bootcmd_update(api->esp, slot_from_string(slot), false, from->cmdline, to->cmdline);
         if (r < 0)
                 return error_wrapf(r, "kernel.cmdline");
-        /* An update installed but not booted yet gets the words too. */
-        r = bootcmd_update(api->esp, slot_other(slot_from_string(slot)), from->cmdline,
+        /* An update installed but not booted yet (its entry made with the
+         * words applied then) gets the change too; an older release kept for
+         * a rollback keeps its entry as it is. */
+        r = bootcmd_update(api->esp, slot_other(slot_from_string(slot)), true, from->cmdline,
                            to->cmdline);
         if (r == -ENOENT)
                 error_clear();

@@ -64,7 +64,7 @@ static char *rewrite_options(const char *text, char **remove, char **add) {
         return strdup_printf("%.*soptions %s%s", (int) (line - text), text, joined, end);
 }
 
-int bootcmd_update(const char *esp, Slot slot, char **remove, char **add) {
+int bootcmd_update(const char *esp, Slot slot, bool pending_only, char **remove, char **add) {
         _cleanup_free_ char *dir = path_join(esp, "loader/entries");
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_(closedirp) DIR *d = NULL;
@@ -78,7 +78,9 @@ int bootcmd_update(const char *esp, Slot slot, char **remove, char **add) {
         while (d && (de = readdir(d))) {
                 BootEntry e;
                 if (boot_entry_parse(de->d_name, &e) >= 0 && e.slot == slot &&
-                    streq(e.suffix, ".conf") && strv_extend(&names, de->d_name) < 0)
+                    streq(e.suffix, ".conf") &&
+                    (!pending_only || (e.tries_left >= 0 && e.tries_done == 0)) &&
+                    strv_extend(&names, de->d_name) < 0)
                         return -ENOMEM;
         }
         if (strv_isempty(names))

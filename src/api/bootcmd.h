@@ -14,8 +14,9 @@
  * says whether it was remounted, for the matching call back. */
 int esp_set_writable(const char *esp, bool writable, bool *ret_remounted);
 
-/* In every entry of slot: removes the words of `remove` (one occurrence
- * each) from the options line and appends those of `add`. Returns the number
- * of entries changed; -ENOENT "no boot entry of slot a in ESP/loader/entries"
- * if there is none. */
-int bootcmd_update(const char *esp, Slot slot, char **remove, char **add);
+/* In every entry of slot (pending_only: only those never booted, an update
+ * the updater installed with the words applied then): removes the words of
+ * `remove` (one occurrence each) from the options line and appends those of
+ * `add`. Returns the number of entries changed; -ENOENT "no boot entry of
+ * slot a in ESP/loader/entries" if there is none. */
+int bootcmd_update(const char *esp, Slot slot, bool pending_only, char **remove, char **add);

@@ -238,10 +238,19 @@ check "slot b's entry has the words" \
         grep -qx 'options usrhash=00 berth.slot=b quiet mitigations=auto nosmt' "$entry"
 check "slot a's entry is untouched" \
         grep -qx 'options usrhash=11 berth.slot=a quiet' "$tmp/esp/loader/entries/berth-a.conf"
+# An update installed into slot a and not booted yet: the updater wrote its
+# entry with the words applied then, so it follows the next change.
+printf 'title berth\nversion 2\noptions usrhash=22 berth.slot=a quiet mitigations=auto nosmt\n' \
+        > "$tmp/esp/loader/entries/berth-a+3.conf"
 "$BERTH" --api "$sock" set 'kernel.cmdline=["nosmt", "quiet"]' > /dev/null &&
         "$BERTH" --api "$sock" apply > /dev/null
 check "a change removes the old words (one each) and adds the new" \
         grep -qx 'options usrhash=00 berth.slot=b quiet nosmt quiet' "$entry"
+check "the pending entry of slot a follows it" \
+        grep -qx 'options usrhash=22 berth.slot=a quiet nosmt quiet' "$tmp/esp/loader/entries/berth-a+3.conf"
+check "slot a's blessed entry (a rollback's) is still untouched" \
+        grep -qx 'options usrhash=11 berth.slot=a quiet' "$tmp/esp/loader/entries/berth-a.conf"
+rm "$tmp/esp/loader/entries/berth-a+3.conf"
 BERTH_API=$sock "$BERTH" revert > /dev/null
 check "revert puts the previous words back" \
         grep -qx 'options usrhash=00 berth.slot=b quiet mitigations=auto nosmt' "$entry"
