@@ -87,9 +87,15 @@ static int run(int argc, char **argv) {
                         o.etcd = optarg;
                         break;
                 case 'G':
+                        if (!reboot_lock_id_is_valid(optarg))
+                                return cli_usage_error("--group %s: not a name of [A-Za-z0-9._:-]",
+                                                       optarg);
                         o.group = optarg;
                         break;
                 case 'I':
+                        if (!reboot_lock_id_is_valid(optarg))
+                                return cli_usage_error("--id %s: not a holder ID ([A-Za-z0-9._:-])",
+                                                       optarg);
                         o.lock_id = optarg;
                         break;
                 case 'M':
@@ -118,6 +124,13 @@ static int run(int argc, char **argv) {
                 if (optind + 2 > argc || optind + 3 < argc ||
                     (optind + 3 == argc && !streq(argv[optind + 1], "release")))
                         return cli_usage_error(UPDATE_USAGE);
+                if (!streq(argv[optind + 1], "status") && !streq(argv[optind + 1], "take") &&
+                    !streq(argv[optind + 1], "release"))
+                        return cli_usage_error("unknown lock verb '%s' (status, take, release)",
+                                               argv[optind + 1]);
+                if (argv[optind + 2] && !reboot_lock_id_is_valid(argv[optind + 2]))
+                        return cli_usage_error("holder ID '%s': not of [A-Za-z0-9._:-]",
+                                               argv[optind + 2]);
                 return update_lock(&o, argv[optind + 1], argv[optind + 2]);
         }
         if (streq(verb, "mark-bad")) {
