@@ -33,6 +33,7 @@ typedef struct Settings {
         char **etcd_endpoints;
         char *reboot_group;
         char *max_unavailable; /* a JSON integer, kept as its decimal text */
+        char *reboot_window;   /* reboot-window.h's syntax */
 } Settings;
 
 typedef enum SettingKind {
@@ -52,6 +53,7 @@ typedef enum SettingKind {
         SETTING_REBOOT_COORDINATION,
         SETTING_URL_LIST,
         SETTING_COUNT,
+        SETTING_REBOOT_WINDOW,
         _SETTING_KIND_MAX,
         _SETTING_KIND_INVALID = -22,
 } SettingKind;

@@ -267,10 +267,11 @@ static int assess(const UpdateOptions *o, const Schedule *s) {
         return r < 0 ? r : 1;
 }
 
-/* A release is installed: with RebootCoordination=etcd, take a slot of the
- * fleet's reboot semaphore (waiting as long as it is full or etcd does not
- * answer, never rebooting without one) and reboot into it. Without
- * coordination the release waits for the next reboot, as before. */
+/* A release is installed: with RebootWindow=, wait for the window; with
+ * RebootCoordination=etcd, take a slot of the fleet's reboot semaphore
+ * (waiting as long as it is full or etcd does not answer, never rebooting
+ * without one); then reboot into it. With neither the release waits for the
+ * next reboot, as before. */
 static void reboot_coordinated(const UpdateOptions *o) {
         fflush(stdout);
         int r = update_reboot_lock_take_own(o);
@@ -281,7 +282,8 @@ static void reboot_coordinated(const UpdateOptions *o) {
         }
         if (r == 0)
                 return;
-        log_info("rebooting into the new release (reboot slot taken)");
+        log_info("rebooting into the new release (%s)",
+                 r > 1 ? "in the reboot window" : "reboot slot taken");
         fflush(stdout);
         if (kill(1, SIGTERM) < 0)
                 log_error("cannot ask PID 1 to reboot: %m");

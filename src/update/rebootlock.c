@@ -139,7 +139,8 @@ static int machine_id(char **ret) {
 }
 
 int reboot_lock_load(const UpdateOptions *o, RebootLock *ret) {
-        _cleanup_free_ char *conf = NULL, *mode = NULL, *eps = NULL, *group = NULL, *max = NULL;
+        _cleanup_free_ char *conf = NULL, *mode = NULL, *eps = NULL, *group = NULL, *max = NULL,
+                            *window = NULL;
         RebootLock l = { .max = 1 };
         int r = update_config_load(o, &conf);
         if (r < 0)
@@ -147,7 +148,8 @@ int reboot_lock_load(const UpdateOptions *o, RebootLock *ret) {
         if (conf && ((r = update_config_value(conf, "RebootCoordination", &mode)) < 0 ||
                      (r = update_config_value(conf, "EtcdEndpoints", &eps)) < 0 ||
                      (r = update_config_value(conf, "RebootGroup", &group)) < 0 ||
-                     (r = update_config_value(conf, "MaxUnavailable", &max)) < 0))
+                     (r = update_config_value(conf, "MaxUnavailable", &max)) < 0 ||
+                     (r = update_config_value(conf, "RebootWindow", &window)) < 0))
                 return r;
         if (mode && !streq(mode, "etcd") && !streq(mode, "off"))
                 return error_setf(EINVAL,
@@ -161,6 +163,12 @@ int reboot_lock_load(const UpdateOptions *o, RebootLock *ret) {
                                   REBOOT_LOCK_MAX_LIMIT);
         if (o->lock_max > 0)
                 l.max = o->lock_max;
+        if (window) {
+                r = reboot_window_parse(window, &l.window);
+                if (r < 0)
+                        return error_wrapf(r, "update.conf: RebootWindow=%s", window);
+                l.has_window = true;
+        }
         _cleanup_(reboot_lock_done) RebootLock tmp = l;
         const char *e = o->etcd ?: eps;
         if (e && (r = strv_extend_words(&tmp.endpoints, e, true)) < 0)
@@ -369,6 +377,19 @@ int reboot_lock_acquire(const RebootLock *l, unsigned wait_s, unsigned poll_max)
         }
 }
 
+/* "reboot window: Mon-Fri 02:00-04:00 UTC, opens 2026-11-30 02:00 UTC" */
+static void print_window(const RebootLock *l) {
+        char w[REBOOT_WINDOW_FORMAT_MAX], t[REBOOT_WINDOW_TIME_MAX];
+        time_t now = time(NULL), next;
+        if (!l->has_window)
+                return;
+        next = reboot_window_next(&l->window, now);
+        printf("reboot window: %s, %s %s\n", reboot_window_format(&l->window, w),
+               next == now ? "open now, until" : "opens",
+               reboot_window_format_time(next == now ? reboot_window_end(&l->window, now) : next,
+                                         t));
+}
+
 int update_lock_status_line(const UpdateOptions *o, const char *state_dir) {
         _cleanup_(reboot_lock_done) RebootLock l = {};
         _cleanup_free_ char *state = NULL;
@@ -382,6 +403,7 @@ int update_lock_status_line(const UpdateOptions *o, const char *state_dir) {
         r = reboot_lock_state_read(state_dir, &state);
         if (r < 0)
                 return r;
+        print_window(&l);
         if (!l.enabled && !state)
                 return 0;
         _cleanup_free_ char *eps = strv_join(l.endpoints, ",");
@@ -410,6 +432,7 @@ static int lock_status(const RebootLock *l) {
         if (r < 0)
                 return r;
         printf("agent: %s\n", state ?: "no slot taken");
+        print_window(l);
         r = etcd_client_new(l->endpoints, 0, &e);
         if (r < 0)
                 return r;
@@ -475,14 +498,70 @@ int update_reboot_lock_release_own(const UpdateOptions *o) {
         return r < 0 ? r : lock_release(&l, l.id);
 }
 
+/* Waits until the window is open, reading update.conf again after each
+ * pause of at most poll_s (an operator may change or drop the window):
+ * 0 inside it (or none now), < 0 error. */
+static int wait_window(const UpdateOptions *o, RebootLock *l, unsigned poll_s) {
+        for (;;) {
+                char w[REBOOT_WINDOW_FORMAT_MAX], t[REBOOT_WINDOW_TIME_MAX];
+                time_t now = time(NULL), next;
+                if (!l->has_window)
+                        return 0;
+                next = reboot_window_next(&l->window, now);
+                if (next <= now)
+                        return 0;
+                int r = reboot_lock_state_write(
+                        l->state_dir, "waiting for the reboot window %s, not rebooting before %s",
+                        reboot_window_format(&l->window, w), reboot_window_format_time(next, t));
+                if (r < 0)
+                        return r;
+                log_info("waiting for the reboot window %s (opens %s)", w, t);
+                fflush(stdout);
+                sleep((unsigned) MIN((time_t) poll_s, next - now));
+                reboot_lock_done(l);
+                r = reboot_lock_load(o, l);
+                if (r < 0)
+                        return r;
+        }
+}
+
 int update_reboot_lock_take_own(const UpdateOptions *o) {
         _cleanup_(reboot_lock_done) RebootLock l = {};
+        unsigned poll_s = o->poll_max ?: 60;
         int r = reboot_lock_load(o, &l);
-        if (r < 0 || !l.enabled)
-                return r < 0 ? r : 0;
-        r = check_enabled(&l, true);
         if (r < 0)
                 return r;
-        r = reboot_lock_acquire(&l, REBOOT_LOCK_FOREVER, o->poll_max ?: 300);
-        return r < 0 ? r : 1;
+        if (!l.enabled && !l.has_window)
+                return 0;
+        for (;;) {
+                r = wait_window(o, &l, poll_s);
+                if (r < 0)
+                        return r;
+                if (!l.enabled) {
+                        char w[REBOOT_WINDOW_FORMAT_MAX];
+                        if (!l.has_window) /* dropped while waiting: the next reboot */
+                                return 0;
+                        (void) reboot_lock_state_write(l.state_dir,
+                                                       "rebooting in the reboot window %s",
+                                                       reboot_window_format(&l.window, w));
+                        return 2;
+                }
+                r = check_enabled(&l, true);
+                if (r < 0)
+                        return r;
+                /* A slot only while the window is open: one taken outside
+                 * it would keep the other nodes waiting. */
+                time_t now = time(NULL);
+                unsigned wait_s = l.has_window
+                                          ? (unsigned) MAX(reboot_window_end(&l.window, now) - now,
+                                                           (time_t) 1)
+                                          : REBOOT_LOCK_FOREVER;
+                r = reboot_lock_acquire(&l, wait_s, o->poll_max ?: 300);
+                if (r >= 0)
+                        return 1;
+                if (!l.has_window || r == -ENOMEM)
+                        return r;
+                log_info("reboot window closed without a slot: %s", error_message(r));
+                error_clear();
+        }
 }

@@ -14,6 +14,7 @@
 
 #include "etcd.h"
 #include "macro.h"
+#include "reboot-window.h"
 #include "update.h"
 
 #define REBOOT_LOCK_PREFIX "/berth/reboot/"
@@ -44,10 +45,12 @@ typedef struct RebootLock {
         char *group, *key, *id;
         unsigned max; /* for a key that does not exist yet (MaxUnavailable=) */
         char *state_dir;
+        bool has_window; /* RebootWindow= */
+        RebootWindow window;
 } RebootLock;
 
 /* From update.conf (RebootCoordination=, EtcdEndpoints=, RebootGroup=,
- * MaxUnavailable=) and the options (--etcd, --group, --id, --max win);
+ * MaxUnavailable=, RebootWindow=) and the options (--etcd, --group, --id, --max win);
  * the ID defaults to /etc/machine-id. -EINVAL naming the key for bad
  * values. */
 int reboot_lock_load(const UpdateOptions *o, RebootLock *ret);
@@ -83,6 +86,12 @@ int update_lock_status_line(const UpdateOptions *o, const char *state_dir);
 /* The agent: with RebootCoordination=etcd, gives this machine's slot back
  * (1 released, 0 held none or coordination off). */
 int update_reboot_lock_release_own(const UpdateOptions *o);
-/* The agent: with RebootCoordination=etcd, waits for a slot for this machine
- * (as long as it takes): 1 held, 0 coordination off, < 0 error. */
+/* The agent, with a release installed: may it reboot into it? With
+ * RebootWindow= it first waits for the window (update.conf read again each
+ * poll, so a changed window counts); with RebootCoordination=etcd it then
+ * waits for a slot for this machine, until the window closes (then waits for
+ * the next one) or, without a window, as long as it takes. 1 reboot now
+ * (holding a slot), 2 reboot now (in the window, not coordinated), 0 neither
+ * a window nor coordination (the release waits for the next reboot), < 0
+ * error. */
 int update_reboot_lock_take_own(const UpdateOptions *o);
