@@ -154,7 +154,7 @@ static int render_update(const Settings *s, const char *factory, char **ret) {
 
         if (!s->update_channel && strv_isempty(s->health_command) && !s->reboot_coordination &&
             strv_isempty(s->etcd_endpoints) && !s->reboot_group && !s->max_unavailable &&
-            !s->reboot_window)
+            !s->reboot_window && !s->reboot_lease_ttl)
                 return 0;
         r = append(&buf, "# berth settings (update.*)\n");
         if (r >= 0 && s->update_channel)
@@ -179,6 +179,8 @@ static int render_update(const Settings *s, const char *factory, char **ret) {
                 r = append(&buf, "MaxUnavailable=%s\n", s->max_unavailable);
         if (r >= 0 && s->reboot_window)
                 r = append(&buf, "RebootWindow=%s\n", s->reboot_window);
+        if (r >= 0 && s->reboot_lease_ttl)
+                r = append(&buf, "RebootLeaseTTL=%s\n", s->reboot_lease_ttl);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(buf);

@@ -210,6 +210,27 @@ static void notify_ready(void) {
 }
 
 /* 1: blessed (or nothing to assess), 0: unhealthy (reboot asked), <0: error. */
+/* While this boot is assessed, the fleet slot this node took before its
+ * reboot stays its own: its lease is renewed at a third of its TTL (after a
+ * failure, again in 30 s: the network may not be up yet). */
+static void renew_lease(const UpdateOptions *o, uint64_t now, uint64_t *next) {
+        unsigned ttl = 0;
+        if (now < *next)
+                return;
+        int r = update_reboot_lock_renew_own(o, &ttl);
+        if (r < 0) {
+                log_warning("reboot lock: cannot renew the slot's lease: %s (again in 30s)",
+                            error_message(r));
+                error_clear();
+                *next = now + 30;
+        } else if (r == 0)
+                *next = UINT64_MAX; /* no slot, or one without a lease */
+        else {
+                log_info("reboot lock: renewed the lease of this node's slot (%us)", ttl);
+                *next = now + MAX(ttl / 3, 5u);
+        }
+}
+
 static int assess(const UpdateOptions *o, const Schedule *s) {
         const char *dir = o->services_dir ?: INITCTL_STATUS_DIR;
         _cleanup_free_ char *version = NULL, *last = NULL;
@@ -230,10 +251,11 @@ static int assess(const UpdateOptions *o, const Schedule *s) {
                  "timeout %us%s%s)",
                  version, s->grace, s->timeout, s->health_command ? ", health command " : "",
                  s->health_command ? s->health_command[0] : "");
-        uint64_t start = now_sec(), healthy_since = 0;
+        uint64_t start = now_sec(), healthy_since = 0, next_renew = 0;
         for (;;) {
                 _cleanup_free_ char *reason = NULL;
                 uint64_t now = now_sec();
+                renew_lease(o, now, &next_renew);
                 r = update_health_probe(dir, SELF, CONTAINERD_SOCKET, s->health_command,
                                         MIN(s->timeout, (unsigned) UPDATE_HEALTH_COMMAND_TIMEOUT),
                                         &reason);

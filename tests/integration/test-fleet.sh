@@ -63,7 +63,7 @@ wait_done() {
 step "max=1"
 check "the first agent takes the slot and the key is created with max 1" \
         bash -c "$(declare -f lock); B='$B' E='$E' TMP='$TMP' lock a one take --max 1 >/dev/null && \
-        test \"\$(etcdctl --endpoints '$E' get --print-value-only /berth/reboot/one)\" = '{\"holders\":[\"a\"],\"max\":1}'"
+        test \"\$(etcdctl --endpoints '$E' get --print-value-only /berth/reboot/one | sed 's/[0-9]\{6,\}/L/')\" = '{\"holders\":[\"a\"],\"leases\":{\"a\":\"L\"},\"max\":1}'"
 check "taking it again (a reboot between take and reboot) is fine" bash -c "$(declare -f lock); \
         B='$B' E='$E' TMP='$TMP' lock a one take >/dev/null"
 check "still one holder" test "$(holders one)" = "a"
@@ -77,7 +77,7 @@ check "its state says so" grep -q "waiting, not rebooting: .*all 1 slots taken" 
 check "exactly one holder while it waits" test "$(holders one)" = "a"
 lock a one status > "$TMP/status.out" 2>&1
 check "lock status lists the holder and the agent's state" bash -c "grep -q '^/berth/reboot/one: max 1, 1 held' '$TMP/status.out' && \
-        grep -qx 'holder: a' '$TMP/status.out' && grep -q '^agent: holding a slot of /berth/reboot/one' '$TMP/status.out'"
+        grep -Eqx 'holder: a \(lease [0-9]+, [0-9]+ s left\)' '$TMP/status.out' && grep -q '^agent: holding a slot of /berth/reboot/one' '$TMP/status.out'"
 check "the operator releases holder a" bash -c "$(declare -f lock); B='$B' E='$E' TMP='$TMP' lock op one release a | grep -q 'released the slot of a in /berth/reboot/one'"
 check "the waiting agent takes the slot after the release" wait_done "$PID_b"
 check "b is the only holder now" test "$(holders one)" = "b"
@@ -130,10 +130,43 @@ mkdir -p "$TMP/conf"
 printf 'RebootCoordination=etcd\nEtcdEndpoints=http://127.0.0.1:%s,%s\nRebootGroup=cfg\nMaxUnavailable=3\n' "$(free_port)" "$E" > "$TMP/conf/update.conf"
 check "update.conf's endpoints (a dead one first), group and max" bash -c \
         "'$B' update lock take --config '$TMP/conf' --id h1 --state '$TMP/state-h1' >/dev/null && \
-         test \"\$(etcdctl --endpoints '$E' get --print-value-only /berth/reboot/cfg)\" = '{\"holders\":[\"h1\"],\"max\":3}'"
+         test \"\$(etcdctl --endpoints '$E' get --print-value-only /berth/reboot/cfg | sed 's/[0-9]\{6,\}/L/')\" = '{\"holders\":[\"h1\"],\"leases\":{\"h1\":\"L\"},\"max\":3}'"
 printf 'RebootCoordination=yes\n' > "$TMP/conf/update.conf"
 "$B" update lock status --config "$TMP/conf" --etcd "$E" > "$TMP/cfg.out" 2>&1
 check "a bad RebootCoordination= is named" grep -q 'RebootCoordination=yes: not "etcd" or "off"' "$TMP/cfg.out"
+
+step "leases: a holder that dies does not block the group"
+lease_of() { etcdctl --endpoints "$E" get --print-value-only "/berth/reboot/$1" | python3 -c \
+        'import json,sys; print(json.load(sys.stdin).get("leases", {}).get(sys.argv[1], "none"))' "$2"; }
+check "a slot taken with --ttl 3 holds an etcd lease" bash -c "$(declare -f lock); B='$B' E='$E' TMP='$TMP' \
+        lock dead lease take --max 1 --ttl 3 >/dev/null"
+l1=$(lease_of lease dead)
+check "the lease ($l1) is etcd's, its TTL at most 3 s" bash -c \
+        "etcdctl --endpoints '$E' lease timetolive \$(printf %x '$l1') | grep -Eq 'granted with TTL\(3s\), remaining\([0-3]s\)'"
+take_bg live lease 1
+sleep 1
+check "while the lease runs, another agent waits" alive "$PID_live"
+check "the agent that died is still the holder" test "$(holders lease)" = dead
+check "after its lease expired, the waiting agent takes the slot" wait_done "$PID_live"
+check "and is the only holder" test "$(holders lease)" = live
+check "its take says whose lease expired" grep -q "the lease $l1 of holder dead expired: its slot is free" "$TMP/take-live.out"
+check "a holder with --ttl 0 has no lease" bash -c "$(declare -f lock); B='$B'; E='$E'; TMP='$TMP'; \
+        lock keep keep take --max 1 --ttl 0 >/dev/null && lock keep keep status | grep -qx 'holder: keep (no lease: until given back)'"
+check "and stays when another takes (exit 75)" bash -c "$(declare -f lock); B='$B' E='$E' TMP='$TMP' \
+        lock other keep take >/dev/null 2>&1; [ \$? -eq 75 ]"
+check "the key has no leases field then" test "$(lease_of keep keep)" = none
+# Renewal: what the agent does after its reboot until it is blessed.
+lock r1 renewal take --max 1 --ttl 3 >/dev/null
+l2=$(lease_of renewal r1)
+sleep 4.5
+check "a lease that expired while its node was down (nobody took the slot): renew gives a new one" bash -c \
+        "$(declare -f lock); B='$B' E='$E' TMP='$TMP' lock r1 renewal renew --ttl 60 | grep -qx 'renewed the lease of r1.s slot in /berth/reboot/renewal: 60 s'"
+l3=$(lease_of renewal r1)
+check "r1 still holds the slot, with a new lease ($l2 -> $l3)" bash -c "[ '$(holders renewal)' = r1 ] && [ '$l3' != '$l2' ] && [ '$l3' != none ]"
+check "renewing a running lease keeps it (keepalive)" bash -c \
+        "$(declare -f lock); B='$B' E='$E' TMP='$TMP' lock r1 renewal renew --ttl 60 | grep -q 'renewed' && [ \"\$(etcdctl --endpoints '$E' get --print-value-only /berth/reboot/renewal | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"leases\"][\"r1\"])')\" = '$l3' ]"
+check "release revokes the lease" bash -c "$(declare -f lock); B='$B' E='$E' TMP='$TMP' lock r1 renewal release >/dev/null && \
+        etcdctl --endpoints '$E' lease timetolive \$(printf %x '$l3') | grep -q 'already expired'"
 
 step "reboot window (RebootWindow=)"
 printf 'RebootCoordination=etcd\nEtcdEndpoints=%s\nRebootWindow=00:00-24:00\n' "$E" > "$TMP/conf/update.conf"
