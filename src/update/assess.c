@@ -211,23 +211,33 @@ static void notify_ready(void) {
 
 /* 1: blessed (or nothing to assess), 0: unhealthy (reboot asked), <0: error. */
 /* While this boot is assessed, the fleet slot this node took before its
- * reboot stays its own: its lease is renewed at a third of its TTL (after a
- * failure, again in 30 s: the network may not be up yet). */
-static void renew_lease(const UpdateOptions *o, uint64_t now, uint64_t *next) {
+ * reboot stays its own: its lease is renewed at a third of its TTL. Right
+ * after boot the network may not be up yet: a failed renewal is tried
+ * again after 1 s, doubling up to 30 s (said once). */
+typedef struct LeaseRenewal {
+        uint64_t next;
+        unsigned pause;
+} LeaseRenewal;
+
+static void renew_lease(const UpdateOptions *o, uint64_t now, LeaseRenewal *lr) {
         unsigned ttl = 0;
-        if (now < *next)
+        if (now < lr->next)
                 return;
         int r = update_reboot_lock_renew_own(o, &ttl);
         if (r < 0) {
-                log_warning("reboot lock: cannot renew the slot's lease: %s (again in 30s)",
-                            error_message(r));
+                if (lr->pause == 0)
+                        log_warning("reboot lock: cannot renew the slot's lease yet: %s (trying "
+                                    "again, every 30s at most)",
+                                    error_message(r));
                 error_clear();
-                *next = now + 30;
+                lr->pause = lr->pause == 0 ? 1 : MIN(lr->pause * 2, 30u);
+                lr->next = now + lr->pause;
         } else if (r == 0)
-                *next = UINT64_MAX; /* no slot, or one without a lease */
+                lr->next = UINT64_MAX; /* no slot, or one without a lease */
         else {
                 log_info("reboot lock: renewed the lease of this node's slot (%us)", ttl);
-                *next = now + MAX(ttl / 3, 5u);
+                lr->next = now + MAX(ttl / 3, 5u);
+                lr->pause = 0;
         }
 }
 
@@ -251,11 +261,12 @@ static int assess(const UpdateOptions *o, const Schedule *s) {
                  "timeout %us%s%s)",
                  version, s->grace, s->timeout, s->health_command ? ", health command " : "",
                  s->health_command ? s->health_command[0] : "");
-        uint64_t start = now_sec(), healthy_since = 0, next_renew = 0;
+        uint64_t start = now_sec(), healthy_since = 0;
+        LeaseRenewal renewal = {};
         for (;;) {
                 _cleanup_free_ char *reason = NULL;
                 uint64_t now = now_sec();
-                renew_lease(o, now, &next_renew);
+                renew_lease(o, now, &renewal);
                 r = update_health_probe(dir, SELF, CONTAINERD_SOCKET, s->health_command,
                                         MIN(s->timeout, (unsigned) UPDATE_HEALTH_COMMAND_TIMEOUT),
                                         &reason);

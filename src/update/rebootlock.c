@@ -533,6 +533,11 @@ static void print_window(const RebootLock *l) {
         if (!l->has_window)
                 return;
         next = reboot_window_next(&l->window, now);
+        if (next == now && reboot_window_end(&l->window, now) - now >= 7 * 86400) {
+                printf("reboot window: %s, open at all times\n",
+                       reboot_window_format(&l->window, w));
+                return;
+        }
         printf("reboot window: %s, %s %s\n", reboot_window_format(&l->window, w),
                next == now ? "open now, until" : "opens",
                reboot_window_format_time(next == now ? reboot_window_end(&l->window, now) : next,
