@@ -100,7 +100,8 @@ oom:
 }
 
 static int get_status(Api *api, json_t **ret) {
-        _cleanup_free_ char *osr = NULL, *cmd = NULL, *version = NULL, *slot = NULL, *ud = NULL;
+        _cleanup_free_ char *osr = NULL, *cmd = NULL, *version = NULL, *slot = NULL, *ud = NULL,
+                            *lock = NULL;
         _cleanup_free_ char *sdir = path_join(api->run_dir, "services");
         unsigned gen = 0, applied = 0;
         json_t *services = NULL;
@@ -126,6 +127,10 @@ static int get_status(Api *api, json_t **ret) {
          * the first berthd --boot. */
         if (api->user_data_done && read_full_file(api->user_data_done, &ud, NULL, 4096) >= 0)
                 ud[strcspn(ud, "\n")] = 0;
+        /* Why a node with a release installed has not rebooted into it yet
+         * (docs/updates.md, "Fleet reboots"); null without coordination. */
+        if (api->reboot_lock && read_full_file(api->reboot_lock, &lock, NULL, 4096) >= 0)
+                lock[strcspn(lock, "\n")] = 0;
         r = settings_store_current(api->settings_dir, &gen, NULL);
         if (r >= 0)
                 r = settings_store_applied(api->settings_dir, &applied);
@@ -133,10 +138,11 @@ static int get_status(Api *api, json_t **ret) {
                 r = services_json(sdir, &services);
         if (r < 0)
                 return r;
-        *ret = json_pack("{s:o, s:o, s:o, s:{s:i, s:i}, s:o}", "version",
+        *ret = json_pack("{s:o, s:o, s:o, s:{s:i, s:i}, s:o, s:o}", "version",
                          json_string_or_null(version), "slot", json_string_or_null(slot),
                          "services", services, "settings", "generation", (int) gen, "applied",
-                         (int) applied, "user_data", json_string_or_null(ud));
+                         (int) applied, "user_data", json_string_or_null(ud), "reboot_lock",
+                         json_string_or_null(lock));
         return *ret ? 0 : -ENOMEM;
 }
 

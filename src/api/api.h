@@ -10,6 +10,8 @@
 typedef struct Api {
         const char *settings_dir;   /* /var/lib/berth/settings */
         const char *user_data_done; /* /var/lib/berth/user-data.done (boot.h); NULL: none */
+        const char *reboot_lock;    /* /var/lib/berth/update/reboot-lock: the update agent's
+                                     * line on the fleet's reboot slot; NULL: none */
         const char *etc;            /* /etc */
         const char *factory;        /* /usr/share/factory/etc */
         const char *run_dir;        /* /run/berth: services/ and init.sock */

@@ -296,6 +296,12 @@ static int run(int argc, char **argv) {
         if (!done)
                 return -ENOMEM;
         api.user_data_done = done;
+        /* The update agent's state, also next to it: /var/lib/berth/update/reboot-lock. */
+        _cleanup_free_ char *lock = strdup_printf("%.*supdate/reboot-lock", (int) len,
+                                                  len > 0 ? api.settings_dir : "./");
+        if (!lock)
+                return -ENOMEM;
+        api.reboot_lock = lock;
         if (boot)
                 return run_boot(root, &api, esp, user_data);
         /* The live parts of apply touch the running kernel only when berthd

@@ -153,7 +153,8 @@ static int render_update(const Settings *s, const char *factory, char **ret) {
         int r;
 
         if (!s->update_channel && strv_isempty(s->health_command) && !s->reboot_coordination &&
-            strv_isempty(s->etcd_endpoints) && !s->reboot_group && !s->max_unavailable)
+            strv_isempty(s->etcd_endpoints) && !s->reboot_group && !s->max_unavailable &&
+            !s->reboot_window && !s->reboot_lease_ttl)
                 return 0;
         r = append(&buf, "# berth settings (update.*)\n");
         if (r >= 0 && s->update_channel)
@@ -176,6 +177,10 @@ static int render_update(const Settings *s, const char *factory, char **ret) {
                 r = append(&buf, "RebootGroup=%s\n", s->reboot_group);
         if (r >= 0 && s->max_unavailable)
                 r = append(&buf, "MaxUnavailable=%s\n", s->max_unavailable);
+        if (r >= 0 && s->reboot_window)
+                r = append(&buf, "RebootWindow=%s\n", s->reboot_window);
+        if (r >= 0 && s->reboot_lease_ttl)
+                r = append(&buf, "RebootLeaseTTL=%s\n", s->reboot_lease_ttl);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(buf);

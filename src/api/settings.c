@@ -10,6 +10,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "parse-util.h"
+#include "reboot-window.h"
 #include "settings.h"
 #include "strv.h"
 
@@ -57,6 +58,16 @@ const SettingInfo settings_table[] = {
           false,
           "integer 1 to 10000: nodes of the group rebooting at once, for a semaphore that does "
           "not exist yet (default 1)" },
+        { "update.reboot-window", SETTING_REBOOT_WINDOW, F(reboot_window), "berth/update.conf",
+          NULL, false,
+          "when the agent may reboot into a new release, weekly, UTC: \"[DAYS ]HH:MM-HH:MM\" "
+          "(\"Mon-Fri 02:00-04:00\", \"Sat,Sun 22:00-02:00\"; an end at or before the start is "
+          "the next day); installing is not limited" },
+        { "update.reboot-lease-ttl", SETTING_SECONDS, F(reboot_lease_ttl), "berth/update.conf",
+          NULL, false,
+          "integer 0 to 86400: seconds a node's reboot slot outlives the node without renewal "
+          "(an etcd lease, renewed after its reboot until blessed; 0: held until given back; "
+          "default 3600)" },
 };
 const size_t settings_table_size = ELEMENTSOF(settings_table);
 
@@ -69,6 +80,8 @@ static bool kind_is_string(SettingKind k) {
         case SETTING_IP:
         case SETTING_CHANNEL:
         case SETTING_REBOOT_COORDINATION:
+        case SETTING_REBOOT_WINDOW:
+        case SETTING_SECONDS:
         case SETTING_COUNT:
                 return true;
         default:
@@ -300,13 +313,14 @@ static const char *check_string(SettingKind k, const char *s) {
 }
 
 static int parse_string(const char *path, SettingKind k, json_t *v, char **ret) {
-        const char *why;
+        const char *why = NULL;
         char *s;
 
-        if (k == SETTING_COUNT) {
-                if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-                    json_integer_value(v) > 10000)
-                        return error_setf(EINVAL, "%s: not an integer from 1 to 10000", path);
+        if (k == SETTING_COUNT || k == SETTING_SECONDS) {
+                long long lo = k == SETTING_COUNT ? 1 : 0, hi = k == SETTING_COUNT ? 10000 : 86400;
+                if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+                        return error_setf(EINVAL, "%s: not an integer from %lld to %lld", path, lo,
+                                          hi);
                 s = strdup_printf("%lld", (long long) json_integer_value(v));
                 if (!s)
                         return -ENOMEM;
@@ -317,7 +331,13 @@ static int parse_string(const char *path, SettingKind k, json_t *v, char **ret) 
                 return error_setf(EINVAL, "%s: not a string", path);
         if (strlen(json_string_value(v)) != json_string_length(v))
                 return error_setf(EINVAL, "%s: contains a NUL byte", path);
-        why = check_string(k, json_string_value(v));
+        if (k == SETTING_REBOOT_WINDOW) {
+                RebootWindow w;
+                int r = reboot_window_parse(json_string_value(v), &w);
+                if (r < 0)
+                        return error_wrapf(r, "%s", path);
+        } else
+                why = check_string(k, json_string_value(v));
         if (why)
                 return error_setf(EINVAL, "%s: %s", path, why);
         s = strdup(json_string_value(v));
@@ -539,7 +559,7 @@ static int leaf_to_json(const SettingInfo *info, const Settings *s, json_t **ret
 
         if (kind_is_string(info->kind)) {
                 const char *str = *(char *const *) p;
-                if (str && info->kind == SETTING_COUNT)
+                if (str && (info->kind == SETTING_COUNT || info->kind == SETTING_SECONDS))
                         *ret = json_integer(strtoll(str, NULL, 10));
                 else
                         *ret = str ? json_string(str) : NULL;

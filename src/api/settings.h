@@ -32,7 +32,9 @@ typedef struct Settings {
         char *reboot_coordination; /* "off" or "etcd" */
         char **etcd_endpoints;
         char *reboot_group;
-        char *max_unavailable; /* a JSON integer, kept as its decimal text */
+        char *max_unavailable;  /* a JSON integer, kept as its decimal text */
+        char *reboot_window;    /* reboot-window.h's syntax */
+        char *reboot_lease_ttl; /* a JSON integer 0..86400, kept as its decimal text */
 } Settings;
 
 typedef enum SettingKind {
@@ -52,6 +54,8 @@ typedef enum SettingKind {
         SETTING_REBOOT_COORDINATION,
         SETTING_URL_LIST,
         SETTING_COUNT,
+        SETTING_REBOOT_WINDOW,
+        SETTING_SECONDS,
         _SETTING_KIND_MAX,
         _SETTING_KIND_INVALID = -22,
 } SettingKind;

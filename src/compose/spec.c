@@ -13,6 +13,7 @@
 #include "fileio.h"
 #include "ini.h"
 #include "parse-util.h"
+#include "reboot-window.h"
 #include "log.h"
 #include "strv.h"
 
@@ -87,6 +88,7 @@ ImageSpec *spec_free(ImageSpec *s) {
         free(s->update_reboot_coordination);
         strv_free(s->update_etcd_endpoints);
         free(s->update_reboot_group);
+        free(s->update_reboot_window);
         for (size_t i = 0; i < s->n_sources; i++)
                 source_done(&s->sources[i]);
         free(s->sources);
@@ -571,6 +573,8 @@ static const IniKey keys[] = {
           "group name" },
         { "Update", "MaxUnavailable", ini_key_unsigned, SPEC(update_max_unavailable), NULL, NULL, 1,
           10000 },
+        { "Update", "RebootWindow", ini_key_string, SPEC(update_reboot_window),
+          reboot_window_is_valid, "reboot window " REBOOT_WINDOW_SYNTAX },
         { "Output", "Compression", ini_key_string, SPEC(compression), valid_compression,
           "compression (lz4, lz4hc or none)" },
         { "Test", "Payload", ini_key_bool, SPEC(test_payload) },

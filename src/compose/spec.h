@@ -121,6 +121,7 @@ typedef struct ImageSpec {
         char **update_etcd_endpoints;     /* etcd client URLs */
         char *update_reboot_group;        /* the semaphore's group */
         unsigned update_max_unavailable;  /* 0: not set (the agent's default, 1) */
+        char *update_reboot_window;       /* reboot-window.h; NULL: any time */
 
         /* [Output] */
         char *compression; /* erofs compressor, default lz4hc */

@@ -395,6 +395,13 @@ static int append_reboot_config(const ImageSpec *spec, char **conf) {
                 return -ENOMEM;
         free(*conf);
         *conf = n;
+        if (spec->update_reboot_window) {
+                n = strdup_printf("%sRebootWindow=%s\n", *conf, spec->update_reboot_window);
+                if (!n)
+                        return -ENOMEM;
+                free(*conf);
+                *conf = n;
+        }
         return 0;
 }
 

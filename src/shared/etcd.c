@@ -366,3 +366,74 @@ int etcd_cas(EtcdClient *c, const char *key, int64_t mod_revision, const char *v
         free(a.data);
         return r;
 }
+
+int etcd_parse_lease(const char *data, size_t size, const char *what, int64_t *ret_id,
+                     int64_t *ret_ttl) {
+        json_t *j = NULL, *o;
+        int64_t id = 0, ttl = 0;
+        int r = parse_object(data, size, what, &j);
+        if (r < 0)
+                return r;
+        o = json_object_get(j, "result") ?: j; /* keepalive streams {"result": ...} */
+        if (!json_is_object(o))
+                r = error_setf(EBADMSG, "%s: field \"result\": not an object", what);
+        else if (!json_object_get(o, "header"))
+                r = error_setf(EBADMSG, "%s: field \"header\": missing", what);
+        else if ((r = get_int64(o, "ID", what, &id)) >= 0 &&
+                 (r = get_int64(o, "TTL", what, &ttl)) >= 0) {
+                if (id <= 0)
+                        r = error_setf(EBADMSG, "%s: field \"ID\": missing", what);
+                else {
+                        *ret_id = id;
+                        *ret_ttl = ttl > 0 ? ttl : -1;
+                        r = 0;
+                }
+        }
+        json_decref(j);
+        return r;
+}
+
+/* POSTs body to path and parses the lease answer. */
+static int lease_call(EtcdClient *c, const char *path, const char *body, int64_t *ret_id,
+                      int64_t *ret_ttl) {
+        _cleanup_free_ char *url = NULL;
+        Answer a = {};
+        if (!body)
+                return -ENOMEM;
+        int r = request(c, path, body, &a, &url);
+        if (r < 0)
+                return r;
+        r = etcd_parse_lease(a.data ?: "", a.size, url, ret_id, ret_ttl);
+        free(a.data);
+        return r;
+}
+
+int etcd_lease_grant(EtcdClient *c, unsigned ttl_s, int64_t *ret_id) {
+        _cleanup_free_ char *body = strdup_printf("{\"TTL\":\"%u\"}", ttl_s);
+        int64_t ttl;
+        return lease_call(c, "/v3/lease/grant", body, ret_id, &ttl);
+}
+
+static int lease_ttl_call(EtcdClient *c, const char *path, int64_t id, int64_t *ret_ttl) {
+        _cleanup_free_ char *body = strdup_printf("{\"ID\":\"%" PRId64 "\"}", id);
+        int64_t got;
+        return lease_call(c, path, body, &got, ret_ttl);
+}
+
+int etcd_lease_keepalive(EtcdClient *c, int64_t id, int64_t *ret_ttl) {
+        return lease_ttl_call(c, "/v3/lease/keepalive", id, ret_ttl);
+}
+
+int etcd_lease_ttl(EtcdClient *c, int64_t id, int64_t *ret_ttl) {
+        return lease_ttl_call(c, "/v3/lease/timetolive", id, ret_ttl);
+}
+
+int etcd_lease_revoke(EtcdClient *c, int64_t id) {
+        _cleanup_free_ char *body = strdup_printf("{\"ID\":\"%" PRId64 "\"}", id), *url = NULL;
+        Answer a = {};
+        if (!body)
+                return -ENOMEM;
+        int r = request(c, "/v3/lease/revoke", body, &a, &url);
+        free(a.data);
+        return r;
+}

@@ -4,8 +4,9 @@
  * integers as JSON strings), on berth's own HTTP client (http-client.h):
  * http:// and https:// endpoints (peers checked against the system CA
  * store, as every HTTPS connection of berth), tried in the order given; the
- * one that answered is asked first next time. No client certificates, no
- * authentication, no leases or watches. An EtcdClient is not shared between
+ * one that answered is asked first next time. Leases (POST /v3/lease/grant,
+ * keepalive, timetolive, revoke) as tokens with a TTL. No client
+ * certificates, no authentication, no watches. An EtcdClient is not shared between
  * threads. */
 #pragma once
 
@@ -43,6 +44,16 @@ int etcd_get(EtcdClient *c, const char *key, EtcdKv *ret);
  * < 0 as etcd_get. */
 int etcd_cas(EtcdClient *c, const char *key, int64_t mod_revision, const char *value, size_t size);
 
+/* A lease of ttl_s seconds: its ID (> 0). */
+int etcd_lease_grant(EtcdClient *c, unsigned ttl_s, int64_t *ret_id);
+/* Renews lease id for its full TTL: *ret_ttl the seconds it has now, or -1
+ * when it expired (or never existed). */
+int etcd_lease_keepalive(EtcdClient *c, int64_t id, int64_t *ret_ttl);
+/* The seconds lease id has left, -1 when it expired (or never existed). */
+int etcd_lease_ttl(EtcdClient *c, int64_t id, int64_t *ret_ttl);
+/* Ends lease id now (-EPROTO, HTTP 404, when it no longer exists). */
+int etcd_lease_revoke(EtcdClient *c, int64_t id);
+
 /* The endpoint that answered last (NULL before any answer). */
 const char *etcd_endpoint(const EtcdClient *c);
 
@@ -52,6 +63,10 @@ const char *etcd_endpoint(const EtcdClient *c);
  * field named for anything else. */
 int etcd_parse_range(const char *data, size_t size, const char *key, const char *what, EtcdKv *ret);
 int etcd_parse_txn(const char *data, size_t size, const char *what);
+/* A lease answer (grant, timetolive, keepalive's {"result": ...}): its ID
+ * and TTL (-1 for an expired lease; keepalive leaves TTL out then). */
+int etcd_parse_lease(const char *data, size_t size, const char *what, int64_t *ret_id,
+                     int64_t *ret_ttl);
 
 /* Standard base64 (RFC 4648, padded). */
 char *etcd_base64_encode(const void *data, size_t size);

@@ -210,6 +210,37 @@ static void notify_ready(void) {
 }
 
 /* 1: blessed (or nothing to assess), 0: unhealthy (reboot asked), <0: error. */
+/* While this boot is assessed, the fleet slot this node took before its
+ * reboot stays its own: its lease is renewed at a third of its TTL. Right
+ * after boot the network may not be up yet: a failed renewal is tried
+ * again after 1 s, doubling up to 30 s (said once). */
+typedef struct LeaseRenewal {
+        uint64_t next;
+        unsigned pause;
+} LeaseRenewal;
+
+static void renew_lease(const UpdateOptions *o, uint64_t now, LeaseRenewal *lr) {
+        unsigned ttl = 0;
+        if (now < lr->next)
+                return;
+        int r = update_reboot_lock_renew_own(o, &ttl);
+        if (r < 0) {
+                if (lr->pause == 0)
+                        log_warning("reboot lock: cannot renew the slot's lease yet: %s (trying "
+                                    "again, every 30s at most)",
+                                    error_message(r));
+                error_clear();
+                lr->pause = lr->pause == 0 ? 1 : MIN(lr->pause * 2, 30u);
+                lr->next = now + lr->pause;
+        } else if (r == 0)
+                lr->next = UINT64_MAX; /* no slot, or one without a lease */
+        else {
+                log_info("reboot lock: renewed the lease of this node's slot (%us)", ttl);
+                lr->next = now + MAX(ttl / 3, 5u);
+                lr->pause = 0;
+        }
+}
+
 static int assess(const UpdateOptions *o, const Schedule *s) {
         const char *dir = o->services_dir ?: INITCTL_STATUS_DIR;
         _cleanup_free_ char *version = NULL, *last = NULL;
@@ -231,9 +262,11 @@ static int assess(const UpdateOptions *o, const Schedule *s) {
                  version, s->grace, s->timeout, s->health_command ? ", health command " : "",
                  s->health_command ? s->health_command[0] : "");
         uint64_t start = now_sec(), healthy_since = 0;
+        LeaseRenewal renewal = {};
         for (;;) {
                 _cleanup_free_ char *reason = NULL;
                 uint64_t now = now_sec();
+                renew_lease(o, now, &renewal);
                 r = update_health_probe(dir, SELF, CONTAINERD_SOCKET, s->health_command,
                                         MIN(s->timeout, (unsigned) UPDATE_HEALTH_COMMAND_TIMEOUT),
                                         &reason);
@@ -267,10 +300,11 @@ static int assess(const UpdateOptions *o, const Schedule *s) {
         return r < 0 ? r : 1;
 }
 
-/* A release is installed: with RebootCoordination=etcd, take a slot of the
- * fleet's reboot semaphore (waiting as long as it is full or etcd does not
- * answer, never rebooting without one) and reboot into it. Without
- * coordination the release waits for the next reboot, as before. */
+/* A release is installed: with RebootWindow=, wait for the window; with
+ * RebootCoordination=etcd, take a slot of the fleet's reboot semaphore
+ * (waiting as long as it is full or etcd does not answer, never rebooting
+ * without one); then reboot into it. With neither the release waits for the
+ * next reboot, as before. */
 static void reboot_coordinated(const UpdateOptions *o) {
         fflush(stdout);
         int r = update_reboot_lock_take_own(o);
@@ -281,7 +315,8 @@ static void reboot_coordinated(const UpdateOptions *o) {
         }
         if (r == 0)
                 return;
-        log_info("rebooting into the new release (reboot slot taken)");
+        log_info("rebooting into the new release (%s)",
+                 r > 1 ? "in the reboot window" : "reboot slot taken");
         fflush(stdout);
         if (kill(1, SIGTERM) < 0)
                 log_error("cannot ask PID 1 to reboot: %m");

@@ -18,8 +18,9 @@
         "VERSION|service|periodic "                                                                \
         "[--disk PATH] [--state DIR] [--repo URL] [--channel NAME] [--root FILE] "                 \
         "[--timeout SECONDS] [--reboot] [--full]\n"                                                \
-        "       berth update lock status|take|release [ID] [--etcd URL[,URL...]] [--group NAME] "  \
-        "[--id ID] [--max N] [--wait SECONDS] [--state DIR]"
+        "       berth update lock status|take|release [ID]|renew [--etcd URL[,URL...]] [--group "  \
+        "NAME] "                                                                                   \
+        "[--id ID] [--max N] [--ttl SECONDS] [--wait SECONDS] [--state DIR]"
 
 static int run(int argc, char **argv) {
         UpdateOptions o = {};
@@ -41,12 +42,14 @@ static int run(int argc, char **argv) {
                 { "max", required_argument, NULL, 'M' },
                 { "wait", required_argument, NULL, 'W' },
                 { "poll-max", required_argument, NULL, 'P' },
+                { "ttl", required_argument, NULL, 'L' },
                 {},
         };
         int c, r;
 
         optind = 1;
-        while ((c = getopt_long(argc, argv, "d:s:r:c:R:C:e:t:BFS:E:G:I:M:W:P:", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "d:s:r:c:R:C:e:t:BFS:E:G:I:M:W:P:L:", opts, NULL)) >=
+               0) {
                 switch (c) {
                 case 'd':
                         o.disk = optarg;
@@ -87,9 +90,15 @@ static int run(int argc, char **argv) {
                         o.etcd = optarg;
                         break;
                 case 'G':
+                        if (!reboot_lock_id_is_valid(optarg))
+                                return cli_usage_error("--group %s: not a name of [A-Za-z0-9._:-]",
+                                                       optarg);
                         o.group = optarg;
                         break;
                 case 'I':
+                        if (!reboot_lock_id_is_valid(optarg))
+                                return cli_usage_error("--id %s: not a holder ID ([A-Za-z0-9._:-])",
+                                                       optarg);
                         o.lock_id = optarg;
                         break;
                 case 'M':
@@ -107,6 +116,13 @@ static int run(int argc, char **argv) {
                         if (r < 0)
                                 return r;
                         break;
+                case 'L':
+                        r = cli_number_arg("ttl", optarg, 0, REBOOT_LOCK_LEASE_TTL_MAX,
+                                           &o.lock_ttl);
+                        if (r < 0)
+                                return r;
+                        o.lock_ttl_set = true;
+                        break;
                 default:
                         return cli_usage_error(UPDATE_USAGE);
                 }
@@ -118,6 +134,14 @@ static int run(int argc, char **argv) {
                 if (optind + 2 > argc || optind + 3 < argc ||
                     (optind + 3 == argc && !streq(argv[optind + 1], "release")))
                         return cli_usage_error(UPDATE_USAGE);
+                if (!streq(argv[optind + 1], "status") && !streq(argv[optind + 1], "take") &&
+                    !streq(argv[optind + 1], "release") && !streq(argv[optind + 1], "renew"))
+                        return cli_usage_error(
+                                "unknown lock verb '%s' (status, take, release, renew)",
+                                argv[optind + 1]);
+                if (argv[optind + 2] && !reboot_lock_id_is_valid(argv[optind + 2]))
+                        return cli_usage_error("holder ID '%s': not of [A-Za-z0-9._:-]",
+                                               argv[optind + 2]);
                 return update_lock(&o, argv[optind + 1], argv[optind + 2]);
         }
         if (streq(verb, "mark-bad")) {

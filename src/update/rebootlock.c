@@ -2,6 +2,7 @@
 /* The fleet reboot semaphore in etcd (rebootlock.h). */
 #include "rebootlock.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -32,7 +33,77 @@ bool reboot_lock_id_is_valid(const char *id) {
 
 void reboot_sem_done(RebootSem *s) {
         s->holders = strv_free(s->holders);
+        free(s->leases);
+        s->leases = NULL;
         s->max = 0;
+}
+
+int reboot_sem_add(RebootSem *s, const char *id, int64_t lease) {
+        size_t n = strv_length(s->holders);
+        int64_t *l = reallocarray(s->leases, n + 1, sizeof(int64_t));
+        if (!l)
+                return -ENOMEM;
+        s->leases = l;
+        int r = strv_extend(&s->holders, id);
+        if (r < 0)
+                return r;
+        s->leases[n] = lease;
+        return 0;
+}
+
+static ssize_t sem_index(const RebootSem *s, const char *id) {
+        for (size_t i = 0; s->holders && s->holders[i]; i++)
+                if (streq(s->holders[i], id))
+                        return (ssize_t) i;
+        return -1;
+}
+
+void reboot_sem_remove(RebootSem *s, const char *id) {
+        ssize_t i = sem_index(s, id);
+        if (i < 0)
+                return;
+        size_t n = strv_length(s->holders);
+        free(s->holders[i]);
+        memmove(s->holders + i, s->holders + i + 1, (n - (size_t) i) * sizeof(char *));
+        memmove(s->leases + i, s->leases + i + 1, (n - (size_t) i - 1) * sizeof(int64_t));
+}
+
+int64_t reboot_sem_lease(const RebootSem *s, const char *id) {
+        ssize_t i = sem_index(s, id);
+        return i < 0 ? -1 : s->leases[i];
+}
+
+/* "leases": {ID: "decimal lease ID"}, each ID a holder; into s->leases. */
+static int parse_leases(json_t *m, const char *what, RebootSem *s) {
+        const char *id;
+        json_t *v;
+        size_t n = strv_length(s->holders);
+        s->leases = calloc(n + 1, sizeof(int64_t));
+        if (!s->leases)
+                return -ENOMEM;
+        if (!m)
+                return 0;
+        if (!json_is_object(m))
+                return error_setf(EBADMSG, "%s: field \"leases\": not an object", what);
+        json_object_foreach(m, id, v) {
+                const char *t = json_string_value(v);
+                ssize_t i = sem_index(s, id);
+                char *end;
+                if (i < 0)
+                        return error_setf(EBADMSG,
+                                          "%s: field \"leases\": \"%.128s\" is not a holder", what,
+                                          id);
+                errno = 0;
+                long long x = t ? strtoll(t, &end, 10) : 0;
+                if (!t || errno != 0 || end == t || *end || x <= 0 ||
+                    !isdigit((unsigned char) t[0]))
+                        return error_setf(EBADMSG,
+                                          "%s: field \"leases.%s\": not a lease ID (a string of "
+                                          "digits)",
+                                          what, id);
+                s->leases[i] = x;
+        }
+        return 0;
 }
 
 int reboot_sem_parse(const char *data, size_t size, const char *what, RebootSem *ret) {
@@ -50,7 +121,8 @@ int reboot_sem_parse(const char *data, size_t size, const char *what, RebootSem 
                 r = error_setf(EBADMSG, "%s: not a JSON object", what);
                 goto out;
         }
-        json_object_foreach(j, field, v) if (!streq(field, "max") && !streq(field, "holders")) {
+        json_object_foreach(j, field, v) if (!streq(field, "max") && !streq(field, "holders") &&
+                                             !streq(field, "leases")) {
                 r = error_setf(EBADMSG, "%s: unknown field \"%s\"", what, field);
                 goto out;
         }
@@ -88,29 +160,46 @@ int reboot_sem_parse(const char *data, size_t size, const char *what, RebootSem 
                 if (r < 0)
                         goto out;
         }
-        *ret = (RebootSem){ .max = (unsigned) json_integer_value(json_object_get(j, "max")),
-                            .holders = TAKE_PTR(holders) };
-        r = 0;
+        RebootSem s = { .max = (unsigned) json_integer_value(json_object_get(j, "max")),
+                        .holders = TAKE_PTR(holders) };
+        r = parse_leases(json_object_get(j, "leases"), what, &s);
+        if (r < 0) {
+                reboot_sem_done(&s);
+                goto out;
+        }
+        *ret = s;
 out:
         json_decref(j);
         return r;
 }
 
 int reboot_sem_format(const RebootSem *s, char **ret) {
-        json_t *j = json_object(), *h = json_array();
+        json_t *j = json_object(), *h = json_array(), *m = json_object();
         int r = -ENOMEM;
-        if (!j || !h || json_set(j, "max", json_integer(s->max)) < 0)
+        if (!j || !h || !m || json_set(j, "max", json_integer(s->max)) < 0)
                 goto out;
-        STRV_FOREACH(id, s->holders)
-                if (json_append(h, json_string(*id)) < 0)
+        for (size_t i = 0; s->holders && s->holders[i]; i++) {
+                if (json_append(h, json_string(s->holders[i])) < 0)
                         goto out;
+                if (s->leases && s->leases[i] > 0) {
+                        char id[24];
+                        (void) snprintf(id, sizeof id, "%" PRId64, s->leases[i]);
+                        if (json_set(m, s->holders[i], json_string(id)) < 0)
+                                goto out;
+                }
+        }
         r = json_set(j, "holders", h);
         h = NULL;
+        if (r >= 0 && json_object_size(m) > 0) {
+                r = json_set(j, "leases", m);
+                m = NULL;
+        }
         if (r < 0)
                 goto out;
         *ret = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
         r = *ret ? 0 : -ENOMEM;
 out:
+        json_decref(m);
         json_decref(h);
         json_decref(j);
         return r;
@@ -139,15 +228,18 @@ static int machine_id(char **ret) {
 }
 
 int reboot_lock_load(const UpdateOptions *o, RebootLock *ret) {
-        _cleanup_free_ char *conf = NULL, *mode = NULL, *eps = NULL, *group = NULL, *max = NULL;
-        RebootLock l = { .max = 1 };
+        _cleanup_free_ char *conf = NULL, *mode = NULL, *eps = NULL, *group = NULL, *max = NULL,
+                            *window = NULL, *ttl = NULL;
+        RebootLock l = { .max = 1, .lease_ttl = REBOOT_LOCK_LEASE_TTL_DEFAULT };
         int r = update_config_load(o, &conf);
         if (r < 0)
                 return r;
         if (conf && ((r = update_config_value(conf, "RebootCoordination", &mode)) < 0 ||
                      (r = update_config_value(conf, "EtcdEndpoints", &eps)) < 0 ||
                      (r = update_config_value(conf, "RebootGroup", &group)) < 0 ||
-                     (r = update_config_value(conf, "MaxUnavailable", &max)) < 0))
+                     (r = update_config_value(conf, "MaxUnavailable", &max)) < 0 ||
+                     (r = update_config_value(conf, "RebootWindow", &window)) < 0 ||
+                     (r = update_config_value(conf, "RebootLeaseTTL", &ttl)) < 0))
                 return r;
         if (mode && !streq(mode, "etcd") && !streq(mode, "off"))
                 return error_setf(EINVAL,
@@ -161,6 +253,19 @@ int reboot_lock_load(const UpdateOptions *o, RebootLock *ret) {
                                   REBOOT_LOCK_MAX_LIMIT);
         if (o->lock_max > 0)
                 l.max = o->lock_max;
+        if (ttl && parse_unsigned_range(ttl, 0, REBOOT_LOCK_LEASE_TTL_MAX, &l.lease_ttl) < 0)
+                return error_setf(EINVAL,
+                                  "update.conf: RebootLeaseTTL=%s: not a number of seconds from 0 "
+                                  "to %u",
+                                  ttl, REBOOT_LOCK_LEASE_TTL_MAX);
+        if (o->lock_ttl_set)
+                l.lease_ttl = o->lock_ttl;
+        if (window) {
+                r = reboot_window_parse(window, &l.window);
+                if (r < 0)
+                        return error_wrapf(r, "update.conf: RebootWindow=%s", window);
+                l.has_window = true;
+        }
         _cleanup_(reboot_lock_done) RebootLock tmp = l;
         const char *e = o->etcd ?: eps;
         if (e && (r = strv_extend_words(&tmp.endpoints, e, true)) < 0)
@@ -221,31 +326,80 @@ static int write_sem(EtcdClient *e, const RebootLock *l, const RebootSem *s, int
         return r < 0 ? r : etcd_cas(e, l->key, rev, text, strlen(text));
 }
 
+/* Drops the holders whose lease expired (their node died, or stayed down
+ * longer than the TTL); holders without a lease stay. The number dropped. */
+static int evict_expired(EtcdClient *e, const RebootLock *l, RebootSem *s) {
+        int n = 0;
+        for (size_t i = 0; s->holders && s->holders[i];) {
+                int64_t ttl = 0;
+                if (s->leases[i] <= 0) {
+                        i++;
+                        continue;
+                }
+                int r = etcd_lease_ttl(e, s->leases[i], &ttl);
+                if (r < 0)
+                        return r;
+                if (ttl > 0) {
+                        i++;
+                        continue;
+                }
+                log_info("reboot lock %s: the lease %" PRId64 " of holder %s expired: its slot "
+                         "is free",
+                         l->key, s->leases[i], s->holders[i]);
+                _cleanup_free_ char *gone = strdup(s->holders[i]);
+                if (!gone)
+                        return -ENOMEM;
+                reboot_sem_remove(s, gone);
+                n++;
+        }
+        return n;
+}
+
+/* Best effort: a lease nobody revokes ends after its TTL anyway. */
+static void revoke_quietly(EtcdClient *e, int64_t lease) {
+        if (lease <= 0)
+                return;
+        int r = etcd_lease_revoke(e, lease);
+        if (r < 0) {
+                log_debug("etcd: cannot revoke lease %" PRId64 ": %s", lease, error_message(r));
+                error_clear();
+        }
+}
+
 int reboot_lock_take(EtcdClient *e, const RebootLock *l, const char *id, RebootSem *ret_sem) {
+        int64_t lease = 0; /* granted once, for all the tries */
+        int r = 0;
         for (unsigned try = 0; try < REBOOT_LOCK_CAS_TRIES; try++) {
                 _cleanup_(reboot_sem_done) RebootSem s = {};
                 int64_t rev = 0;
-                int r = reboot_lock_read(e, l, &s, &rev);
+                r = reboot_lock_read(e, l, &s, &rev);
                 if (r < 0)
-                        return r;
+                        break;
                 if (r == 0)
                         s.max = l->max;
                 if (strv_contains(s.holders, id)) {
                         *ret_sem = s;
                         s = (RebootSem){};
-                        return 1;
+                        r = 1;
+                        break;
                 }
+                if (strv_length(s.holders) >= s.max && (r = evict_expired(e, l, &s)) < 0)
+                        break;
                 if (strv_length(s.holders) >= s.max) {
                         *ret_sem = s;
                         s = (RebootSem){};
-                        return 0;
+                        r = 0;
+                        break;
                 }
-                r = strv_extend(&s.holders, id);
+                if (l->lease_ttl > 0 && lease == 0 &&
+                    (r = etcd_lease_grant(e, l->lease_ttl, &lease)) < 0)
+                        break;
+                r = reboot_sem_add(&s, id, lease);
                 if (r < 0)
-                        return r;
+                        break;
                 r = write_sem(e, l, &s, rev);
                 if (r < 0)
-                        return r;
+                        break;
                 if (r > 0) {
                         if (try > 0)
                                 log_info("reboot lock %s: took a slot after %u lost "
@@ -253,31 +407,34 @@ int reboot_lock_take(EtcdClient *e, const RebootLock *l, const char *id, RebootS
                                          l->key, try);
                         *ret_sem = s;
                         s = (RebootSem){};
-                        return 1;
+                        return 1; /* the lease is the slot's now */
                 }
                 log_debug("reboot lock %s: changed meanwhile, again", l->key);
                 conflict_pause();
+                r = -EAGAIN;
         }
-        return error_setf(EAGAIN, "reboot lock %s: %u compare-and-swaps lost to other writers",
-                          l->key, REBOOT_LOCK_CAS_TRIES);
+        revoke_quietly(e, lease);
+        if (r == -EAGAIN)
+                return error_setf(EAGAIN,
+                                  "reboot lock %s: %u compare-and-swaps lost to other writers",
+                                  l->key, REBOOT_LOCK_CAS_TRIES);
+        return r;
 }
 
 int reboot_lock_release(EtcdClient *e, const RebootLock *l, const char *id) {
         for (unsigned try = 0; try < REBOOT_LOCK_CAS_TRIES; try++) {
                 _cleanup_(reboot_sem_done) RebootSem s = {};
-                _cleanup_strv_free_ char **rest = NULL;
                 int64_t rev = 0;
                 int r = reboot_lock_read(e, l, &s, &rev);
                 if (r <= 0)
                         return r;
-                if (!strv_contains(s.holders, id))
+                int64_t lease = reboot_sem_lease(&s, id);
+                if (lease < 0)
                         return 0;
-                STRV_FOREACH(h, s.holders)
-                        if (!streq(*h, id) && (r = strv_extend(&rest, *h)) < 0)
-                                return r;
-                strv_free(s.holders);
-                s.holders = TAKE_PTR(rest);
+                reboot_sem_remove(&s, id);
                 r = write_sem(e, l, &s, rev);
+                if (r > 0)
+                        revoke_quietly(e, lease);
                 if (r != 0)
                         return r;
                 conflict_pause();
@@ -369,6 +526,24 @@ int reboot_lock_acquire(const RebootLock *l, unsigned wait_s, unsigned poll_max)
         }
 }
 
+/* "reboot window: Mon-Fri 02:00-04:00 UTC, opens 2026-11-30 02:00 UTC" */
+static void print_window(const RebootLock *l) {
+        char w[REBOOT_WINDOW_FORMAT_MAX], t[REBOOT_WINDOW_TIME_MAX];
+        time_t now = time(NULL), next;
+        if (!l->has_window)
+                return;
+        next = reboot_window_next(&l->window, now);
+        if (next == now && reboot_window_end(&l->window, now) - now >= 7 * 86400) {
+                printf("reboot window: %s, open at all times\n",
+                       reboot_window_format(&l->window, w));
+                return;
+        }
+        printf("reboot window: %s, %s %s\n", reboot_window_format(&l->window, w),
+               next == now ? "open now, until" : "opens",
+               reboot_window_format_time(next == now ? reboot_window_end(&l->window, now) : next,
+                                         t));
+}
+
 int update_lock_status_line(const UpdateOptions *o, const char *state_dir) {
         _cleanup_(reboot_lock_done) RebootLock l = {};
         _cleanup_free_ char *state = NULL;
@@ -382,6 +557,7 @@ int update_lock_status_line(const UpdateOptions *o, const char *state_dir) {
         r = reboot_lock_state_read(state_dir, &state);
         if (r < 0)
                 return r;
+        print_window(&l);
         if (!l.enabled && !state)
                 return 0;
         _cleanup_free_ char *eps = strv_join(l.endpoints, ",");
@@ -410,6 +586,7 @@ static int lock_status(const RebootLock *l) {
         if (r < 0)
                 return r;
         printf("agent: %s\n", state ?: "no slot taken");
+        print_window(l);
         r = etcd_client_new(l->endpoints, 0, &e);
         if (r < 0)
                 return r;
@@ -423,8 +600,23 @@ static int lock_status(const RebootLock *l) {
         }
         printf("%s: max %u, %zu held, revision %" PRId64 " (%s)\n", l->key, s.max,
                strv_length(s.holders), rev, strna(etcd_endpoint(e)));
-        STRV_FOREACH(h, s.holders)
-                printf("holder: %s\n", *h);
+        for (size_t i = 0; s.holders && s.holders[i]; i++) {
+                int64_t ttl = 0;
+                if (s.leases[i] <= 0) {
+                        printf("holder: %s (no lease: until given back)\n", s.holders[i]);
+                        continue;
+                }
+                r = etcd_lease_ttl(e, s.leases[i], &ttl);
+                if (r < 0)
+                        return r;
+                if (ttl > 0)
+                        printf("holder: %s (lease %" PRId64 ", %" PRId64 " s left)\n", s.holders[i],
+                               s.leases[i], ttl);
+                else
+                        printf("holder: %s (lease %" PRId64 " expired: the next taker frees "
+                               "its slot)\n",
+                               s.holders[i], s.leases[i]);
+        }
         return 0;
 }
 
@@ -447,12 +639,27 @@ static int lock_release(const RebootLock *l, const char *id) {
         return 0;
 }
 
+static int renew(const RebootLock *l, unsigned *ret_ttl);
+
+static int lock_renew(const RebootLock *l) {
+        unsigned ttl = 0;
+        int r = renew(l, &ttl);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                printf("%s holds no slot of %s with a lease\n", l->id, l->key);
+        else
+                printf("renewed the lease of %s's slot in %s: %u s\n", l->id, l->key, ttl);
+        return 0;
+}
+
 int update_lock(const UpdateOptions *o, const char *verb, const char *id) {
         _cleanup_(reboot_lock_done) RebootLock l = {};
         bool release = streq(verb, "release");
         int r = reboot_lock_load(o, &l);
         if (r >= 0)
-                r = check_enabled(&l, streq(verb, "take") || (release && !id));
+                r = check_enabled(&l,
+                                  streq(verb, "take") || streq(verb, "renew") || (release && !id));
         if (r < 0)
                 return r;
         if (id && !reboot_lock_id_is_valid(id))
@@ -463,7 +670,9 @@ int update_lock(const UpdateOptions *o, const char *verb, const char *id) {
                 return reboot_lock_acquire(&l, o->wait, o->poll_max ?: 60);
         if (release)
                 return lock_release(&l, id ?: l.id);
-        return error_setf(EINVAL, "unknown lock verb '%s' (status, take, release)", verb);
+        if (streq(verb, "renew"))
+                return lock_renew(&l);
+        return error_setf(EINVAL, "unknown lock verb '%s' (status, take, release, renew)", verb);
 }
 
 int update_reboot_lock_release_own(const UpdateOptions *o) {
@@ -475,14 +684,127 @@ int update_reboot_lock_release_own(const UpdateOptions *o) {
         return r < 0 ? r : lock_release(&l, l.id);
 }
 
-int update_reboot_lock_take_own(const UpdateOptions *o) {
+/* Waits until the window is open, reading update.conf again after each
+ * pause of at most poll_s (an operator may change or drop the window):
+ * 0 inside it (or none now), < 0 error. */
+static int wait_window(const UpdateOptions *o, RebootLock *l, unsigned poll_s) {
+        for (;;) {
+                char w[REBOOT_WINDOW_FORMAT_MAX], t[REBOOT_WINDOW_TIME_MAX];
+                time_t now = time(NULL), next;
+                if (!l->has_window)
+                        return 0;
+                next = reboot_window_next(&l->window, now);
+                if (next <= now)
+                        return 0;
+                int r = reboot_lock_state_write(
+                        l->state_dir, "waiting for the reboot window %s, not rebooting before %s",
+                        reboot_window_format(&l->window, w), reboot_window_format_time(next, t));
+                if (r < 0)
+                        return r;
+                log_info("waiting for the reboot window %s (opens %s)", w, t);
+                fflush(stdout);
+                sleep((unsigned) MIN((time_t) poll_s, next - now));
+                reboot_lock_done(l);
+                r = reboot_lock_load(o, l);
+                if (r < 0)
+                        return r;
+        }
+}
+
+/* Renews the lease of l->id's slot: 1 renewed (*ret_ttl), 0 no slot or no lease. */
+static int renew(const RebootLock *l, unsigned *ret_ttl) {
+        _cleanup_(etcd_client_freep) EtcdClient *e = NULL;
+        int r = etcd_client_new(l->endpoints, 0, &e);
+        if (r < 0)
+                return r;
+        for (unsigned try = 0; try < REBOOT_LOCK_CAS_TRIES; try++) {
+                _cleanup_(reboot_sem_done) RebootSem s = {};
+                int64_t rev = 0, ttl = 0, lease;
+                r = reboot_lock_read(e, l, &s, &rev);
+                if (r <= 0)
+                        return r;
+                lease = reboot_sem_lease(&s, l->id);
+                if (lease <= 0 || l->lease_ttl == 0)
+                        return 0; /* no slot, or one without a lease */
+                r = etcd_lease_keepalive(e, lease, &ttl);
+                if (r < 0)
+                        return r;
+                if (ttl > 0) {
+                        *ret_ttl = (unsigned) MIN(ttl, (int64_t) REBOOT_LOCK_LEASE_TTL_MAX);
+                        return 1;
+                }
+                /* Down longer than the TTL, and nobody took the slot
+                 * meanwhile: it is still this node's, with a new lease. */
+                int64_t fresh = 0;
+                r = etcd_lease_grant(e, l->lease_ttl, &fresh);
+                if (r < 0)
+                        return r;
+                reboot_sem_remove(&s, l->id);
+                r = reboot_sem_add(&s, l->id, fresh);
+                if (r >= 0)
+                        r = write_sem(e, l, &s, rev);
+                if (r > 0) {
+                        log_info("reboot lock %s: lease %" PRId64 " had expired; the slot "
+                                 "holds lease %" PRId64 " now",
+                                 l->key, lease, fresh);
+                        *ret_ttl = l->lease_ttl;
+                        return 1;
+                }
+                revoke_quietly(e, fresh);
+                if (r < 0)
+                        return r;
+                conflict_pause();
+        }
+        return error_setf(EAGAIN, "reboot lock %s: %u compare-and-swaps lost to other writers",
+                          l->key, REBOOT_LOCK_CAS_TRIES);
+}
+
+int update_reboot_lock_renew_own(const UpdateOptions *o, unsigned *ret_ttl) {
         _cleanup_(reboot_lock_done) RebootLock l = {};
         int r = reboot_lock_load(o, &l);
         if (r < 0 || !l.enabled)
-                return r < 0 ? r : 0;
+                return r;
         r = check_enabled(&l, true);
+        return r < 0 ? r : renew(&l, ret_ttl);
+}
+
+int update_reboot_lock_take_own(const UpdateOptions *o) {
+        _cleanup_(reboot_lock_done) RebootLock l = {};
+        unsigned poll_s = o->poll_max ?: 60;
+        int r = reboot_lock_load(o, &l);
         if (r < 0)
                 return r;
-        r = reboot_lock_acquire(&l, REBOOT_LOCK_FOREVER, o->poll_max ?: 300);
-        return r < 0 ? r : 1;
+        if (!l.enabled && !l.has_window)
+                return 0;
+        for (;;) {
+                r = wait_window(o, &l, poll_s);
+                if (r < 0)
+                        return r;
+                if (!l.enabled) {
+                        char w[REBOOT_WINDOW_FORMAT_MAX];
+                        if (!l.has_window) /* dropped while waiting: the next reboot */
+                                return 0;
+                        (void) reboot_lock_state_write(l.state_dir,
+                                                       "rebooting in the reboot window %s",
+                                                       reboot_window_format(&l.window, w));
+                        return 2;
+                }
+                r = check_enabled(&l, true);
+                if (r < 0)
+                        return r;
+                /* A slot only while the window is open: one taken outside
+                 * it would keep the other nodes waiting. */
+                time_t now = time(NULL);
+                unsigned wait_s = l.has_window
+                                          ? (unsigned) MAX(reboot_window_end(&l.window, now) - now,
+                                                           (time_t) 1)
+                                          : REBOOT_LOCK_FOREVER;
+                r = reboot_lock_acquire(&l, wait_s, o->poll_max ?: 300);
+                if (r >= 0)
+                        return 1;
+                if (!l.has_window || r == -ENOMEM)
+                        return r;
+                log_info("reboot window closed without a slot: %s", error_message(r));
+                error_clear();
+        }
 }

@@ -42,6 +42,8 @@ typedef struct UpdateOptions {
         unsigned lock_max;   /* max for a semaphore that does not exist yet */
         unsigned wait;       /* lock take: seconds to wait for a slot */
         unsigned poll_max;   /* longest pause between tries while waiting */
+        unsigned lock_ttl;   /* a holder's lease TTL, seconds (with lock_ttl_set; 0: none) */
+        bool lock_ttl_set;
 } UpdateOptions;
 
 int update_status(const UpdateOptions *o);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: what an etcd endpoint answers (etcd_parse_range,
- * etcd_parse_txn, base64 of keys and values) and the fleet reboot
+ * etcd_parse_txn, etcd_parse_lease, base64 of keys and values) and the fleet reboot
  * semaphore's JSON in the key (reboot_sem_parse, then formatting it back,
- * which must parse again to the same holders). */
+ * which must parse again to the same holders and leases). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,6 +33,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (r < 0 && r != -ENOMEM && error_code() == 0)
                 __builtin_trap();
         error_clear();
+        int64_t lease = 0, ttl = 0;
+        r = etcd_parse_lease(d, size, "fuzz", &lease, &ttl);
+        if ((r < 0 && r != -ENOMEM && error_code() == 0) || (r >= 0 && (lease <= 0 || ttl == 0)))
+                __builtin_trap();
+        error_clear();
 
         r = reboot_sem_parse(d, size, "fuzz", &s);
         if (r < 0 && r != -ENOMEM && error_code() == 0)
@@ -41,6 +46,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (reboot_sem_parse(text, strlen(text), "fuzz", &again) < 0 ||
                     again.max != s.max || strv_length(again.holders) != strv_length(s.holders))
                         __builtin_trap();
+                STRV_FOREACH(h, s.holders)
+                        if (reboot_sem_lease(&again, *h) != reboot_sem_lease(&s, *h))
+                                __builtin_trap();
         }
         error_clear();
 

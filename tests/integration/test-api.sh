@@ -81,6 +81,11 @@ check "berth status: no user data marker yet, user_data null" grep -q '"user_dat
 echo "config drive /dev/sr0 (CIDATA)" > "$tmp/user-data.done"
 check "berth status: user_data names the source in user-data.done" sh -c \
         '"$1" status --api "$2" | grep -q "\"user_data\": \"config drive /dev/sr0 (CIDATA)\""' _ "$BERTH" "$sock"
+check "berth status: no reboot lock state, reboot_lock null" grep -q '"reboot_lock": null' <<< "$out"
+mkdir -p "$tmp/update"
+echo "waiting, not rebooting: reboot lock /berth/reboot/default: all 1 slots taken (holders: n1)" > "$tmp/update/reboot-lock"
+check "berth status: reboot_lock is the agent's line (update/reboot-lock next to the settings)" sh -c \
+        '"$1" status --api "$2" | grep -qF "\"reboot_lock\": \"waiting, not rebooting: reboot lock /berth/reboot/default: all 1 slots taken (holders: n1)\""' _ "$BERTH" "$sock"
 out=$(BERTH_API=$sock "$BERTH" status)
 check "BERTH_API points the CLI at the socket" grep -q '"version": "1.2.3"' <<< "$out"
 

@@ -61,7 +61,10 @@ check "nothing was written" [ ! -e "$tmp/out" ]
 # berth update (the berth-update helper)
 expect "unknown update verb" 64 "berth: error: unknown update verb 'frob' (status, check, download, apply, mark-good, mark-bad, service, periodic, lock)" -- update frob
 expect "update lock without etcd endpoints" 65 "berth: error: no etcd endpoints: no --etcd URL and no EtcdEndpoints= in update.conf" -- update lock status --config "$tmp/none" --state "$tmp/state"
-expect "update lock with a bad holder ID" 65 "berth: error: --id a/b: not a holder ID ([A-Za-z0-9._:-])" -- update lock take --etcd http://127.0.0.1:9 --id a/b --config "$tmp/none" --state "$tmp/state"
+expect "update lock with a bad holder ID" 64 "berth: error: --id a/b: not a holder ID ([A-Za-z0-9._:-])" -- update lock take --etcd http://127.0.0.1:9 --id a/b --config "$tmp/none" --state "$tmp/state"
+expect "update lock release of a bad holder ID" 64 "berth: error: holder ID 'a/b': not of [A-Za-z0-9._:-]" -- update lock release a/b --etcd http://127.0.0.1:9 --config "$tmp/none" --state "$tmp/state"
+expect "update lock with a bad group" 64 "berth: error: --group a/b: not a name of [A-Za-z0-9._:-]" -- update lock status --group a/b --etcd http://127.0.0.1:9 --config "$tmp/none" --state "$tmp/state"
+expect "update lock with an unknown verb" 64 "berth: error: unknown lock verb 'grab' (status, take, release, renew)" -- update lock grab --etcd http://127.0.0.1:9 --config "$tmp/none" --state "$tmp/state"
 expect "update without a repository" 69 "berth: error: no update repository: no --repo URL and no Repository= in $tmp/none/update.conf" -- update check --config "$tmp/none" --disk "$tmp/x.raw" --state "$tmp/st"
 printf 'not a disk' > "$tmp/x.raw"
 expect "update on a file without GPT" 65 "berth: error: $tmp/x.raw: no GPT partition table" -- update status --disk "$tmp/x.raw" --state "$tmp/st"

@@ -104,14 +104,85 @@ static void test_semaphore(void **state) {
         expect_bad("{\"max\": 1, \"holders\": [\"a\", \"a\"]}",
                    "k: field \"holders[1]\": \"a\" listed twice");
         expect_bad("{\"max\": 1, \"holders\": [], \"lease\": 5}", "k: unknown field \"lease\"");
+        expect_bad("{\"max\": 1, \"holders\": [\"a\"], \"leases\": []}",
+                   "k: field \"leases\": not an object");
+        expect_bad("{\"max\": 1, \"holders\": [\"a\"], \"leases\": {\"b\": \"5\"}}",
+                   "k: field \"leases\": \"b\" is not a holder");
+        expect_bad("{\"max\": 1, \"holders\": [\"a\"], \"leases\": {\"a\": 5}}",
+                   "k: field \"leases.a\": not a lease ID (a string of digits)");
+        expect_bad("{\"max\": 1, \"holders\": [\"a\"], \"leases\": {\"a\": \"-5\"}}",
+                   "k: field \"leases.a\": not a lease ID (a string of digits)");
+        expect_bad(
+                "{\"max\": 1, \"holders\": [\"a\"], \"leases\": {\"a\": \"99999999999999999999\"}}",
+                "k: field \"leases.a\": not a lease ID (a string of digits)");
+}
+
+/* Holders with and without a lease; removing one keeps the others' leases. */
+static void test_semaphore_leases(void **state) {
+        const char *in = "{\"max\": 3, \"holders\": [\"a\", \"b\", \"c\"], "
+                         "\"leases\": {\"c\": \"7587873546386519043\", \"a\": \"12\"}}";
+        _cleanup_free_ char *out = NULL, *out2 = NULL;
+        RebootSem s = {};
+
+        assert_int_equal(reboot_sem_parse(in, strlen(in), "k", &s), 0);
+        assert_int_equal(reboot_sem_lease(&s, "a"), 12);
+        assert_int_equal(reboot_sem_lease(&s, "b"), 0);
+        assert_true(reboot_sem_lease(&s, "c") == INT64_C(7587873546386519043));
+        assert_int_equal(reboot_sem_lease(&s, "d"), -1);
+        assert_int_equal(reboot_sem_format(&s, &out), 0);
+        assert_string_equal(out, "{\"holders\":[\"a\",\"b\",\"c\"],\"leases\":{\"a\":\"12\",\"c\":"
+                                 "\"7587873546386519043\"},\"max\":3}");
+        reboot_sem_remove(&s, "a");
+        assert_int_equal(reboot_sem_lease(&s, "a"), -1);
+        assert_true(reboot_sem_lease(&s, "c") == INT64_C(7587873546386519043));
+        assert_int_equal(reboot_sem_add(&s, "d", 0), 0);
+        assert_int_equal(reboot_sem_format(&s, &out2), 0);
+        assert_string_equal(out2, "{\"holders\":[\"b\",\"c\",\"d\"],\"leases\":{\"c\":"
+                                  "\"7587873546386519043\"},\"max\":3}");
+        reboot_sem_done(&s);
+}
+
+/* What etcd 3.4's gateway answered on this machine (grant, timetolive of a
+ * live and of an expired lease, keepalive of a live and of a revoked one). */
+static void test_parse_lease(void **state) {
+        const char *grant =
+                "{\"header\":{\"cluster_id\":\"15356744194880611388\",\"revision\":\"1\"},"
+                "\"ID\":\"2947784188406949894\",\"TTL\":\"2\"}";
+        const char *live = "{\"header\":{\"revision\":\"1\"},\"ID\":\"2947784188406949896\","
+                           "\"TTL\":\"2\",\"grantedTTL\":\"3\"}";
+        const char *gone = "{\"header\":{\"revision\":\"1\"},\"ID\":\"12345\",\"TTL\":\"-1\"}";
+        const char *kept =
+                "{\"result\":{\"header\":{\"revision\":\"1\"},\"ID\":\"2947784188406949896\","
+                "\"TTL\":\"3\"}}\n";
+        const char *revoked = "{\"result\":{\"header\":{\"revision\":\"1\"},\"ID\":\"29477841\"}}";
+        int64_t id = 0, ttl = 0;
+        assert_int_equal(etcd_parse_lease(grant, strlen(grant), "g", &id, &ttl), 0);
+        assert_true(id == INT64_C(2947784188406949894));
+        assert_int_equal(ttl, 2);
+        assert_int_equal(etcd_parse_lease(live, strlen(live), "t", &id, &ttl), 0);
+        assert_int_equal(ttl, 2);
+        assert_int_equal(etcd_parse_lease(gone, strlen(gone), "t", &id, &ttl), 0);
+        assert_int_equal(ttl, -1);
+        assert_int_equal(etcd_parse_lease(kept, strlen(kept), "k", &id, &ttl), 0);
+        assert_int_equal(ttl, 3);
+        assert_int_equal(etcd_parse_lease(revoked, strlen(revoked), "k", &id, &ttl), 0);
+        assert_int_equal(ttl, -1);
+        assert_int_equal(etcd_parse_lease("{\"result\": 1}", 13, "k", &id, &ttl), -EBADMSG);
+        assert_string_equal(error_message(-EBADMSG), "k: field \"result\": not an object");
+        error_clear();
+        assert_int_equal(etcd_parse_lease("{\"header\": {}}", 14, "k", &id, &ttl), -EBADMSG);
+        assert_string_equal(error_message(-EBADMSG), "k: field \"ID\": missing");
+        error_clear();
+        assert_int_equal(etcd_parse_lease("{\"ID\": \"1\"}", 11, "k", &id, &ttl), -EBADMSG);
+        assert_string_equal(error_message(-EBADMSG), "k: field \"header\": missing");
+        error_clear();
 }
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_base64),
-                cmocka_unit_test(test_parse_range),
-                cmocka_unit_test(test_parse_txn),
-                cmocka_unit_test(test_semaphore),
+                cmocka_unit_test(test_base64),           cmocka_unit_test(test_parse_range),
+                cmocka_unit_test(test_parse_txn),        cmocka_unit_test(test_semaphore),
+                cmocka_unit_test(test_semaphore_leases), cmocka_unit_test(test_parse_lease),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

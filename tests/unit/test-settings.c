@@ -129,6 +129,14 @@ static void test_errors(void **state) {
                      "update.max-unavailable: not an integer from 1 to 10000");
         expect_error("{\"update\": {\"max-unavailable\": \"2\"}}",
                      "update.max-unavailable: not an integer from 1 to 10000");
+        expect_error("{\"update\": {\"reboot-window\": \"Mon-Fry 02:00-04:00\"}}",
+                     "update.reboot-window: 'Fry': not a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun)");
+        expect_error("{\"update\": {\"reboot-window\": \"02:00-25:00\"}}",
+                     "update.reboot-window: '25:00': not a time HH:MM (00:00 to 23:59, or 24:00 "
+                     "as the end)");
+        expect_error("{\"update\": {\"reboot-window\": 2}}", "update.reboot-window: not a string");
+        expect_error("{\"update\": {\"reboot-lease-ttl\": 86401}}",
+                     "update.reboot-lease-ttl: not an integer from 0 to 86400");
         expect_error("{\"network\": {\"hostname\": \"a\", \"hostname\": \"b\"}}",
                      "settings: line 1 column 40: duplicate object key near '\"hostname\"'");
 }
@@ -267,7 +275,8 @@ static void test_render_reboot(void **state) {
         _cleanup_free_ char *etc = path_join(dir, "etc-reboot"), *text = NULL, *dump = NULL;
         const char *in = "{\"update\": {\"reboot-coordination\": \"etcd\", \"etcd-endpoints\": "
                          "[\"https://10.0.0.1:2379\", \"http://10.0.0.2:2379\"], "
-                         "\"reboot-group\": \"workers\", \"max-unavailable\": 2}}";
+                         "\"reboot-group\": \"workers\", \"max-unavailable\": 2, "
+                         "\"reboot-window\": \"Mon-Fri 02:00-04:00\", \"reboot-lease-ttl\": 0}}";
         json_t *j = NULL;
 
         assert_int_equal(mkdir_p(etc, 0755), 0);
@@ -276,12 +285,14 @@ static void test_render_reboot(void **state) {
         text = etc_file(etc, "berth/update.conf");
         assert_string_equal(text, "# berth settings (update.*)\nRebootCoordination=etcd\n"
                                   "EtcdEndpoints=https://10.0.0.1:2379,http://10.0.0.2:2379\n"
-                                  "RebootGroup=workers\nMaxUnavailable=2\n");
+                                  "RebootGroup=workers\nMaxUnavailable=2\n"
+                                  "RebootWindow=Mon-Fri 02:00-04:00\nRebootLeaseTTL=0\n");
         assert_int_equal(settings_to_json(s, &j), 0);
         dump = json_dumps(json_object_get(j, "update"), JSON_SORT_KEYS | JSON_COMPACT);
         assert_string_equal(dump, "{\"etcd-endpoints\":[\"https://10.0.0.1:2379\",\"http://"
                                   "10.0.0.2:2379\"],\"max-unavailable\":2,\"reboot-coordination\":"
-                                  "\"etcd\",\"reboot-group\":\"workers\"}");
+                                  "\"etcd\",\"reboot-group\":\"workers\",\"reboot-lease-ttl\":0,"
+                                  "\"reboot-window\":\"Mon-Fri 02:00-04:00\"}");
         json_decref(j);
 }
 

@@ -223,7 +223,8 @@ static void test_update_reboot_coordination(void **state) {
         _cleanup_(spec_freep) ImageSpec *s = NULL;
         const char *t = IMAGE "[Update]\nRoot=r.json\nRepository=https://u.example/b\n"
                               "RebootCoordination=etcd\nEtcdEndpoints=https://10.0.0.1:2379 "
-                              "http://e2:2379\nRebootGroup=workers\nMaxUnavailable=2\n";
+                              "http://e2:2379\nRebootGroup=workers\nMaxUnavailable=2\n"
+                              "RebootWindow=Sat,Sun 22:00-02:00 UTC\n";
 
         assert_int_equal(parse(t, &s), 0);
         assert_string_equal(s->update_reboot_coordination, "etcd");
@@ -231,6 +232,9 @@ static void test_update_reboot_coordination(void **state) {
         assert_string_equal(s->update_etcd_endpoints[1], "http://e2:2379");
         assert_string_equal(s->update_reboot_group, "workers");
         assert_int_equal(s->update_max_unavailable, 2);
+        assert_string_equal(s->update_reboot_window, "Sat,Sun 22:00-02:00 UTC");
+        assert_rejected(IMAGE "[Update]\nRoot=r.json\nRepository=https://u/b\n"
+                              "RebootWindow=Sat 22:00\n");
         assert_rejected(IMAGE "[Update]\nRoot=r.json\nRepository=https://u/b\n"
                               "RebootCoordination=locksmith\n");
         assert_rejected(IMAGE "[Update]\nRoot=r.json\nRepository=https://u/b\n"
