@@ -31,7 +31,7 @@ void update_target_done(UpdateTarget *t) {
  * serves either slot): the slot is then _SLOT_INVALID here, and the pair
  * whose data partition has the running PARTUUID (ret_uuid) is the slot. */
 static int find_live(char **ret_disk, Slot *ret_slot, char ret_uuid[static UUID_STRING_SIZE]) {
-        _cleanup_free_ char *cmdline = NULL, *copy = NULL;
+        _cleanup_free_ char *cmdline = NULL;
         char data_uuid[UUID_STRING_SIZE] = "";
         const char *hash = NULL, *slot = NULL;
         size_t size;
