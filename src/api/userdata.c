@@ -10,7 +10,7 @@
 #include "blockdev.h"
 #include "error.h"
 #include "fileio.h"
-#include "kmod-util.h"
+#include "modload.h"
 #include "settings-store.h"
 #include "settings.h"
 #include "userdata.h"

@@ -15,10 +15,10 @@
 #include "elfdeps.h"
 #include "error.h"
 #include "fileio.h"
-#include "spawn-util.h"
-#include "kmod-util.h"
 #include "log.h"
 #include "macro.h"
+#include "modload.h"
+#include "spawn-util.h"
 #include "strv.h"
 
 /* Where the dynamic loader looks in a Debian amd64 tree, after the /usr merge. */
@@ -26,17 +26,6 @@ static const char *const lib_dirs[] = {
         "usr/lib/x86_64-linux-gnu",
         "usr/lib64",
         "usr/lib",
-};
-
-/* Index files copied next to the modules: the binary indexes libkmod reads
- * (the text modules.dep/alias/symbols are for people, and large), plus the
- * small text files it falls back on. libkmod in the initramfs only finds the
- * module files that are there. */
-static const char *const mod_indexes[] = {
-        "modules.dep.bin",           "modules.alias.bin",       "modules.symbols.bin",
-        "modules.softdep",           "modules.builtin",         "modules.builtin.bin",
-        "modules.builtin.alias.bin", "modules.builtin.modinfo", "modules.order",
-        "modules.devname",
 };
 
 typedef struct Entry {
@@ -211,7 +200,7 @@ static int add_elf(Initrd *t, const char *dest, char *data, size_t size, mode_t 
         return 0;
 }
 
-/* ---- kernel modules (kmod-util.h) ---- */
+/* ---- kernel modules (modload.h) ---- */
 
 typedef struct ModWalk {
         Initrd *t;
@@ -222,8 +211,8 @@ typedef struct ModWalk {
 /* Modules in /usr are .ko.xz (small image); in the initramfs, which is
  * compressed as a whole, they are stored decompressed so stage 1 loads them
  * with finit_module and no userspace xz under a slow CPU. The name stays
- * .ko.xz so modules.dep still matches: libkmod picks the loader by the file's
- * magic bytes, not its name. */
+ * .ko.xz so modules.dep still matches: berth's loader picks finit_module or
+ * xz by the file's magic bytes, not its name. */
 static int add_module(const char *name, const char *path, void *userdata) {
         ModWalk *w = userdata;
         _cleanup_free_ char *dest = NULL, *data = NULL;
@@ -284,17 +273,18 @@ static int add_modules(Initrd *t) {
                         return r;
         }
 
-        for (size_t i = 0; i < ELEMENTSOF(mod_indexes); i++) {
-                _cleanup_free_ char *src = path_join(moddir, mod_indexes[i]),
-                                    *dst = path_join(dest_dir, mod_indexes[i]), *data = NULL;
+        /* depmod's text indexes, with the lines of the modules shipped here
+         * only: what berth-stage1's loader reads. */
+        for (ModuleFile f = 0; f < _MODULE_FILE_MAX; f++) {
+                _cleanup_free_ char *dst = path_join(dest_dir, module_file_names[f]), *data = NULL;
                 size_t n;
-                if (!src || !dst)
+                if (!dst)
                         return -ENOMEM;
-                r = read_full_file(src, &data, &n, 0);
-                if (r == -ENOENT)
-                        continue;
+                r = module_index_format(idx, f, seen, &data, &n);
                 if (r < 0)
-                        return error_wrapf(r, "initrd: cannot read %s", src);
+                        return r;
+                if (n == 0 && f != MODULE_FILE_DEP)
+                        continue; /* no built-in or soft dependency among them */
                 r = add_entry(t, dst, S_IFREG | 0644, TAKE_PTR(data), n);
                 if (r < 0)
                         return r;

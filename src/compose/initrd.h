@@ -2,8 +2,9 @@
 /* initrd.h: the berth initramfs, a reproducible newc cpio (sorted, owners 0,
  * mtimes = source_date_epoch), compressed with zstd. It holds berth-init as
  * /init, the shared libraries it needs (DT_NEEDED, resolved inside the staged
- * tree), the spec's kernel modules and their dependencies (libkmod over the
- * staged modules.dep/softdep) with modules.* indexes, and /etc/initrd-release. */
+ * tree), the spec's kernel modules and their dependencies (modload.h over the
+ * staged modules.dep/softdep) with depmod's text indexes cut down to them, and
+ * /etc/initrd-release. */
 #pragma once
 
 #include <stdint.h>

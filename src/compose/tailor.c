@@ -682,7 +682,7 @@ static int collect_ko(int dfd, const char *name, const char *path, const struct 
 
 /* Kernel modules are stored as .ko.xz, as CONFIG_MODULE_COMPRESS_XZ would
  * make them: about half the size of the same modules in the lz4hc erofs.
- * libkmod (berth-init, depmod) reads them; xz writes no names or times, so the
+ * berth-stage1 (modload.h) and depmod read them; xz writes no names or times, so the
  * output is reproducible. Runs before depmod, which indexes the .ko.xz names. */
 #define MODULE_COMPRESS_ARGV "xz", "--check=crc32", "--lzma2=dict=1MiB", "-T1", "-q"
 

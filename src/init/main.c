@@ -62,12 +62,11 @@ static ServiceSet *load_services(const char *dir) {
 /* berthd --boot's exit status for invalid user data (EX_DATAERR). */
 #define BERTHD_BOOT_INVALID 65
 
-/* The module work (libkmod) runs in another program, berth-stage1 --modules
- * WHAT, in a child: libkmod's indexes and heap never become PID 1's memory,
- * and libkmod with the libraries it links (libcrypto, libzstd, liblzma) is
- * not even mapped into it. Returns the child's pid, or -1 if fork failed
- * (then that work is not done, logged). A child nobody waits for is reaped
- * by the supervisor. */
+/* The module work (modload.h) runs in another program, berth-stage1
+ * --modules WHAT, in a child: the module indexes and their heap never become
+ * PID 1's memory, and liblzma (for .ko.xz) is not even mapped into it. Returns the child's pid, or
+ * -1 if fork failed (then that work is not done, logged). A child nobody waits for is reaped by the
+ * supervisor. */
 #define STAGE1_BINARY "/usr/lib/berth/berth-stage1"
 
 static pid_t start_child(const char *what) {
@@ -226,7 +225,7 @@ _noreturn_ static void pid1_main(void) {
         sysinit_setup();
         /* Drivers for the hardware present, then what the image asks for
          * (overlay, netfilter, ...): the initramfs loaded only storage. A child
-         * does it, so libkmod's indexes and heap never become PID 1's memory. */
+         * does it, so the module indexes never become PID 1's memory. */
         if (!load_modules()) {
                 log_error("boot stopped before any service: invalid user data");
                 sysinit_final(proc_cmdline_get_bool("berth.debug.noreboot") ? SHUTDOWN_HALT

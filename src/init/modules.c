@@ -5,10 +5,11 @@
 #include <fcntl.h>
 #include <string.h>
 
+#include "error.h"
 #include "fileio.h"
 #include "initutil.h"
-#include "kmod-util.h"
 #include "log.h"
+#include "modload.h"
 #include "strv.h"
 
 const char *const modules_initrd_default[] = {
@@ -16,14 +17,25 @@ const char *const modules_initrd_default[] = {
         "dm-verity",  "erofs",      "ext4",        "vfat",   NULL,
 };
 
+static int index_open(ModuleIndex **ret_idx) {
+        int r = module_index_new(NULL, ret_idx);
+        if (r < 0) {
+                log_error("cannot read the module index: %s", error_message(r));
+                return r;
+        }
+        return 0;
+}
+
 static int load_one(ModuleIndex *idx, const char *cmdline, const char *name) {
         const char *failed = NULL;
         if (cmdline_module_blacklisted(cmdline, name))
                 return log_warning_errno(
                         -EPERM, "module %s: refused, on the kernel's module_blacklist", name);
         int r = module_load(idx, name, 0, &failed);
-        if (r < 0)
-                return log_warning_errno(r, "module %s: cannot load %s", name, strna(failed));
+        if (r < 0) {
+                log_warning("module %s: cannot load %s: %s", name, strna(failed), error_message(r));
+                return r;
+        }
         if (r == 0)
                 /* Built in, not shipped, loaded already, or a driver for
                  * hardware this machine does not have: nothing to do. */
@@ -31,14 +43,11 @@ static int load_one(ModuleIndex *idx, const char *cmdline, const char *name) {
         return 0;
 }
 
-/* libkmod for the running kernel, and the command line (module_blacklist=). */
+/* The running kernel's module index, and the command line (module_blacklist=). */
 static int loader_open(ModuleIndex **ret_idx, char *cmdline, size_t size) {
         if (proc_cmdline_read(cmdline, size) < 0)
                 cmdline[0] = 0;
-        int r = module_index_new(NULL, ret_idx);
-        if (r < 0)
-                return log_error_errno(r, "cannot start libkmod");
-        return 0;
+        return index_open(ret_idx);
 }
 
 int modules_load(const char *const *names) {
@@ -162,9 +171,9 @@ int modules_coldplug(const char *const *only) {
         _cleanup_(module_index_freep) ModuleIndex *idx = NULL;
         int r;
 
-        r = module_index_new(NULL, &idx);
+        r = index_open(&idx);
         if (r < 0)
-                return log_error_errno(r, "cannot start libkmod");
+                return r;
         module_index_set_only(idx, only);
         Coldplug c = { .idx = idx };
         r = devices_walk(coldplug_one, &c);

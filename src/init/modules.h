@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* modules.h: kernel module loading for the initramfs with libkmod (modules.dep
- * and modules.softdep of /lib/modules/$(uname -r)). libkmod itself is
- * behind kmod-util.h. */
+/* modules.h: what berth-init loads of kernel modules, and when: the
+ * initramfs's list, the modules-load.d lists, coldplug. The loader itself
+ * (depmod's indexes of /lib/modules/$(uname -r), dependencies, soft
+ * dependencies, xz) is modload.h. */
 #pragma once
 
 #include <stdbool.h>
@@ -12,8 +13,8 @@ extern const char *const modules_initrd_default[];
 /* Loads each module (with its dependencies and soft dependencies); modules
  * already loaded or built in are fine; a module on the kernel's
  * module_blacklist= is refused with a warning. Returns the number that failed to
- * load (each logged as a warning), or a negative errno if libkmod itself
- * can't start. */
+ * load (each logged as a warning), or a negative errno if the module index
+ * cannot be read. */
 int modules_load(const char *const *names);
 
 /* The module names of a list file in modules-load.d(5) format: one or more
@@ -49,5 +50,5 @@ int modules_coldplug(const char *const *only);
 int modules_read_dir(const char *dir, char ***ret_names);
 
 /* Loads every *.conf list in dir (modules-load.d format), in name order, with
- * one libkmod context. A missing dir is fine. Returns how many modules failed. */
+ * one module index. A missing dir is fine. Returns how many modules failed. */
 int modules_load_dir(const char *dir);

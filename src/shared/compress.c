@@ -9,14 +9,18 @@
 
 #include "macro.h"
 
-int xz_decompress(char **data, size_t *size) {
+bool xz_is_stream(const void *data, size_t size) {
         static const uint8_t magic[6] = { 0xfd, '7', 'z', 'X', 'Z', 0 };
+        return size >= sizeof magic && memcmp(data, magic, sizeof magic) == 0;
+}
+
+int xz_decompress(char **data, size_t *size) {
         lzma_stream s = LZMA_STREAM_INIT;
         _cleanup_free_ char *out = NULL;
         size_t alloc = 0;
         lzma_ret lr;
 
-        if (*size < sizeof magic || memcmp(*data, magic, sizeof magic) != 0)
+        if (!xz_is_stream(*data, *size))
                 return 0;
         if (lzma_stream_decoder(&s, UINT64_MAX, 0) != LZMA_OK)
                 return -ENOMEM;

@@ -13,6 +13,7 @@
 #include "fileio.h"
 #include "initrd.h"
 #include "macro.h"
+#include "modload.h"
 #include "strv.h"
 
 #define SDE 1700000000LL
@@ -181,6 +182,54 @@ static void test_missing_library_is_an_error(void **state) {
         assert_true(initrd_build(&o, a) < 0);
 }
 
+static int first_path(const char *name, const char *path, void *userdata) {
+        char **p = userdata;
+        if (!*p && path)
+                *p = strdup(path);
+        return 0;
+}
+
+/* What berth-stage1's loader finds in the initramfs: depmod's text indexes
+ * cut down to the modules shipped, which are ELF under their .ko.xz names. */
+static void check_initrd_module_index(const char *initrd, const char *kver) {
+        _cleanup_free_ char *dir = wpath("kx"), *frames = wpath("kx-frames"),
+                            *moddir = strdup_printf("%s/usr/lib/modules/%s", dir, kver),
+                            *blk = NULL, *data = NULL;
+        _cleanup_(module_index_freep) ModuleIndex *idx = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        size_t size;
+
+        assert_int_equal(shell("rm -rf %s %s", dir, frames), 0);
+        split_frames(initrd, frames, NULL);
+        assert_int_equal(shell("mkdir -p %s && cd %s && for f in %s/*.zst; do zstd -dc $f | "
+                               "cpio -id --quiet; done",
+                               dir, dir, frames),
+                         0);
+        assert_int_equal(module_index_new(moddir, &idx), 0);
+        /* A virtio disk's modalias finds its driver; the driver drives devices,
+         * dm-verity does not. */
+        assert_int_equal(module_resolve(idx, "virtio:d00000002v00001AF4", &names), 0);
+        assert_non_null(names);
+        assert_string_equal(names[0], "virtio_blk");
+        assert_int_equal(module_drives_devices(idx, "virtio_blk"), 1);
+        assert_int_equal(module_drives_devices(idx, "dm-verity"), 0);
+        /* Only what is shipped: ext4 is in the tree's index, not here. */
+        assert_int_equal(module_drives_devices(idx, "ext4"), -ENOENT);
+        strv_free(TAKE_PTR(names));
+        assert_int_equal(module_resolve(idx, "ext4", &names), 0);
+        assert_null(names);
+        /* libcrc32c's soft dependency came along (crc32c_generic). */
+        assert_int_equal(module_resolve(idx, "crypto-crc32c", &names), 0);
+        assert_true(strv_contains(names, "crc32c_generic"));
+        /* A module file the index names is there, as ELF (modules stored
+         * compressed in the tree are decompressed, under the same name). */
+        strv_free(TAKE_PTR(names));
+        assert_int_equal(module_index_walk(idx, "virtio_blk", &names, first_path, &blk), 0);
+        assert_non_null(blk);
+        assert_int_equal(read_full_file(blk, &data, &size, 0), 0);
+        assert_true(size > 4 && memcmp(data, "\177ELF", 4) == 0);
+}
+
 /* Module resolution needs a real Debian kernel package: BERTH_TEST_KERNEL_DEB,
  * or one in the composer's cache. */
 static void test_modules_from_real_kernel(void **state) {
@@ -220,16 +269,17 @@ static void test_modules_from_real_kernel(void **state) {
         };
         assert_int_equal(initrd_build(&o, out), 0);
         _cleanup_free_ char *list = list_initrd(out, "");
-        const char *want[] = { "/virtio_blk.ko",    "/dm-verity.ko",    "/dm-bufio.ko",
-                               "/erofs.ko",         "/libcrc32c.ko",    "/crc32c_generic.ko",
-                               "/virtio_ring.ko",   "/modules.dep.bin", "/modules.softdep",
-                               "/modules.alias.bin" };
+        const char *want[] = { "/virtio_blk.ko",  "/dm-verity.ko",   "/dm-bufio.ko",
+                               "/erofs.ko",       "/libcrc32c.ko",   "/crc32c_generic.ko",
+                               "/virtio_ring.ko", "/modules.dep",    "/modules.softdep",
+                               "/modules.alias",  "/modules.builtin" };
         for (size_t i = 0; i < ELEMENTSOF(want); i++) {
                 if (!strstr(list, want[i]))
                         fprintf(stderr, "missing %s in:\n%s", want[i], list);
                 assert_non_null(strstr(list, want[i]));
         }
         assert_null(strstr(list, "/ext4.ko"));
+        check_initrd_module_index(out, kver);
 
         /* One more module: the frames of everything else keep their bytes
          * (what the delta updater copies from the running initrd). */
