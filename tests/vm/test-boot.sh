@@ -90,6 +90,8 @@ done
 # the real root maps none of stage 1's or libkmod's libraries (docs/init.md,
 # "Memory").
 t init-maps-no-stage1-libs sh -c '! grep -Eq "libcryptsetup|libkmod|libcrypto|libfdisk|libdevmapper" /proc/1/maps'
+# berth loads modules itself (src/shared/modload.c): no libkmod in the image.
+t no-libkmod-in-image sh -c '! ls /usr/lib/x86_64-linux-gnu | grep -q "^libkmod"'
 t init-is-berth-init test "$(cat /proc/1/comm)" = berth-init
 echo "RSS-KB init=$(awk '/^Rss:/ { print $2 }' /proc/1/smaps_rollup)"
 
@@ -215,7 +217,7 @@ vm_guest_results "$VM_LOG" containerd-socket image-import container-output conta
         usr-dm-verity-target usr-not-writable cgroup2-mounted no-cgroup-v1 cgroup-controllers \
         cgroup-subtree-control containerd-in-its-cgroup chronyd-running chronyd-restarted \
         module-dm_verity module-erofs module-overlay module-br_netfilter module-virtio_net \
-        init-maps-no-stage1-libs init-is-berth-init \
+        init-maps-no-stage1-libs no-libkmod-in-image init-is-berth-init \
         status-containerd-ready status-containerd-pid status-containerd-ready-time \
         berth-cli-in-image berth-service-lists berth-service-status status-file-root-only-socket \
         berth-service-restart-accepted chrony-restarted-by-request chrony-new-pid-is-chronyd \
