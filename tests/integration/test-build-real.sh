@@ -88,6 +88,8 @@ for bad in ("perl", "perl-base", "debconf", "adduser", "ucf", "init-system-helpe
     assert bad not in names, f"{bad} must stay out of the image"
 for want in ("containerd", "crun", "chrony"):
     assert want in names, f"{want} missing"
+# berth loads kernel modules itself (docs/architecture.md, "Kernel modules").
+assert "libkmod2" not in names, "libkmod2 must stay out of the image"
 # crun is the only OCI runtime (docs/size.md).
 assert "runc" not in names, "runc must stay out of the default image"
 for a in m["artifacts"]:
