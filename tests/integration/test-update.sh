@@ -326,7 +326,7 @@ JOURNAL=$TMP/st-kill/downloads/2.0.0/usr.erofs.delta-journal
 slow_start
 "$BERTH" "${DL[@]}" --state "$TMP/st-kill" --repo "http://127.0.0.1:$SLOWPORT" > "$TMP/kill.out" 2>&1 &
 apid=$!
-for _ in $(seq 1 100); do [ -f "$JOURNAL" ] && [ "$(range_bytes)" -gt 100000 ] && break; sleep 0.1; done
+for _ in $(seq 1 600); do [ -f "$JOURNAL" ] && [ "$(range_bytes)" -gt 100000 ] && break; sleep 0.1; done
 kill -9 "$apid" 2>/dev/null || true; wait "$apid" 2>/dev/null || true
 check "agent SIGKILLed mid-delta left a journal of written blocks" test -f "$JOURNAL"
 "$BERTH" "${DL[@]}" --state "$TMP/st-kill" --repo "http://127.0.0.1:$SLOWPORT" > "$TMP/kill2.out" 2>&1 || true
@@ -339,7 +339,7 @@ check "both runs fetched at most one 1 MiB request per connection more than need
 : > "$TMP/slow.log"
 "$BERTH" "${DL[@]}" --state "$TMP/st-srv" --repo "http://127.0.0.1:$SLOWPORT" --timeout 2 > "$TMP/srv.out" 2>&1 &
 apid=$!
-for _ in $(seq 1 100); do [ "$(range_bytes)" -gt 100000 ] && break; sleep 0.1; done
+for _ in $(seq 1 600); do [ "$(range_bytes)" -gt 100000 ] && break; sleep 0.1; done
 kill -9 "$SLOWPID"; wait "$SLOWPID" 2>/dev/null || true
 rc=0; wait "$apid" || rc=$?
 check "server killed mid-delta (connections reset): the download fails with one error" \
