@@ -121,7 +121,19 @@ if [ "$BOOT" = 1 ]; then
         # The scheduled check, by hand (update-check.service's command):
         # v2 is installed, so it only waits for the window and a slot, then
         # reboots.
-        berth update periodic --repo "$URL" --poll-max 2 >/var/log/berth/periodic.log 2>&1 &
+        # A run that meets another berth update's lock (exit 75) tries again;
+        # the log shows how each run ended (the window checks below failed
+        # once with no run waiting: cause not found yet).
+        (
+                while :; do
+                        berth update periodic --repo "$URL" --poll-max 2
+                        rc=$?
+                        echo "periodic: exit $rc"
+                        [ $rc = 75 ] || break
+                        echo "periodic: exit 75 (another berth update runs), again in 1 s"
+                        sleep 1
+                done
+        ) >/var/log/berth/periodic.log 2>&1 &
         in_window_wait() { berth update status 2>/dev/null | grep -q '^reboot lock: waiting for the reboot window'; }
         t periodic-waits-for-window wait_for in_window_wait
         berth update status 2>&1 | sed 's/^/status-window| /'
