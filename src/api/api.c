@@ -19,6 +19,7 @@
 #include "fileio.h"
 #include "initctl.h"
 #include "json-util.h"
+#include "partition.h"
 #include "settings-render.h"
 #include "settings-store.h"
 #include "spawn-util.h"
@@ -318,7 +319,7 @@ static int update_boot_entry(Api *api, const Settings *from, const Settings *to)
 /* The applied kernel.cmdline words, for the updater's next boot entry
  * (SETTINGS_CMDLINE_FILE, beside the generations). */
 static int write_cmdline_words(Api *api, const Settings *s) {
-        _cleanup_free_ char *p = path_join(api->settings_dir, "kernel-cmdline"), *line = NULL;
+        _cleanup_free_ char *p = path_join(api->settings_dir, SETTINGS_CMDLINE_NAME), *line = NULL;
         int r;
 
         if (!p)

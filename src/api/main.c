@@ -22,6 +22,7 @@
 #include "http.h"
 #include "log.h"
 #include "logs.h"
+#include "partition.h"
 #include "vport.h"
 
 #define BODY_MAX (64u * 1024)
@@ -188,7 +189,7 @@ static int run(int argc, char **argv) {
                 {},
         };
         Api api = {
-                .settings_dir = "/var/lib/berth/settings",
+                .settings_dir = SETTINGS_DIR,
                 .etc = "/etc",
                 .factory = "/usr/share/factory/etc",
                 .run_dir = "/run/berth",

@@ -29,9 +29,12 @@
 /* The running slot ("a" or "b"), as berth-init found it from the disk. */
 #define SLOT_RUN_FILE "/run/berth/slot"
 
-/* The settings' kernel.cmdline words (docs/api.md) as berthd last applied
- * them, one line: the updater adds them to a new slot's boot entry. */
-#define SETTINGS_CMDLINE_FILE "/var/lib/berth/settings/kernel-cmdline"
+/* berthd's settings generations (docs/api.md), and in it the settings'
+ * kernel.cmdline words as berthd last applied them, one line: the updater
+ * adds them to a new slot's boot entry. */
+#define SETTINGS_DIR "/var/lib/berth/settings"
+#define SETTINGS_CMDLINE_NAME "kernel-cmdline"
+#define SETTINGS_CMDLINE_FILE SETTINGS_DIR "/" SETTINGS_CMDLINE_NAME
 
 #define USR_HASH_SIZE 32 /* sha256 root hash */
 
